@@ -1,0 +1,132 @@
+//! `backstop sim serve|list` and `backstop demo`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::sim::{self, Sim, scenario};
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a scenario over HTTP for kubectl, backstop, tests and training rooms.
+    Serve(ServeArgs),
+    /// List the built-in scenarios.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them.
+    #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
+    pub scenario: String,
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Write a kubeconfig that points at the simulator to this file.
+    #[arg(long, value_name = "FILE")]
+    pub write_kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them.
+    #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
+    pub scenario: String,
+}
+
+pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
+    match cmd {
+        SimCommand::List => {
+            list();
+            Ok(0)
+        }
+        SimCommand::Serve(args) => {
+            let sim = Sim::from_scenario(&args.scenario)?;
+            serve(sim, args.listen, args.write_kubeconfig, false)
+        }
+    }
+}
+
+fn list() {
+    let now = chrono::Utc::now();
+    for name in scenario::builtin_names() {
+        match scenario::load(name, now) {
+            Ok(sc) => {
+                let first = sc.description.lines().next().unwrap_or("");
+                println!("{name:<26} {first}");
+            }
+            // A built-in scenario that does not load is a bug; show it rather than hide it.
+            Err(e) => println!("{name:<26} (does not load: {e})"),
+        }
+    }
+}
+
+/// Today `demo` serves the simulated cluster and points kubectl at it; the dashboard
+/// (issue "The live dashboard") will open on the same cluster.
+pub fn demo(args: DemoArgs) -> anyhow::Result<i32> {
+    let sim = Sim::from_scenario(&args.scenario)?;
+    let kubeconfig = std::env::temp_dir().join(format!("backstop-demo-{}.kubeconfig", std::process::id()));
+    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
+    serve(sim, addr, Some(kubeconfig), true)
+}
+
+fn serve(sim: std::sync::Arc<Sim>, addr: SocketAddr, kubeconfig: Option<PathBuf>, demo: bool) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let local = listener.local_addr().context("reading the address listened on")?;
+        let name = sim.info.name.clone();
+        if let Some(path) = &kubeconfig {
+            sim::write_atomically(path, &sim::kubeconfig(local, &format!("backstop-sim-{name}")))
+                .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
+        }
+        tracing::info!(%local, scenario = %name, "simulator listening");
+        println!("backstop simulator: scenario '{name}' ({} objects) on http://{local}", sim.store.count());
+        if let Some(path) = &kubeconfig {
+            println!("kubeconfig: {}", path.display());
+            if demo {
+                println!();
+                if !sim.info.description.is_empty() {
+                    println!("{}\n", sim.info.description);
+                }
+                println!("Explore it with kubectl while the dashboard is being built:");
+                println!("  export KUBECONFIG={}", path.display());
+                println!("  kubectl get clusters,backups,scheduledbackups,objectstores -A");
+                println!("  kubectl get kustomizations,gitrepositories -A");
+                println!("  kubectl get pods -n cnpg-system");
+            }
+        }
+        println!("Press Ctrl-C to stop.");
+        let result = sim.serve(listener, shutdown_signal()).await;
+        if demo && let Some(path) = &kubeconfig {
+            let _ = std::fs::remove_file(path);
+        }
+        result.map(|_| 0)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed, only SIGTERM stops the server.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

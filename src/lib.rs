@@ -1,0 +1,5 @@
+//! backstop: a terminal dashboard for PostgreSQL backups on Kubernetes (CloudNativePG with
+//! the Barman Cloud plugin, delivered by Flux), and the simulated cluster it is tested on.
+
+pub mod cli;
+pub mod sim;

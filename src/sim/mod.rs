@@ -1,0 +1,255 @@
+//! The simulated Kubernetes API server: the demo, the training room and our test cluster.
+//! One axum Router over an in-memory store; kubectl and kube-rs cannot tell it from a small
+//! real cluster for everything backstop does.
+
+pub mod api;
+pub mod discovery;
+pub mod faults;
+pub mod logs;
+pub mod patch;
+pub mod registry;
+pub mod scenario;
+pub mod selectors;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod timeline;
+pub mod watch;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use self::faults::Faults;
+use self::logs::{Generator, LogSource, Logs};
+use self::registry::{is_builtin_group, split_api_version};
+use self::scenario::Scenario;
+use self::store::{Store, WriteOpts};
+
+/// CRDs of the kinds backstop knows, as upstream ships them (printer columns included).
+/// A scenario with objects of these kinds but without their CRD gets them.
+const KNOWN_CRDS: &[&str] = &[
+    include_str!("crds/postgresql.cnpg.io_clusters.yaml"),
+    include_str!("crds/postgresql.cnpg.io_backups.yaml"),
+    include_str!("crds/postgresql.cnpg.io_scheduledbackups.yaml"),
+    include_str!("crds/barmancloud.cnpg.io_objectstores.yaml"),
+    include_str!("crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml"),
+    include_str!("crds/source.toolkit.fluxcd.io_gitrepositories.yaml"),
+    include_str!("crds/cert-manager.io_certificates.yaml"),
+    include_str!("crds/cert-manager.io_issuers.yaml"),
+];
+
+/// The known CRD for (group, kind), parsed.
+pub fn known_crd(group: &str, kind: &str) -> Option<Value> {
+    KNOWN_CRDS.iter().filter_map(|text| serde_yaml::from_str::<Value>(text).ok()).find(|crd| {
+        crd.pointer("/spec/group").and_then(Value::as_str) == Some(group)
+            && crd.pointer("/spec/names/kind").and_then(Value::as_str) == Some(kind)
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+    pub expect: Vec<String>,
+}
+
+pub struct Sim {
+    pub store: Arc<Store>,
+    pub logs: Logs,
+    pub faults: Faults,
+    pub info: ScenarioInfo,
+    pub requests: AtomicU64,
+    pub bookmark_every: Duration,
+    timeline: Vec<scenario::TimelineEntry>,
+}
+
+/// A CRD derived from a kind that nothing defines (from a dump).
+fn derived_crd(group: &str, version: &str, kind: &str, namespaced: bool) -> Value {
+    let plural = registry::plural_of(kind);
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}"), "annotations": {"backstop.dev/derived": "true"}},
+        "spec": {"group": group, "scope": if namespaced { "Namespaced" } else { "Cluster" },
+                 "names": {"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_ascii_lowercase()},
+                 "versions": [{"name": version, "served": true, "storage": true, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]},
+        "status": {"conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}],
+                   "acceptedNames": {"kind": kind, "plural": plural}, "storedVersions": [version]},
+    })
+}
+
+impl Sim {
+    /// Builds the cluster a scenario describes. Errors name the object that could not load.
+    pub fn new(sc: &Scenario) -> anyhow::Result<Arc<Sim>> {
+        let store = Arc::new(Store::new());
+        let internal = WriteOpts::internal();
+        let crd_type = store.read().registry.by_kind("apiextensions.k8s.io", "CustomResourceDefinition").cloned().context("CRDs are always served")?;
+
+        // Kinds first: the scenario's CRDs, then known CRDs for kinds it uses without one,
+        // then derived ones for anything else.
+        let (crds, objects): (Vec<&Value>, Vec<&Value>) =
+            sc.objects.iter().partition(|o| o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"));
+        for crd in crds {
+            store.create(&crd_type, crd.clone(), &internal).with_context(|| format!("loading {}", describe(crd)))?;
+        }
+        let mut kinds: BTreeMap<(String, String), (String, bool)> = BTreeMap::new();
+        for o in &objects {
+            let av = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let (group, version) = split_api_version(av);
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let namespaced = o.pointer("/metadata/namespace").is_some();
+            let e = kinds.entry((group.to_string(), kind.to_string())).or_insert((version.to_string(), namespaced));
+            e.1 |= namespaced;
+        }
+        for ((group, kind), (version, namespaced)) in &kinds {
+            if store.read().registry.by_kind(group, kind).is_some() {
+                continue;
+            }
+            if is_builtin_group(group) {
+                tracing::info!(%group, %kind, "serving a built-in kind the simulator has no entry for, derived from its objects");
+                store.register(registry::derived_builtin(group, version, kind, *namespaced));
+                continue;
+            }
+            let crd = match known_crd(group, kind) {
+                Some(crd) => crd,
+                None => {
+                    tracing::info!(%group, %kind, plural = %registry::plural_of(kind), namespaced, "no CustomResourceDefinition for this kind in the scenario: derived one from the kind");
+                    derived_crd(group, version, kind, *namespaced)
+                }
+            };
+            store.create(&crd_type, crd, &internal).with_context(|| format!("defining the kind {kind} ({group})"))?;
+        }
+
+        // Namespaces the objects live in, when the scenario lacks them.
+        let ns_type = store.read().registry.by_kind("", "Namespace").cloned().context("namespaces are always served")?;
+        let declared: BTreeSet<String> = objects
+            .iter()
+            .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Namespace"))
+            .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let mut wanted: BTreeSet<String> = objects
+            .iter()
+            .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        wanted.insert("default".into());
+        wanted.insert("kube-system".into());
+        for ns in wanted.difference(&declared) {
+            store.create(&ns_type, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &internal)?;
+        }
+
+        for o in objects {
+            let av = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let (group, version) = split_api_version(av);
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            let t = store.read().registry.by_kind(group, kind).cloned().with_context(|| format!("no served kind for {}", describe(o)))?;
+            let mut obj = o.clone();
+            if version != t.version {
+                tracing::info!(object = %describe(o), served = %t.api_version(), "object of another version of its kind: served as the served version");
+                obj["apiVersion"] = json!(t.api_version());
+            }
+            store.create(&t, obj, &internal).map_err(|e| anyhow::anyhow!("loading {}: {}", describe(o), e.message))?;
+        }
+
+        let now = Utc::now();
+        let mut logs = Logs::default();
+        for spec in &sc.logs {
+            let (ns, pod) = spec.pod.split_once('/').unwrap_or(("default", spec.pod.as_str()));
+            let stamp = |lines: &[String]| -> Vec<(DateTime<Utc>, String)> { stamp_lines(lines, now) };
+            logs.insert(
+                (ns.to_string(), pod.to_string(), spec.container.clone()),
+                LogSource {
+                    lines: stamp(&spec.lines),
+                    previous: stamp(&spec.previous),
+                    generate: spec.generate.as_ref().map(|g| Generator { per_second: g.per_second, lines: g.lines.clone(), start: now }),
+                },
+            );
+        }
+        let f = &sc.faults;
+        let faults = Faults::new(f.latency, f.errors.clone(), f.drop_watches_after, f.forbidden.clone(), f.expire_next_watch);
+        Ok(Arc::new(Sim {
+            store,
+            logs,
+            faults,
+            info: ScenarioInfo { name: sc.name.clone(), description: sc.description.clone(), expect: sc.expect.clone() },
+            requests: AtomicU64::new(0),
+            bookmark_every: Duration::from_secs(15),
+            timeline: sc.timeline.clone(),
+        }))
+    }
+
+    /// Loads a built-in scenario by name, or a file or folder.
+    pub fn from_scenario(spec: &str) -> anyhow::Result<Arc<Sim>> {
+        let sc = scenario::load(spec, Utc::now())?;
+        Sim::new(&sc).with_context(|| format!("building the simulated cluster of scenario '{}'", sc.name))
+    }
+
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        api::router(self.clone())
+    }
+
+    /// Starts the timeline; it runs until the returned handle is aborted or the runtime ends.
+    pub fn start_timeline(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(timeline::run(self.store.clone(), self.timeline.clone()))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, with the timeline running.
+    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let timeline = self.start_timeline();
+        let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
+        timeline.abort();
+        result.context("serving the simulated API")
+    }
+}
+
+/// Timestamps for fixed log lines: a leading RFC3339 time is used, lines without one are
+/// spread over the ten minutes before `now`.
+fn stamp_lines(lines: &[String], now: DateTime<Utc>) -> Vec<(DateTime<Utc>, String)> {
+    let n = lines.len().max(1) as i64;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if let Some((ts, rest)) = line.split_once(' ')
+                && let Ok(t) = DateTime::parse_from_rfc3339(ts)
+            {
+                return (t.with_timezone(&Utc), rest.to_string());
+            }
+            (now - chrono::Duration::seconds(600 * (n - i as i64) / n), line.clone())
+        })
+        .collect()
+}
+
+fn describe(o: &Value) -> String {
+    let s = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("?");
+    match o.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{} {ns}/{}", s("/kind"), s("/metadata/name")),
+        None => format!("{} {}", s("/kind"), s("/metadata/name")),
+    }
+}
+
+/// A kubeconfig that points kubectl (and backstop) at a simulator.
+pub fn kubeconfig(addr: SocketAddr, context: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {context}\n    namespace: default\ncurrent-context: {context}\nusers:\n- name: {context}\n  user:\n    token: backstop-sim\npreferences: {{}}\n"
+    )
+}
+
+/// Writes a file whole or not at all: a temporary file renamed into place.
+pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("kubeconfig");
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place at {}", tmp.display(), path.display()))?;
+    Ok(())
+}
