@@ -9,7 +9,9 @@ use backstop::sim::Sim;
 use common::{Served, eventually_async, fixture};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
+};
 use kube::discovery::ApiResource;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Error};
@@ -44,14 +46,33 @@ fn api_code<T: std::fmt::Debug>(r: Result<T, Error>) -> (u16, String) {
 async fn lists_pods_by_label_and_gets_one() {
     let sim = mini();
     let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
-    let web = pods.list(&ListParams::default().labels("app=web")).await.expect("list by label");
-    let names: Vec<_> = web.items.iter().filter_map(|p| p.metadata.name.clone()).collect();
+    let web = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("list by label");
+    let names: Vec<_> = web
+        .items
+        .iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
     assert_eq!(names, ["web-0"]);
-    assert!(web.metadata.resource_version.is_some(), "lists carry a resourceVersion");
-    let not_web = pods.list(&ListParams::default().labels("app!=web,cnpg.io/podRole")).await.expect("list");
+    assert!(
+        web.metadata.resource_version.is_some(),
+        "lists carry a resourceVersion"
+    );
+    let not_web = pods
+        .list(&ListParams::default().labels("app!=web,cnpg.io/podRole"))
+        .await
+        .expect("list");
     assert_eq!(not_web.items.len(), 1);
     let pod = pods.get("pg-1").await.expect("get pg-1");
-    assert_eq!(pod.spec.and_then(|s| s.init_containers).map(|c| c[0].name.clone()).as_deref(), Some("plugin-barman-cloud"));
+    assert_eq!(
+        pod.spec
+            .and_then(|s| s.init_containers)
+            .map(|c| c[0].name.clone())
+            .as_deref(),
+        Some("plugin-barman-cloud")
+    );
     let (code, msg) = api_code(pods.get("nope").await);
     assert_eq!((code, msg.as_str()), (404, "pods \"nope\" not found"));
 }
@@ -61,8 +82,12 @@ async fn pages_with_limit_and_continue() {
     let sim = mini();
     let cms: Api<ConfigMap> = Api::namespaced(in_process(&sim), "demo");
     for i in 0..1200 {
-        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": format!("cm-{i:04}")}})).expect("configmap");
-        cms.create(&PostParams::default(), &cm).await.expect("create");
+        let cm: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": format!("cm-{i:04}")}}))
+                .expect("configmap");
+        cms.create(&PostParams::default(), &cm)
+            .await
+            .expect("create");
     }
     let mut token: Option<String> = None;
     let mut names = Vec::new();
@@ -89,39 +114,82 @@ async fn pages_with_limit_and_continue() {
 #[tokio::test]
 async fn creates_with_generate_name_and_refuses_duplicates() {
     let sim = mini();
-    let backups: Api<DynamicObject> = Api::namespaced_with(in_process(&sim), "demo", &backups_resource());
+    let backups: Api<DynamicObject> =
+        Api::namespaced_with(in_process(&sim), "demo", &backups_resource());
     let mut b = DynamicObject::new("", &backups_resource()).within("demo");
     b.metadata.name = None;
     b.metadata.generate_name = Some("pg-manual-".into());
     b.data = json!({"spec": {"cluster": {"name": "pg"}, "method": "plugin"}, "status": {"phase": "completed"}});
-    let created = backups.create(&PostParams::default(), &b).await.expect("create with generateName");
+    let created = backups
+        .create(&PostParams::default(), &b)
+        .await
+        .expect("create with generateName");
     let name = created.metadata.name.clone().expect("a generated name");
-    assert!(name.starts_with("pg-manual-") && name.len() == "pg-manual-".len() + 5, "{name}");
+    assert!(
+        name.starts_with("pg-manual-") && name.len() == "pg-manual-".len() + 5,
+        "{name}"
+    );
     assert!(created.metadata.uid.is_some() && created.metadata.creation_timestamp.is_some());
-    assert!(created.data.get("status").is_none(), "status is not writable through create on a kind with a status subresource");
+    assert!(
+        created.data.get("status").is_none(),
+        "status is not writable through create on a kind with a status subresource"
+    );
     let mut dup = created.clone();
     dup.metadata.resource_version = None;
     let (code, msg) = api_code(backups.create(&PostParams::default(), &dup).await);
     assert_eq!(code, 409);
-    assert_eq!(msg, format!("backups.postgresql.cnpg.io \"{name}\" already exists"));
+    assert_eq!(
+        msg,
+        format!("backups.postgresql.cnpg.io \"{name}\" already exists")
+    );
 }
 
 #[tokio::test]
 async fn every_patch_type() {
     let sim = mini();
     let client = in_process(&sim);
-    let backups: Api<DynamicObject> = Api::namespaced_with(client.clone(), "demo", &backups_resource());
+    let backups: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), "demo", &backups_resource());
     let pods: Api<Pod> = Api::namespaced(client, "demo");
 
     let merged = backups
-        .patch("pg-backup-1", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"team": "db"}}})))
+        .patch(
+            "pg-backup-1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"team": "db"}}})),
+        )
         .await
         .expect("merge patch");
-    assert_eq!(merged.metadata.labels.as_ref().and_then(|l| l.get("team")).map(String::as_str), Some("db"));
+    assert_eq!(
+        merged
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("team"))
+            .map(String::as_str),
+        Some("db")
+    );
 
-    let ops: json_patch::Patch = serde_json::from_value(json!([{"op": "add", "path": "/metadata/annotations", "value": {"a": "1"}}])).expect("ops");
-    let jp = backups.patch("pg-backup-1", &PatchParams::default(), &Patch::Json::<()>(ops)).await.expect("json patch");
-    assert_eq!(jp.metadata.annotations.as_ref().and_then(|a| a.get("a")).map(String::as_str), Some("1"));
+    let ops: json_patch::Patch = serde_json::from_value(
+        json!([{"op": "add", "path": "/metadata/annotations", "value": {"a": "1"}}]),
+    )
+    .expect("ops");
+    let jp = backups
+        .patch(
+            "pg-backup-1",
+            &PatchParams::default(),
+            &Patch::Json::<()>(ops),
+        )
+        .await
+        .expect("json patch");
+    assert_eq!(
+        jp.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("a"))
+            .map(String::as_str),
+        Some("1")
+    );
 
     let applied = backups
         .patch(
@@ -131,29 +199,71 @@ async fn every_patch_type() {
         )
         .await
         .expect("apply patch");
-    assert_eq!(applied.metadata.labels.as_ref().and_then(|l| l.get("applied")).map(String::as_str), Some("yes"));
-    let managers: Vec<_> = applied.metadata.managed_fields.unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
-    assert!(managers.iter().any(|m| m == "backstop-test"), "apply records its field manager: {managers:?}");
+    assert_eq!(
+        applied
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("applied"))
+            .map(String::as_str),
+        Some("yes")
+    );
+    let managers: Vec<_> = applied
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(
+        managers.iter().any(|m| m == "backstop-test"),
+        "apply records its field manager: {managers:?}"
+    );
 
     let (code, _) = api_code(
-        backups.patch("pg-backup-1", &PatchParams::default(), &Patch::Strategic(json!({"metadata": {"labels": {"s": "1"}}}))).await,
+        backups
+            .patch(
+                "pg-backup-1",
+                &PatchParams::default(),
+                &Patch::Strategic(json!({"metadata": {"labels": {"s": "1"}}})),
+            )
+            .await,
     );
     assert_eq!(code, 415, "strategic merge is refused for custom resources");
     let pod = pods
-        .patch("web-0", &PatchParams::default(), &Patch::Strategic(json!({"metadata": {"labels": {"s": "1"}}})))
+        .patch(
+            "web-0",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"metadata": {"labels": {"s": "1"}}})),
+        )
         .await
         .expect("strategic merge on a built-in kind");
-    assert_eq!(pod.metadata.labels.as_ref().and_then(|l| l.get("s")).map(String::as_str), Some("1"));
+    assert_eq!(
+        pod.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("s"))
+            .map(String::as_str),
+        Some("1")
+    );
 
     // The status subresource changes status only; the main resource leaves status alone.
     let status = backups
-        .patch_status("pg-backup-1", &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": "failed"}, "spec": {"method": "x"}})))
+        .patch_status(
+            "pg-backup-1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "failed"}, "spec": {"method": "x"}})),
+        )
         .await
         .expect("status patch");
     assert_eq!(status.data.pointer("/status/phase"), Some(&json!("failed")));
     assert_eq!(status.data.pointer("/spec/method"), Some(&json!("plugin")));
     let main = backups
-        .patch("pg-backup-1", &PatchParams::default(), &Patch::Merge(json!({"status": {"phase": "completed"}})))
+        .patch(
+            "pg-backup-1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "completed"}})),
+        )
         .await
         .expect("main patch");
     assert_eq!(main.data.pointer("/status/phase"), Some(&json!("failed")));
@@ -162,8 +272,12 @@ async fn every_patch_type() {
 #[tokio::test]
 async fn deletes_and_forgets() {
     let sim = mini();
-    let backups: Api<DynamicObject> = Api::namespaced_with(in_process(&sim), "demo", &backups_resource());
-    let deleted = backups.delete("pg-backup-1", &DeleteParams::default()).await.expect("delete");
+    let backups: Api<DynamicObject> =
+        Api::namespaced_with(in_process(&sim), "demo", &backups_resource());
+    let deleted = backups
+        .delete("pg-backup-1", &DeleteParams::default())
+        .await
+        .expect("delete");
     assert!(deleted.left().is_some(), "the deleted object comes back");
     let (code, _) = api_code(backups.get("pg-backup-1").await);
     assert_eq!(code, 404);
@@ -173,25 +287,51 @@ async fn deletes_and_forgets() {
 async fn logs_tail_pick_containers_and_follow() {
     let sim = mini();
     let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
-    let tail = pods.logs("web-0", &LogParams { tail_lines: Some(2), ..Default::default() }).await.expect("logs");
+    let tail = pods
+        .logs(
+            "web-0",
+            &LogParams {
+                tail_lines: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("logs");
     assert_eq!(tail, "ready to serve\nGET / 200\n");
     let (code, msg) = api_code(pods.logs("pg-1", &LogParams::default()).await);
     assert_eq!(code, 400);
-    assert!(msg.starts_with("a container name must be specified for pod pg-1, choose one of: [postgres exporter]"), "{msg}");
+    assert!(
+        msg.starts_with(
+            "a container name must be specified for pod pg-1, choose one of: [postgres exporter]"
+        ),
+        "{msg}"
+    );
 
-    let params = LogParams { container: Some("plugin-barman-cloud".into()), follow: true, tail_lines: Some(1), ..Default::default() };
+    let params = LogParams {
+        container: Some("plugin-barman-cloud".into()),
+        follow: true,
+        tail_lines: Some(1),
+        ..Default::default()
+    };
     let stream = pods.log_stream("pg-1", &params).await.expect("follow");
     let mut lines = stream.lines();
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while seen.len() < 4 {
-        let line = tokio::time::timeout_at(deadline, lines.try_next()).await.expect("lines keep coming").expect("read").expect("open");
+        let line = tokio::time::timeout_at(deadline, lines.try_next())
+            .await
+            .expect("lines keep coming")
+            .expect("read")
+            .expect("open");
         seen.push(line);
     }
     // The generator has not produced a line yet, so the tail is the last fixed line; the
     // rest arrive while following.
     assert!(seen[0].contains("sidecar started"), "{seen:?}");
-    assert!(seen[1..].iter().all(|l| l.contains("Archived WAL file")), "{seen:?}");
+    assert!(
+        seen[1..].iter().all(|l| l.contains("Archived WAL file")),
+        "{seen:?}"
+    );
     assert_ne!(seen[1], seen[3]);
 }
 
@@ -201,7 +341,10 @@ async fn reflector_stays_consistent_across_a_forced_410() {
     let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
     let (reader, writer) = kube::runtime::reflector::store::<Pod>();
     let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
-    let stream = kube::runtime::reflector(writer, watcher::watcher(pods.clone(), watcher::Config::default()));
+    let stream = kube::runtime::reflector(
+        writer,
+        watcher::watcher(pods.clone(), watcher::Config::default()),
+    );
     let task = tokio::spawn(stream.for_each(move |e| {
         let label = match &e {
             Ok(Event::Init) => "init",
@@ -214,11 +357,16 @@ async fn reflector_stays_consistent_across_a_forced_410() {
         let _ = events_tx.send(label);
         futures::future::ready(())
     }));
-    tokio::time::timeout(Duration::from_secs(10), reader.wait_until_ready()).await.expect("store ready").expect("ready");
+    tokio::time::timeout(Duration::from_secs(10), reader.wait_until_ready())
+        .await
+        .expect("store ready")
+        .expect("ready");
     assert_eq!(reader.state().len(), 2);
 
     let pod: Pod = serde_json::from_value(json!({"metadata": {"name": "new-1"}, "spec": {"containers": [{"name": "c", "image": "x"}]}})).expect("pod");
-    pods.create(&PostParams::default(), &pod).await.expect("create");
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
     let r = reader.clone();
     eventually_async("the new pod in the store", Duration::from_secs(10), || {
         let r = r.clone();
@@ -237,12 +385,18 @@ async fn reflector_stays_consistent_across_a_forced_410() {
         async move { done.then_some(()) }
     })
     .await;
-    pods.delete("new-1", &DeleteParams::default()).await.expect("delete");
+    pods.delete("new-1", &DeleteParams::default())
+        .await
+        .expect("delete");
     let r = reader.clone();
-    eventually_async("the delete seen after the relist", Duration::from_secs(10), || {
-        let r = r.clone();
-        async move { (r.state().len() == 2).then_some(()) }
-    })
+    eventually_async(
+        "the delete seen after the relist",
+        Duration::from_secs(10),
+        || {
+            let r = r.clone();
+            async move { (r.state().len() == 2).then_some(()) }
+        },
+    )
     .await;
     task.abort();
 }
@@ -253,7 +407,10 @@ async fn streaming_list_watch_ends_its_initial_events_with_a_bookmark() {
     let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
     let mut events = watcher::watcher(pods, watcher::Config::default().streaming_lists()).boxed();
     let mut seen = Vec::new();
-    while let Some(e) = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("events") {
+    while let Some(e) = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("events")
+    {
         match e.expect("no error") {
             Event::InitApply(p) => seen.push(p.metadata.name.unwrap_or_default()),
             Event::InitDone => break,
@@ -266,7 +423,9 @@ async fn streaming_list_watch_ends_its_initial_events_with_a_bookmark() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_loopback_a_watch_sees_the_timeline() {
-    let served = tokio::task::spawn_blocking(|| Served::with(mini())).await.expect("served");
+    let served = tokio::task::spawn_blocking(|| Served::with(mini()))
+        .await
+        .expect("served");
     let config = kube::Config::from_custom_kubeconfig(
         kube::config::Kubeconfig::read_from(&served.kubeconfig).expect("kubeconfig reads"),
         &kube::config::KubeConfigOptions::default(),
@@ -280,17 +439,31 @@ async fn over_loopback_a_watch_sees_the_timeline() {
     let writer = kube::runtime::reflector::store::Writer::new(backups_resource());
     let reader = writer.as_reader();
     let task = tokio::spawn(
-        kube::runtime::reflector(writer, watcher::watcher(backups, watcher::Config::default())).for_each(|_| futures::future::ready(())),
+        kube::runtime::reflector(
+            writer,
+            watcher::watcher(backups, watcher::Config::default()),
+        )
+        .for_each(|_| futures::future::ready(())),
     );
     // The mini timeline applies a Backup named pg-<stamp> 1.5 s after the start.
     let r = reader.clone();
     eventually_async("the timeline's backup", Duration::from_secs(15), || {
         let r = r.clone();
         async move {
-            r.state().iter().any(|b| b.metadata.name.as_deref().is_some_and(|n| n.starts_with("pg-2"))).then_some(())
+            r.state()
+                .iter()
+                .any(|b| {
+                    b.metadata
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with("pg-2"))
+                })
+                .then_some(())
         }
     })
     .await;
     task.abort();
-    tokio::task::spawn_blocking(move || drop(served)).await.expect("stopped");
+    tokio::task::spawn_blocking(move || drop(served))
+        .await
+        .expect("stopped");
 }

@@ -24,7 +24,8 @@ pub fn init(path: &Path, level: &str) -> anyhow::Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("opening the log file {}", path.display()))?;
-    let filter = EnvFilter::try_new(level).with_context(|| format!("--log-level '{level}' is not a level or a tracing filter"))?;
+    let filter = EnvFilter::try_new(level)
+        .with_context(|| format!("--log-level '{level}' is not a level or a tracing filter"))?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::sync::Mutex::new(file))

@@ -24,7 +24,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "BACKSTOP_LOG_FILE")]
     pub log_file: Option<PathBuf>,
     /// How much to log: error, warn, info, debug or trace (or a tracing filter).
-    #[arg(long, global = true, value_name = "LEVEL", default_value = "info", env = "BACKSTOP_LOG_LEVEL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "LEVEL",
+        default_value = "info",
+        env = "BACKSTOP_LOG_LEVEL"
+    )]
     pub log_level: String,
     #[command(subcommand)]
     pub command: Command,

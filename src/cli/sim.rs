@@ -67,23 +67,42 @@ fn list() {
 /// (issue "The live dashboard") will open on the same cluster.
 pub fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     let sim = Sim::from_scenario(&args.scenario)?;
-    let kubeconfig = std::env::temp_dir().join(format!("backstop-demo-{}.kubeconfig", std::process::id()));
+    let kubeconfig =
+        std::env::temp_dir().join(format!("backstop-demo-{}.kubeconfig", std::process::id()));
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     serve(sim, addr, Some(kubeconfig), true)
 }
 
-fn serve(sim: std::sync::Arc<Sim>, addr: SocketAddr, kubeconfig: Option<PathBuf>, demo: bool) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+fn serve(
+    sim: std::sync::Arc<Sim>,
+    addr: SocketAddr,
+    kubeconfig: Option<PathBuf>,
+    demo: bool,
+) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
-        let local = listener.local_addr().context("reading the address listened on")?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        let local = listener
+            .local_addr()
+            .context("reading the address listened on")?;
         let name = sim.info.name.clone();
         if let Some(path) = &kubeconfig {
-            sim::write_atomically(path, &sim::kubeconfig(local, &format!("backstop-sim-{name}")))
-                .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
+            sim::write_atomically(
+                path,
+                &sim::kubeconfig(local, &format!("backstop-sim-{name}")),
+            )
+            .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
         }
         tracing::info!(%local, scenario = %name, "simulator listening");
-        println!("backstop simulator: scenario '{name}' ({} objects) on http://{local}", sim.store.count());
+        println!(
+            "backstop simulator: scenario '{name}' ({} objects) on http://{local}",
+            sim.store.count()
+        );
         if let Some(path) = &kubeconfig {
             println!("kubeconfig: {}", path.display());
             if demo {

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use super::registry::Registry;
 
-pub const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CT: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Whether the client asked for aggregated discovery (kubectl does; kube's
 /// `Discovery::run_aggregated` does).
@@ -40,7 +41,11 @@ fn group_entry(group: &str, version: &str) -> Value {
 }
 
 pub fn api_groups(reg: &Registry) -> Value {
-    let groups: Vec<Value> = reg.group_versions().iter().map(|(g, v)| group_entry(g, v)).collect();
+    let groups: Vec<Value> = reg
+        .group_versions()
+        .iter()
+        .map(|(g, v)| group_entry(g, v))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -57,9 +62,15 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
     if types.is_empty() {
         return None;
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     let resources: Vec<Value> = types.iter().flat_map(|t| t.api_resource()).collect();
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 /// APIGroupDiscoveryList for /api (core only) or /apis (every other group).
@@ -81,7 +92,11 @@ pub fn aggregated(reg: &Registry, core: bool) -> Value {
 }
 
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// /openapi/v3: one entry per served group/version.
@@ -91,7 +106,10 @@ pub fn openapi_index(reg: &Registry) -> Value {
     gvs.extend(reg.group_versions());
     for (g, v) in gvs {
         let p = gv_path(&g, &v);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash=0")}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash=0")}),
+        );
     }
     json!({"paths": paths})
 }
@@ -118,11 +136,14 @@ pub fn openapi_group_version(reg: &Registry, group: &str, version: &str) -> Opti
             {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
             {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
         ]);
-        paths.insert(item, json!({
-            "patch": {"operationId": format!("patch{}", t.kind), "x-kubernetes-action": "patch",
-                      "x-kubernetes-group-version-kind": gvk, "parameters": params,
-                      "responses": {"200": {"description": "OK"}}},
-        }));
+        paths.insert(
+            item,
+            json!({
+                "patch": {"operationId": format!("patch{}", t.kind), "x-kubernetes-action": "patch",
+                          "x-kubernetes-group-version-kind": gvk, "parameters": params,
+                          "responses": {"200": {"description": "OK"}}},
+            }),
+        );
     }
     Some(json!({
         "openapi": "3.0.0",

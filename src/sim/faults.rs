@@ -83,7 +83,9 @@ impl Faults {
 
     /// A deterministic sequence in [0, 1): the same scenario fails the same requests.
     fn roll(&self) -> f64 {
-        let mut x = self.dice.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        let mut x = self
+            .dice
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         (x >> 11) as f64 / (1u64 << 53) as f64
@@ -92,12 +94,18 @@ impl Faults {
     pub fn injected_error(&self, path: &str) -> Option<ApiError> {
         let rule = self.errors.iter().find(|r| path.starts_with(&r.path))?;
         (self.roll() < rule.rate).then(|| {
-            ApiError::new(rule.code, reason_for(rule.code), format!("injected by the simulator for {}", rule.path))
+            ApiError::new(
+                rule.code,
+                reason_for(rule.code),
+                format!("injected by the simulator for {}", rule.path),
+            )
         })
     }
 
     pub fn forbids(&self, group: &str, resource: &str, verb: &str, ns: Option<&str>) -> bool {
-        self.forbidden.iter().any(|f| f.covers(group, resource, verb, ns))
+        self.forbidden
+            .iter()
+            .any(|f| f.covers(group, resource, verb, ns))
     }
 
     pub fn expire_next_watch(&self) {
@@ -110,8 +118,18 @@ impl Faults {
 }
 
 /// The 403 a real apiserver gives, naming the verb and the resource.
-pub fn forbidden_error(group: &str, resource: &str, verb: &str, ns: Option<&str>, name: Option<&str>) -> ApiError {
-    let what = if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") };
+pub fn forbidden_error(
+    group: &str,
+    resource: &str,
+    verb: &str,
+    ns: Option<&str>,
+    name: Option<&str>,
+) -> ApiError {
+    let what = if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    };
     let named = name.map(|n| format!(" \"{n}\"")).unwrap_or_default();
     let scope = match ns {
         Some(ns) => format!("in the namespace \"{ns}\""),
@@ -124,7 +142,11 @@ pub fn forbidden_error(group: &str, resource: &str, verb: &str, ns: Option<&str>
             "{what}{named} is forbidden: User \"system:serviceaccount:backstop:trainee\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
         ),
     )
-    .with_details(serde_json::json!({"group": group, "kind": resource, "name": name}))
+    // kube-rs cannot read a Status whose details carry null fields: leave them out.
+    .with_details(match name {
+        Some(n) => serde_json::json!({"group": group, "kind": resource, "name": n}),
+        None => serde_json::json!({"group": group, "kind": resource}),
+    })
 }
 
 #[cfg(test)]
@@ -133,7 +155,18 @@ mod tests {
 
     #[test]
     fn forbidden_rules_match_verbs_and_namespaces() {
-        let f = Faults::new(None, vec![], None, vec![Forbid { group: "".into(), resource: "secrets".into(), verbs: vec!["get".into(), "list".into()], namespace: Some("orders".into()) }], false);
+        let f = Faults::new(
+            None,
+            vec![],
+            None,
+            vec![Forbid {
+                group: "".into(),
+                resource: "secrets".into(),
+                verbs: vec!["get".into(), "list".into()],
+                namespace: Some("orders".into()),
+            }],
+            false,
+        );
         assert!(f.forbids("", "secrets", "list", Some("orders")));
         assert!(!f.forbids("", "secrets", "list", Some("billing")));
         assert!(!f.forbids("", "secrets", "watch", Some("orders")));
@@ -143,8 +176,20 @@ mod tests {
 
     #[test]
     fn error_rate_is_a_share_of_requests() {
-        let f = Faults::new(None, vec![ErrorRule { path: "/apis/x".into(), rate: 0.25, code: 503 }], None, vec![], false);
-        let failed = (0..4000).filter(|_| f.injected_error("/apis/x/v1/things").is_some()).count();
+        let f = Faults::new(
+            None,
+            vec![ErrorRule {
+                path: "/apis/x".into(),
+                rate: 0.25,
+                code: 503,
+            }],
+            None,
+            vec![],
+            false,
+        );
+        let failed = (0..4000)
+            .filter(|_| f.injected_error("/apis/x/v1/things").is_some())
+            .count();
         assert!((800..1200).contains(&failed), "{failed} of 4000 failed");
         assert!(f.injected_error("/api/v1/pods").is_none());
     }

@@ -21,8 +21,13 @@ pub struct Generator {
 
 impl Generator {
     fn line(&self, i: u64) -> (DateTime<Utc>, String) {
-        let ts = self.start + chrono::Duration::nanoseconds((i as f64 * 1e9 / self.per_second) as i64);
-        let template = self.lines.get((i % self.lines.len().max(1) as u64) as usize).map(String::as_str).unwrap_or("");
+        let ts =
+            self.start + chrono::Duration::nanoseconds((i as f64 * 1e9 / self.per_second) as i64);
+        let template = self
+            .lines
+            .get((i % self.lines.len().max(1) as u64) as usize)
+            .map(String::as_str)
+            .unwrap_or("");
         let text = template
             .replace("{{n}}", &i.to_string())
             .replace("{{time}}", &ts.to_rfc3339_opts(SecondsFormat::Millis, true));
@@ -71,7 +76,11 @@ pub struct LogQuery {
 fn names(pod: &Value, key: &str) -> Vec<String> {
     pod.pointer(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -85,12 +94,17 @@ fn status_of<'a>(pod: &'a Value, container: &str) -> Option<&'a Value> {
 
 /// Which container a log request reads, with the apiserver's errors.
 pub fn pick_container(pod: &Value, asked: Option<&str>) -> Result<String, ApiError> {
-    let pod_name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let pod_name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let containers = names(pod, "/spec/containers");
     let inits = names(pod, "/spec/initContainers");
     match asked {
         Some(c) if containers.iter().chain(&inits).any(|n| n == c) => Ok(c.to_string()),
-        Some(c) => Err(ApiError::bad_request(format!("container {c} is not valid for pod {pod_name}"))),
+        Some(c) => Err(ApiError::bad_request(format!(
+            "container {c} is not valid for pod {pod_name}"
+        ))),
         None if containers.len() == 1 => Ok(containers[0].clone()),
         None => {
             let mut msg = format!(
@@ -98,7 +112,10 @@ pub fn pick_container(pod: &Value, asked: Option<&str>) -> Result<String, ApiErr
                 containers.join(" ")
             );
             if !inits.is_empty() {
-                msg.push_str(&format!(" or one of the init containers: [{}]", inits.join(" ")));
+                msg.push_str(&format!(
+                    " or one of the init containers: [{}]",
+                    inits.join(" ")
+                ));
             }
             Err(ApiError::bad_request(msg))
         }
@@ -107,7 +124,10 @@ pub fn pick_container(pod: &Value, asked: Option<&str>) -> Result<String, ApiErr
 
 fn format_line(ts: DateTime<Utc>, text: &str, timestamps: bool) -> String {
     if timestamps {
-        format!("{} {text}\n", ts.to_rfc3339_opts(SecondsFormat::Nanos, true))
+        format!(
+            "{} {text}\n",
+            ts.to_rfc3339_opts(SecondsFormat::Nanos, true)
+        )
     } else {
         format!("{text}\n")
     }
@@ -128,20 +148,44 @@ impl Logs {
 
     /// Answers a log request for `pod` (already fetched) as a text/plain body.
     pub fn read(&self, pod: &Value, q: &LogQuery) -> Result<Body, ApiError> {
-        let ns = pod.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-        let pod_name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        let ns = pod
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let pod_name = pod
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let container = pick_container(pod, q.container.as_deref())?;
         let status = status_of(pod, &container);
-        if let Some(reason) = status.and_then(|s| s.pointer("/state/waiting/reason")).and_then(Value::as_str)
-            && matches!(reason, "ContainerCreating" | "PodInitializing" | "ImagePullBackOff" | "ErrImagePull" | "CreateContainerConfigError")
+        if let Some(reason) = status
+            .and_then(|s| s.pointer("/state/waiting/reason"))
+            .and_then(Value::as_str)
+            && matches!(
+                reason,
+                "ContainerCreating"
+                    | "PodInitializing"
+                    | "ImagePullBackOff"
+                    | "ErrImagePull"
+                    | "CreateContainerConfigError"
+            )
         {
             return Err(ApiError::bad_request(format!(
                 "container \"{container}\" in pod \"{pod_name}\" is waiting to start: {reason}"
             )));
         }
-        let source = self.sources.get(&(ns, pod_name.clone(), container.clone())).cloned().unwrap_or_default();
+        let source = self
+            .sources
+            .get(&(ns, pod_name.clone(), container.clone()))
+            .cloned()
+            .unwrap_or_default();
         if q.previous {
-            let restarts = status.and_then(|s| s.get("restartCount")).and_then(Value::as_i64).unwrap_or(0);
+            let restarts = status
+                .and_then(|s| s.get("restartCount"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if source.previous.is_empty() && restarts == 0 {
                 return Err(ApiError::bad_request(format!(
                     "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
@@ -158,12 +202,21 @@ impl Logs {
             .filter(|(ts, _)| *ts <= now)
             .cloned()
             .collect();
-        let Some(generator) = source.generate.clone().filter(|g| g.per_second > 0.0 && !g.lines.is_empty()) else {
+        let Some(generator) = source
+            .generate
+            .clone()
+            .filter(|g| g.per_second > 0.0 && !g.lines.is_empty())
+        else {
             let text = select(&fixed, q).concat();
             if q.follow {
                 // A running container's log stays open until the client leaves.
-                let head = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(Bytes::from(text)) });
-                return Ok(Body::from_stream(futures::StreamExt::chain(head, futures::stream::pending())));
+                let head = futures::stream::once(async move {
+                    Ok::<_, std::convert::Infallible>(Bytes::from(text))
+                });
+                return Ok(Body::from_stream(futures::StreamExt::chain(
+                    head,
+                    futures::stream::pending(),
+                )));
             }
             return Ok(Body::from(truncate(text, q.limit_bytes)));
         };
@@ -171,7 +224,13 @@ impl Logs {
         // Which generated lines come first: after --since, and the last --tail of all lines.
         let end = generator.count_at(now);
         let mut first = q.since.map_or(0, |t| generator.index_at(t)).min(end);
-        let mut fixed_sel = select(&fixed, &LogQuery { tail_lines: None, ..q.clone() });
+        let mut fixed_sel = select(
+            &fixed,
+            &LogQuery {
+                tail_lines: None,
+                ..q.clone()
+            },
+        );
         if let Some(tail) = q.tail_lines {
             let generated = (end - first) as usize;
             if generated >= tail {
@@ -188,30 +247,36 @@ impl Logs {
         let head = Bytes::from(fixed_sel.concat());
         // Stream in chunks so that a long log is never built in memory at once.
         let state = (Some(head), first, generator, end);
-        let body = futures::stream::unfold(state, move |(head, mut next, generator, mut end)| async move {
-            if let Some(h) = head {
-                return Some((Ok::<_, std::convert::Infallible>(h), (None, next, generator, end)));
-            }
-            loop {
-                if next < end {
-                    let stop = end.min(next + 2_000);
-                    let chunk: String = (next..stop)
-                        .map(|i| {
-                            let (ts, text) = generator.line(i);
-                            format_line(ts, &text, timestamps)
-                        })
-                        .collect();
-                    next = stop;
-                    return Some((Ok(Bytes::from(chunk)), (None, next, generator, end)));
+        let body = futures::stream::unfold(
+            state,
+            move |(head, mut next, generator, mut end)| async move {
+                if let Some(h) = head {
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(h),
+                        (None, next, generator, end),
+                    ));
                 }
-                if !follow {
-                    return None;
+                loop {
+                    if next < end {
+                        let stop = end.min(next + 2_000);
+                        let chunk: String = (next..stop)
+                            .map(|i| {
+                                let (ts, text) = generator.line(i);
+                                format_line(ts, &text, timestamps)
+                            })
+                            .collect();
+                        next = stop;
+                        return Some((Ok(Bytes::from(chunk)), (None, next, generator, end)));
+                    }
+                    if !follow {
+                        return None;
+                    }
+                    let wait = (1.0 / generator.per_second).clamp(0.01, 0.25);
+                    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                    end = generator.count_at(Utc::now());
                 }
-                let wait = (1.0 / generator.per_second).clamp(0.01, 0.25);
-                tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-                end = generator.count_at(Utc::now());
-            }
-        });
+            },
+        );
         Ok(Body::from_stream(body))
     }
 }
@@ -258,14 +323,23 @@ mod tests {
             err.message,
             "a container name must be specified for pod pg-1, choose one of: [postgres exporter] or one of the init containers: [plugin-barman-cloud]"
         );
-        assert_eq!(pick_container(&pod, Some("plugin-barman-cloud")).ok().as_deref(), Some("plugin-barman-cloud"));
+        assert_eq!(
+            pick_container(&pod, Some("plugin-barman-cloud"))
+                .ok()
+                .as_deref(),
+            Some("plugin-barman-cloud")
+        );
         assert!(pick_container(&pod, Some("nope")).is_err());
     }
 
     #[test]
     fn generated_lines_follow_the_clock() {
         let start = Utc::now() - chrono::Duration::seconds(10);
-        let g = Generator { per_second: 2.0, lines: vec!["wal {{n}}".into()], start };
+        let g = Generator {
+            per_second: 2.0,
+            lines: vec!["wal {{n}}".into()],
+            start,
+        };
         assert_eq!(g.count_at(start + chrono::Duration::seconds(10)), 20);
         assert_eq!(g.line(3).1, "wal 3");
         assert_eq!(g.index_at(start + chrono::Duration::milliseconds(1250)), 3);

@@ -48,10 +48,13 @@ const KNOWN_CRDS: &[&str] = &[
 
 /// The known CRD for (group, kind), parsed.
 pub fn known_crd(group: &str, kind: &str) -> Option<Value> {
-    KNOWN_CRDS.iter().filter_map(|text| serde_yaml::from_str::<Value>(text).ok()).find(|crd| {
-        crd.pointer("/spec/group").and_then(Value::as_str) == Some(group)
-            && crd.pointer("/spec/names/kind").and_then(Value::as_str) == Some(kind)
-    })
+    KNOWN_CRDS
+        .iter()
+        .filter_map(|text| serde_yaml::from_str::<Value>(text).ok())
+        .find(|crd| {
+            crd.pointer("/spec/group").and_then(Value::as_str) == Some(group)
+                && crd.pointer("/spec/names/kind").and_then(Value::as_str) == Some(kind)
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -92,14 +95,22 @@ impl Sim {
     pub fn new(sc: &Scenario) -> anyhow::Result<Arc<Sim>> {
         let store = Arc::new(Store::new());
         let internal = WriteOpts::internal();
-        let crd_type = store.read().registry.by_kind("apiextensions.k8s.io", "CustomResourceDefinition").cloned().context("CRDs are always served")?;
+        let crd_type = store
+            .read()
+            .registry
+            .by_kind("apiextensions.k8s.io", "CustomResourceDefinition")
+            .cloned()
+            .context("CRDs are always served")?;
 
         // Kinds first: the scenario's CRDs, then known CRDs for kinds it uses without one,
         // then derived ones for anything else.
-        let (crds, objects): (Vec<&Value>, Vec<&Value>) =
-            sc.objects.iter().partition(|o| o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"));
+        let (crds, objects): (Vec<&Value>, Vec<&Value>) = sc.objects.iter().partition(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        });
         for crd in crds {
-            store.create(&crd_type, crd.clone(), &internal).with_context(|| format!("loading {}", describe(crd)))?;
+            store
+                .create(&crd_type, crd.clone(), &internal)
+                .with_context(|| format!("loading {}", describe(crd)))?;
         }
         let mut kinds: BTreeMap<(String, String), (String, bool)> = BTreeMap::new();
         for o in &objects {
@@ -107,7 +118,9 @@ impl Sim {
             let (group, version) = split_api_version(av);
             let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
             let namespaced = o.pointer("/metadata/namespace").is_some();
-            let e = kinds.entry((group.to_string(), kind.to_string())).or_insert((version.to_string(), namespaced));
+            let e = kinds
+                .entry((group.to_string(), kind.to_string()))
+                .or_insert((version.to_string(), namespaced));
             e.1 |= namespaced;
         }
         for ((group, kind), (version, namespaced)) in &kinds {
@@ -126,60 +139,104 @@ impl Sim {
                     derived_crd(group, version, kind, *namespaced)
                 }
             };
-            store.create(&crd_type, crd, &internal).with_context(|| format!("defining the kind {kind} ({group})"))?;
+            store
+                .create(&crd_type, crd, &internal)
+                .with_context(|| format!("defining the kind {kind} ({group})"))?;
         }
 
         // Namespaces the objects live in, when the scenario lacks them.
-        let ns_type = store.read().registry.by_kind("", "Namespace").cloned().context("namespaces are always served")?;
+        let ns_type = store
+            .read()
+            .registry
+            .by_kind("", "Namespace")
+            .cloned()
+            .context("namespaces are always served")?;
         let declared: BTreeSet<String> = objects
             .iter()
             .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Namespace"))
-            .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|o| {
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect();
         let mut wanted: BTreeSet<String> = objects
             .iter()
-            .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|o| {
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect();
         wanted.insert("default".into());
         wanted.insert("kube-system".into());
         for ns in wanted.difference(&declared) {
-            store.create(&ns_type, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}), &internal)?;
+            store.create(
+                &ns_type,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                &internal,
+            )?;
         }
 
         for o in objects {
             let av = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
             let (group, version) = split_api_version(av);
             let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
-            let t = store.read().registry.by_kind(group, kind).cloned().with_context(|| format!("no served kind for {}", describe(o)))?;
+            let t = store
+                .read()
+                .registry
+                .by_kind(group, kind)
+                .cloned()
+                .with_context(|| format!("no served kind for {}", describe(o)))?;
             let mut obj = o.clone();
             if version != t.version {
                 tracing::info!(object = %describe(o), served = %t.api_version(), "object of another version of its kind: served as the served version");
                 obj["apiVersion"] = json!(t.api_version());
             }
-            store.create(&t, obj, &internal).map_err(|e| anyhow::anyhow!("loading {}: {}", describe(o), e.message))?;
+            store
+                .create(&t, obj, &internal)
+                .map_err(|e| anyhow::anyhow!("loading {}: {}", describe(o), e.message))?;
         }
 
         let now = Utc::now();
         let mut logs = Logs::default();
         for spec in &sc.logs {
-            let (ns, pod) = spec.pod.split_once('/').unwrap_or(("default", spec.pod.as_str()));
-            let stamp = |lines: &[String]| -> Vec<(DateTime<Utc>, String)> { stamp_lines(lines, now) };
+            let (ns, pod) = spec
+                .pod
+                .split_once('/')
+                .unwrap_or(("default", spec.pod.as_str()));
+            let stamp =
+                |lines: &[String]| -> Vec<(DateTime<Utc>, String)> { stamp_lines(lines, now) };
             logs.insert(
                 (ns.to_string(), pod.to_string(), spec.container.clone()),
                 LogSource {
                     lines: stamp(&spec.lines),
                     previous: stamp(&spec.previous),
-                    generate: spec.generate.as_ref().map(|g| Generator { per_second: g.per_second, lines: g.lines.clone(), start: now }),
+                    generate: spec.generate.as_ref().map(|g| Generator {
+                        per_second: g.per_second,
+                        lines: g.lines.clone(),
+                        start: now,
+                    }),
                 },
             );
         }
         let f = &sc.faults;
-        let faults = Faults::new(f.latency, f.errors.clone(), f.drop_watches_after, f.forbidden.clone(), f.expire_next_watch);
+        let faults = Faults::new(
+            f.latency,
+            f.errors.clone(),
+            f.drop_watches_after,
+            f.forbidden.clone(),
+            f.expire_next_watch,
+        );
         Ok(Arc::new(Sim {
             store,
             logs,
             faults,
-            info: ScenarioInfo { name: sc.name.clone(), description: sc.description.clone(), expect: sc.expect.clone() },
+            info: ScenarioInfo {
+                name: sc.name.clone(),
+                description: sc.description.clone(),
+                expect: sc.expect.clone(),
+            },
             requests: AtomicU64::new(0),
             bookmark_every: Duration::from_secs(15),
             timeline: sc.timeline.clone(),
@@ -189,7 +246,8 @@ impl Sim {
     /// Loads a built-in scenario by name, or a file or folder.
     pub fn from_scenario(spec: &str) -> anyhow::Result<Arc<Sim>> {
         let sc = scenario::load(spec, Utc::now())?;
-        Sim::new(&sc).with_context(|| format!("building the simulated cluster of scenario '{}'", sc.name))
+        Sim::new(&sc)
+            .with_context(|| format!("building the simulated cluster of scenario '{}'", sc.name))
     }
 
     pub fn router(self: &Arc<Self>) -> axum::Router {
@@ -202,11 +260,32 @@ impl Sim {
     }
 
     /// Serves on `listener` until `shutdown` resolves, with the timeline running.
-    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    /// Open watches and followed logs never end by themselves, so after the signal they get
+    /// two seconds to finish and are then cut.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let timeline = self.start_timeline();
-        let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, self.router()).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let grace = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            r = server.into_future() => r.context("serving the simulated API"),
+            _ = grace => Ok(()),
+        };
         timeline.abort();
-        result.context("serving the simulated API")
+        result
     }
 }
 
@@ -223,7 +302,10 @@ fn stamp_lines(lines: &[String], now: DateTime<Utc>) -> Vec<(DateTime<Utc>, Stri
             {
                 return (t.with_timezone(&Utc), rest.to_string());
             }
-            (now - chrono::Duration::seconds(600 * (n - i as i64) / n), line.clone())
+            (
+                now - chrono::Duration::seconds(600 * (n - i as i64) / n),
+                line.clone(),
+            )
         })
         .collect()
 }
@@ -245,11 +327,18 @@ pub fn kubeconfig(addr: SocketAddr, context: &str) -> String {
 
 /// Writes a file whole or not at all: a temporary file renamed into place.
 pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("kubeconfig");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("kubeconfig");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place at {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("moving {} into place at {}", tmp.display(), path.display()))?;
     Ok(())
 }

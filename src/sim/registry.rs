@@ -171,7 +171,10 @@ pub fn plural_of(kind: &str) -> String {
     {
         return format!("{stem}ies");
     }
-    if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh")
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
     {
         return format!("{lower}es");
     }
@@ -195,27 +198,155 @@ const BUILTINS: &[Builtin] = &[
     b("", "v1", "Secret", "secrets", &[], true, false),
     b("", "v1", "ConfigMap", "configmaps", &["cm"], true, false),
     b("", "v1", "Event", "events", &["ev"], true, false),
-    b("", "v1", "ServiceAccount", "serviceaccounts", &["sa"], true, false),
+    b(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        &["sa"],
+        true,
+        false,
+    ),
     b("", "v1", "Node", "nodes", &["no"], false, true),
     b("", "v1", "Endpoints", "endpoints", &["ep"], true, false),
-    b("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", &["pvc"], true, true),
-    b("", "v1", "PersistentVolume", "persistentvolumes", &["pv"], false, true),
-    b("apps", "v1", "Deployment", "deployments", &["deploy"], true, true),
-    b("apps", "v1", "ReplicaSet", "replicasets", &["rs"], true, true),
-    b("apps", "v1", "StatefulSet", "statefulsets", &["sts"], true, true),
+    b(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        &["pvc"],
+        true,
+        true,
+    ),
+    b(
+        "",
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        &["pv"],
+        false,
+        true,
+    ),
+    b(
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        &["deploy"],
+        true,
+        true,
+    ),
+    b(
+        "apps",
+        "v1",
+        "ReplicaSet",
+        "replicasets",
+        &["rs"],
+        true,
+        true,
+    ),
+    b(
+        "apps",
+        "v1",
+        "StatefulSet",
+        "statefulsets",
+        &["sts"],
+        true,
+        true,
+    ),
     b("apps", "v1", "DaemonSet", "daemonsets", &["ds"], true, true),
     b("batch", "v1", "Job", "jobs", &[], true, true),
     b("batch", "v1", "CronJob", "cronjobs", &["cj"], true, true),
-    b("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", &["pdb"], true, true),
-    b("networking.k8s.io", "v1", "Ingress", "ingresses", &["ing"], true, true),
-    b("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", &["netpol"], true, false),
-    b("coordination.k8s.io", "v1", "Lease", "leases", &[], true, false),
-    b("rbac.authorization.k8s.io", "v1", "Role", "roles", &[], true, false),
-    b("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", &[], true, false),
-    b("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", &[], false, false),
-    b("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", &[], false, false),
-    b("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", &["crd", "crds"], false, true),
-    b("storage.k8s.io", "v1", "StorageClass", "storageclasses", &["sc"], false, false),
+    b(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        &["pdb"],
+        true,
+        true,
+    ),
+    b(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        &["ing"],
+        true,
+        true,
+    ),
+    b(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        &["netpol"],
+        true,
+        false,
+    ),
+    b(
+        "coordination.k8s.io",
+        "v1",
+        "Lease",
+        "leases",
+        &[],
+        true,
+        false,
+    ),
+    b(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        &[],
+        true,
+        false,
+    ),
+    b(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        &[],
+        true,
+        false,
+    ),
+    b(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        &[],
+        false,
+        false,
+    ),
+    b(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        &[],
+        false,
+        false,
+    ),
+    b(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        &["crd", "crds"],
+        false,
+        true,
+    ),
+    b(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        &["sc"],
+        false,
+        false,
+    ),
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -228,7 +359,15 @@ const fn b(
     namespaced: bool,
     status: bool,
 ) -> Builtin {
-    Builtin { group, version, kind, plural, short, namespaced, status }
+    Builtin {
+        group,
+        version,
+        kind,
+        plural,
+        short,
+        namespaced,
+        status,
+    }
 }
 
 fn builtin_type(bt: &Builtin) -> ResourceType {
@@ -239,7 +378,17 @@ fn builtin_type(bt: &Builtin) -> ResourceType {
         plural: bt.plural.into(),
         singular: bt.kind.to_ascii_lowercase(),
         short_names: bt.short.iter().map(|s| s.to_string()).collect(),
-        categories: if matches!(bt.plural, "pods" | "services" | "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "jobs" | "cronjobs") {
+        categories: if matches!(
+            bt.plural,
+            "pods"
+                | "services"
+                | "deployments"
+                | "replicasets"
+                | "statefulsets"
+                | "daemonsets"
+                | "jobs"
+                | "cronjobs"
+        ) {
             vec!["all".into()]
         } else {
             vec![]
@@ -305,7 +454,11 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
         .unwrap_or_else(|| kind.to_ascii_lowercase());
     let strings = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let versions = spec.get("versions")?.as_array()?;

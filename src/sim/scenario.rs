@@ -17,11 +17,23 @@ pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
 /// The scenarios embedded in the binary, in the order `sim list` shows them.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("healthy", include_str!("scenarios/healthy.yaml")),
-    ("gitignore-trap", include_str!("scenarios/gitignore-trap.yaml")),
-    ("plugin-crashloop-oom", include_str!("scenarios/plugin-crashloop-oom.yaml")),
-    ("objectstore-credentials", include_str!("scenarios/objectstore-credentials.yaml")),
+    (
+        "gitignore-trap",
+        include_str!("scenarios/gitignore-trap.yaml"),
+    ),
+    (
+        "plugin-crashloop-oom",
+        include_str!("scenarios/plugin-crashloop-oom.yaml"),
+    ),
+    (
+        "objectstore-credentials",
+        include_str!("scenarios/objectstore-credentials.yaml"),
+    ),
     ("slow-backups", include_str!("scenarios/slow-backups.yaml")),
-    ("flux-stuck-dependency", include_str!("scenarios/flux-stuck-dependency.yaml")),
+    (
+        "flux-stuck-dependency",
+        include_str!("scenarios/flux-stuck-dependency.yaml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -60,10 +72,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
                 'h' => "h",
                 'm' => "m",
                 's' => "s",
-                _ => return Err(format!("'{s}' is not a duration: use a number and a unit (ms, s, m, h), e.g. 30s")),
+                _ => {
+                    return Err(format!(
+                        "'{s}' is not a duration: use a number and a unit (ms, s, m, h), e.g. 30s"
+                    ));
+                }
             }
         };
-        let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration: a number must come before '{unit}'"))?;
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("'{s}' is not a duration: a number must come before '{unit}'"))?;
         num.clear();
         let secs = match unit {
             "ms" => n / 1000.0,
@@ -74,7 +92,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         total += Duration::from_secs_f64(secs);
     }
     if !num.is_empty() {
-        return Err(format!("'{s}' is not a duration: '{num}' needs a unit (ms, s, m, h)"));
+        return Err(format!(
+            "'{s}' is not a duration: '{num}' needs a unit (ms, s, m, h)"
+        ));
     }
     Ok(total)
 }
@@ -86,7 +106,8 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 
 fn de_opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = Option::<String>::deserialize(d)?;
-    s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom)).transpose()
+    s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -295,19 +316,38 @@ pub struct Scenario {
 pub type Identity = (String, String, String, String);
 
 pub fn identity(obj: &Value) -> Identity {
-    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let av = s("/apiVersion");
     let (group, _) = split_api_version(&av);
-    (group.to_string(), s("/kind"), s("/metadata/namespace"), s("/metadata/name"))
+    (
+        group.to_string(),
+        s("/kind"),
+        s("/metadata/namespace"),
+        s("/metadata/name"),
+    )
 }
 
 fn ref_identity(r: &ObjRef) -> Identity {
     let (group, _) = split_api_version(&r.api_version);
-    (group.to_string(), r.kind.clone(), r.namespace.clone().unwrap_or_default(), r.name.clone())
+    (
+        group.to_string(),
+        r.kind.clone(),
+        r.namespace.clone().unwrap_or_default(),
+        r.name.clone(),
+    )
 }
 
 fn describe(id: &Identity) -> String {
-    if id.2.is_empty() { format!("{} {}", id.1, id.3) } else { format!("{} {}/{}", id.1, id.2, id.3) }
+    if id.2.is_empty() {
+        format!("{} {}", id.1, id.3)
+    } else {
+        format!("{} {}/{}", id.1, id.2, id.3)
+    }
 }
 
 /// One YAML document of a file, with the line it starts on.
@@ -333,9 +373,17 @@ fn split_documents(text: &str) -> Vec<Doc<'_>> {
     }
     docs.push((start_byte, text.len(), start_line));
     docs.into_iter()
-        .filter(|(s, e, _)| text[*s..*e].lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
+        .filter(|(s, e, _)| {
+            text[*s..*e]
+                .lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
         .enumerate()
-        .map(|(index, (s, e, line))| Doc { index: index + 1, line, text: &text[s..e] })
+        .map(|(index, (s, e, line))| Doc {
+            index: index + 1,
+            line,
+            text: &text[s..e],
+        })
         .collect()
 }
 
@@ -347,7 +395,10 @@ fn yaml_error(file: &str, doc: &Doc, e: &serde_yaml::Error) -> ScenarioError {
     // serde_yaml appends "at line X column Y" relative to the document: drop it, ours is absolute.
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    ScenarioError::Invalid(format!("{file}: document {} ({location}): {msg}", doc.index))
+    ScenarioError::Invalid(format!(
+        "{file}: document {} ({location}): {msg}",
+        doc.index
+    ))
 }
 
 /// Everything read from one source (a file, a folder, or an embedded scenario).
@@ -359,16 +410,28 @@ struct Parsed {
 
 fn check_object(obj: &Value, place: &str) -> Result<(), ScenarioError> {
     let missing = |field: &str| {
-        ScenarioError::Invalid(format!("{place}: the object has no {field}: every object needs apiVersion, kind and metadata.name"))
+        ScenarioError::Invalid(format!(
+            "{place}: the object has no {field}: every object needs apiVersion, kind and metadata.name"
+        ))
     };
     if !obj.is_object() {
-        return Err(ScenarioError::Invalid(format!("{place}: expected a Kubernetes object (a mapping), found {}", kind_of(obj))));
+        return Err(ScenarioError::Invalid(format!(
+            "{place}: expected a Kubernetes object (a mapping), found {}",
+            kind_of(obj)
+        )));
     }
-    for (field, pointer) in [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")] {
+    for (field, pointer) in [
+        ("apiVersion", "/apiVersion"),
+        ("kind", "/kind"),
+        ("metadata.name", "/metadata/name"),
+    ] {
         match obj.pointer(pointer) {
             Some(Value::String(s)) if !s.is_empty() => {}
             Some(other) if !other.is_null() => {
-                return Err(ScenarioError::Invalid(format!("{place}: {field} must be a string, found {}", kind_of(other))));
+                return Err(ScenarioError::Invalid(format!(
+                    "{place}: {field} must be a string, found {}",
+                    kind_of(other)
+                )));
             }
             _ => return Err(missing(field)),
         }
@@ -389,22 +452,33 @@ fn kind_of(v: &Value) -> &'static str {
 
 fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioError> {
     for doc in split_documents(text) {
-        let value: Value = serde_yaml::from_str(doc.text).map_err(|e| yaml_error(file, &doc, &e))?;
+        let value: Value =
+            serde_yaml::from_str(doc.text).map_err(|e| yaml_error(file, &doc, &e))?;
         let place = format!("{file}: document {} (line {})", doc.index, doc.line);
         if value.get("kind").and_then(Value::as_str) == Some("Scenario")
             && value.get("apiVersion").and_then(Value::as_str) == Some(SCENARIO_API_VERSION)
         {
-            let raw: RawScenarioDoc = serde_yaml::from_str(doc.text).map_err(|e| yaml_error(file, &doc, &e))?;
+            let raw: RawScenarioDoc =
+                serde_yaml::from_str(doc.text).map_err(|e| yaml_error(file, &doc, &e))?;
             if let Some((other, _)) = &out.doc {
-                return Err(ScenarioError::Invalid(format!("{place}: a second Scenario document (the first is in {other}); a scenario has at most one")));
+                return Err(ScenarioError::Invalid(format!(
+                    "{place}: a second Scenario document (the first is in {other}); a scenario has at most one"
+                )));
             }
             out.doc = Some((place, raw));
             continue;
         }
-        let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+        let is_list = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
             && value.get("items").is_some_and(Value::is_array);
         if is_list {
-            let items = value.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = value
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for (i, item) in items.into_iter().enumerate() {
                 let place = format!("{place}, items[{i}]");
                 check_object(&item, &place)?;
@@ -419,13 +493,23 @@ fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioEr
 }
 
 fn read_dir_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let io = |e: std::io::Error| ScenarioError::Io { path: dir.display().to_string(), message: e.to_string() };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let io = |e: std::io::Error| ScenarioError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             read_dir_files(&p, out)?;
-        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
             out.push(p);
         }
     }
@@ -437,9 +521,16 @@ pub fn load(spec: &str, now: DateTime<Utc>) -> Result<Scenario, ScenarioError> {
     load_inner(spec, now, &mut Vec::new())
 }
 
-fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result<Scenario, ScenarioError> {
+fn load_inner(
+    spec: &str,
+    now: DateTime<Utc>,
+    chain: &mut Vec<String>,
+) -> Result<Scenario, ScenarioError> {
     if chain.iter().any(|c| c == spec) {
-        return Err(ScenarioError::Invalid(format!("scenario bases form a cycle: {} -> {spec}", chain.join(" -> "))));
+        return Err(ScenarioError::Invalid(format!(
+            "scenario bases form a cycle: {} -> {spec}",
+            chain.join(" -> ")
+        )));
     }
     chain.push(spec.to_string());
     let mut parsed = Parsed::default();
@@ -456,16 +547,25 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
         if path.is_dir() {
             read_dir_files(path, &mut files)?;
             if files.is_empty() {
-                return Err(ScenarioError::Invalid(format!("{spec}: the folder holds no .yaml, .yml or .json file")));
+                return Err(ScenarioError::Invalid(format!(
+                    "{spec}: the folder holds no .yaml, .yml or .json file"
+                )));
             }
         } else {
             files.push(path.to_path_buf());
         }
         for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|e| ScenarioError::Io { path: f.display().to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(f).map_err(|e| ScenarioError::Io {
+                path: f.display().to_string(),
+                message: e.to_string(),
+            })?;
             parse_file(&f.display().to_string(), &text, &mut parsed)?;
         }
-        default_name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
+        default_name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario")
+            .to_string();
     }
 
     // Duplicates within one scenario are mistakes; objects replacing a base's are not.
@@ -480,12 +580,17 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
         }
     }
 
-    let (doc_place, raw) = parsed.doc.unwrap_or_else(|| (String::new(), RawScenarioDoc {
-        api_version: SCENARIO_API_VERSION.into(),
-        kind: "Scenario".into(),
-        metadata: None,
-        spec: RawSpec::default(),
-    }));
+    let (doc_place, raw) = parsed.doc.unwrap_or_else(|| {
+        (
+            String::new(),
+            RawScenarioDoc {
+                api_version: SCENARIO_API_VERSION.into(),
+                kind: "Scenario".into(),
+                metadata: None,
+                spec: RawSpec::default(),
+            },
+        )
+    });
     let spec_doc = raw.spec;
     let name = raw
         .metadata
@@ -497,8 +602,12 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
 
     let shift = match &spec_doc.clock {
         Some(c) => {
-            let anchor = DateTime::parse_from_rfc3339(&c.anchor)
-                .map_err(|e| ScenarioError::Invalid(format!("{doc_place}: spec.clock.anchor '{}' is not an RFC3339 time: {e}", c.anchor)))?;
+            let anchor = DateTime::parse_from_rfc3339(&c.anchor).map_err(|e| {
+                ScenarioError::Invalid(format!(
+                    "{doc_place}: spec.clock.anchor '{}' is not an RFC3339 time: {e}",
+                    c.anchor
+                ))
+            })?;
             now - anchor.with_timezone(&Utc)
         }
         None => chrono::Duration::zero(),
@@ -521,22 +630,39 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
         let mut steps = Vec::new();
         if !entry.inline.is_empty() {
             if !entry.steps.is_empty() {
-                return Err(ScenarioError::Invalid(format!("{place}: give either steps or one action, not both")));
+                return Err(ScenarioError::Invalid(format!(
+                    "{place}: give either steps or one action, not both"
+                )));
             }
-            let raw: RawStep = serde_json::from_value(Value::Object(entry.inline.into_iter().collect()))
-                .map_err(|e| ScenarioError::Invalid(format!("{place}: {e}")))?;
-            steps.push(raw.action().map_err(|e| ScenarioError::Invalid(format!("{place}: {e}")))?);
+            let raw: RawStep =
+                serde_json::from_value(Value::Object(entry.inline.into_iter().collect()))
+                    .map_err(|e| ScenarioError::Invalid(format!("{place}: {e}")))?;
+            steps.push(
+                raw.action()
+                    .map_err(|e| ScenarioError::Invalid(format!("{place}: {e}")))?,
+            );
         }
         for (j, s) in entry.steps.into_iter().enumerate() {
-            steps.push(s.action().map_err(|e| ScenarioError::Invalid(format!("{place}.steps[{j}]: {e}")))?);
+            steps.push(
+                s.action()
+                    .map_err(|e| ScenarioError::Invalid(format!("{place}.steps[{j}]: {e}")))?,
+            );
         }
         if steps.is_empty() {
-            return Err(ScenarioError::Invalid(format!("{place}: an entry needs steps or one action")));
+            return Err(ScenarioError::Invalid(format!(
+                "{place}: an entry needs steps or one action"
+            )));
         }
         if entry.every.is_some_and(|e| e.is_zero()) {
-            return Err(ScenarioError::Invalid(format!("{place}: every must be longer than 0s")));
+            return Err(ScenarioError::Invalid(format!(
+                "{place}: every must be longer than 0s"
+            )));
         }
-        timeline.push(TimelineEntry { at: entry.at, every: entry.every, steps });
+        timeline.push(TimelineEntry {
+            at: entry.at,
+            every: entry.every,
+            steps,
+        });
     }
 
     let mut scenario = Scenario {
@@ -551,10 +677,25 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
     };
 
     if let Some(base_name) = &spec_doc.base {
-        let base = load_inner(base_name, now, chain)?;
+        // A base that is a path is read relative to the scenario that names it.
+        let base_spec =
+            if BUILTIN.iter().any(|(n, _)| n == base_name) || Path::new(base_name).is_absolute() {
+                base_name.clone()
+            } else {
+                let here = Path::new(spec);
+                let dir = if here.is_dir() {
+                    here
+                } else {
+                    here.parent().unwrap_or(Path::new("."))
+                };
+                dir.join(base_name).display().to_string()
+            };
+        let base = load_inner(&base_spec, now, chain)?;
         scenario = overlay(base, scenario, &spec_doc.remove, &doc_place)?;
     } else if !spec_doc.remove.is_empty() {
-        return Err(ScenarioError::Invalid(format!("{doc_place}: spec.remove needs spec.base: there is nothing to remove from")));
+        return Err(ScenarioError::Invalid(format!(
+            "{doc_place}: spec.remove needs spec.base: there is nothing to remove from"
+        )));
     }
     chain.pop();
     Ok(scenario)
@@ -563,7 +704,12 @@ fn load_inner(spec: &str, now: DateTime<Utc>, chain: &mut Vec<String>) -> Result
 /// The scenario `top` on top of `base`: its objects replace the base's of the same
 /// identity, `remove` drops base objects, logs replace logs of the same container, and
 /// timelines and faults add up.
-fn overlay(base: Scenario, top: Scenario, remove: &[ObjRef], place: &str) -> Result<Scenario, ScenarioError> {
+fn overlay(
+    base: Scenario,
+    top: Scenario,
+    remove: &[ObjRef],
+    place: &str,
+) -> Result<Scenario, ScenarioError> {
     let removed: HashSet<Identity> = remove.iter().map(ref_identity).collect();
     let base_ids: HashSet<Identity> = base.objects.iter().map(identity).collect();
     for r in remove {
@@ -584,8 +730,16 @@ fn overlay(base: Scenario, top: Scenario, remove: &[ObjRef], place: &str) -> Res
         })
         .collect();
     objects.extend(top.objects);
-    let top_logs: HashSet<(String, String)> = top.logs.iter().map(|l| (l.pod.clone(), l.container.clone())).collect();
-    let mut logs: Vec<LogSpec> = base.logs.into_iter().filter(|l| !top_logs.contains(&(l.pod.clone(), l.container.clone()))).collect();
+    let top_logs: HashSet<(String, String)> = top
+        .logs
+        .iter()
+        .map(|l| (l.pod.clone(), l.container.clone()))
+        .collect();
+    let mut logs: Vec<LogSpec> = base
+        .logs
+        .into_iter()
+        .filter(|l| !top_logs.contains(&(l.pod.clone(), l.container.clone())))
+        .collect();
     logs.extend(top.logs);
     let mut timeline = base.timeline;
     timeline.extend(top.timeline);
@@ -597,7 +751,11 @@ fn overlay(base: Scenario, top: Scenario, remove: &[ObjRef], place: &str) -> Res
     faults.forbidden.extend(top.faults.forbidden);
     Ok(Scenario {
         name: top.name,
-        description: if top.description.is_empty() { base.description } else { top.description },
+        description: if top.description.is_empty() {
+            base.description
+        } else {
+            top.description
+        },
         expect: top.expect,
         objects,
         logs,
@@ -618,7 +776,14 @@ fn shift_str(s: &str, shift: chrono::Duration) -> Option<String> {
     }
     let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc) + shift;
     let frac = s.contains('.');
-    Some(t.to_rfc3339_opts(if frac { SecondsFormat::AutoSi } else { SecondsFormat::Secs }, true))
+    Some(t.to_rfc3339_opts(
+        if frac {
+            SecondsFormat::AutoSi
+        } else {
+            SecondsFormat::Secs
+        },
+        true,
+    ))
 }
 
 /// Moves every RFC3339 timestamp in an object by `shift`.
@@ -669,17 +834,26 @@ mod tests {
     fn errors_name_the_document_and_line() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: x\n";
         let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(err, "t.yaml: document 2 (line 5): the object has no metadata.name: every object needs apiVersion, kind and metadata.name");
+        assert_eq!(
+            err,
+            "t.yaml: document 2 (line 5): the object has no metadata.name: every object needs apiVersion, kind and metadata.name"
+        );
         let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# two\nkind: a: b\n";
         let err = parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(err, "t.yaml: document 2 (line 6, column 8): mapping values are not allowed in this context");
+        assert_eq!(
+            err,
+            "t.yaml: document 2 (line 6, column 8): mapping values are not allowed in this context"
+        );
     }
 
     #[test]
     fn lists_are_unpacked_and_items_named() {
         let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- kind: Pod\n  metadata: {name: b}\n";
         let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(err, "t.yaml: document 1 (line 1), items[1]: the object has no apiVersion: every object needs apiVersion, kind and metadata.name");
+        assert_eq!(
+            err,
+            "t.yaml: document 1 (line 1), items[1]: the object has no apiVersion: every object needs apiVersion, kind and metadata.name"
+        );
     }
 
     #[test]
@@ -689,6 +863,9 @@ mod tests {
         assert_eq!(v["a"], "2026-11-24T08:00:00Z");
         assert_eq!(v["b"][0], "2026-11-23T08:00:00.500Z");
         assert_eq!(v["c"], "not a time");
-        assert_eq!(shift_line("2026-11-24T06:00:00Z hello", chrono::Duration::hours(1)), "2026-11-24T07:00:00Z hello");
+        assert_eq!(
+            shift_line("2026-11-24T06:00:00Z hello", chrono::Duration::hours(1)),
+            "2026-11-24T07:00:00Z hello"
+        );
     }
 }

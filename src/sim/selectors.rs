@@ -35,7 +35,10 @@ fn split_top(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn valid_key(k: &str) -> bool {
@@ -45,7 +48,9 @@ fn valid_key(k: &str) -> bool {
 }
 
 fn valid_value(v: &str) -> bool {
-    v.len() <= 63 && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    v.len() <= 63
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn set_of(s: &str) -> Option<BTreeSet<String>> {
@@ -58,7 +63,11 @@ impl LabelSelector {
     pub fn parse(s: &str) -> Result<Self, String> {
         let mut reqs = Vec::new();
         for part in split_top(s) {
-            let bad = || format!("unable to parse requirement: found '{part}', expected: key, '!', 'in', 'notin', '=', '==' or '!='");
+            let bad = || {
+                format!(
+                    "unable to parse requirement: found '{part}', expected: key, '!', 'in', 'notin', '=', '==' or '!='"
+                )
+            };
             let req = if let Some(key) = part.strip_prefix('!') {
                 Req::NotExists(key.trim().to_string())
             } else if let Some((k, v)) = part.split_once("!=") {
@@ -77,7 +86,12 @@ impl LabelSelector {
                 return Err(bad());
             };
             let key = match &req {
-                Req::Eq(k, _) | Req::NotEq(k, _) | Req::In(k, _) | Req::NotIn(k, _) | Req::Exists(k) | Req::NotExists(k) => k,
+                Req::Eq(k, _)
+                | Req::NotEq(k, _)
+                | Req::In(k, _)
+                | Req::NotIn(k, _)
+                | Req::Exists(k)
+                | Req::NotExists(k) => k,
             };
             let value_ok = match &req {
                 Req::Eq(_, v) | Req::NotEq(_, v) => valid_value(v),
@@ -134,7 +148,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!("invalid selector: '{part}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{part}'; can't understand '{part}'"
+                ));
             };
             out.push((field.trim().to_string(), eq, value.trim().to_string()));
         }

@@ -15,7 +15,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -25,7 +30,11 @@ impl ApiError {
 
     /// `backups.postgresql.cnpg.io "x" not found`
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError::new(404, "NotFound", format!("{what} \"{name}\" not found"))
             .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
@@ -36,13 +45,25 @@ impl ApiError {
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
-        ApiError::new(409, "AlreadyExists", format!("{what} \"{name}\" already exists"))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{what} \"{name}\" already exists"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     pub fn conflict(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError::new(
             409,
             "Conflict",

@@ -70,7 +70,11 @@ pub struct WriteOpts {
 
 impl WriteOpts {
     pub fn internal() -> Self {
-        WriteOpts { manager: Some("backstop-sim".into()), apply: false, internal: true }
+        WriteOpts {
+            manager: Some("backstop-sim".into()),
+            apply: false,
+            internal: true,
+        }
     }
 }
 
@@ -118,7 +122,12 @@ fn mix(mut z: u64) -> u64 {
 }
 
 pub fn obj_key(obj: &Value) -> ObjKey {
-    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     (s("/metadata/namespace"), s("/metadata/name"))
 }
 
@@ -233,9 +242,19 @@ impl Store {
     pub fn changes_since(&self, rv: u64) -> Result<Vec<Arc<Change>>, ApiError> {
         let inner = self.read();
         if rv < inner.floor || inner.history.front().is_some_and(|c| c.rv > rv + 1) {
-            return Err(ApiError::expired(format!("too old resource version: {rv} ({})", inner.floor.max(inner.history.front().map_or(0, |c| c.rv - 1)))));
+            return Err(ApiError::expired(format!(
+                "too old resource version: {rv} ({})",
+                inner
+                    .floor
+                    .max(inner.history.front().map_or(0, |c| c.rv - 1))
+            )));
         }
-        Ok(inner.history.iter().filter(|c| c.rv > rv).cloned().collect())
+        Ok(inner
+            .history
+            .iter()
+            .filter(|c| c.rv > rv)
+            .cloned()
+            .collect())
     }
 
     pub fn get(&self, t: &ResourceType, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
@@ -287,7 +306,12 @@ impl Store {
     }
 
     /// Creates an object. `obj` must already carry apiVersion and kind of `t`.
-    pub fn create(&self, t: &ResourceType, mut obj: Value, opts: &WriteOpts) -> Result<Arc<Value>, ApiError> {
+    pub fn create(
+        &self,
+        t: &ResourceType,
+        mut obj: Value,
+        opts: &WriteOpts,
+    ) -> Result<Arc<Value>, ApiError> {
         let now = Utc::now();
         if !obj.is_object() {
             return Err(ApiError::bad_request("the object must be a JSON object"));
@@ -314,7 +338,10 @@ impl Store {
             },
         };
         let ns = if t.namespaced {
-            meta.get("namespace").and_then(Value::as_str).unwrap_or("default").to_string()
+            meta.get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string()
         } else {
             String::new()
         };
@@ -329,7 +356,11 @@ impl Store {
             }
         }
         let key = (ns, name.clone());
-        if inner.objects.get(&t.key()).is_some_and(|m| m.contains_key(&key)) {
+        if inner
+            .objects
+            .get(&t.key())
+            .is_some_and(|m| m.contains_key(&key))
+        {
             return Err(ApiError::already_exists(&t.group, &t.plural, &name));
         }
         if !meta.contains_key("uid") {
@@ -340,10 +371,10 @@ impl Store {
         }
         if !opts.internal {
             meta.insert("generation".into(), json!(1));
-            if t.status_subresource {
-                if let Some(m) = obj.as_object_mut() {
-                    m.remove("status");
-                }
+            if t.status_subresource
+                && let Some(m) = obj.as_object_mut()
+            {
+                m.remove("status");
             }
         }
         record_manager(&mut obj, opts, t, now);
@@ -378,9 +409,14 @@ impl Store {
             return Err(ApiError::bad_request("the object must be a JSON object"));
         }
         // Optimistic concurrency: a stale resourceVersion in the body is a conflict.
-        if let Some(rv) = new.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+        if let Some(rv) = new
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
             && !rv.is_empty()
-            && Some(rv) != old.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+            && Some(rv)
+                != old
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
         {
             return Err(ApiError::conflict(&t.group, &t.plural, name));
         }
@@ -423,7 +459,11 @@ impl Store {
             }
         }
         if spec_changed(&old, &new) {
-            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                + 1;
             metadata_mut(&mut new).insert("generation".into(), json!(generation));
         } else if let Some(g) = old.pointer("/metadata/generation") {
             metadata_mut(&mut new).insert("generation".into(), g.clone());
@@ -439,7 +479,11 @@ impl Store {
     pub fn delete(&self, t: &ResourceType, ns: &str, name: &str) -> Result<Arc<Value>, ApiError> {
         let mut inner = self.write();
         let key = (ns.to_string(), name.to_string());
-        if !inner.objects.get(&t.key()).is_some_and(|m| m.contains_key(&key)) {
+        if !inner
+            .objects
+            .get(&t.key())
+            .is_some_and(|m| m.contains_key(&key))
+        {
             return Err(ApiError::not_found(&t.group, &t.plural, name));
         }
         Ok(self.commit(&mut inner, t.key(), key, None, ChangeType::Deleted))
@@ -447,7 +491,14 @@ impl Store {
 
     /// Assigns the next resourceVersion, stores (or removes) the object, records the change
     /// and tells watchers. CRDs and namespaces cascade as on a real cluster.
-    fn commit(&self, inner: &mut Inner, rk: ResKey, key: ObjKey, obj: Option<Value>, kind: ChangeType) -> Arc<Value> {
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        rk: ResKey,
+        key: ObjKey,
+        obj: Option<Value>,
+        kind: ChangeType,
+    ) -> Arc<Value> {
         inner.rv += 1;
         let rv = inner.rv;
         let map = inner.objects.entry(rk.clone()).or_default();
@@ -466,7 +517,13 @@ impl Store {
                 Arc::new(o)
             }
         };
-        let change = Arc::new(Change { rv, key: rk.clone(), kind, obj: stored.clone(), prev });
+        let change = Arc::new(Change {
+            rv,
+            key: rk.clone(),
+            kind,
+            obj: stored.clone(),
+            prev,
+        });
         inner.history.push_back(change.clone());
         while inner.history.len() > HISTORY {
             if let Some(old) = inner.history.pop_front() {
@@ -484,7 +541,11 @@ impl Store {
             let doomed: Vec<(ResKey, ObjKey)> = inner
                 .objects
                 .iter()
-                .flat_map(|(rk, m)| m.keys().filter(|(n, _)| *n == ns).map(move |k| (rk.clone(), k.clone())))
+                .flat_map(|(rk, m)| {
+                    m.keys()
+                        .filter(|(n, _)| *n == ns)
+                        .map(move |k| (rk.clone(), k.clone()))
+                })
                 .collect();
             for (rk, k) in doomed {
                 self.commit(inner, rk, k, None, ChangeType::Deleted);
@@ -505,7 +566,11 @@ impl Store {
             ChangeType::Deleted => {
                 let key = t.key();
                 inner.registry.remove(&key);
-                let doomed: Vec<ObjKey> = inner.objects.get(&key).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                let doomed: Vec<ObjKey> = inner
+                    .objects
+                    .get(&key)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
                 for k in doomed {
                     self.commit(inner, key.clone(), k, None, ChangeType::Deleted);
                 }
@@ -537,7 +602,12 @@ fn old_without_rv<'a>(old: &'a Arc<Value>, new: &Value) -> std::borrow::Cow<'a, 
 fn spec_changed(old: &Value, new: &Value) -> bool {
     let strip = |v: &Value| -> Map<String, Value> {
         v.as_object()
-            .map(|m| m.iter().filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status")).map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     strip(old) != strip(new)
@@ -590,9 +660,18 @@ mod tests {
     use super::*;
 
     fn ns(store: &Store, name: &str) {
-        let t = store.read().registry.by_kind("", "Namespace").cloned().expect("namespaces served");
+        let t = store
+            .read()
+            .registry
+            .by_kind("", "Namespace")
+            .cloned()
+            .expect("namespaces served");
         store
-            .create(&t, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}), &WriteOpts::default())
+            .create(
+                &t,
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}),
+                &WriteOpts::default(),
+            )
             .expect("namespace created");
     }
 
@@ -600,11 +679,22 @@ mod tests {
     fn resource_versions_grow_and_stale_writes_conflict() {
         let store = Store::new();
         ns(&store, "db");
-        let t = store.read().registry.by_kind("", "ConfigMap").cloned().expect("configmaps served");
+        let t = store
+            .read()
+            .registry
+            .by_kind("", "ConfigMap")
+            .cloned()
+            .expect("configmaps served");
         let a = store
             .create(&t, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "db"}}), &WriteOpts::default())
             .expect("created");
-        let rv = |v: &Value| v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").parse::<u64>().unwrap_or(0);
+        let rv = |v: &Value| {
+            v.pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .parse::<u64>()
+                .unwrap_or(0)
+        };
         assert_eq!(rv(&a), 2);
         let b = store
             .update(&t, "db", "a", Part::Main, &WriteOpts::default(), |old| {
@@ -614,7 +704,9 @@ mod tests {
             })
             .expect("updated");
         assert_eq!(rv(&b), 3);
-        let stale = store.update(&t, "db", "a", Part::Main, &WriteOpts::default(), |_| Ok((*a).clone()));
+        let stale = store.update(&t, "db", "a", Part::Main, &WriteOpts::default(), |_| {
+            Ok((*a).clone())
+        });
         assert_eq!(stale.map(|_| ()).unwrap_err().code, 409);
         let dup = store.create(&t, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "db"}}), &WriteOpts::default());
         assert_eq!(dup.map(|_| ()).unwrap_err().reason, "AlreadyExists");
@@ -634,11 +726,21 @@ mod tests {
     fn deleting_a_namespace_deletes_what_it_holds() {
         let store = Store::new();
         ns(&store, "db");
-        let t = store.read().registry.by_kind("", "Secret").cloned().expect("secrets served");
+        let t = store
+            .read()
+            .registry
+            .by_kind("", "Secret")
+            .cloned()
+            .expect("secrets served");
         store
             .create(&t, json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "db"}}), &WriteOpts::default())
             .expect("created");
-        let nst = store.read().registry.by_kind("", "Namespace").cloned().expect("namespaces served");
+        let nst = store
+            .read()
+            .registry
+            .by_kind("", "Namespace")
+            .cloned()
+            .expect("namespaces served");
         store.delete(&nst, "", "db").expect("deleted");
         assert!(store.get(&t, "db", "s").is_err());
     }

@@ -60,13 +60,21 @@ impl Column {
     pub fn from_crd(v: &Value) -> Option<Column> {
         let name = v.get("name")?.as_str()?.to_string();
         let json_path = v.get("jsonPath")?.as_str()?.to_string();
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or("string").to_string();
+        let kind = v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("string")
+            .to_string();
         Some(Column {
             cell: Cell::Path(json_path),
             name,
             kind,
             format: v.get("format").and_then(Value::as_str).unwrap_or("").into(),
-            description: v.get("description").and_then(Value::as_str).unwrap_or("").into(),
+            description: v
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .into(),
             priority: v.get("priority").and_then(Value::as_i64).unwrap_or(0),
         })
     }
@@ -94,19 +102,37 @@ impl Column {
             Cell::PodReady => Value::String(pod_ready(obj)),
             Cell::PodStatus => Value::String(pod_status(obj)),
             Cell::PodRestarts => pod_restarts(obj, now),
-            Cell::DataCount => json!(obj.get("data").and_then(Value::as_object).map_or(0, |m| m.len())
-                + obj.get("binaryData").and_then(Value::as_object).map_or(0, |m| m.len())),
+            Cell::DataCount => json!(
+                obj.get("data")
+                    .and_then(Value::as_object)
+                    .map_or(0, |m| m.len())
+                    + obj
+                        .get("binaryData")
+                        .and_then(Value::as_object)
+                        .map_or(0, |m| m.len())
+            ),
             Cell::ServicePorts => Value::String(service_ports(obj)),
             Cell::EventObject => {
-                let kind = obj.pointer("/involvedObject/kind").and_then(Value::as_str).unwrap_or("");
-                let name = obj.pointer("/involvedObject/name").and_then(Value::as_str).unwrap_or("");
+                let kind = obj
+                    .pointer("/involvedObject/kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let name = obj
+                    .pointer("/involvedObject/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 Value::String(format!("{}/{}", kind.to_ascii_lowercase(), name))
             }
-            Cell::EventLastSeen => ["/lastTimestamp", "/eventTime", "/firstTimestamp", "/metadata/creationTimestamp"]
-                .iter()
-                .find_map(|p| obj.pointer(p).and_then(Value::as_str))
-                .map(|s| age_of(s, now))
-                .unwrap_or(Value::String("<unknown>".into())),
+            Cell::EventLastSeen => [
+                "/lastTimestamp",
+                "/eventTime",
+                "/firstTimestamp",
+                "/metadata/creationTimestamp",
+            ]
+            .iter()
+            .find_map(|p| obj.pointer(p).and_then(Value::as_str))
+            .map(|s| age_of(s, now))
+            .unwrap_or(Value::String("<unknown>".into())),
             Cell::Ratio(a, b) => {
                 let get = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
                 Value::String(format!("{}/{}", get(a), get(b)))
@@ -129,12 +155,24 @@ impl Printer {
                 wide(col("Node", "string", path(".spec.nodeName"))),
             ],
             "deployments" => vec![
-                col("Ready", "string", Ratio("/status/readyReplicas", "/spec/replicas")),
+                col(
+                    "Ready",
+                    "string",
+                    Ratio("/status/readyReplicas", "/spec/replicas"),
+                ),
                 col("Up-to-date", "integer", path(".status.updatedReplicas")),
                 col("Available", "integer", path(".status.availableReplicas")),
                 age(),
-                wide(col("Containers", "string", path(".spec.template.spec.containers[*].name"))),
-                wide(col("Images", "string", path(".spec.template.spec.containers[*].image"))),
+                wide(col(
+                    "Containers",
+                    "string",
+                    path(".spec.template.spec.containers[*].name"),
+                )),
+                wide(col(
+                    "Images",
+                    "string",
+                    path(".spec.template.spec.containers[*].image"),
+                )),
             ],
             "replicasets" => vec![
                 col("Desired", "integer", path(".spec.replicas")),
@@ -143,18 +181,30 @@ impl Printer {
                 age(),
             ],
             "statefulsets" => vec![
-                col("Ready", "string", Ratio("/status/readyReplicas", "/spec/replicas")),
+                col(
+                    "Ready",
+                    "string",
+                    Ratio("/status/readyReplicas", "/spec/replicas"),
+                ),
                 age(),
             ],
             "services" => vec![
                 col("Type", "string", path(".spec.type")),
                 col("Cluster-IP", "string", path(".spec.clusterIP")),
-                col("External-IP", "string", path(".status.loadBalancer.ingress[*].ip")),
+                col(
+                    "External-IP",
+                    "string",
+                    path(".status.loadBalancer.ingress[*].ip"),
+                ),
                 col("Port(s)", "string", ServicePorts),
                 age(),
                 wide(col("Selector", "string", path(".spec.selector"))),
             ],
-            "secrets" => vec![col("Type", "string", path(".type")), col("Data", "string", DataCount), age()],
+            "secrets" => vec![
+                col("Type", "string", path(".type")),
+                col("Data", "string", DataCount),
+                age(),
+            ],
             "configmaps" => vec![col("Data", "string", DataCount), age()],
             "namespaces" => vec![col("Status", "string", path(".status.phase")), age()],
             "events" => vec![
@@ -165,7 +215,11 @@ impl Printer {
                 col("Message", "string", path(".message")),
             ],
             "serviceaccounts" => vec![age()],
-            "customresourcedefinitions" => vec![col("Created At", "date", path(".metadata.creationTimestamp"))],
+            "customresourcedefinitions" => vec![col(
+                "Created At",
+                "date",
+                path(".metadata.creationTimestamp"),
+            )],
             _ => return Printer::Default,
         };
         Printer::Columns(cols)
@@ -195,7 +249,11 @@ impl Printer {
         let rows: Vec<Value> = objects
             .iter()
             .map(|obj| {
-                let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
+                let mut cells = vec![
+                    obj.pointer("/metadata/name")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ];
                 cells.extend(cols.iter().map(|c| c.render(obj, now)));
                 let mut row = json!({"cells": cells});
                 match include {
@@ -219,7 +277,9 @@ pub fn partial_metadata(obj: &Value) -> Value {
 
 fn age_of(ts: &str, now: DateTime<Utc>) -> Value {
     match DateTime::parse_from_rfc3339(ts) {
-        Ok(t) => Value::String(human_duration(now.signed_duration_since(t.with_timezone(&Utc)))),
+        Ok(t) => Value::String(human_duration(
+            now.signed_duration_since(t.with_timezone(&Utc)),
+        )),
         Err(_) => Value::String("<invalid>".into()),
     }
 }
@@ -240,27 +300,46 @@ pub fn human_duration(d: chrono::Duration) -> String {
     if s < 120 {
         format!("{s}s")
     } else if m < 10 {
-        if s % 60 == 0 { format!("{m}m") } else { format!("{m}m{}s", s % 60) }
+        if s % 60 == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{}s", s % 60)
+        }
     } else if m < 180 {
         format!("{m}m")
     } else if h < 8 {
-        if m % 60 == 0 { format!("{h}h") } else { format!("{h}h{}m", m % 60) }
+        if m % 60 == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{}m", m % 60)
+        }
     } else if h < 48 {
         format!("{h}h")
     } else if h < 24 * 8 {
-        if h % 24 == 0 { format!("{days}d") } else { format!("{days}d{}h", h % 24) }
+        if h % 24 == 0 {
+            format!("{days}d")
+        } else {
+            format!("{days}d{}h", h % 24)
+        }
     } else if h < 24 * 365 * 2 {
         format!("{days}d")
     } else if h < 24 * 365 * 8 {
         let y = days / 365;
-        if days % 365 == 0 { format!("{y}y") } else { format!("{y}y{}d", days % 365) }
+        if days % 365 == 0 {
+            format!("{y}y")
+        } else {
+            format!("{y}y{}d", days % 365)
+        }
     } else {
         format!("{}y", days / 365)
     }
 }
 
 fn containers<'a>(obj: &'a Value, key: &str) -> &'a [Value] {
-    obj.pointer(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    obj.pointer(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 fn restartable_init_names(pod: &Value) -> Vec<&str> {
@@ -278,7 +357,11 @@ fn pod_ready(pod: &Value) -> String {
     let ready_in = |key: &str, only: Option<&[&str]>| {
         containers(pod, key)
             .iter()
-            .filter(|s| only.is_none_or(|names| names.contains(&s.get("name").and_then(Value::as_str).unwrap_or(""))))
+            .filter(|s| {
+                only.is_none_or(|names| {
+                    names.contains(&s.get("name").and_then(Value::as_str).unwrap_or(""))
+                })
+            })
             .filter(|s| s.get("ready").and_then(Value::as_bool) == Some(true))
             .count()
     };
@@ -289,7 +372,11 @@ fn pod_ready(pod: &Value) -> String {
 
 /// STATUS as kubectl's printPod derives it.
 pub fn pod_status(pod: &Value) -> String {
-    let mut reason = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Unknown").to_string();
+    let mut reason = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown")
+        .to_string();
     if let Some(r) = pod.pointer("/status/reason").and_then(Value::as_str) {
         reason = r.to_string();
     }
@@ -299,10 +386,10 @@ pub fn pod_status(pod: &Value) -> String {
     let mut initializing = false;
     for (i, st) in inits.iter().enumerate() {
         let name = st.get("name").and_then(Value::as_str).unwrap_or("");
-        if sidecars.contains(&name) {
-            if st.get("started").and_then(Value::as_bool) == Some(true) || st.pointer("/state/running").is_some() {
-                continue;
-            }
+        let sidecar_up = st.get("started").and_then(Value::as_bool) == Some(true)
+            || st.pointer("/state/running").is_some();
+        if sidecars.contains(&name) && sidecar_up {
+            continue;
         }
         if let Some(t) = st.pointer("/state/terminated") {
             if t.get("exitCode").and_then(Value::as_i64) == Some(0) {
@@ -310,10 +397,17 @@ pub fn pod_status(pod: &Value) -> String {
             }
             reason = match t.get("reason").and_then(Value::as_str) {
                 Some(r) => format!("Init:{r}"),
-                None => format!("Init:ExitCode:{}", t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)),
+                None => format!(
+                    "Init:ExitCode:{}",
+                    t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)
+                ),
             };
             initializing = true;
-        } else if let Some(r) = st.pointer("/state/waiting/reason").and_then(Value::as_str).filter(|r| *r != "PodInitializing") {
+        } else if let Some(r) = st
+            .pointer("/state/waiting/reason")
+            .and_then(Value::as_str)
+            .filter(|r| *r != "PodInitializing")
+        {
             reason = format!("Init:{r}");
             initializing = true;
         } else {
@@ -330,9 +424,14 @@ pub fn pod_status(pod: &Value) -> String {
             } else if let Some(t) = st.pointer("/state/terminated") {
                 reason = match t.get("reason").and_then(Value::as_str) {
                     Some(r) => r.to_string(),
-                    None => format!("ExitCode:{}", t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)),
+                    None => format!(
+                        "ExitCode:{}",
+                        t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)
+                    ),
                 };
-            } else if st.pointer("/state/running").is_some() && st.get("ready").and_then(Value::as_bool) == Some(true) {
+            } else if st.pointer("/state/running").is_some()
+                && st.get("ready").and_then(Value::as_bool) == Some(true)
+            {
                 has_running = true;
             }
         }
@@ -369,7 +468,9 @@ fn pod_restarts(pod: &Value, now: DateTime<Utc>) -> Value {
         }
     }
     match last {
-        Some(t) if restarts > 0 => Value::String(format!("{restarts} ({} ago)", human_duration(now - t))),
+        Some(t) if restarts > 0 => {
+            Value::String(format!("{restarts} ({} ago)", human_duration(now - t)))
+        }
         _ => json!(restarts),
     }
 }
@@ -386,7 +487,11 @@ fn service_ports(svc: &Value) -> String {
             }
         })
         .collect();
-    if ports.is_empty() { "<none>".into() } else { ports.join(",") }
+    if ports.is_empty() {
+        "<none>".into()
+    } else {
+        ports.join(",")
+    }
 }
 
 /// Evaluates the JSONPath subset printer columns use: `.a.b`, `.a[0]`, `.a[*].b` and
@@ -409,10 +514,7 @@ pub fn json_path(obj: &Value, expr: &str) -> Option<Value> {
             let end = find_bracket_end(r)?;
             let inner = &r[..end];
             rest = &r[end + 1..];
-            current = current
-                .into_iter()
-                .flat_map(|v| select(v, inner))
-                .collect();
+            current = current.into_iter().flat_map(|v| select(v, inner)).collect();
         } else {
             return None;
         }
@@ -421,10 +523,14 @@ pub fn json_path(obj: &Value, expr: &str) -> Option<Value> {
         0 => None,
         1 => Some(current[0].clone()),
         _ => Some(Value::String(
-            current.iter().map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }).collect::<Vec<_>>().join(","),
+            current
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
         )),
     }
 }
@@ -469,12 +575,14 @@ fn select<'a>(v: &'a Value, inner: &str) -> Vec<&'a Value> {
         Some((l, r)) => (l.trim(), Some(r.trim().trim_matches(['"', '\'']))),
         None => (filter, None),
     };
-    let Some(key) = lhs.strip_prefix("@.") else { return vec![] };
+    let Some(key) = lhs.strip_prefix("@.") else {
+        return vec![];
+    };
     items
         .into_iter()
         .filter(|item| match (item.get(key), rhs) {
             (Some(Value::String(s)), Some(want)) => s == want,
-            (Some(other), Some(want)) => other.to_string() == want,
+            (Some(other), Some(want)) => other.to_string().as_str() == want,
             (Some(_), None) => true,
             (None, _) => false,
         })
@@ -490,9 +598,18 @@ mod tests {
         let obj = json!({"status": {"conditions": [
             {"type": "Reconciling", "status": "True"},
             {"type": "Ready", "status": "False", "message": "dependency 'flux-system/a' is not ready"}]}});
-        assert_eq!(json_path(&obj, r#".status.conditions[?(@.type=="Ready")].status"#), Some(json!("False")));
-        assert_eq!(json_path(&obj, ".status.conditions[*].type"), Some(json!("Reconciling,Ready")));
-        assert_eq!(json_path(&obj, ".status.conditions[1].type"), Some(json!("Ready")));
+        assert_eq!(
+            json_path(&obj, r#".status.conditions[?(@.type=="Ready")].status"#),
+            Some(json!("False"))
+        );
+        assert_eq!(
+            json_path(&obj, ".status.conditions[*].type"),
+            Some(json!("Reconciling,Ready"))
+        );
+        assert_eq!(
+            json_path(&obj, ".status.conditions[1].type"),
+            Some(json!("Ready"))
+        );
         assert_eq!(json_path(&obj, ".status.missing"), None);
     }
 
@@ -519,7 +636,9 @@ mod tests {
                     "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-11-24T05:58:00Z"}}}]}});
         assert_eq!(pod_status(&pod), "CrashLoopBackOff");
         assert_eq!(pod_ready(&pod), "1/2");
-        let now = DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(pod_restarts(&pod, now), json!("6 (2m ago)"));
     }
 }

@@ -63,7 +63,11 @@ fn render_value(v: &Value, now: DateTime<Utc>, ctx: RunContext) -> Value {
     match v {
         Value::String(s) => Value::String(render(s, now, ctx)),
         Value::Array(a) => Value::Array(a.iter().map(|x| render_value(x, now, ctx)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), render_value(x, now, ctx))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), render_value(x, now, ctx)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -77,14 +81,24 @@ fn render_ref(r: &ObjRef, now: DateTime<Utc>, ctx: RunContext) -> ObjRef {
     }
 }
 
-fn lookup(store: &Store, api_version: &str, kind: &str) -> Result<Arc<super::registry::ResourceType>, ApiError> {
+fn lookup(
+    store: &Store,
+    api_version: &str,
+    kind: &str,
+) -> Result<Arc<super::registry::ResourceType>, ApiError> {
     let (group, _) = split_api_version(api_version);
     store
         .read()
         .registry
         .by_kind(group, kind)
         .cloned()
-        .ok_or_else(|| ApiError::new(404, "NotFound", format!("the kind {kind} ({api_version}) is not served")))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "NotFound",
+                format!("the kind {kind} ({api_version}) is not served"),
+            )
+        })
 }
 
 fn split_pod(s: &str) -> (String, String) {
@@ -104,8 +118,17 @@ pub fn run_action(store: &Store, action: &Action, ctx: RunContext) -> Result<(),
             let av = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
             let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
             let t = lookup(store, av, kind)?;
-            let ns = if t.namespaced { obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default") } else { "" };
-            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+            let ns = if t.namespaced {
+                obj.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+            } else {
+                ""
+            };
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if store.get(&t, ns, name).is_ok() {
                 store.update(&t, ns, name, Part::Main, &internal, |_| Ok(obj.clone()))?;
             } else {
@@ -116,11 +139,18 @@ pub fn run_action(store: &Store, action: &Action, ctx: RunContext) -> Result<(),
             let r = render_ref(&p.target, now, ctx);
             let merge = render_value(&p.merge, now, ctx);
             let t = lookup(store, &r.api_version, &r.kind)?;
-            store.update(&t, r.namespace.as_deref().unwrap_or(""), &r.name, Part::Main, &internal, |old| {
-                let mut new = old.clone();
-                json_patch::merge(&mut new, &merge);
-                Ok(new)
-            })?;
+            store.update(
+                &t,
+                r.namespace.as_deref().unwrap_or(""),
+                &r.name,
+                Part::Main,
+                &internal,
+                |old| {
+                    let mut new = old.clone();
+                    json_patch::merge(&mut new, &merge);
+                    Ok(new)
+                },
+            )?;
         }
         Action::Delete(r) => {
             let r = render_ref(r, now, ctx);
@@ -187,10 +217,18 @@ fn restart(store: &Store, r: &RestartStep, now: DateTime<Utc>) -> Result<(), Api
 }
 
 /// Records an Event about an object; a repeat of the same reason bumps its count.
-fn record_event(store: &Store, e: &EventStep, now: DateTime<Utc>, ctx: RunContext) -> Result<(), ApiError> {
+fn record_event(
+    store: &Store,
+    e: &EventStep,
+    now: DateTime<Utc>,
+    ctx: RunContext,
+) -> Result<(), ApiError> {
     let involved = render_ref(&e.involved, now, ctx);
     let message = render(&e.message, now, ctx);
-    let ns = involved.namespace.clone().unwrap_or_else(|| "default".into());
+    let ns = involved
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     let events = lookup(store, "v1", "Event")?;
     let ts = now_rfc3339(now);
     let fields = super::selectors::FieldSelector::parse(&format!(
@@ -200,19 +238,34 @@ fn record_event(store: &Store, e: &EventStep, now: DateTime<Utc>, ctx: RunContex
     .map_err(ApiError::bad_request)?;
     let (existing, _) = store.list(&events, Some(&ns), &Default::default(), &fields);
     if let Some(ev) = existing.first() {
-        let name = ev.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
-        store.update(&events, &ns, &name, Part::Main, &WriteOpts::internal(), |old| {
-            let mut n = old.clone();
-            n["count"] = json!(old.get("count").and_then(Value::as_i64).unwrap_or(1) + 1);
-            n["lastTimestamp"] = json!(ts);
-            n["message"] = json!(message);
-            Ok(n)
-        })?;
+        let name = ev
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        store.update(
+            &events,
+            &ns,
+            &name,
+            Part::Main,
+            &WriteOpts::internal(),
+            |old| {
+                let mut n = old.clone();
+                n["count"] = json!(old.get("count").and_then(Value::as_i64).unwrap_or(1) + 1);
+                n["lastTimestamp"] = json!(ts);
+                n["message"] = json!(message);
+                Ok(n)
+            },
+        )?;
         return Ok(());
     }
     let uid = lookup(store, &involved.api_version, &involved.kind)
         .ok()
-        .and_then(|t| store.get(&t, if t.namespaced { &ns } else { "" }, &involved.name).ok())
+        .and_then(|t| {
+            store
+                .get(&t, if t.namespaced { &ns } else { "" }, &involved.name)
+                .ok()
+        })
         .and_then(|o| o.pointer("/metadata/uid").cloned())
         .unwrap_or(Value::Null);
     let component = e.source.clone().unwrap_or_else(|| "backstop-sim".into());
@@ -248,7 +301,10 @@ pub async fn run(store: Arc<Store>, entries: Vec<TimelineEntry>) {
             loop {
                 let at = entry.at + entry.every.map_or(Duration::ZERO, |p| p * n as u32);
                 tokio::time::sleep_until(origin + at).await;
-                let ctx = RunContext { start: Utc::now(), run: n };
+                let ctx = RunContext {
+                    start: Utc::now(),
+                    run: n,
+                };
                 let steps = entry.steps.clone();
                 let store = store.clone();
                 runs.spawn(async move {
@@ -279,11 +335,25 @@ mod tests {
 
     #[test]
     fn templates_expand() {
-        let now = DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default();
-        let ctx = RunContext { start: now - chrono::Duration::seconds(30), run: 3 };
-        assert_eq!(render("pg-orders-{{stamp}}", now, ctx), "pg-orders-20261124055930");
-        assert_eq!(render("{{now-5m}}/{{now+30s}}", now, ctx), "2026-11-24T05:55:00Z/2026-11-24T06:00:30Z");
-        assert_eq!(render("run {{run}} {{start}}", now, ctx), "run 3 2026-11-24T05:59:30Z");
+        let now = DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let ctx = RunContext {
+            start: now - chrono::Duration::seconds(30),
+            run: 3,
+        };
+        assert_eq!(
+            render("pg-orders-{{stamp}}", now, ctx),
+            "pg-orders-20261124055930"
+        );
+        assert_eq!(
+            render("{{now-5m}}/{{now+30s}}", now, ctx),
+            "2026-11-24T05:55:00Z/2026-11-24T06:00:30Z"
+        );
+        assert_eq!(
+            render("run {{run}} {{start}}", now, ctx),
+            "run 3 2026-11-24T05:59:30Z"
+        );
         assert_eq!(render("{{unknown}} stays", now, ctx), "{{unknown}} stays");
     }
 }

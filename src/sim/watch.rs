@@ -81,7 +81,9 @@ pub struct WatchRequest {
 impl WatchRequest {
     fn matches(&self, obj: &Value) -> bool {
         let in_ns = match &self.ns {
-            Some(ns) => obj.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns.as_str()),
+            Some(ns) => {
+                obj.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns.as_str())
+            }
             None => true,
         };
         in_ns && self.labels.matches(obj) && self.fields.matches(obj)
@@ -115,7 +117,10 @@ impl WatchRequest {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        event_line("BOOKMARK", &json!({"kind": self.t.kind, "apiVersion": self.t.api_version(), "metadata": meta}))
+        event_line(
+            "BOOKMARK",
+            &json!({"kind": self.t.kind, "apiVersion": self.t.api_version(), "metadata": meta}),
+        )
     }
 }
 
@@ -135,14 +140,20 @@ pub fn stream(store: Arc<Store>, req: WatchRequest) -> Body {
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     tokio::spawn(async move { run(store, req, tx).await });
     Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
     }))
 }
 
 async fn run(store: Arc<Store>, req: WatchRequest, tx: mpsc::Sender<Bytes>) {
     let _guard = store.watch_guard();
     if req.expire_now {
-        let _ = tx.send(expired_line(&ApiError::expired("too old resource version: expired by the simulator"))).await;
+        let _ = tx
+            .send(expired_line(&ApiError::expired(
+                "too old resource version: expired by the simulator",
+            )))
+            .await;
         return;
     }
     // Subscribe before reading state, so that no change falls between the two.
@@ -191,7 +202,10 @@ async fn run(store: Arc<Store>, req: WatchRequest, tx: mpsc::Sender<Bytes>) {
     let timeout = deadline(req.timeout);
     let dropped = deadline(req.drop_after);
     tokio::pin!(timeout, dropped);
-    let mut bookmarks = tokio::time::interval_at(tokio::time::Instant::now() + req.bookmark_every, req.bookmark_every);
+    let mut bookmarks = tokio::time::interval_at(
+        tokio::time::Instant::now() + req.bookmark_every,
+        req.bookmark_every,
+    );
     loop {
         tokio::select! {
             msg = changes.recv() => match msg {

@@ -24,7 +24,8 @@ pub struct Served {
 
 impl Served {
     pub fn start(scenario: &str) -> Served {
-        let sim = Sim::from_scenario(scenario).unwrap_or_else(|e| panic!("scenario {scenario} loads: {e:#}"));
+        let sim = Sim::from_scenario(scenario)
+            .unwrap_or_else(|e| panic!("scenario {scenario} loads: {e:#}"));
         Served::with(sim)
     }
 
@@ -34,17 +35,40 @@ impl Served {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = sim.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-                addr_tx.send(listener.local_addr().expect("local addr")).expect("send addr");
-                served.serve(listener, async { let _ = stopped.await; }).await.expect("serve");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind loopback");
+                addr_tx
+                    .send(listener.local_addr().expect("local addr"))
+                    .expect("send addr");
+                served
+                    .serve(listener, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("serve");
             });
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).expect("simulator started");
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("simulator started");
         let kubeconfig = dir.path().join("kubeconfig");
-        sim::write_atomically(&kubeconfig, &sim::kubeconfig(addr, "sim")).expect("kubeconfig written");
-        Served { addr, kubeconfig, dir, sim, stop: Some(stop), thread: Some(thread) }
+        sim::write_atomically(&kubeconfig, &sim::kubeconfig(addr, "sim"))
+            .expect("kubeconfig written");
+        Served {
+            addr,
+            kubeconfig,
+            dir,
+            sim,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
