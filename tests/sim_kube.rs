@@ -467,3 +467,92 @@ async fn over_loopback_a_watch_sees_the_timeline() {
         .await
         .expect("stopped");
 }
+
+#[tokio::test]
+async fn watches_send_bookmarks_and_honour_timeout_seconds() {
+    let sim = mini();
+    sim.set_bookmark_interval(Duration::from_millis(200));
+    let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
+    let rv = pods
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    let started = tokio::time::Instant::now();
+    let params = kube::api::WatchParams::default().timeout(1);
+    let mut stream = pods.watch(&params, &rv).await.expect("watch").boxed();
+    let mut bookmarks = 0;
+    while let Some(e) = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("ends by itself")
+    {
+        if let kube::api::WatchEvent::Bookmark(b) = e.expect("event") {
+            assert!(!b.metadata.resource_version.is_empty());
+            bookmarks += 1;
+        }
+    }
+    let took = started.elapsed();
+    assert!(
+        bookmarks >= 3,
+        "{bookmarks} bookmarks in a second at 200 ms"
+    );
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(3)).contains(&took),
+        "closed after timeoutSeconds=1, took {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_watch_resumes_from_a_resource_version_and_follows_its_selector() {
+    let sim = mini();
+    let pods: Api<Pod> = Api::namespaced(in_process(&sim), "demo");
+    let rv = pods
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    // Changes after the list: one pod leaves the selector, another joins it.
+    pods.patch(
+        "web-0",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "gone"}}})),
+    )
+    .await
+    .expect("patch");
+    pods.patch(
+        "pg-1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "web"}}})),
+    )
+    .await
+    .expect("patch");
+    let params = kube::api::WatchParams::default()
+        .labels("app=web")
+        .timeout(1)
+        .disable_bookmarks();
+    let mut stream = pods.watch(&params, &rv).await.expect("watch").boxed();
+    let mut seen = Vec::new();
+    while let Some(e) = stream.next().await {
+        match e.expect("event") {
+            kube::api::WatchEvent::Added(p) => {
+                seen.push(format!("ADDED {}", p.metadata.name.unwrap_or_default()))
+            }
+            kube::api::WatchEvent::Modified(p) => {
+                seen.push(format!("MODIFIED {}", p.metadata.name.unwrap_or_default()))
+            }
+            kube::api::WatchEvent::Deleted(p) => {
+                seen.push(format!("DELETED {}", p.metadata.name.unwrap_or_default()))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        ["DELETED web-0", "ADDED pg-1"],
+        "replayed from the resourceVersion, as seen through the selector"
+    );
+}

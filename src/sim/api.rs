@@ -685,7 +685,7 @@ fn watch_collection(
         since,
         send_initial_events,
         bookmarks: flag(q, "allowWatchBookmarks"),
-        bookmark_every: sim.bookmark_every,
+        bookmark_every: sim.bookmark_interval(),
         timeout,
         drop_after: sim.faults.drop_watches_after,
         expire_now: sim.faults.take_expire(),

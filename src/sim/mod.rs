@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -70,7 +70,8 @@ pub struct Sim {
     pub faults: Faults,
     pub info: ScenarioInfo,
     pub requests: AtomicU64,
-    pub bookmark_every: Duration,
+    /// Milliseconds between periodic watch bookmarks (15 s, as a busy apiserver sends them).
+    bookmark_ms: AtomicU64,
     timeline: Vec<scenario::TimelineEntry>,
 }
 
@@ -238,7 +239,7 @@ impl Sim {
                 expect: sc.expect.clone(),
             },
             requests: AtomicU64::new(0),
-            bookmark_every: Duration::from_secs(15),
+            bookmark_ms: AtomicU64::new(15_000),
             timeline: sc.timeline.clone(),
         }))
     }
@@ -248,6 +249,18 @@ impl Sim {
         let sc = scenario::load(spec, Utc::now())?;
         Sim::new(&sc)
             .with_context(|| format!("building the simulated cluster of scenario '{}'", sc.name))
+    }
+
+    pub fn bookmark_interval(&self) -> Duration {
+        Duration::from_millis(self.bookmark_ms.load(Ordering::Relaxed).max(1))
+    }
+
+    /// Tests shorten the bookmark period to see several without waiting.
+    pub fn set_bookmark_interval(&self, every: Duration) {
+        self.bookmark_ms.store(
+            every.as_millis().try_into().unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn router(self: &Arc<Self>) -> axum::Router {
