@@ -2,4 +2,6 @@
 //! the Barman Cloud plugin, delivered by Flux), and the simulated cluster it is tested on.
 
 pub mod cli;
+pub mod cluster;
 pub mod sim;
+pub mod ui;

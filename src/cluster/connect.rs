@@ -1,0 +1,123 @@
+//! Connecting like kubectl: KUBECONFIG or ~/.kube/config, --kubeconfig, --context, and
+//! in-cluster config inside a pod. Failures say which endpoint, what failed, what to check.
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    /// None: all namespaces.
+    pub namespace: Option<String>,
+}
+
+/// Where backstop is connected: shown in the header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub context: String,
+    pub server: String,
+    pub namespace: Option<String>,
+}
+
+/// A connection that could not be set up, with what to check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectError {
+    pub target: String,
+    pub what: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ({})", self.target, self.what, self.hint)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+fn read_kubeconfig(opts: &ConnectOptions) -> Result<Option<(Kubeconfig, String)>, ConnectError> {
+    if let Some(path) = &opts.kubeconfig {
+        return Kubeconfig::read_from(path)
+            .map(|k| Some((k, path.display().to_string())))
+            .map_err(|e| ConnectError {
+                target: path.display().to_string(),
+                what: format!("cannot read the kubeconfig: {e}"),
+                hint: "check the path given with --kubeconfig".into(),
+            });
+    }
+    let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
+    let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config"));
+    let origin = match (&from_env, &default) {
+        (Some(v), _) => format!("KUBECONFIG={}", v.to_string_lossy()),
+        (None, Some(p)) if p.exists() => p.display().to_string(),
+        _ => return Ok(None),
+    };
+    Kubeconfig::read()
+        .map(|k| Some((k, origin.clone())))
+        .map_err(|e| ConnectError {
+            target: origin,
+            what: format!("cannot read the kubeconfig: {e}"),
+            hint: "check the file (kubectl config view) or pass --kubeconfig".into(),
+        })
+}
+
+/// Builds a client the way kubectl would choose its cluster.
+pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Target), ConnectError> {
+    let (config, context) = match read_kubeconfig(opts)? {
+        Some((kc, origin)) => {
+            let context = opts
+                .context
+                .clone()
+                .or_else(|| kc.current_context.clone())
+                .unwrap_or_default();
+            if let Some(wanted) = &opts.context
+                && !kc.contexts.iter().any(|c| &c.name == wanted)
+            {
+                let known: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+                return Err(ConnectError {
+                    target: origin,
+                    what: format!("no context named '{wanted}'"),
+                    hint: format!("the contexts are: {}", known.join(", ")),
+                });
+            }
+            let options = KubeConfigOptions {
+                context: opts.context.clone(),
+                ..Default::default()
+            };
+            let config = Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| ConnectError {
+                    target: format!("context {context} in {origin}"),
+                    what: e.to_string(),
+                    hint: "check the context's cluster and user (kubectl config view --minify)"
+                        .into(),
+                })?;
+            (config, context)
+        }
+        None => {
+            let config = Config::incluster().map_err(|e| ConnectError {
+                target: "in-cluster configuration".into(),
+                what: format!("no kubeconfig found and not running in a pod ({e})"),
+                hint: "set KUBECONFIG, create ~/.kube/config, or pass --kubeconfig; `backstop demo` needs no cluster".into(),
+            })?;
+            (config, "in-cluster".to_string())
+        }
+    };
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config).map_err(|e| ConnectError {
+        target: server.clone(),
+        what: format!("cannot build a client: {e}"),
+        hint: "check the TLS settings and credentials of the context".into(),
+    })?;
+    Ok((
+        client,
+        Target {
+            context,
+            server: server.trim_end_matches('/').to_string(),
+            namespace: opts.namespace.clone(),
+        },
+    ))
+}

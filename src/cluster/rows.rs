@@ -1,0 +1,757 @@
+//! Compact rows projected from cluster objects: what the panes show and the health rules
+//! read, a few hundred bytes each instead of a whole object. Lenient: every field is
+//! optional, unknown values are kept as text, nothing here panics on cluster data.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kube::api::DynamicObject;
+use serde_json::Value;
+
+use crate::sim::table::pod_status;
+
+pub type Key = (String, String);
+
+/// A row kept in a watched store.
+pub trait Row: Clone + Send + Sync + std::fmt::Debug + 'static {
+    fn project(obj: &DynamicObject) -> Self;
+    fn key(&self) -> Key;
+}
+
+pub fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn created(obj: &DynamicObject) -> Option<DateTime<Utc>> {
+    obj.metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| DateTime::<Utc>::from_timestamp_nanos(t.0.as_nanosecond() as i64))
+}
+
+/// A status condition, verbatim.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Condition {
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl Condition {
+    pub fn is_true(&self) -> bool {
+        self.status == "True"
+    }
+}
+
+pub fn conditions(status: Option<&Value>) -> Vec<Condition> {
+    status
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|c| Condition {
+                    kind: text(c.get("type")).unwrap_or_default(),
+                    status: text(c.get("status")).unwrap_or_else(|| "Unknown".into()),
+                    reason: text(c.get("reason")).unwrap_or_default(),
+                    message: text(c.get("message")).unwrap_or_default(),
+                    since: time(c.get("lastTransitionTime")),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn condition<'a>(list: &'a [Condition], kind: &str) -> Option<&'a Condition> {
+    list.iter().find(|c| c.kind == kind)
+}
+
+fn labels(obj: &DynamicObject) -> BTreeMap<String, String> {
+    obj.metadata.labels.clone().unwrap_or_default()
+}
+
+/// The tag of an image reference (`ghcr.io/x/y:v0.14.0` → `v0.14.0`), or its digest's start.
+pub fn image_tag(image: &str) -> String {
+    if let Some((_, digest)) = image.split_once('@') {
+        return digest.chars().take(19).collect();
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => tag.to_string(),
+        None => "latest".to_string(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodRow {
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub ready: (usize, usize),
+    /// STATUS as kubectl prints it: Running, CrashLoopBackOff, Init:0/1, Terminating...
+    pub status: String,
+    pub phase: String,
+    pub restarts: i64,
+    pub last_termination: Option<String>,
+    pub last_termination_at: Option<DateTime<Utc>>,
+    pub created: Option<DateTime<Utc>>,
+    /// (container, image) for containers then init containers.
+    pub images: Vec<(String, String)>,
+    /// Init containers that run beside the others (native sidecars).
+    pub sidecars: Vec<String>,
+    pub node: Option<String>,
+}
+
+impl PodRow {
+    pub fn image_of(&self, container: &str) -> Option<&str> {
+        self.images
+            .iter()
+            .find(|(c, _)| c == container)
+            .map(|(_, i)| i.as_str())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.1 > 0 && self.ready.0 == self.ready.1
+    }
+}
+
+impl Row for PodRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let data = &obj.data;
+        // kubectl's STATUS logic reads metadata too (deletionTimestamp).
+        let mut view = serde_json::json!({"spec": data.get("spec"), "status": data.get("status")});
+        if obj.metadata.deletion_timestamp.is_some() {
+            view["metadata"] = serde_json::json!({"deletionTimestamp": "set"});
+        }
+        let list = |p: &str| {
+            data.pointer(p)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let sidecars: Vec<String> = list("/spec/initContainers")
+            .iter()
+            .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
+            .filter_map(|c| text(c.get("name")))
+            .collect();
+        let statuses: Vec<Value> = list("/status/containerStatuses")
+            .into_iter()
+            .chain(
+                list("/status/initContainerStatuses")
+                    .into_iter()
+                    .filter(|s| text(s.get("name")).is_some_and(|n| sidecars.contains(&n))),
+            )
+            .collect();
+        let mut last: Option<(DateTime<Utc>, String)> = None;
+        for s in &statuses {
+            let reason = text(s.pointer("/lastState/terminated/reason"));
+            let at = time(s.pointer("/lastState/terminated/finishedAt"));
+            if let Some(reason) = reason
+                && last
+                    .as_ref()
+                    .is_none_or(|(t, _)| at.is_some_and(|a| a > *t))
+            {
+                last = Some((at.unwrap_or_default(), reason));
+            }
+        }
+        let images = list("/spec/containers")
+            .iter()
+            .chain(list("/spec/initContainers").iter())
+            .filter_map(|c| {
+                Some((
+                    text(c.get("name"))?,
+                    text(c.get("image")).unwrap_or_default(),
+                ))
+            })
+            .collect();
+        PodRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            labels: labels(obj),
+            ready: (
+                statuses
+                    .iter()
+                    .filter(|s| s.get("ready").and_then(Value::as_bool) == Some(true))
+                    .count(),
+                list("/spec/containers").len() + sidecars.len(),
+            ),
+            status: pod_status(&view),
+            phase: text(data.pointer("/status/phase")).unwrap_or_else(|| "Unknown".into()),
+            restarts: statuses
+                .iter()
+                .filter_map(|s| s.get("restartCount").and_then(Value::as_i64))
+                .sum(),
+            last_termination_at: last
+                .as_ref()
+                .map(|(t, _)| *t)
+                .filter(|t| t.timestamp() != 0),
+            last_termination: last.map(|(_, r)| r),
+            created: created(obj),
+            images,
+            sidecars,
+            node: text(data.pointer("/spec/nodeName")),
+        }
+    }
+
+    fn key(&self) -> Key {
+        (self.namespace.clone(), self.name.clone())
+    }
+}
+
+/// A Service: the plugin is found through the one labelled with its name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceRow {
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub selector: BTreeMap<String, String>,
+}
+
+impl Row for ServiceRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let selector = obj
+            .data
+            .pointer("/spec/selector")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ServiceRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            labels: labels(obj),
+            annotations: obj.metadata.annotations.clone().unwrap_or_default(),
+            selector,
+        }
+    }
+
+    fn key(&self) -> Key {
+        (self.namespace.clone(), self.name.clone())
+    }
+}
+
+impl ServiceRow {
+    /// Whether a pod is one this Service sends traffic to.
+    pub fn selects(&self, pod: &PodRow) -> bool {
+        pod.namespace == self.namespace
+            && !self.selector.is_empty()
+            && self
+                .selector
+                .iter()
+                .all(|(k, v)| pod.labels.get(k) == Some(v))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerWindow {
+    pub server: String,
+    pub first_point: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectStoreRow {
+    pub namespace: String,
+    pub name: String,
+    pub destination: String,
+    pub endpoint: Option<String>,
+    pub provider: String,
+    pub retention: Option<String>,
+    pub servers: Vec<ServerWindow>,
+    /// (secret name, key) pairs the credentials and endpointCA reference.
+    pub secret_refs: Vec<(String, String)>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl Row for ObjectStoreRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let cfg = obj.data.pointer("/spec/configuration");
+        let get = |p: &str| cfg.and_then(|c| c.pointer(p));
+        let destination = text(get("/destinationPath")).unwrap_or_default();
+        let provider = if get("/azureCredentials").is_some()
+            || destination.starts_with("https://") && destination.contains(".blob.")
+        {
+            "Azure"
+        } else if get("/googleCredentials").is_some() || destination.starts_with("gs://") {
+            "GCS"
+        } else if get("/s3Credentials").is_some() || destination.starts_with("s3://") {
+            "S3"
+        } else {
+            "unknown"
+        };
+        let mut secret_refs = Vec::new();
+        for creds in ["/s3Credentials", "/azureCredentials", "/googleCredentials"] {
+            if let Some(m) = get(creds).and_then(Value::as_object) {
+                for v in m.values() {
+                    if let (Some(n), Some(k)) = (text(v.get("name")), text(v.get("key"))) {
+                        secret_refs.push((n, k));
+                    }
+                }
+            }
+        }
+        if let (Some(n), Some(k)) = (text(get("/endpointCA/name")), text(get("/endpointCA/key"))) {
+            secret_refs.push((n, k));
+        }
+        let servers = obj
+            .data
+            .pointer("/status/serverRecoveryWindow")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(server, w)| ServerWindow {
+                        server: server.clone(),
+                        first_point: time(w.get("firstRecoverabilityPoint")),
+                        last_success: time(w.get("lastSuccessfulBackupTime")),
+                        last_failure: time(w.get("lastFailedBackupTime")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ObjectStoreRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            destination,
+            endpoint: text(get("/endpointURL")),
+            provider: provider.into(),
+            retention: text(obj.data.pointer("/spec/retentionPolicy")),
+            servers,
+            secret_refs,
+            created: created(obj),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+fn key_of_row(ns: &str, name: &str) -> Key {
+    (ns.to_string(), name.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BackupRow {
+    pub namespace: String,
+    pub name: String,
+    pub cluster: String,
+    pub method: String,
+    /// Empty until the operator has seen it: shown as "new".
+    pub phase: String,
+    pub error: Option<String>,
+    pub started: Option<DateTime<Utc>>,
+    pub stopped: Option<DateTime<Utc>>,
+    pub created: Option<DateTime<Utc>>,
+    pub pod: Option<String>,
+    pub backup_id: Option<String>,
+    pub scheduled_by: Option<String>,
+}
+
+impl BackupRow {
+    /// When it happened, for ordering: start, else creation.
+    pub fn when(&self) -> Option<DateTime<Utc>> {
+        self.started.or(self.created)
+    }
+
+    pub fn duration(&self) -> Option<chrono::Duration> {
+        Some(self.stopped? - self.started?)
+    }
+}
+
+impl Row for BackupRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        BackupRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            cluster: text(d.pointer("/spec/cluster/name")).unwrap_or_default(),
+            // The CRD default: a Backup without a method is a barmanObjectStore one.
+            method: text(d.pointer("/spec/method")).unwrap_or_else(|| "barmanObjectStore".into()),
+            phase: text(d.pointer("/status/phase")).unwrap_or_default(),
+            error: text(d.pointer("/status/error")),
+            started: time(d.pointer("/status/startedAt")),
+            stopped: time(d.pointer("/status/stoppedAt")),
+            created: created(obj),
+            pod: text(d.pointer("/status/instanceID/podName")),
+            backup_id: text(d.pointer("/status/backupId")),
+            scheduled_by: obj
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("cnpg.io/scheduled-backup").cloned()),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+pub const PLUGIN_NAME: &str = "barman-cloud.cloudnative-pg.io";
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PluginRef {
+    pub enabled: bool,
+    pub wal_archiver: bool,
+    pub object_store: Option<String>,
+    pub server_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClusterRow {
+    pub namespace: String,
+    pub name: String,
+    pub instances: Option<i64>,
+    pub ready_instances: Option<i64>,
+    pub phase: String,
+    pub phase_reason: Option<String>,
+    pub primary: Option<String>,
+    /// The Barman Cloud plugin entry of spec.plugins, when there is one.
+    pub plugin: Option<PluginRef>,
+    /// spec.backup.barmanObjectStore is set (the deprecated in-tree path).
+    pub legacy_barman: bool,
+    pub conditions: Vec<Condition>,
+    pub plugin_version: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ClusterRow {
+    /// The server name the plugin writes under: its parameter, else the cluster's name.
+    pub fn server_name(&self) -> &str {
+        self.plugin
+            .as_ref()
+            .and_then(|p| p.server_name.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    pub fn archiving(&self) -> Option<&Condition> {
+        condition(&self.conditions, "ContinuousArchiving")
+    }
+}
+
+impl Row for ClusterRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let plugin = d
+            .pointer("/spec/plugins")
+            .and_then(Value::as_array)
+            .and_then(|list| {
+                list.iter()
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(PLUGIN_NAME))
+                    .map(|p| PluginRef {
+                        enabled: p.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+                        wal_archiver: p
+                            .get("isWALArchiver")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                        object_store: text(p.pointer("/parameters/barmanObjectName")),
+                        server_name: text(p.pointer("/parameters/serverName")),
+                    })
+            });
+        let plugin_version = d
+            .pointer("/status/pluginStatus")
+            .and_then(Value::as_array)
+            .and_then(|list| {
+                list.iter()
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(PLUGIN_NAME))
+                    .and_then(|p| text(p.get("version")))
+            });
+        ClusterRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            instances: d.pointer("/status/instances").and_then(Value::as_i64),
+            ready_instances: d.pointer("/status/readyInstances").and_then(Value::as_i64),
+            phase: text(d.pointer("/status/phase")).unwrap_or_default(),
+            phase_reason: text(d.pointer("/status/phaseReason")),
+            primary: text(d.pointer("/status/currentPrimary")),
+            plugin,
+            legacy_barman: d
+                .pointer("/spec/backup/barmanObjectStore")
+                .is_some_and(|v| !v.is_null()),
+            conditions: conditions(d.get("status")),
+            plugin_version,
+            created: created(obj),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScheduledBackupRow {
+    pub namespace: String,
+    pub name: String,
+    pub cluster: String,
+    pub schedule: String,
+    pub suspended: bool,
+    /// As written; None means the CRD default, barmanObjectStore.
+    pub method: Option<String>,
+    pub next: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+}
+
+impl Row for ScheduledBackupRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        ScheduledBackupRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            cluster: text(d.pointer("/spec/cluster/name")).unwrap_or_default(),
+            schedule: text(d.pointer("/spec/schedule")).unwrap_or_default(),
+            suspended: d
+                .pointer("/spec/suspend")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            method: text(d.pointer("/spec/method")),
+            next: time(d.pointer("/status/nextScheduleTime")),
+            last: time(d.pointer("/status/lastScheduleTime")),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KustomizationRow {
+    pub namespace: String,
+    pub name: String,
+    pub conditions: Vec<Condition>,
+    pub suspended: bool,
+    pub applied: Option<String>,
+    pub attempted: Option<String>,
+    pub last_handled: Option<String>,
+    pub depends_on: Vec<(String, String)>,
+    pub source: SourceRef,
+    pub path: Option<String>,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub last_reconciled: Option<DateTime<Utc>>,
+    pub generation: Option<i64>,
+    pub observed_generation: Option<i64>,
+    pub inventory: Vec<String>,
+}
+
+impl KustomizationRow {
+    pub fn ready(&self) -> Option<&Condition> {
+        condition(&self.conditions, "Ready")
+    }
+}
+
+impl Row for KustomizationRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let ns = obj.metadata.namespace.clone().unwrap_or_default();
+        let depends_on = d
+            .pointer("/spec/dependsOn")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| {
+                        Some((
+                            text(x.get("namespace")).unwrap_or_else(|| ns.clone()),
+                            text(x.get("name"))?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let conds = conditions(d.get("status"));
+        let last_reconciled = d
+            .pointer("/status/history/0/lastReconciled")
+            .and_then(|v| time(Some(v)))
+            .or_else(|| condition(&conds, "Ready").and_then(|c| c.since));
+        KustomizationRow {
+            source: SourceRef {
+                kind: text(d.pointer("/spec/sourceRef/kind"))
+                    .unwrap_or_else(|| "GitRepository".into()),
+                namespace: text(d.pointer("/spec/sourceRef/namespace"))
+                    .unwrap_or_else(|| ns.clone()),
+                name: text(d.pointer("/spec/sourceRef/name")).unwrap_or_default(),
+            },
+            namespace: ns,
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            conditions: conds,
+            suspended: d
+                .pointer("/spec/suspend")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            applied: text(d.pointer("/status/lastAppliedRevision")),
+            attempted: text(d.pointer("/status/lastAttemptedRevision")),
+            last_handled: text(d.pointer("/status/lastHandledReconcileAt")),
+            depends_on,
+            path: text(d.pointer("/spec/path")),
+            interval: text(d.pointer("/spec/interval")),
+            timeout: text(d.pointer("/spec/timeout")),
+            last_reconciled,
+            generation: obj.metadata.generation,
+            observed_generation: d
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64),
+            inventory: d
+                .pointer("/status/inventory/entries")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|e| text(e.get("id"))).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GitRepositoryRow {
+    pub namespace: String,
+    pub name: String,
+    pub url: String,
+    pub reference: Option<String>,
+    pub revision: Option<String>,
+    pub suspended: bool,
+    pub conditions: Vec<Condition>,
+}
+
+impl GitRepositoryRow {
+    pub fn ready(&self) -> Option<&Condition> {
+        condition(&self.conditions, "Ready")
+    }
+}
+
+impl Row for GitRepositoryRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let reference = ["branch", "tag", "semver", "name", "commit"]
+            .iter()
+            .find_map(|k| text(d.pointer(&format!("/spec/ref/{k}"))).map(|v| format!("{k} {v}")));
+        GitRepositoryRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            url: text(d.pointer("/spec/url")).unwrap_or_default(),
+            reference,
+            revision: text(d.pointer("/status/artifact/revision")),
+            suspended: d
+                .pointer("/spec/suspend")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            conditions: conditions(d.get("status")),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+/// `main@sha1:4f1c0a9e…` → `main@4f1c0a9`
+pub fn short_revision(rev: &str) -> String {
+    match rev
+        .split_once("@sha1:")
+        .or_else(|| rev.split_once("@sha256:"))
+    {
+        Some((branch, sha)) => format!("{branch}@{}", &sha[..sha.len().min(7)]),
+        None if rev.len() > 12 && rev.chars().all(|c| c.is_ascii_hexdigit()) => {
+            rev[..7].to_string()
+        }
+        None => rev.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> DynamicObject {
+        serde_json::from_value(v).expect("a valid object")
+    }
+
+    #[test]
+    fn pods_project_sidecars_restarts_and_status() {
+        let pod = PodRow::project(&obj(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "barman-cloud-7d9", "namespace": "cnpg-system", "labels": {"app": "barman-cloud"}},
+            "spec": {"containers": [{"name": "barman-cloud", "image": "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.14.0"}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "barman-cloud", "ready": false, "restartCount": 7,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-11-24T05:58:00Z"}}}]}
+        })));
+        assert_eq!(pod.status, "CrashLoopBackOff");
+        assert_eq!((pod.ready, pod.restarts), ((0, 1), 7));
+        assert_eq!(pod.last_termination.as_deref(), Some("OOMKilled"));
+        assert_eq!(
+            image_tag(pod.image_of("barman-cloud").unwrap_or("")),
+            "v0.14.0"
+        );
+    }
+
+    #[test]
+    fn a_missing_status_is_unknown_not_healthy() {
+        let b = BackupRow::project(&obj(
+            json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Backup",
+            "metadata": {"name": "b", "namespace": "db"}, "spec": {"cluster": {"name": "pg"}}}),
+        ));
+        assert_eq!(
+            (b.phase.as_str(), b.method.as_str()),
+            ("", "barmanObjectStore")
+        );
+        let c = ClusterRow::project(&obj(
+            json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+            "metadata": {"name": "pg", "namespace": "db"}, "spec": {"plugins": [{"name": PLUGIN_NAME, "parameters": {"barmanObjectName": "store"}}]}}),
+        ));
+        assert!(c.archiving().is_none());
+        assert_eq!(
+            c.plugin.as_ref().map(|p| (p.enabled, p.wal_archiver)),
+            Some((true, false))
+        );
+        assert_eq!(c.server_name(), "pg");
+    }
+
+    #[test]
+    fn object_stores_read_providers_windows_and_secret_refs() {
+        let os = ObjectStoreRow::project(&obj(
+            json!({"apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
+            "metadata": {"name": "minio", "namespace": "db"},
+            "spec": {"retentionPolicy": "30d", "configuration": {"destinationPath": "s3://backups/pg", "endpointURL": "https://minio:9000",
+                "endpointCA": {"name": "minio-ca", "key": "ca.crt"},
+                "s3Credentials": {"accessKeyId": {"name": "minio-creds", "key": "ACCESS_KEY_ID"}, "secretAccessKey": {"name": "minio-creds", "key": "ACCESS_SECRET_KEY"}}}},
+            "status": {"serverRecoveryWindow": {"pg": {"firstRecoverabilityPoint": "2026-10-25T02:00:00Z", "lastSuccessfulBackupTime": "2026-11-24T02:03:00Z"}}}}),
+        ));
+        assert_eq!(os.provider, "S3");
+        assert_eq!(os.secret_refs.len(), 3);
+        assert_eq!(os.servers[0].server, "pg");
+        assert!(os.servers[0].last_failure.is_none());
+    }
+
+    #[test]
+    fn revisions_shorten() {
+        assert_eq!(short_revision("main@sha1:363a6a8fe6a7f2c3"), "main@363a6a8");
+        assert_eq!(short_revision("v1.2.3"), "v1.2.3");
+    }
+}

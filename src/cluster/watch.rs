@@ -1,0 +1,210 @@
+//! One watcher per kind: watch events become rows (never whole objects kept), published at
+//! most ~30 times a second with the kind's sync state, so the UI redraws only on change.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::{Notify, watch};
+
+use super::rows::{Key, Row};
+
+/// Where a kind's data stands, shown in its pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncState {
+    Syncing,
+    Live,
+    /// The connection was lost: the rows are the last known, marked.
+    Stale {
+        since: DateTime<Utc>,
+        reason: String,
+    },
+    Forbidden {
+        verb: String,
+        resource: String,
+    },
+    /// The CRD is absent: e.g. "Flux is not installed".
+    NotInstalled {
+        what: String,
+    },
+    Error(String),
+}
+
+impl SyncState {
+    /// A word for the state, readable without colour.
+    pub fn word(&self) -> &'static str {
+        match self {
+            SyncState::Syncing => "syncing",
+            SyncState::Live => "live",
+            SyncState::Stale { .. } => "stale",
+            SyncState::Forbidden { .. } => "forbidden",
+            SyncState::NotInstalled { .. } => "not installed",
+            SyncState::Error(_) => "error",
+        }
+    }
+}
+
+/// A kind to watch: its API resource, an optional label selector, and what its absence means.
+#[derive(Debug, Clone)]
+pub struct KindSpec {
+    pub label: &'static str,
+    pub resource: ApiResource,
+    pub selector: Option<&'static str>,
+    pub absent: &'static str,
+}
+
+/// What a watcher publishes: rows in key order, its state, a version that moves on change.
+#[derive(Debug)]
+pub struct KindState<R> {
+    pub rows: Arc<Vec<Arc<R>>>,
+    pub sync: SyncState,
+    pub version: u64,
+}
+
+impl<R> Clone for KindState<R> {
+    fn clone(&self) -> Self {
+        KindState {
+            rows: self.rows.clone(),
+            sync: self.sync.clone(),
+            version: self.version,
+        }
+    }
+}
+
+impl<R> Default for KindState<R> {
+    fn default() -> Self {
+        KindState {
+            rows: Arc::new(Vec::new()),
+            sync: SyncState::Syncing,
+            version: 0,
+        }
+    }
+}
+
+const PUBLISH_EVERY: Duration = Duration::from_millis(33);
+
+/// Reads an error the way an engineer needs it: not installed, forbidden, or unreachable.
+fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
+    let api = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some((s.code, s.message.clone())),
+        watcher::Error::WatchError(s) => Some((s.code, s.message.clone())),
+        _ => None,
+    };
+    let verb = match e {
+        watcher::Error::InitialListFailed(_) => "list",
+        _ => "watch",
+    };
+    let resource = if spec.resource.group.is_empty() {
+        spec.resource.plural.clone()
+    } else {
+        format!("{}.{}", spec.resource.plural, spec.resource.group)
+    };
+    match api {
+        Some((404, _)) => SyncState::NotInstalled {
+            what: spec.absent.to_string(),
+        },
+        Some((403, _)) => SyncState::Forbidden {
+            verb: verb.into(),
+            resource,
+        },
+        Some((_, message)) if !had_data => SyncState::Error(message),
+        Some((_, message)) => SyncState::Stale {
+            since: Utc::now(),
+            reason: message,
+        },
+        None if had_data => SyncState::Stale {
+            since: Utc::now(),
+            reason: e.to_string(),
+        },
+        None => SyncState::Error(e.to_string()),
+    }
+}
+
+/// Watches one kind until the task is aborted. Errors never end it: the watcher retries
+/// with backoff and the state says what is wrong meanwhile.
+pub async fn run<R: Row>(
+    client: kube::Client,
+    spec: KindSpec,
+    namespace: Option<String>,
+    tx: watch::Sender<KindState<R>>,
+    changed: Arc<Notify>,
+) {
+    let api: Api<DynamicObject> = match &namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &spec.resource),
+        None => Api::all_with(client, &spec.resource),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(sel) = spec.selector {
+        config = config.labels(sel);
+    }
+    let mut events = watcher::watcher(api, config).default_backoff().boxed();
+    let mut rows: BTreeMap<Key, Arc<R>> = BTreeMap::new();
+    let mut pending: Option<BTreeMap<Key, Arc<R>>> = None;
+    let mut sync = SyncState::Syncing;
+    let mut version = 0u64;
+    let mut dirty = false;
+    let mut last_publish = tokio::time::Instant::now() - PUBLISH_EVERY;
+    loop {
+        let publish_at = last_publish + PUBLISH_EVERY;
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(publish_at), if dirty => {
+                version += 1;
+                let state = KindState { rows: Arc::new(rows.values().cloned().collect()), sync: sync.clone(), version };
+                if tx.send(state).is_err() {
+                    return;
+                }
+                changed.notify_one();
+                dirty = false;
+                last_publish = tokio::time::Instant::now();
+            }
+            item = events.next() => {
+                let Some(item) = item else { return };
+                match item {
+                    Ok(Event::Init) => pending = Some(BTreeMap::new()),
+                    Ok(Event::InitApply(obj)) => {
+                        let row = R::project(&obj);
+                        let target = pending.get_or_insert_with(BTreeMap::new);
+                        target.insert(row.key(), Arc::new(row));
+                        // The list is not complete yet: nothing to show.
+                        continue;
+                    }
+                    Ok(Event::InitDone) => {
+                        if let Some(fresh) = pending.take() {
+                            rows = fresh;
+                        }
+                        sync = SyncState::Live;
+                    }
+                    Ok(Event::Apply(obj)) => {
+                        let row = R::project(&obj);
+                        rows.insert(row.key(), Arc::new(row));
+                        sync = SyncState::Live;
+                    }
+                    Ok(Event::Delete(obj)) => {
+                        let row = R::project(&obj);
+                        rows.remove(&row.key());
+                        sync = SyncState::Live;
+                    }
+                    Err(e) => {
+                        let next = classify(&e, &spec, !rows.is_empty());
+                        tracing::debug!(kind = spec.label, error = %e, state = next.word(), "watch error");
+                        // Keep the first moment it went stale.
+                        sync = match (&sync, next) {
+                            (SyncState::Stale { since, .. }, SyncState::Stale { reason, .. }) => SyncState::Stale { since: *since, reason },
+                            (_, next) => next,
+                        };
+                    }
+                }
+                dirty = true;
+            }
+        }
+    }
+}
