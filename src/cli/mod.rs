@@ -1,11 +1,12 @@
 //! Command-line interface: clap commands and what each runs.
 
+mod dashboard;
 mod logging;
 mod sim;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 pub use logging::default_log_path;
 
@@ -14,6 +15,8 @@ pub use logging::default_log_path;
     name = "backstop",
     version,
     about = "A terminal dashboard for PostgreSQL backups on Kubernetes: CloudNativePG, the Barman Cloud plugin and Flux",
+    long_about = "A terminal dashboard for PostgreSQL backups on Kubernetes: CloudNativePG, the Barman Cloud plugin and Flux.\n\n\
+        Without a command, opens the dashboard on the current kubeconfig context. `backstop demo` opens it on a built-in simulated cluster.",
     after_help = concat!(
         "Logs go to a file, never to the screen: --log-file, default ",
         "$XDG_STATE_HOME/backstop/backstop.log (~/.local/state/backstop/backstop.log)."
@@ -32,13 +35,32 @@ pub struct Cli {
         env = "BACKSTOP_LOG_LEVEL"
     )]
     pub log_level: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file (NO_COLOR is honoured).
+    #[arg(long, global = true, value_name = "NAME|FILE", env = "BACKSTOP_THEME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+/// Which cluster, as kubectl chooses it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectArgs {
+    /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config; in a pod, its service account).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current one).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Watch one namespace (default: all namespaces).
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the simulated cluster with a built-in scenario: no real cluster needed.
+    /// Open the dashboard on a built-in simulated cluster: no real cluster needed.
     Demo(sim::DemoArgs),
     /// The simulated Kubernetes API server: serve a scenario, list the built-in ones.
     #[command(subcommand)]
@@ -53,7 +75,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         eprintln!("backstop: not logging: {e:#}");
     }
     match cli.command {
-        Command::Demo(args) => sim::demo(args),
-        Command::Sim(cmd) => sim::run(cmd),
+        None => dashboard::live(cli.connect, cli.theme.as_deref()),
+        Some(Command::Demo(args)) => {
+            dashboard::demo(args, cli.connect.namespace, cli.theme.as_deref())
+        }
+        Some(Command::Sim(cmd)) => sim::run(cmd),
     }
 }

@@ -1,4 +1,4 @@
-//! `backstop sim serve|list` and `backstop demo`.
+//! `backstop sim serve|list`, and the arguments of `backstop demo`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,7 +44,7 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
         }
         SimCommand::Serve(args) => {
             let sim = Sim::from_scenario(&args.scenario)?;
-            serve(sim, args.listen, args.write_kubeconfig, false)
+            serve(sim, args.listen, args.write_kubeconfig)
         }
     }
 }
@@ -63,21 +63,10 @@ fn list() {
     }
 }
 
-/// Today `demo` serves the simulated cluster and points kubectl at it; the dashboard
-/// (issue "The live dashboard") will open on the same cluster.
-pub fn demo(args: DemoArgs) -> anyhow::Result<i32> {
-    let sim = Sim::from_scenario(&args.scenario)?;
-    let kubeconfig =
-        std::env::temp_dir().join(format!("backstop-demo-{}.kubeconfig", std::process::id()));
-    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-    serve(sim, addr, Some(kubeconfig), true)
-}
-
 fn serve(
     sim: std::sync::Arc<Sim>,
     addr: SocketAddr,
     kubeconfig: Option<PathBuf>,
-    demo: bool,
 ) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -104,25 +93,14 @@ fn serve(
             sim.store.count()
         );
         if let Some(path) = &kubeconfig {
-            println!("kubeconfig: {}", path.display());
-            if demo {
-                println!();
-                if !sim.info.description.is_empty() {
-                    println!("{}\n", sim.info.description);
-                }
-                println!("Explore it with kubectl while the dashboard is being built:");
-                println!("  export KUBECONFIG={}", path.display());
-                println!("  kubectl get clusters,backups,scheduledbackups,objectstores -A");
-                println!("  kubectl get kustomizations,gitrepositories -A");
-                println!("  kubectl get pods -n cnpg-system");
-            }
+            println!(
+                "kubeconfig: {}  (export KUBECONFIG={} to use it with kubectl or backstop)",
+                path.display(),
+                path.display()
+            );
         }
         println!("Press Ctrl-C to stop.");
-        let result = sim.serve(listener, shutdown_signal()).await;
-        if demo && let Some(path) = &kubeconfig {
-            let _ = std::fs::remove_file(path);
-        }
-        result.map(|_| 0)
+        sim.serve(listener, shutdown_signal()).await.map(|_| 0)
     })
 }
 

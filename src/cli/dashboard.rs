@@ -1,0 +1,62 @@
+//! `backstop` and `backstop demo`: the dashboard on a cluster or on the simulator.
+
+use anyhow::Context;
+
+use super::ConnectArgs;
+use super::sim::DemoArgs;
+use crate::cluster::connect::ConnectOptions;
+use crate::sim::Sim;
+use crate::ui::app::Location;
+use crate::ui::run::{Options, Source, run};
+use crate::ui::theme::Theme;
+
+fn options(theme: Option<&str>) -> Options {
+    // An explicit --theme wins over NO_COLOR, as no-color.org asks of command-line options.
+    let no_color = if theme.is_some() {
+        None
+    } else {
+        std::env::var("NO_COLOR").ok()
+    };
+    let (theme, error) = Theme::resolve(theme, no_color.as_deref());
+    Options {
+        theme,
+        theme_error: error.map(|e| format!("{e}; using the default theme")),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+pub fn live(connect: ConnectArgs, theme: Option<&str>) -> anyhow::Result<i32> {
+    let opts = ConnectOptions {
+        kubeconfig: connect.kubeconfig,
+        context: connect.context,
+        namespace: connect.namespace,
+    };
+    runtime()?.block_on(run(Source::Kube(opts), options(theme)))?;
+    Ok(0)
+}
+
+/// The simulator runs in-process: the dashboard's client talks to its router directly.
+pub fn demo(args: DemoArgs, namespace: Option<String>, theme: Option<&str>) -> anyhow::Result<i32> {
+    let sim = Sim::from_scenario(&args.scenario)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let timeline = sim.start_timeline();
+        let client = kube::Client::new(sim.router(), "default");
+        let location = Location {
+            context: format!("demo: {}", sim.info.name),
+            server: "the built-in simulated cluster".into(),
+            namespace,
+            demo: true,
+        };
+        let result = run(Source::Client { client, location }, options(theme)).await;
+        timeline.abort();
+        result
+    })?;
+    Ok(0)
+}

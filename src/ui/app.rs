@@ -1,0 +1,366 @@
+//! The dashboard's state and how keys and data change it. No IO here: what needs the
+//! cluster comes back to the event loop as an Effect.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keys::{Action, action_for};
+use super::theme::Theme;
+use super::view::{self, Health, ObjectRef, PaneView};
+use crate::cluster::Snapshot;
+
+pub const PANES: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Command,
+    Help,
+    Detail,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaneState {
+    pub selected: usize,
+    pub filter: String,
+}
+
+/// What the header says about where we are connected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub context: String,
+    pub server: String,
+    pub namespace: Option<String>,
+    /// The demo runs the simulator in-process: `:ctx` does not apply.
+    pub demo: bool,
+}
+
+/// IO the event loop does for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Watch another namespace (None: all).
+    Namespace(Option<String>),
+    Context(String),
+}
+
+pub struct App {
+    pub location: Location,
+    pub snapshot: Snapshot,
+    pub views: [PaneView; PANES],
+    pub focus: usize,
+    pub panes: [PaneState; PANES],
+    pub mode: Mode,
+    pub input: String,
+    pub theme: Theme,
+    /// One line for the footer: what just happened or went wrong.
+    pub message: Option<(Health, String)>,
+    pub now: DateTime<Utc>,
+    pub detail: Option<ObjectRef>,
+    pub detail_scroll: u16,
+    /// The API server's version once probed, or why it could not be reached.
+    pub server_status: Option<Result<String, String>>,
+}
+
+impl App {
+    pub fn new(location: Location, theme: Theme, now: DateTime<Utc>) -> App {
+        let snapshot = Snapshot::default();
+        App {
+            location,
+            views: view::panes(&snapshot, now),
+            snapshot,
+            focus: 0,
+            panes: Default::default(),
+            mode: Mode::Normal,
+            input: String::new(),
+            theme,
+            message: None,
+            now,
+            detail: None,
+            detail_scroll: 0,
+            server_status: None,
+        }
+    }
+
+    pub fn set_snapshot(&mut self, s: Snapshot) {
+        self.snapshot = s;
+        self.refresh();
+    }
+
+    /// The clock moved: ages change.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
+        self.views = view::panes(&self.snapshot, self.now);
+        for i in 0..PANES {
+            let n = self.visible(i).len();
+            let p = &mut self.panes[i];
+            if p.selected >= n {
+                p.selected = n.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Indices into `views[pane].rows` that pass the pane's filter. Headings go when filtering.
+    pub fn visible(&self, pane: usize) -> Vec<usize> {
+        let filter = self.panes[pane].filter.to_lowercase();
+        self.views[pane]
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                filter.is_empty()
+                    || (!r.heading
+                        && (r.cells.iter().any(|c| c.to_lowercase().contains(&filter))
+                            || r.health.word().contains(&filter)))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<&view::ViewRow> {
+        let visible = self.visible(self.focus);
+        visible
+            .get(self.panes[self.focus].selected)
+            .map(|i| &self.views[self.focus].rows[*i])
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let visible = self.visible(self.focus);
+        if visible.is_empty() {
+            return;
+        }
+        let rows = &self.views[self.focus].rows;
+        let last = visible.len() as isize - 1;
+        let mut at = (self.panes[self.focus].selected as isize + delta).clamp(0, last);
+        // Headings are not rows to act on: step over them in the direction of travel.
+        let step = if delta < 0 { -1 } else { 1 };
+        while rows[visible[at as usize]].heading {
+            let next = at + step;
+            if !(0..=last).contains(&next) {
+                break;
+            }
+            at = next;
+        }
+        self.panes[self.focus].selected = at as usize;
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        match self.mode {
+            Mode::Filter | Mode::Command => return self.edit_input(key),
+            Mode::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
+                ) {
+                    self.mode = Mode::Normal;
+                }
+                return None;
+            }
+            Mode::Detail => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
+                        self.mode = Mode::Normal;
+                        self.detail = None;
+                    }
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        self.detail_scroll = self.detail_scroll.saturating_add(1)
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        self.detail_scroll = self.detail_scroll.saturating_sub(1)
+                    }
+                    KeyCode::PageDown => self.detail_scroll = self.detail_scroll.saturating_add(10),
+                    KeyCode::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(10),
+                    _ => {}
+                }
+                return None;
+            }
+            Mode::Normal => {}
+        }
+        let action = action_for(&key)?;
+        self.message = None;
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::NextPane => self.focus = (self.focus + 1) % PANES,
+            Action::PrevPane => self.focus = (self.focus + PANES - 1) % PANES,
+            Action::FocusPane(i) => self.focus = i.min(PANES - 1),
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-10),
+            Action::PageDown => self.move_selection(10),
+            Action::Home => {
+                self.panes[self.focus].selected = 0;
+                self.move_selection(0);
+            }
+            Action::End => self.move_selection(isize::MAX / 2),
+            Action::Filter => {
+                self.mode = Mode::Filter;
+                self.input = self.panes[self.focus].filter.clone();
+            }
+            Action::Command => {
+                self.mode = Mode::Command;
+                self.input.clear();
+            }
+            Action::Help => self.mode = Mode::Help,
+            Action::Open => {
+                if let Some(target) = self.selected_row().and_then(|r| r.target.clone()) {
+                    self.detail = Some(target);
+                    self.detail_scroll = 0;
+                    self.mode = Mode::Detail;
+                }
+            }
+            Action::Back => {
+                if !self.panes[self.focus].filter.is_empty() {
+                    self.panes[self.focus].filter.clear();
+                    self.panes[self.focus].selected = 0;
+                }
+            }
+            Action::NextTheme => {
+                self.theme = self.theme.next_builtin();
+                self.message = Some((Health::Info, format!("theme: {}", self.theme.name)));
+            }
+        }
+        None
+    }
+
+    fn edit_input(&mut self, key: KeyEvent) -> Option<Effect> {
+        let filtering = self.mode == Mode::Filter;
+        match key.code {
+            KeyCode::Esc => {
+                if filtering {
+                    self.panes[self.focus].filter.clear();
+                }
+                self.input.clear();
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                let input = std::mem::take(&mut self.input);
+                if !filtering {
+                    return self.command(input.trim());
+                }
+            }
+            KeyCode::Backspace => {
+                self.input.pop();
+            }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                return Some(Effect::Quit);
+            }
+            KeyCode::Char(c) => self.input.push(c),
+            _ => {}
+        }
+        if self.mode == Mode::Filter || (filtering && key.code == KeyCode::Enter) {
+            // The filter applies as it is typed, like k9s.
+            let text = if self.mode == Mode::Filter {
+                self.input.clone()
+            } else {
+                self.panes[self.focus].filter.clone()
+            };
+            self.panes[self.focus].filter = text;
+            self.panes[self.focus].selected = 0;
+            self.move_selection(0);
+        }
+        None
+    }
+
+    fn command(&mut self, line: &str) -> Option<Effect> {
+        let mut words = line.split_whitespace();
+        let verb = words.next().unwrap_or("");
+        let arg = words.next();
+        match (verb, arg) {
+            ("q" | "q!" | "quit", _) => Some(Effect::Quit),
+            ("ns" | "namespace", Some("all" | "-A")) => Some(Effect::Namespace(None)),
+            ("ns" | "namespace", Some(ns)) => Some(Effect::Namespace(Some(ns.to_string()))),
+            ("ctx" | "context", Some(_)) if self.location.demo => {
+                self.message = Some((
+                    Health::Warning,
+                    "the demo runs its own cluster: there is no other context to switch to".into(),
+                ));
+                None
+            }
+            ("ctx" | "context", Some(ctx)) => Some(Effect::Context(ctx.to_string())),
+            ("", _) => None,
+            _ => {
+                self.message = Some((
+                    Health::Warning,
+                    format!("unknown command ':{line}': try :ns NAME, :ns all, :ctx NAME or :q"),
+                ));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        App::new(
+            Location {
+                context: "ctx".into(),
+                server: "https://k".into(),
+                namespace: None,
+                demo: false,
+            },
+            Theme::no_color(),
+            Utc::now(),
+        )
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn tab_and_digits_move_focus() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Tab));
+        assert_eq!(a.focus, 1);
+        a.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        a.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(a.focus, 3);
+        a.handle_key(key(KeyCode::Char('2')));
+        assert_eq!(a.focus, 1);
+    }
+
+    #[test]
+    fn commands_become_effects_and_mistakes_a_message() {
+        let mut a = app();
+        let run = |a: &mut App, line: &str| {
+            a.handle_key(key(KeyCode::Char(':')));
+            for c in line.chars() {
+                a.handle_key(key(KeyCode::Char(c)));
+            }
+            a.handle_key(key(KeyCode::Enter))
+        };
+        assert_eq!(
+            run(&mut a, "ns orders"),
+            Some(Effect::Namespace(Some("orders".into())))
+        );
+        assert_eq!(run(&mut a, "ns all"), Some(Effect::Namespace(None)));
+        assert_eq!(run(&mut a, "q"), Some(Effect::Quit));
+        assert_eq!(run(&mut a, "frobnicate"), None);
+        assert!(
+            a.message
+                .as_ref()
+                .is_some_and(|(_, m)| m.contains("unknown command"))
+        );
+        assert_eq!(a.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn q_quits_but_not_while_typing_a_filter() {
+        let mut a = app();
+        a.handle_key(key(KeyCode::Char('/')));
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), None);
+        assert_eq!(a.panes[0].filter, "q");
+        a.handle_key(key(KeyCode::Esc));
+        assert_eq!(a.panes[0].filter, "");
+        assert_eq!(a.handle_key(key(KeyCode::Char('q'))), Some(Effect::Quit));
+    }
+}

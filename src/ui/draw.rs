@@ -1,0 +1,530 @@
+//! Drawing: pure functions of the App and its theme. No IO, no clock: the App carries `now`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use super::app::{App, Mode, PANES};
+use super::detail;
+use super::keys::{BINDINGS, hints};
+use super::theme::Role;
+use super::view::{ColumnDef, Health, PaneView, age, newest_backup};
+use crate::cluster::watch::SyncState;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+fn health_role(h: Health) -> Role {
+    match h {
+        Health::Ok => Role::Ok,
+        Health::Info => Role::Info,
+        Health::Progress => Role::Syncing,
+        Health::Unknown => Role::Unknown,
+        Health::Warning => Role::Warning,
+        Health::Critical => Role::Critical,
+    }
+}
+
+fn sync_role(s: &SyncState) -> Role {
+    match s {
+        SyncState::Live => Role::Ok,
+        SyncState::Syncing => Role::Syncing,
+        SyncState::Stale { .. } => Role::Stale,
+        SyncState::Forbidden { .. } | SyncState::Error(_) => Role::Critical,
+        SyncState::NotInstalled { .. } => Role::Warning,
+    }
+}
+
+/// Why a source is not live, in a sentence.
+pub fn sync_sentence(kind: &str, s: &SyncState) -> Option<String> {
+    match s {
+        SyncState::Live => None,
+        SyncState::Syncing => Some(format!("{kind}: syncing…")),
+        SyncState::Stale { since, reason } => Some(format!(
+            "{kind}: stale since {} ({})",
+            since.format("%H:%M:%S"),
+            reason
+        )),
+        SyncState::Forbidden { verb, resource } => {
+            Some(format!("{kind}: forbidden: you may not {verb} {resource}"))
+        }
+        SyncState::NotInstalled { what } => Some(what.clone()),
+        SyncState::Error(e) => Some(format!("{kind}: error: {e}")),
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame) {
+    let area = f.area();
+    // Themes with a background paint the whole screen, not only the cells with text.
+    f.render_widget(Block::new().style(app.theme.style(Role::Text)), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "backstop needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.\nEnlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .style(app.theme.style(Role::Text)),
+            area,
+        );
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, f, header);
+    draw_panes(app, f, body);
+    draw_footer(app, f, footer);
+    match app.mode {
+        Mode::Help => draw_help(app, f, body),
+        Mode::Detail => draw_detail(app, f, body),
+        _ => {}
+    }
+}
+
+fn draw_header(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let base = t.style(Role::Header);
+    // (priority, spans): the highest priority number is dropped first when space is short.
+    let mut pieces: Vec<(u8, Vec<Span>)> = Vec::new();
+    pieces.push((
+        3,
+        vec![Span::styled(
+            " backstop ",
+            base.add_modifier(Modifier::BOLD),
+        )],
+    ));
+    let ns = app
+        .location
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "all".into());
+    pieces.push((
+        0,
+        vec![Span::styled(format!(" {} ", app.location.context), base)],
+    ));
+    pieces.push((1, vec![Span::styled(format!("│ ns {ns} "), base)]));
+    if let Some(Err(e)) = &app.server_status {
+        pieces.push((
+            0,
+            vec![Span::styled(
+                format!("│ ✖ unreachable: {} ", super::view::short(e, 40)),
+                base.patch(t.style(Role::Critical)),
+            )],
+        ));
+    }
+    let names = ["Plugin", "Stores", "Backups", "Flux"];
+    let mut badges = vec![Span::styled("│ ", base)];
+    for (i, v) in app.views.iter().enumerate() {
+        let h = v.worst();
+        badges.push(Span::styled(
+            format!("{} {} ", h.glyph(), names[i]),
+            base.patch(t.style(health_role(h))),
+        ));
+    }
+    pieces.push((0, badges));
+    let newest = match newest_backup(&app.snapshot) {
+        Some(n) => format!("│ last backup {} ", age(Some(n), app.now)),
+        None => "│ no backup yet ".into(),
+    };
+    pieces.push((1, vec![Span::styled(newest, base)]));
+    let clock = vec![Span::styled(
+        format!(" {} ", app.now.format("%H:%M:%S")),
+        base,
+    )];
+    pieces.push((2, clock));
+    let width = |p: &[(u8, Vec<Span>)]| {
+        p.iter()
+            .flat_map(|(_, s)| s.iter().map(Span::width))
+            .sum::<usize>()
+    };
+    while width(&pieces) > area.width as usize {
+        let Some(pos) = pieces
+            .iter()
+            .enumerate()
+            .filter(|(_, (p, _))| *p > 0)
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        pieces.remove(pos);
+    }
+    // The clock, when it fits, sits at the right edge.
+    let clock = if pieces.last().is_some_and(|(p, _)| *p == 2) {
+        pieces.pop().map(|(_, c)| c)
+    } else {
+        None
+    };
+    let mut spans: Vec<Span> = pieces.into_iter().flat_map(|(_, s)| s).collect();
+    if let Some(c) = clock {
+        let used: usize = spans.iter().map(Span::width).sum();
+        let clock_w: usize = c.iter().map(Span::width).sum();
+        spans.push(Span::styled(
+            " ".repeat((area.width as usize).saturating_sub(used + clock_w)),
+            base,
+        ));
+        spans.extend(c);
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+fn draw_panes(app: &App, f: &mut Frame, area: Rect) {
+    let areas: Vec<Rect> = if area.width >= 160 {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+        let [a, b] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
+        let [c, d] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(bottom);
+        vec![a, b, c, d]
+    } else {
+        // Stacked: the focused pane gets the room, the others keep a few lines each.
+        let constraints: Vec<Constraint> = (0..PANES)
+            .map(|i| {
+                if i == app.focus {
+                    Constraint::Fill(1)
+                } else {
+                    Constraint::Length(pane_height(&app.views[i], area.height))
+                }
+            })
+            .collect();
+        Layout::vertical(constraints).split(area).to_vec()
+    };
+    for (i, r) in areas.into_iter().enumerate() {
+        draw_pane(app, f, r, i);
+    }
+}
+
+/// An unfocused stacked pane shows up to three rows: enough to see its state.
+fn pane_height(v: &PaneView, total: u16) -> u16 {
+    let rows = v.rows.len().clamp(1, 3) as u16;
+    (rows + 3).min(total / 5).max(4)
+}
+
+/// Chooses which columns fit in `width` and how wide each is: columns with the highest
+/// `drop` go first; spare room goes to the columns that want it.
+pub fn fit_columns(defs: &[ColumnDef], width: u16) -> Vec<(usize, u16)> {
+    let mut keep: Vec<usize> = (0..defs.len()).collect();
+    let need = |keep: &[usize]| keep.iter().map(|&i| defs[i].min + 1).sum::<u16>();
+    while need(&keep) > width && keep.len() > 1 {
+        let Some(pos) = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| defs[**i].drop > 0)
+            .max_by_key(|(_, i)| defs[**i].drop)
+            .map(|(p, _)| p)
+        else {
+            break;
+        };
+        keep.remove(pos);
+    }
+    let mut widths: Vec<(usize, u16)> = keep.iter().map(|&i| (i, defs[i].min)).collect();
+    let mut spare = width.saturating_sub(need(&keep));
+    while spare > 0 {
+        let mut grew = false;
+        for (i, w) in widths.iter_mut() {
+            if spare > 0 && *w < defs[*i].max {
+                *w += 1;
+                spare -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    widths
+}
+
+fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
+    let t = &app.theme;
+    let view = &app.views[index];
+    let focused = index == app.focus;
+    let state = &app.panes[index];
+    let visible = app.visible(index);
+
+    // Most important first: a narrow title loses the sync notes before the counts.
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", index + 1, view.title),
+        t.style(Role::Title),
+    )];
+    let counted = view.rows.iter().filter(|r| !r.heading).count();
+    if state.filter.is_empty() {
+        title.push(Span::styled(format!("{counted} "), t.style(Role::Muted)));
+    } else {
+        let shown = visible.iter().filter(|i| !view.rows[**i].heading).count();
+        title.push(Span::styled(
+            format!("/{} {shown} of {counted} ", state.filter),
+            t.style(Role::Filter),
+        ));
+    }
+    for (kind, sync) in &view.sources {
+        if *sync != SyncState::Live {
+            title.push(Span::styled(
+                format!("[{kind} {}] ", sync.word()),
+                t.style(sync_role(sync)),
+            ));
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(if focused {
+            Role::BorderFocused
+        } else {
+            Role::Border
+        }))
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+
+    let problems: Vec<String> = view
+        .sources
+        .iter()
+        .filter_map(|(k, s)| sync_sentence(k, s))
+        .collect();
+    if visible.is_empty() {
+        let mut lines: Vec<Line> = problems
+            .iter()
+            .map(|p| Line::styled(p.clone(), t.style(Role::Warning)))
+            .collect();
+        let all_live = view.sources.iter().all(|(_, s)| *s == SyncState::Live);
+        if all_live {
+            let msg = if state.filter.is_empty() {
+                view.empty.clone()
+            } else {
+                format!("nothing matches /{}", state.filter)
+            };
+            lines.push(Line::styled(msg, t.style(Role::Muted)));
+        }
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    let stale = view
+        .sources
+        .iter()
+        .any(|(_, s)| matches!(s, SyncState::Stale { .. }));
+
+    // The glyph column comes first: the state is readable without colour.
+    let fitted = fit_columns(&view.columns, inner.width.saturating_sub(3));
+    let mut widths = vec![Constraint::Length(2)];
+    widths.extend(fitted.iter().map(|(_, w)| Constraint::Length(*w)));
+    let header = Row::new(
+        std::iter::once(Cell::from("")).chain(
+            fitted
+                .iter()
+                .map(|(i, _)| Cell::from(view.columns[*i].title)),
+        ),
+    )
+    .style(t.style(Role::Muted).add_modifier(Modifier::BOLD));
+    let rows: Vec<Row> = visible
+        .iter()
+        .map(|&ri| {
+            let r = &view.rows[ri];
+            if r.heading {
+                return Row::new(vec![
+                    Cell::from(""),
+                    Cell::from(r.cells.first().cloned().unwrap_or_default()),
+                ])
+                .style(t.style(Role::Accent).add_modifier(Modifier::BOLD));
+            }
+            let mut cells =
+                vec![Cell::from(r.health.glyph()).style(t.style(health_role(r.health)))];
+            cells.extend(
+                fitted
+                    .iter()
+                    .map(|(i, _)| Cell::from(r.cells.get(*i).cloned().unwrap_or_default())),
+            );
+            let style = if stale {
+                t.style(Role::Stale)
+            } else {
+                t.style(Role::Text)
+            };
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let mut table_state = TableState::default();
+    if focused {
+        table_state.select(Some(state.selected.min(visible.len().saturating_sub(1))));
+    }
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(t.style(Role::Selection));
+    let (table_area, note_area) = if problems.is_empty() || inner.height < 4 {
+        (inner, None)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+        (a, Some(b))
+    };
+    f.render_stateful_widget(table, table_area, &mut table_state);
+    if let Some(area) = note_area {
+        f.render_widget(
+            Paragraph::new(Line::styled(problems.join(" · "), t.style(Role::Warning))),
+            area,
+        );
+    }
+}
+
+fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled("/", t.style(Role::Key)),
+            Span::styled(format!("{}▏", app.input), t.style(Role::Filter)),
+            Span::styled("  Enter keep · Esc clear", t.style(Role::Muted)),
+        ]),
+        Mode::Command => Line::from(vec![
+            Span::styled(":", t.style(Role::Key)),
+            Span::styled(format!("{}▏", app.input), t.style(Role::Filter)),
+            Span::styled("  :ns NAME|all · :ctx NAME · :q", t.style(Role::Muted)),
+        ]),
+        Mode::Detail => Line::from(vec![
+            Span::styled(" Esc", t.style(Role::Key)),
+            Span::styled(" back  ", t.style(Role::Muted)),
+            Span::styled("j/k", t.style(Role::Key)),
+            Span::styled(" scroll", t.style(Role::Muted)),
+        ]),
+        _ => match &app.message {
+            Some((h, m)) => Line::styled(format!(" {} {m}", h.glyph()), t.style(health_role(*h))),
+            None => {
+                let mut spans = Vec::new();
+                for (k, what) in hints() {
+                    spans.push(Span::styled(format!(" {k}"), t.style(Role::Key)));
+                    spans.push(Span::styled(format!(" {what} "), t.style(Role::Muted)));
+                }
+                Line::from(spans)
+            }
+        },
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
+    let [_, v, _] = Layout::vertical([
+        Constraint::Percentage((100 - height_pct) / 2),
+        Constraint::Percentage(height_pct),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, h, _] = Layout::horizontal([
+        Constraint::Percentage((100 - width_pct) / 2),
+        Constraint::Percentage(width_pct),
+        Constraint::Fill(1),
+    ])
+    .areas(v);
+    h
+}
+
+fn draw_help(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = centered(area, 70, 90);
+    f.render_widget(Clear, r);
+    let mut lines = vec![Line::styled("Keys", t.style(Role::Title)), Line::raw("")];
+    for b in BINDINGS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>10}  ", b.label), t.style(Role::Key)),
+            Span::styled(b.help, t.style(Role::Text)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "States: ✔ ok  ▲ warning  ✖ critical  ? unknown  ↻ running  · info",
+        t.style(Role::Muted),
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(" Help · Esc closes ");
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let Some(target) = &app.detail else { return };
+    let r = centered(area, 94, 94);
+    f.render_widget(Clear, r);
+    let title = format!(" {} {}/{} ", target.kind, target.namespace, target.name);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Span::styled(title, t.style(Role::Title)));
+    let mut lines: Vec<Line> = Vec::new();
+    match detail::sections(&app.snapshot, target, app.now) {
+        None => lines.push(Line::styled(
+            "This object is gone from the cluster.",
+            t.style(Role::Warning),
+        )),
+        Some(sections) => {
+            let label_width = sections
+                .iter()
+                .flat_map(|s| s.lines.iter().map(|(l, _)| l.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .min(34);
+            for s in sections {
+                lines.push(Line::styled(
+                    s.title.clone(),
+                    t.style(Role::Accent).add_modifier(Modifier::BOLD),
+                ));
+                for (label, value) in s.lines {
+                    if label.is_empty() {
+                        lines.push(Line::styled(format!("  {value}"), t.style(Role::Text)));
+                    } else {
+                        lines.push(Line::from(vec![
+                            Span::styled(
+                                format!("  {label:<label_width$}  "),
+                                t.style(Role::Muted),
+                            ),
+                            Span::styled(value, t.style(Role::Text)),
+                        ]));
+                    }
+                }
+                lines.push(Line::raw(""));
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        r,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_drop_in_order_and_share_the_rest() {
+        let defs = [
+            ColumnDef {
+                title: "A",
+                min: 10,
+                max: 20,
+                drop: 0,
+            },
+            ColumnDef {
+                title: "B",
+                min: 10,
+                max: 10,
+                drop: 2,
+            },
+            ColumnDef {
+                title: "C",
+                min: 10,
+                max: 30,
+                drop: 1,
+            },
+        ];
+        assert_eq!(fit_columns(&defs, 40), vec![(0, 14), (1, 10), (2, 13)]);
+        assert_eq!(fit_columns(&defs, 25), vec![(0, 12), (2, 11)]);
+        assert_eq!(fit_columns(&defs, 5), vec![(0, 10)]);
+    }
+}

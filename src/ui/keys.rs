@@ -1,0 +1,226 @@
+//! The key map: one table drives the key handler, the `?` help and the footer hints, so
+//! they can never disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    NextPane,
+    PrevPane,
+    FocusPane(usize),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Filter,
+    Open,
+    Back,
+    Help,
+    Command,
+    NextTheme,
+}
+
+pub struct Binding {
+    pub keys: &'static [(KeyCode, KeyModifiers)],
+    /// How the keys are written in help.
+    pub label: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+    /// Shown in the footer.
+    pub hint: Option<&'static str>,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[(KeyCode::Tab, NONE)],
+        label: "Tab",
+        action: Action::NextPane,
+        help: "focus the next pane",
+        hint: Some("pane"),
+    },
+    Binding {
+        keys: &[(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
+        label: "Shift-Tab",
+        action: Action::PrevPane,
+        help: "focus the previous pane",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('1'), NONE)],
+        label: "1",
+        action: Action::FocusPane(0),
+        help: "focus Plugin & operator",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('2'), NONE)],
+        label: "2",
+        action: Action::FocusPane(1),
+        help: "focus ObjectStores",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('3'), NONE)],
+        label: "3",
+        action: Action::FocusPane(2),
+        help: "focus Backups",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('4'), NONE)],
+        label: "4",
+        action: Action::FocusPane(3),
+        help: "focus Flux",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)],
+        label: "k ↑",
+        action: Action::Up,
+        help: "move up",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)],
+        label: "j ↓",
+        action: Action::Down,
+        help: "move down",
+        hint: Some("move"),
+    },
+    Binding {
+        keys: &[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)],
+        label: "PgUp",
+        action: Action::PageUp,
+        help: "a page up",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)],
+        label: "PgDn",
+        action: Action::PageDown,
+        help: "a page down",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
+        label: "Home g",
+        action: Action::Home,
+        help: "first row",
+        hint: None,
+    },
+    Binding {
+        keys: &[
+            (KeyCode::End, NONE),
+            (KeyCode::Char('G'), SHIFT),
+            (KeyCode::Char('G'), NONE),
+        ],
+        label: "End G",
+        action: Action::End,
+        help: "last row",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('/'), NONE)],
+        label: "/",
+        action: Action::Filter,
+        help: "filter the focused pane (Esc clears)",
+        hint: Some("filter"),
+    },
+    Binding {
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "Enter",
+        action: Action::Open,
+        help: "details of the selected row",
+        hint: Some("details"),
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE)],
+        label: "Esc",
+        action: Action::Back,
+        help: "back, or clear the filter",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char(':'), NONE), (KeyCode::Char(':'), SHIFT)],
+        label: ":",
+        action: Action::Command,
+        help: "command: :ns NAME|all, :q",
+        hint: Some("command"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('t'), NONE)],
+        label: "t",
+        action: Action::NextTheme,
+        help: "next colour theme",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)],
+        label: "?",
+        action: Action::Help,
+        help: "this help",
+        hint: Some("help"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('q'), NONE), (KeyCode::Char('c'), CTRL)],
+        label: "q",
+        action: Action::Quit,
+        help: "quit",
+        hint: Some("quit"),
+    },
+];
+
+/// The action a key press means in normal navigation, if any.
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    BINDINGS
+        .iter()
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|(code, mods)| *code == key.code && *mods == key.modifiers)
+        })
+        .map(|b| b.action)
+}
+
+/// Footer hints: (keys, what).
+pub fn hints() -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter_map(|b| b.hint.map(|h| (b.label, h)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_means_two_things() {
+        let mut seen = std::collections::HashSet::new();
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(seen.insert(*k), "{:?} is bound twice", k);
+            }
+        }
+    }
+
+    #[test]
+    fn ctrl_c_quits_and_digits_focus() {
+        assert_eq!(
+            action_for(&KeyEvent::new(KeyCode::Char('c'), CTRL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            action_for(&KeyEvent::new(KeyCode::Char('3'), NONE)),
+            Some(Action::FocusPane(2))
+        );
+        assert_eq!(action_for(&KeyEvent::new(KeyCode::Char('z'), NONE)), None);
+    }
+}

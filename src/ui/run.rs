@@ -1,0 +1,288 @@
+//! The event loop: terminal input, data changes and the clock in, frames out. The terminal
+//! is restored on every way out: normal exit, error, panic (ratatui's hook), SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+
+use super::app::{App, Effect, Location};
+use super::draw::draw;
+use super::theme::Theme;
+use crate::cluster::Watched;
+use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
+
+/// At most this many frames a second, however fast the data changes.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Restores the terminal when dropped, whatever way the loop ends.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+        // The cursor shape is part of the terminal's state too.
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            crossterm::cursor::SetCursorStyle::DefaultUserShape,
+            crossterm::cursor::Show
+        );
+    }
+}
+
+/// How the dashboard reaches a cluster.
+pub enum Source {
+    /// A real cluster, chosen like kubectl.
+    Kube(ConnectOptions),
+    /// An already-built client (the in-process simulator of `backstop demo`).
+    Client {
+        client: kube::Client,
+        location: Location,
+    },
+}
+
+pub struct Options {
+    pub theme: Theme,
+    /// An error from loading the requested theme, shown once.
+    pub theme_error: Option<String>,
+}
+
+/// Runs the dashboard until the user quits.
+pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    let _restore = Restore;
+    let result = event_loop(&mut terminal, source, options).await;
+    drop(_restore);
+    result
+}
+
+async fn sigterm() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}
+
+struct Connected {
+    client: kube::Client,
+    watched: Watched,
+}
+
+fn start(client: kube::Client, namespace: Option<String>) -> Connected {
+    let watched = Watched::start(&client, namespace);
+    Connected { client, watched }
+}
+
+fn probe(client: &kube::Client, tx: &tokio::sync::mpsc::UnboundedSender<Result<String, String>>) {
+    let client = client.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let result = client
+            .apiserver_version()
+            .await
+            .map(|v| v.git_version)
+            .map_err(|e| e.to_string());
+        let _ = tx.send(result);
+    });
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    source: Source,
+    options: Options,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let (mut connected, location, opts, mut failure) = match source {
+        Source::Client { client, location } => {
+            let ns = location.namespace.clone();
+            (Some(start(client, ns)), location, None, None)
+        }
+        Source::Kube(opts) => match connect(&opts).await {
+            Ok((client, target)) => {
+                let location = Location {
+                    context: target.context,
+                    server: target.server,
+                    namespace: target.namespace.clone(),
+                    demo: false,
+                };
+                (
+                    Some(start(client, target.namespace)),
+                    location,
+                    Some(opts),
+                    None,
+                )
+            }
+            Err(e) => {
+                let location = Location {
+                    context: opts.context.clone().unwrap_or_else(|| "?".into()),
+                    server: e.target.clone(),
+                    namespace: opts.namespace.clone(),
+                    demo: false,
+                };
+                (None, location, Some(opts), Some(e))
+            }
+        },
+    };
+    let mut app = App::new(location, options.theme, now);
+    if let Some(e) = options.theme_error {
+        app.message = Some((super::view::Health::Warning, e));
+    }
+    let (probe_tx, mut probe_rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Some(c) = &connected {
+        probe(&c.client, &probe_tx);
+    }
+    let mut input = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let term = sigterm();
+    tokio::pin!(term);
+    let mut dirty = true;
+    let mut last_frame = tokio::time::Instant::now() - FRAME;
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            match &failure {
+                Some(e) => terminal
+                    .draw(|f| draw_connect_error(&app, e, f))
+                    .context("drawing")?,
+                None => terminal.draw(|f| draw(&app, f)).context("drawing")?,
+            };
+            dirty = false;
+            last_frame = tokio::time::Instant::now();
+        }
+        let changed = async {
+            match &connected {
+                Some(c) => c.watched.changed.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        let effect = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                    dirty = true;
+                    if failure.is_some() {
+                        // The error screen: r retries, anything else quits.
+                        if matches!(key.code, crossterm::event::KeyCode::Char('r')) {
+                            Some(Effect::Context(app.location.context.clone()))
+                        } else {
+                            Some(Effect::Quit)
+                        }
+                    } else {
+                        app.handle_key(key)
+                    }
+                }
+                Some(Ok(Event::Resize(_, _))) => { dirty = true; None }
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => Some(Effect::Quit),
+            },
+            _ = changed => {
+                if let Some(c) = &connected {
+                    app.set_snapshot(c.watched.snapshot());
+                }
+                dirty = true;
+                None
+            }
+            Some(status) = probe_rx.recv() => {
+                app.server_status = Some(status);
+                dirty = true;
+                None
+            }
+            _ = clock.tick() => {
+                app.tick(Utc::now());
+                dirty = true;
+                None
+            }
+            _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,
+            _ = &mut term => Some(Effect::Quit),
+        };
+        match effect {
+            None => {}
+            Some(Effect::Quit) => return Ok(()),
+            Some(Effect::Namespace(ns)) => {
+                if let Some(c) = connected.take() {
+                    app.location.namespace = ns.clone();
+                    app.set_snapshot(Default::default());
+                    connected = Some(start(c.client, ns));
+                }
+            }
+            Some(Effect::Context(ctx)) => {
+                let Some(base) = &opts else { continue };
+                let wanted = ConnectOptions {
+                    context: Some(ctx),
+                    namespace: app.location.namespace.clone(),
+                    ..base.clone()
+                };
+                match connect(&wanted).await {
+                    Ok((client, target)) => {
+                        connected = Some(start(client.clone(), target.namespace.clone()));
+                        probe(&client, &probe_tx);
+                        app.location = Location {
+                            context: target.context,
+                            server: target.server,
+                            namespace: target.namespace,
+                            demo: false,
+                        };
+                        app.server_status = None;
+                        app.set_snapshot(Default::default());
+                        failure = None;
+                    }
+                    Err(e) if connected.is_some() => {
+                        app.message =
+                            Some((super::view::Health::Critical, format!("cannot switch: {e}")));
+                    }
+                    Err(e) => failure = Some(e),
+                }
+                dirty = true;
+            }
+        }
+    }
+}
+
+fn draw_connect_error(app: &App, e: &ConnectError, f: &mut ratatui::Frame) {
+    use super::theme::Role;
+    use ratatui::text::Line;
+    use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+    let t = &app.theme;
+    let lines = vec![
+        Line::styled(
+            "backstop cannot connect to a cluster",
+            t.style(Role::Critical),
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            ratatui::text::Span::styled("where        ", t.style(Role::Muted)),
+            ratatui::text::Span::styled(e.target.clone(), t.style(Role::Text)),
+        ]),
+        Line::from(vec![
+            ratatui::text::Span::styled("what failed  ", t.style(Role::Muted)),
+            ratatui::text::Span::styled(e.what.clone(), t.style(Role::Text)),
+        ]),
+        Line::from(vec![
+            ratatui::text::Span::styled("what to do   ", t.style(Role::Muted)),
+            ratatui::text::Span::styled(e.hint.clone(), t.style(Role::Text)),
+        ]),
+        Line::raw(""),
+        Line::styled(
+            "r retry · any other key quits · `backstop demo` works without a cluster",
+            t.style(Role::Key),
+        ),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::Critical))
+        .title(" backstop ");
+    f.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        f.area(),
+    );
+}

@@ -1,0 +1,1361 @@
+//! Colour themes: semantic roles mapped to styles.
+//!
+//! Themes are data (`themes/*.yaml`) rather than code so that users can copy a
+//! built-in file, change it and load it with a path, without rebuilding. The
+//! built-in files are embedded in the binary so that it works on its own.
+//!
+//! Widgets ask for a [`Role`] ("this is a warning"), never for a colour, so
+//! that every theme, including the colourless NO_COLOR one, can keep states
+//! apart in its own way.
+
+use std::fmt;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// What a piece of the screen means; a theme gives each one a style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Ordinary text, and the base style: its background, if any, is the
+    /// theme's background, so draw it over the whole frame first.
+    Text,
+    /// Secondary text: ages, hints, help.
+    Muted,
+    /// Decorative emphasis.
+    Accent,
+    /// Panel titles.
+    Title,
+    /// Panel borders.
+    Border,
+    /// The border of the panel that has the keyboard focus.
+    BorderFocused,
+    /// The top bar.
+    Header,
+    /// The selected row.
+    Selection,
+    /// The filter or command input.
+    Filter,
+    /// Key hints.
+    Key,
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+    Info,
+    Syncing,
+    Stale,
+}
+
+/// YAML keys, in the order of [`Role::ALL`] (a test keeps them in step).
+const ROLE_NAMES: [&str; 17] = [
+    "text",
+    "muted",
+    "accent",
+    "title",
+    "border",
+    "border-focused",
+    "header",
+    "selection",
+    "filter",
+    "key",
+    "ok",
+    "warning",
+    "critical",
+    "unknown",
+    "info",
+    "syncing",
+    "stale",
+];
+
+impl Role {
+    pub const ALL: [Role; 17] = [
+        Role::Text,
+        Role::Muted,
+        Role::Accent,
+        Role::Title,
+        Role::Border,
+        Role::BorderFocused,
+        Role::Header,
+        Role::Selection,
+        Role::Filter,
+        Role::Key,
+        Role::Ok,
+        Role::Warning,
+        Role::Critical,
+        Role::Unknown,
+        Role::Info,
+        Role::Syncing,
+        Role::Stale,
+    ];
+
+    /// The role's key in a theme file (kebab-case).
+    pub fn name(self) -> &'static str {
+        ROLE_NAMES[self.index()]
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+const BUILTIN_NAMES: [&str; 4] = ["dark", "light", "high-contrast", "terminal16"];
+
+/// Paired with [`BUILTIN_NAMES`] by position.
+const BUILTIN_FILES: [&str; 4] = [
+    include_str!("../../themes/dark.yaml"),
+    include_str!("../../themes/light.yaml"),
+    include_str!("../../themes/high-contrast.yaml"),
+    include_str!("../../themes/terminal16.yaml"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub name: String,
+    pub description: String,
+    styles: [Style; 17],
+}
+
+impl Theme {
+    pub fn style(&self, role: Role) -> Style {
+        self.styles[role.index()]
+    }
+
+    /// The built-in theme names in cycling order: ["dark", "light", "high-contrast", "terminal16"].
+    pub fn builtin_names() -> &'static [&'static str] {
+        &BUILTIN_NAMES
+    }
+
+    pub fn builtin(name: &str) -> Option<Theme> {
+        builtin_result(name).and_then(Result::ok)
+    }
+
+    /// The default (dark) theme; never fails (the embedded file is tested).
+    pub fn default_theme() -> Theme {
+        match builtin_result(BUILTIN_NAMES[0]) {
+            Some(Ok(theme)) => theme,
+            // Unreachable while the tests pass; still better than a panic.
+            _ => Theme::no_color(),
+        }
+    }
+
+    /// No colours at all (NO_COLOR): only modifiers, so states stay readable: selection reversed,
+    /// title/header/critical bold, muted dim, etc.
+    pub fn no_color() -> Theme {
+        let bold = Modifier::BOLD;
+        let styles = Role::ALL.map(|role| {
+            let modifiers = match role {
+                Role::Text | Role::Accent | Role::Border | Role::Ok | Role::Info => {
+                    Modifier::empty()
+                }
+                Role::Muted => Modifier::DIM,
+                Role::Title | Role::BorderFocused | Role::Header | Role::Key | Role::Warning => {
+                    bold
+                }
+                Role::Selection => Modifier::REVERSED | bold,
+                Role::Filter => Modifier::UNDERLINED,
+                // Stronger than warning, which is only bold.
+                Role::Critical => bold | Modifier::UNDERLINED,
+                Role::Unknown | Role::Syncing => Modifier::ITALIC,
+                Role::Stale => Modifier::ITALIC | Modifier::DIM,
+            };
+            Style::new().add_modifier(modifiers)
+        });
+        Theme {
+            name: "no-color".to_string(),
+            description: "No colours (NO_COLOR is set): bold, dim, italic and reversed only"
+                .to_string(),
+            styles,
+        }
+    }
+
+    /// Parses a theme file's text; `origin` names it in errors (a path or "dark (built in)").
+    pub fn parse(origin: &str, text: &str) -> Result<Theme, ThemeError> {
+        // A first pass that only checks the YAML itself, so that syntax errors
+        // (reported by libyaml, with a column) are told apart from errors in
+        // the theme's content (reported by the visitors below, with a field).
+        if let Err(err) = serde_yaml::from_str::<de::IgnoredAny>(text) {
+            return Err(syntax_error(origin, &err));
+        }
+        let file: ThemeFile =
+            serde_yaml::from_str(text).map_err(|err| content_error(origin, &err))?;
+        let Some(roles) = file.roles.filter(|roles| roles.iter().any(Option::is_some)) else {
+            return Err(ThemeError::Missing {
+                origin: origin.to_string(),
+                fields: vec!["roles".to_string()],
+            });
+        };
+        let missing: Vec<String> = Role::ALL
+            .iter()
+            .filter(|role| roles[role.index()].is_none())
+            .map(|role| format!("roles.{}", role.name()))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ThemeError::Missing {
+                origin: origin.to_string(),
+                fields: missing,
+            });
+        }
+        Ok(Theme {
+            name: file.name.unwrap_or_else(|| file_stem(origin)),
+            description: file.description.unwrap_or_default(),
+            styles: roles.map(Option::unwrap_or_default),
+        })
+    }
+
+    /// A built-in name or a path to a YAML file.
+    pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
+        if let Some(result) = builtin_result(name_or_path) {
+            return result;
+        }
+        let path = std::path::Path::new(name_or_path);
+        let looks_like_path = name_or_path.contains(['/', '\\'])
+            || matches!(
+                path.extension().and_then(|ext| ext.to_str()),
+                Some("yaml" | "yml")
+            );
+        // A bare word that is not a file is most likely a mistyped theme name,
+        // and "no theme named" helps more than "no such file".
+        if !looks_like_path && !path.exists() {
+            return Err(ThemeError::UnknownTheme {
+                name: name_or_path.to_string(),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|err| ThemeError::Read {
+            path: name_or_path.to_string(),
+            reason: err.to_string(),
+        })?;
+        Theme::parse(name_or_path, &text)
+    }
+
+    /// What the app uses at start: NO_COLOR set and non-empty (https://no-color.org) → no_color();
+    /// else load(requested or "dark"); on error: log it with tracing::warn!, return the default
+    /// theme AND the error so the UI can show it once: (Theme, Option<ThemeError>).
+    pub fn resolve(
+        requested: Option<&str>,
+        no_color_env: Option<&str>,
+    ) -> (Theme, Option<ThemeError>) {
+        if no_color_env.is_some_and(|value| !value.is_empty()) {
+            return (Theme::no_color(), None);
+        }
+        match Theme::load(requested.unwrap_or(BUILTIN_NAMES[0])) {
+            Ok(theme) => (theme, None),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot use the requested theme; using the default");
+                (Theme::default_theme(), Some(err))
+            }
+        }
+    }
+
+    /// The next built-in theme after this one (for the `t` key), wrapping around.
+    pub fn next_builtin(&self) -> Theme {
+        // A user or no-color theme is not in the cycle; it starts over at the first.
+        let next = BUILTIN_NAMES
+            .iter()
+            .position(|name| *name == self.name)
+            .map_or(0, |index| (index + 1) % BUILTIN_NAMES.len());
+        Theme::builtin(BUILTIN_NAMES[next]).unwrap_or_else(Theme::default_theme)
+    }
+}
+
+fn builtin_result(name: &str) -> Option<Result<Theme, ThemeError>> {
+    let index = BUILTIN_NAMES.iter().position(|builtin| *builtin == name)?;
+    Some(Theme::parse(
+        &format!("{name} (built in)"),
+        BUILTIN_FILES[index],
+    ))
+}
+
+/// The name of a user theme whose file has no `name:`.
+fn file_stem(origin: &str) -> String {
+    std::path::Path::new(origin).file_stem().map_or_else(
+        || origin.to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
+}
+
+/// Why a theme cannot be used. Each message is one line that names the file
+/// (and line and field, when known) and says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error(
+        "no theme named '{name}': use dark, light, high-contrast or terminal16, or a path to a YAML file"
+    )]
+    UnknownTheme { name: String },
+    /// The file is not valid YAML.
+    #[error("{origin}: line {line}, column {column}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Valid YAML, but a field has a wrong name or value.
+    #[error("{origin}: line {line}: {field}: {message}")]
+    Field {
+        origin: String,
+        line: usize,
+        field: String,
+        message: String,
+    },
+    #[error(
+        "{origin}: {} {} missing: every role needs a style",
+        fields.join(", "),
+        if fields.len() == 1 { "is" } else { "are" }
+    )]
+    Missing { origin: String, fields: Vec<String> },
+    /// Anything else wrong with the file as a whole (e.g. it is empty).
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+// How errors keep their line and field: serde_yaml marks an error with the
+// position and path of the value being read when it was raised, but only
+// shows them in its Display text ("path: message at line L column C"). So the
+// visitors below raise every error while reading the offending scalar (a key
+// or a value), and wrap their message in SEP so that it can be cut back out
+// of that text without guessing where serde_yaml's path ends.
+const SEP: char = '\u{1f}';
+
+/// An error about `key` in the mapping being read (a key error carries the
+/// parent's path) or, with an empty `key`, about the value being read.
+fn located<E: de::Error>(key: &str, message: impl fmt::Display) -> E {
+    E::custom(format_args!("{SEP}{key}{SEP}{message}"))
+}
+
+fn without_location(shown: &str, err: &serde_yaml::Error) -> String {
+    match err.location() {
+        Some(at) => shown.replacen(
+            &format!(" at line {} column {}", at.line(), at.column()),
+            "",
+            1,
+        ),
+        None => shown.to_string(),
+    }
+}
+
+fn syntax_error(origin: &str, err: &serde_yaml::Error) -> ThemeError {
+    let message = without_location(&err.to_string(), err);
+    match err.location() {
+        Some(at) => ThemeError::Syntax {
+            origin: origin.to_string(),
+            line: at.line(),
+            column: at.column(),
+            message,
+        },
+        None => ThemeError::Invalid {
+            origin: origin.to_string(),
+            message,
+        },
+    }
+}
+
+fn content_error(origin: &str, err: &serde_yaml::Error) -> ThemeError {
+    let shown = without_location(&err.to_string(), err);
+    let origin = origin.to_string();
+    let Some((prefix, rest)) = shown.split_once(SEP) else {
+        // Not one of ours (serde's own "invalid type" and the like): keep
+        // serde_yaml's wording, which still names the path.
+        let message = match err.location() {
+            Some(at) => format!("line {}: {shown}", at.line()),
+            None => shown,
+        };
+        return ThemeError::Invalid { origin, message };
+    };
+    let (key, message) = rest.split_once(SEP).unwrap_or(("", rest));
+    let path = prefix.strip_suffix(": ").unwrap_or(prefix);
+    let field = match (path.is_empty(), key.is_empty()) {
+        (_, true) => path.to_string(),
+        (true, false) => key.to_string(),
+        (false, false) => format!("{path}.{key}"),
+    };
+    let message = message.to_string();
+    match err.location() {
+        Some(at) if !field.is_empty() => ThemeError::Field {
+            origin,
+            line: at.line(),
+            field,
+            message,
+        },
+        _ if field.is_empty() => ThemeError::Invalid { origin, message },
+        _ => ThemeError::Invalid {
+            origin,
+            message: format!("{field}: {message}"),
+        },
+    }
+}
+
+/// A theme file as written; completeness is checked afterwards.
+struct ThemeFile {
+    name: Option<String>,
+    description: Option<String>,
+    roles: Option<[Option<Style>; 17]>,
+}
+
+const FILE_FIELDS: [&str; 3] = ["name", "description", "roles"];
+const STYLE_FIELDS: [&str; 3] = ["fg", "bg", "modifiers"];
+const MODIFIER_NAMES: [(&str, Modifier); 5] = [
+    ("bold", Modifier::BOLD),
+    ("dim", Modifier::DIM),
+    ("italic", Modifier::ITALIC),
+    ("underlined", Modifier::UNDERLINED),
+    ("reversed", Modifier::REVERSED),
+];
+const COLOUR_HELP: &str = "use a name (red, bright-blue, ...), #rrggbb or 0-255";
+const MODIFIER_HELP: &str = "use bold, dim, italic, underlined or reversed";
+
+/// Reads one mapping key and returns its index in `names`. Unknown and
+/// repeated keys are rejected here, while the key is being read, so that the
+/// error points at the key's own line.
+struct Key<'a> {
+    names: &'a [&'a str],
+    seen: &'a [bool],
+    /// What the keys are, for messages: "role", "field".
+    what: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} name ({})", self.what, self.names.join(", "))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
+        match self.names.iter().position(|name| *name == key) {
+            Some(index) if self.seen.get(index).copied().unwrap_or(false) => {
+                Err(located(key, "appears twice: keep one"))
+            }
+            Some(index) => Ok(index),
+            None => {
+                let near = key.trim().to_lowercase().replace(['_', ' '], "-");
+                match self.names.iter().find(|name| **name == near) {
+                    Some(name) => Err(located(
+                        key,
+                        format_args!("unknown {}: did you mean {name}?", self.what),
+                    )),
+                    None => Err(located(
+                        key,
+                        format_args!(
+                            "unknown {what}: the {what}s are {}",
+                            self.names.join(", "),
+                            what = self.what
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The methods that reject anything but a mapping, with a message that shows
+/// what a correct value looks like.
+macro_rules! only_mappings {
+    ($expected:expr) => {
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+            Err(located("", format_args!("{}, not '{value}'", $expected)))
+        }
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+            Err(located("", format_args!("{}, not '{value}'", $expected)))
+        }
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+            Err(located("", format_args!("{}, not '{value}'", $expected)))
+        }
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+            Err(located("", format_args!("{}, not '{value}'", $expected)))
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Err(located("", format_args!("{}, not '{value}'", $expected)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(located("", format_args!("{}, not a list", $expected)))
+        }
+    };
+}
+
+impl<'de> de::Deserialize<'de> for ThemeFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FileVisitor)
+    }
+}
+
+struct FileVisitor;
+
+impl<'de> Visitor<'de> for FileVisitor {
+    type Value = ThemeFile;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a theme: a mapping with name, description and roles")
+    }
+
+    only_mappings!("a theme file must be a mapping with name, description and roles");
+
+    fn visit_unit<E: de::Error>(self) -> Result<ThemeFile, E> {
+        Err(located(
+            "",
+            "the file is empty: a theme needs name, description and roles (see themes/dark.yaml)",
+        ))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<ThemeFile, E> {
+        self.visit_unit()
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ThemeFile, A::Error> {
+        let mut file = ThemeFile {
+            name: None,
+            description: None,
+            roles: None,
+        };
+        loop {
+            let seen = [
+                file.name.is_some(),
+                file.description.is_some(),
+                file.roles.is_some(),
+            ];
+            let key = Key {
+                names: &FILE_FIELDS,
+                seen: &seen,
+                what: "field",
+            };
+            match map.next_key_seed(key)? {
+                None => return Ok(file),
+                Some(0) => file.name = Some(map.next_value()?),
+                Some(1) => file.description = Some(map.next_value()?),
+                Some(_) => file.roles = Some(map.next_value::<Roles>()?.0),
+            }
+        }
+    }
+}
+
+struct Roles([Option<Style>; 17]);
+
+impl<'de> de::Deserialize<'de> for Roles {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RolesVisitor)
+    }
+}
+
+struct RolesVisitor;
+
+impl<'de> Visitor<'de> for RolesVisitor {
+    type Value = Roles;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping from role names to styles")
+    }
+
+    only_mappings!("expected a mapping from role names to styles");
+
+    // `roles:` with nothing under it: reported as missing roles afterwards.
+    fn visit_unit<E: de::Error>(self) -> Result<Roles, E> {
+        Ok(Roles([None; 17]))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Roles, E> {
+        self.visit_unit()
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Roles, A::Error> {
+        let mut styles = [None; 17];
+        loop {
+            let seen = styles.map(|style: Option<Style>| style.is_some());
+            let key = Key {
+                names: &ROLE_NAMES,
+                seen: &seen,
+                what: "role",
+            };
+            match map.next_key_seed(key)? {
+                None => return Ok(Roles(styles)),
+                Some(index) => styles[index] = Some(map.next_value::<StyleSpec>()?.0),
+            }
+        }
+    }
+}
+
+struct StyleSpec(Style);
+
+impl<'de> de::Deserialize<'de> for StyleSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StyleVisitor)
+    }
+}
+
+struct StyleVisitor;
+
+impl<'de> Visitor<'de> for StyleVisitor {
+    type Value = StyleSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a style: a mapping with fg, bg and modifiers")
+    }
+
+    only_mappings!("expected a style such as {fg: red, modifiers: [bold]}");
+
+    // `text:` or `text: {}` alike: the terminal's defaults, nothing added.
+    fn visit_unit<E: de::Error>(self) -> Result<StyleSpec, E> {
+        Ok(StyleSpec(Style::new()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<StyleSpec, E> {
+        self.visit_unit()
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StyleSpec, A::Error> {
+        let mut style = Style::new();
+        let mut seen = [false; 3];
+        loop {
+            let key = Key {
+                names: &STYLE_FIELDS,
+                seen: &seen,
+                what: "field",
+            };
+            let Some(index) = map.next_key_seed(key)? else {
+                return Ok(StyleSpec(style));
+            };
+            seen[index] = true;
+            style = match index {
+                0 => style.fg(map.next_value::<Colour>()?.0),
+                1 => style.bg(map.next_value::<Colour>()?.0),
+                _ => style.add_modifier(map.next_value::<Modifiers>()?.0),
+            };
+        }
+    }
+}
+
+struct Colour(Color);
+
+impl<'de> de::Deserialize<'de> for Colour {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ColourVisitor)
+    }
+}
+
+struct ColourVisitor;
+
+impl<'de> Visitor<'de> for ColourVisitor {
+    type Value = Colour;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a colour: {COLOUR_HELP}")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Colour, E> {
+        parse_colour(value)
+            .map(Colour)
+            .ok_or_else(|| located("", format_args!("'{value}' is not a colour: {COLOUR_HELP}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Colour, E> {
+        u8::try_from(value)
+            .map(|index| Colour(Color::Indexed(index)))
+            .map_err(|_| located("", format_args!("'{value}' is not a colour: {COLOUR_HELP}")))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Colour, E> {
+        match u64::try_from(value) {
+            Ok(value) => self.visit_u64(value),
+            Err(_) => Err(located(
+                "",
+                format_args!("'{value}' is not a colour: {COLOUR_HELP}"),
+            )),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Colour, E> {
+        Err(located(
+            "",
+            format_args!("'{value}' is not a colour: {COLOUR_HELP}"),
+        ))
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Colour, E> {
+        Err(located(
+            "",
+            format_args!("'{value}' is not a colour: {COLOUR_HELP}"),
+        ))
+    }
+
+    // Usually `fg: #123456`, where YAML reads the unquoted # as a comment.
+    fn visit_unit<E: de::Error>(self) -> Result<Colour, E> {
+        Err(located(
+            "",
+            "no colour given: quote #rrggbb colours (\"#1e1e2e\"), as an unquoted # starts a YAML comment, or leave the field out to keep the terminal's colour",
+        ))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Colour, E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Colour, A::Error> {
+        Err(located(
+            "",
+            format_args!("a list is not a colour: {COLOUR_HELP}"),
+        ))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Colour, A::Error> {
+        Err(located(
+            "",
+            format_args!("a mapping is not a colour: {COLOUR_HELP}"),
+        ))
+    }
+}
+
+/// A colour as written in a theme file, or None if it is not one.
+fn parse_colour(text: &str) -> Option<Color> {
+    let text = text.trim();
+    if let Some(hex) = text.strip_prefix('#') {
+        // from_str_radix alone would also take a sign.
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let rgb = u32::from_str_radix(hex, 16).ok()?;
+        let [_, r, g, b] = rgb.to_be_bytes();
+        return Some(Color::Rgb(r, g, b));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u8>().ok().map(Color::Indexed);
+    }
+    // ANSI "white" is ratatui's Gray and "bright white" its White.
+    let colour = match text.to_lowercase().replace(['_', ' '], "-").as_str() {
+        "default" | "reset" => Color::Reset,
+        "black" => Color::Black,
+        "red" => Color::Red,
+        "green" => Color::Green,
+        "yellow" => Color::Yellow,
+        "blue" => Color::Blue,
+        "magenta" => Color::Magenta,
+        "cyan" => Color::Cyan,
+        "white" => Color::Gray,
+        "bright-black" => Color::DarkGray,
+        "bright-red" => Color::LightRed,
+        "bright-green" => Color::LightGreen,
+        "bright-yellow" => Color::LightYellow,
+        "bright-blue" => Color::LightBlue,
+        "bright-magenta" => Color::LightMagenta,
+        "bright-cyan" => Color::LightCyan,
+        "bright-white" => Color::White,
+        _ => return None,
+    };
+    Some(colour)
+}
+
+struct Modifiers(Modifier);
+
+impl<'de> de::Deserialize<'de> for Modifiers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ModifiersVisitor)
+    }
+}
+
+struct ModifiersVisitor;
+
+impl<'de> Visitor<'de> for ModifiersVisitor {
+    type Value = Modifiers;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of modifiers: {MODIFIER_HELP}")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Modifiers, A::Error> {
+        let mut all = Modifier::empty();
+        while let Some(ModifierName(one)) = seq.next_element()? {
+            all |= one;
+        }
+        Ok(Modifiers(all))
+    }
+
+    // `modifiers: bold` is what people write for a single one.
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Modifiers, E> {
+        ModifierVisitor
+            .visit_str(value)
+            .map(|ModifierName(one)| Modifiers(one))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Modifiers, E> {
+        Ok(Modifiers(Modifier::empty()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Modifiers, E> {
+        self.visit_unit()
+    }
+}
+
+struct ModifierName(Modifier);
+
+impl<'de> de::Deserialize<'de> for ModifierName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ModifierVisitor)
+    }
+}
+
+struct ModifierVisitor;
+
+impl<'de> Visitor<'de> for ModifierVisitor {
+    type Value = ModifierName;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a modifier: {MODIFIER_HELP}")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<ModifierName, E> {
+        let wanted = value.trim().to_lowercase();
+        MODIFIER_NAMES
+            .iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, modifier)| ModifierName(*modifier))
+            .ok_or_else(|| {
+                located(
+                    "",
+                    format_args!("'{value}' is not a modifier: {MODIFIER_HELP}"),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(text: &str) -> String {
+        match Theme::parse("mine.yaml", text) {
+            Ok(theme) => panic!("expected an error, got {theme:?}"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    /// The dark theme's text with one line replaced, so that each error test
+    /// starts from a file that is otherwise valid.
+    fn dark_with(role: &str, line: &str) -> String {
+        let prefix = format!("  {role}:");
+        BUILTIN_FILES[0]
+            .lines()
+            .map(|l| if l.starts_with(&prefix) { line } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The 1-based line of the role in dark.yaml.
+    fn dark_line(role: &str) -> usize {
+        let prefix = format!("  {role}:");
+        BUILTIN_FILES[0]
+            .lines()
+            .position(|l| l.starts_with(&prefix))
+            .expect("role in dark.yaml")
+            + 1
+    }
+
+    /// A minimal complete file around `roles`, for tests that need exact lines.
+    fn all_roles_except(skip: &[&str]) -> String {
+        ROLE_NAMES
+            .iter()
+            .filter(|name| !skip.contains(name))
+            .map(|name| format!("  {name}: {{}}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn role_names_follow_all() {
+        for (index, role) in Role::ALL.iter().enumerate() {
+            assert_eq!(role.index(), index);
+        }
+        assert_eq!(Role::BorderFocused.name(), "border-focused");
+        assert_eq!(Role::Stale.name(), "stale");
+    }
+
+    #[test]
+    fn every_builtin_parses_and_defines_every_role() {
+        assert_eq!(
+            Theme::builtin_names(),
+            ["dark", "light", "high-contrast", "terminal16"]
+        );
+        for name in Theme::builtin_names() {
+            let theme = match Theme::load(name) {
+                Ok(theme) => theme,
+                Err(err) => panic!("{err}"),
+            };
+            assert_eq!(theme.name, *name);
+            assert!(!theme.description.is_empty(), "{name} has no description");
+            assert!(Theme::builtin(name).is_some());
+            // parse() already rejects a missing role; this checks the file
+            // states each one rather than relying on that.
+            let text = BUILTIN_FILES[BUILTIN_NAMES.iter().position(|n| n == name).unwrap()];
+            for role in Role::ALL {
+                let key = format!("\n  {}:", role.name());
+                assert!(
+                    text.contains(&key),
+                    "{name} does not define {}",
+                    role.name()
+                );
+            }
+        }
+        assert!(Theme::builtin("nope").is_none());
+    }
+
+    #[test]
+    fn default_is_dark() {
+        let theme = Theme::default_theme();
+        assert_eq!(theme.name, "dark");
+        assert_eq!(
+            theme.style(Role::Text).bg,
+            Some(Color::Rgb(0x14, 0x18, 0x1f))
+        );
+    }
+
+    #[test]
+    fn terminal16_uses_only_named_colours() {
+        let theme = Theme::builtin("terminal16").unwrap();
+        for role in Role::ALL {
+            let style = theme.style(role);
+            for colour in [style.fg, style.bg].into_iter().flatten() {
+                assert!(
+                    !matches!(colour, Color::Rgb(..) | Color::Indexed(_)),
+                    "terminal16 {} uses {colour:?}",
+                    role.name()
+                );
+            }
+        }
+    }
+
+    /// WCAG contrast ratio, used to keep the true-colour themes readable.
+    fn contrast(a: Color, b: Color) -> f64 {
+        fn luminance(colour: Color) -> f64 {
+            let Color::Rgb(r, g, b) = colour else {
+                panic!("not a true colour: {colour:?}");
+            };
+            let channel = |c: u8| {
+                let c = f64::from(c) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+        }
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn true_colour_themes_are_readable() {
+        for name in ["dark", "light", "high-contrast"] {
+            let theme = Theme::builtin(name).unwrap();
+            let base = theme.style(Role::Text);
+            let background = base.bg.expect("paints its own background");
+            for role in Role::ALL {
+                if role == Role::Border {
+                    continue;
+                }
+                let style = theme.style(role);
+                let fg = style.fg.or(base.fg).unwrap();
+                let bg = style.bg.unwrap_or(background);
+                let ratio = contrast(fg, bg);
+                assert!(ratio >= 4.5, "{name} {}: contrast {ratio:.1}", role.name());
+            }
+        }
+    }
+
+    #[test]
+    fn high_contrast_is_black_and_white() {
+        let theme = Theme::builtin("high-contrast").unwrap();
+        let text = theme.style(Role::Text);
+        assert_eq!(text.fg, Some(Color::Rgb(255, 255, 255)));
+        assert_eq!(text.bg, Some(Color::Rgb(0, 0, 0)));
+        assert!(
+            theme
+                .style(Role::Selection)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
+    }
+
+    #[test]
+    fn critical_stands_out_without_colour() {
+        for name in Theme::builtin_names() {
+            let theme = Theme::builtin(name).unwrap();
+            let critical = theme.style(Role::Critical).add_modifier;
+            assert!(critical.contains(Modifier::BOLD), "{name}");
+            assert_ne!(theme.style(Role::Ok), theme.style(Role::Critical), "{name}");
+        }
+    }
+
+    #[test]
+    fn colour_syntax() {
+        let cases: [(&str, Color); 12] = [
+            ("\"#1e1E2e\"", Color::Rgb(0x1e, 0x1e, 0x2e)),
+            ("208", Color::Indexed(208)),
+            ("\"208\"", Color::Indexed(208)),
+            ("0", Color::Indexed(0)),
+            ("255", Color::Indexed(255)),
+            ("black", Color::Black),
+            ("white", Color::Gray),
+            ("bright-black", Color::DarkGray),
+            ("bright-red", Color::LightRed),
+            ("Bright_White", Color::White),
+            ("default", Color::Reset),
+            ("reset", Color::Reset),
+        ];
+        for (written, expected) in cases {
+            let text = dark_with("accent", &format!("  accent: {{ fg: {written} }}"));
+            let theme = Theme::parse("t.yaml", &text).unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(theme.style(Role::Accent).fg, Some(expected), "{written}");
+        }
+        for bad in [
+            "256",
+            "-1",
+            "\"#12345\"",
+            "\"#12345g\"",
+            "grey",
+            "1.5",
+            "true",
+        ] {
+            assert!(parse_colour(bad.trim_matches('"')).is_none(), "{bad}");
+            let text = dark_with("accent", &format!("  accent: {{ fg: {bad} }}"));
+            assert!(Theme::parse("t.yaml", &text).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn modifiers_and_styles() {
+        let text = dark_with(
+            "accent",
+            "  accent: { fg: red, bg: 17, modifiers: [bold, Italic, underlined, reversed, dim] }",
+        );
+        let style = Theme::parse("t.yaml", &text).unwrap().style(Role::Accent);
+        assert_eq!(
+            style,
+            Style::new()
+                .fg(Color::Red)
+                .bg(Color::Indexed(17))
+                .add_modifier(
+                    Modifier::BOLD
+                        | Modifier::ITALIC
+                        | Modifier::UNDERLINED
+                        | Modifier::REVERSED
+                        | Modifier::DIM
+                )
+        );
+        let single = dark_with("accent", "  accent: { modifiers: bold }");
+        let style = Theme::parse("t.yaml", &single).unwrap().style(Role::Accent);
+        assert_eq!(style, Style::new().add_modifier(Modifier::BOLD));
+        let empty = dark_with("accent", "  accent:");
+        let style = Theme::parse("t.yaml", &empty).unwrap().style(Role::Accent);
+        assert_eq!(style, Style::new());
+    }
+
+    #[test]
+    fn bad_colour_names_file_line_and_field() {
+        let text = format!(
+            "name: mine\ndescription: x\nroles:\n{}  selection:\n    fg: red\n    bg: purplish\n",
+            all_roles_except(&["selection"])
+        );
+        let line = 3 + 16 + 3;
+        assert_eq!(
+            Theme::parse("themes/mine.yaml", &text)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "themes/mine.yaml: line {line}: roles.selection.bg: 'purplish' is not a colour: use a name (red, bright-blue, ...), #rrggbb or 0-255"
+            )
+        );
+        // Flow style, as in the built-in files.
+        let text = dark_with("selection", "  selection: { fg: red, bg: purplish }");
+        assert_eq!(
+            parse_err(&text),
+            format!(
+                "mine.yaml: line {}: roles.selection.bg: 'purplish' is not a colour: use a name (red, bright-blue, ...), #rrggbb or 0-255",
+                dark_line("selection")
+            )
+        );
+        let text = dark_with("ok", "  ok: { fg: 300 }");
+        assert_eq!(
+            parse_err(&text),
+            format!(
+                "mine.yaml: line {}: roles.ok.fg: '300' is not a colour: use a name (red, bright-blue, ...), #rrggbb or 0-255",
+                dark_line("ok")
+            )
+        );
+    }
+
+    #[test]
+    fn unquoted_hex_is_explained() {
+        let text = format!(
+            "name: mine\nroles:\n{}  ok:\n    fg: #00ff00\n",
+            all_roles_except(&["ok"])
+        );
+        let err = parse_err(&text);
+        assert!(
+            err.starts_with("mine.yaml: line ")
+                && err.contains(": roles.ok.fg: no colour given: quote #rrggbb colours"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_role() {
+        let text = "name: mine\nroles:\n  sparkle: { fg: red }\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 3: roles.sparkle: unknown role: the roles are text, muted, accent, title, border, border-focused, header, selection, filter, key, ok, warning, critical, unknown, info, syncing, stale"
+        );
+        let text = "name: mine\nroles:\n  text: {}\n  border_focused: {}\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 4: roles.border_focused: unknown role: did you mean border-focused?"
+        );
+    }
+
+    #[test]
+    fn other_field_errors() {
+        let text = "name: mine\nroles:\n  text: {}\n  text: {}\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 4: roles.text: appears twice: keep one"
+        );
+        let text = "nmae: mine\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 1: nmae: unknown field: the fields are name, description, roles"
+        );
+        let text = "name: mine\nroles:\n  text:\n    fg: red\n    colour: blue\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 5: roles.text.colour: unknown field: the fields are fg, bg, modifiers"
+        );
+        let text = "name: mine\nroles:\n  text: {}\n  muted: { modifiers: [bold, sparkly] }\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 4: roles.muted.modifiers[1]: 'sparkly' is not a modifier: use bold, dim, italic, underlined or reversed"
+        );
+        let text = "name: mine\nroles:\n  text: red\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 3: roles.text: expected a style such as {fg: red, modifiers: [bold]}, not 'red'"
+        );
+        let text = "name: mine\nroles: [text]\n";
+        assert_eq!(
+            parse_err(text),
+            "mine.yaml: line 2: roles: expected a mapping from role names to styles, not a list"
+        );
+    }
+
+    #[test]
+    fn missing_roles() {
+        let text = format!("name: mine\nroles:\n{}", all_roles_except(&["critical"]));
+        assert_eq!(
+            parse_err(&text),
+            "mine.yaml: roles.critical is missing: every role needs a style"
+        );
+        let text = format!(
+            "name: mine\nroles:\n{}",
+            all_roles_except(&["critical", "stale"])
+        );
+        assert_eq!(
+            parse_err(&text),
+            "mine.yaml: roles.critical, roles.stale are missing: every role needs a style"
+        );
+        assert_eq!(
+            parse_err("name: mine\n"),
+            "mine.yaml: roles is missing: every role needs a style"
+        );
+        assert_eq!(
+            parse_err("name: mine\nroles:\n"),
+            "mine.yaml: roles is missing: every role needs a style"
+        );
+    }
+
+    #[test]
+    fn whole_file_errors() {
+        assert_eq!(
+            parse_err(""),
+            "mine.yaml: the file is empty: a theme needs name, description and roles (see themes/dark.yaml)"
+        );
+        assert_eq!(
+            parse_err("- dark\n"),
+            "mine.yaml: a theme file must be a mapping with name, description and roles, not a list"
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_error() {
+        assert_eq!(
+            parse_err("name: mine\n  roles: x\n"),
+            "mine.yaml: line 2, column 8: mapping values are not allowed in this context"
+        );
+        let err = parse_err("name: mine\nroles:\n  text: {fg: red\n");
+        assert!(
+            err.starts_with("mine.yaml: line 4, column 1: did not find expected"),
+            "{err}"
+        );
+        assert_eq!(
+            Theme::parse("mine.yaml", "name: [x\n").unwrap_err(),
+            ThemeError::Syntax {
+                origin: "mine.yaml".to_string(),
+                line: 2,
+                column: 1,
+                message: "did not find expected ',' or ']', while parsing a flow sequence at line 1 column 7".to_string(),
+            }
+        );
+    }
+
+    #[test]
+    fn name_defaults_to_file_stem() {
+        let text = format!("roles:\n{}", all_roles_except(&[]));
+        let theme = Theme::parse("/home/me/themes/sunset.yaml", &text).unwrap();
+        assert_eq!(theme.name, "sunset");
+        assert_eq!(theme.description, "");
+    }
+
+    #[test]
+    fn load_errors() {
+        assert_eq!(
+            Theme::load("x").unwrap_err().to_string(),
+            "no theme named 'x': use dark, light, high-contrast or terminal16, or a path to a YAML file"
+        );
+        let missing = std::env::temp_dir().join(format!(
+            "backstop-theme-missing-{}.yaml",
+            std::process::id()
+        ));
+        let shown = missing.display().to_string();
+        let err = Theme::load(&shown).unwrap_err();
+        assert!(
+            matches!(&err, ThemeError::Read { path, .. } if *path == shown),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot read {shown}: ")),
+            "{err}"
+        );
+    }
+
+    /// A file in the temp directory that is removed when dropped, even if the test fails.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(tag: &str, text: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!(
+                "backstop-theme-{tag}-{}-{:?}.yaml",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn load_user_file() {
+        let text =
+            dark_with("ok", "  ok: { fg: bright-green }").replace("name: dark", "name: mine");
+        let file = TempFile::new("good", &text);
+        let theme = Theme::load(&file.path()).unwrap();
+        assert_eq!(theme.name, "mine");
+        assert_eq!(theme.style(Role::Ok).fg, Some(Color::LightGreen));
+    }
+
+    #[test]
+    fn no_color_has_no_colours() {
+        let theme = Theme::no_color();
+        for role in Role::ALL {
+            let style = theme.style(role);
+            assert_eq!((style.fg, style.bg), (None, None), "{}", role.name());
+        }
+        assert!(
+            theme
+                .style(Role::Selection)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
+        assert!(
+            theme
+                .style(Role::Critical)
+                .add_modifier
+                .contains(Modifier::BOLD)
+        );
+        assert!(
+            theme
+                .style(Role::Title)
+                .add_modifier
+                .contains(Modifier::BOLD)
+        );
+        assert!(
+            theme
+                .style(Role::Header)
+                .add_modifier
+                .contains(Modifier::BOLD)
+        );
+        assert!(
+            theme
+                .style(Role::Muted)
+                .add_modifier
+                .contains(Modifier::DIM)
+        );
+        assert_ne!(theme.style(Role::Warning), theme.style(Role::Critical));
+    }
+
+    #[test]
+    fn resolve_honours_no_color() {
+        let (theme, err) = Theme::resolve(Some("light"), Some("1"));
+        assert_eq!((theme.name.as_str(), err), ("no-color", None));
+        // An empty NO_COLOR does not count (no-color.org).
+        let (theme, err) = Theme::resolve(None, Some(""));
+        assert_eq!((theme.name.as_str(), err), ("dark", None));
+        let (theme, err) = Theme::resolve(Some("high-contrast"), None);
+        assert_eq!((theme.name.as_str(), err), ("high-contrast", None));
+    }
+
+    #[test]
+    fn resolve_falls_back_to_dark() {
+        let file = TempFile::new("bad", "name: broken\nroles:\n  text: { fg: purplish }\n");
+        let (theme, err) = Theme::resolve(Some(&file.path()), None);
+        assert_eq!(theme.name, "dark");
+        assert_eq!(
+            err.map(|err| err.to_string()),
+            Some(format!(
+                "{}: line 3: roles.text.fg: 'purplish' is not a colour: use a name (red, bright-blue, ...), #rrggbb or 0-255",
+                file.path()
+            ))
+        );
+        let (theme, err) = Theme::resolve(Some("x"), None);
+        assert_eq!(theme.name, "dark");
+        assert!(matches!(err, Some(ThemeError::UnknownTheme { .. })));
+    }
+
+    #[test]
+    fn next_builtin_cycles_and_wraps() {
+        let mut theme = Theme::default_theme();
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            theme = theme.next_builtin();
+            seen.push(theme.name.clone());
+        }
+        assert_eq!(
+            seen,
+            ["light", "high-contrast", "terminal16", "dark", "light"]
+        );
+        assert_eq!(Theme::no_color().next_builtin().name, "dark");
+    }
+}
