@@ -591,7 +591,7 @@ fn load_inner(
             },
         )
     });
-    let spec_doc = raw.spec;
+    let mut spec_doc = raw.spec;
     let name = raw
         .metadata
         .as_ref()
@@ -624,6 +624,21 @@ fn load_inner(
         }
     }
 
+    // Times written into timeline bodies move with the clock too; templates do not parse
+    // as times and stay as they are.
+    for entry in &mut spec_doc.timeline {
+        for v in entry.inline.values_mut() {
+            shift_times(v, shift);
+        }
+        for step in &mut entry.steps {
+            if let Some(a) = &mut step.apply {
+                shift_times(a, shift);
+            }
+            if let Some(p) = &mut step.patch {
+                shift_times(&mut p.merge, shift);
+            }
+        }
+    }
     let mut timeline = Vec::new();
     for (i, entry) in spec_doc.timeline.into_iter().enumerate() {
         let place = format!("{doc_place}: spec.timeline[{i}]");
@@ -741,8 +756,13 @@ fn overlay(
         .filter(|l| !top_logs.contains(&(l.pod.clone(), l.container.clone())))
         .collect();
     logs.extend(top.logs);
-    let mut timeline = base.timeline;
-    timeline.extend(top.timeline);
+    // An incident restates the whole timeline it wants: the base's demo loops would
+    // otherwise keep "healing" what the incident breaks.
+    let timeline = if top.timeline.is_empty() {
+        base.timeline
+    } else {
+        top.timeline
+    };
     let mut faults = base.faults;
     faults.latency = top.faults.latency.or(faults.latency);
     faults.errors.extend(top.faults.errors);
@@ -803,14 +823,39 @@ pub fn shift_times(v: &mut Value, shift: chrono::Duration) {
     }
 }
 
+/// Moves every RFC3339 time in a log line, wherever it stands (a leading stamp, a JSON
+/// "ts" field), so the line keeps its age.
 fn shift_line(line: &str, shift: chrono::Duration) -> String {
-    match line.split_once(' ') {
-        Some((ts, rest)) => match shift_str(ts, shift) {
-            Some(n) => format!("{n} {rest}"),
-            None => line.to_string(),
-        },
-        None => line.to_string(),
+    if shift.is_zero() {
+        return line.to_string();
     }
+    let bytes = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + 20 <= bytes.len() {
+        let candidate = bytes[i].is_ascii_digit() && bytes[i + 4] == b'-' && bytes[i + 10] == b'T';
+        if candidate {
+            // The longest RFC3339 time starting here: digits, separators, fraction, zone.
+            let end = (i..bytes.len().min(i + 35))
+                .take_while(|&j| {
+                    bytes[j].is_ascii_digit()
+                        || matches!(bytes[j], b'-' | b':' | b'T' | b'.' | b'Z' | b'+')
+                })
+                .last()
+                .map_or(i, |j| j + 1);
+            if let Some(shifted) = line.get(i..end).and_then(|t| shift_str(t, shift)) {
+                out.push_str(&line[copied..i]);
+                out.push_str(&shifted);
+                i = end;
+                copied = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&line[copied..]);
+    out
 }
 
 #[cfg(test)]

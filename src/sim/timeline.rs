@@ -46,6 +46,8 @@ fn expand(token: &str, now: DateTime<Utc>, ctx: RunContext) -> Option<String> {
         "now" => Some(fmt(now)),
         "start" => Some(fmt(ctx.start)),
         "stamp" => Some(ctx.start.format("%Y%m%d%H%M%S").to_string()),
+        // barman's backup id shape: 20261124T060040
+        "backupId" => Some(ctx.start.format("%Y%m%dT%H%M%S").to_string()),
         "run" => Some(ctx.run.to_string()),
         _ => {
             let (sign, d) = if let Some(d) = token.strip_prefix("now-") {

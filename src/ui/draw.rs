@@ -176,7 +176,7 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
 }
 
 fn draw_panes(app: &App, f: &mut Frame, area: Rect) {
-    let areas: Vec<Rect> = if area.width >= 160 {
+    let areas: Vec<Rect> = if area.width >= 220 {
         let [top, bottom] =
             Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
         let [a, b] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
@@ -206,9 +206,10 @@ fn pane_height(v: &PaneView, total: u16) -> u16 {
     (rows + 3).min(total / 5).max(4)
 }
 
-/// Chooses which columns fit in `width` and how wide each is: columns with the highest
-/// `drop` go first; spare room goes to the columns that want it.
-pub fn fit_columns(defs: &[ColumnDef], width: u16) -> Vec<(usize, u16)> {
+/// Chooses which columns fit in `width` and how wide each is. Columns with the highest
+/// `drop` go first when even their minimum does not fit; spare room then goes to the most
+/// important columns, up to what their content needs, then up to their maximum.
+pub fn fit_columns(defs: &[ColumnDef], natural: &[u16], width: u16) -> Vec<(usize, u16)> {
     let mut keep: Vec<usize> = (0..defs.len()).collect();
     let need = |keep: &[usize]| keep.iter().map(|&i| defs[i].min + 1).sum::<u16>();
     while need(&keep) > width && keep.len() > 1 {
@@ -225,17 +226,23 @@ pub fn fit_columns(defs: &[ColumnDef], width: u16) -> Vec<(usize, u16)> {
     }
     let mut widths: Vec<(usize, u16)> = keep.iter().map(|&i| (i, defs[i].min)).collect();
     let mut spare = width.saturating_sub(need(&keep));
-    while spare > 0 {
-        let mut grew = false;
-        for (i, w) in widths.iter_mut() {
-            if spare > 0 && *w < defs[*i].max {
-                *w += 1;
-                spare -= 1;
-                grew = true;
-            }
-        }
-        if !grew {
-            break;
+    let mut order: Vec<usize> = (0..widths.len()).collect();
+    order.sort_by_key(|&k| (defs[widths[k].0].drop, k));
+    for pass in 0..2 {
+        for &k in &order {
+            let (i, w) = &mut widths[k];
+            let want = if pass == 0 {
+                natural
+                    .get(*i)
+                    .copied()
+                    .unwrap_or(defs[*i].min)
+                    .clamp(defs[*i].min, defs[*i].max)
+            } else {
+                defs[*i].max
+            };
+            let grow = want.saturating_sub(*w).min(spare);
+            *w += grow;
+            spare -= grow;
         }
     }
     widths
@@ -310,7 +317,7 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
         .any(|(_, s)| matches!(s, SyncState::Stale { .. }));
 
     // The glyph column comes first: the state is readable without colour.
-    let fitted = fit_columns(&view.columns, inner.width.saturating_sub(3));
+    let fitted = fit_columns(&view.columns, &view.natural, inner.width.saturating_sub(3));
     let mut widths = vec![Constraint::Length(2)];
     widths.extend(fitted.iter().map(|(_, w)| Constraint::Length(*w)));
     let header = Row::new(
@@ -523,8 +530,16 @@ mod tests {
                 drop: 1,
             },
         ];
-        assert_eq!(fit_columns(&defs, 40), vec![(0, 14), (1, 10), (2, 13)]);
-        assert_eq!(fit_columns(&defs, 25), vec![(0, 12), (2, 11)]);
-        assert_eq!(fit_columns(&defs, 5), vec![(0, 10)]);
+        // Content first: A wants 12, C wants 25; the rest of the room goes by importance.
+        assert_eq!(
+            fit_columns(&defs, &[12, 4, 25], 40),
+            vec![(0, 12), (1, 10), (2, 15)]
+        );
+        assert_eq!(
+            fit_columns(&defs, &[12, 4, 25], 60),
+            vec![(0, 20), (1, 10), (2, 27)]
+        );
+        assert_eq!(fit_columns(&defs, &[12, 4, 25], 25), vec![(0, 12), (2, 11)]);
+        assert_eq!(fit_columns(&defs, &[], 5), vec![(0, 10)]);
     }
 }

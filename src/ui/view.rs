@@ -79,6 +79,9 @@ pub struct ViewRow {
     pub target: Option<ObjectRef>,
     /// A heading row that starts a section of the pane (not selectable for detail).
     pub heading: bool,
+    /// Whether the row is the present state (a failed backup already followed by a good
+    /// one is history: shown with its glyph, but not the pane's health).
+    pub current: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +95,8 @@ pub struct PaneView {
     pub empty: String,
     /// How bad having no rows is (no plugin pod at all is not fine).
     pub empty_health: Health,
+    /// Each column's natural width: its title or its widest cell (of the first rows).
+    pub natural: Vec<u16>,
 }
 
 impl PaneView {
@@ -100,7 +105,7 @@ impl PaneView {
         let rows = self
             .rows
             .iter()
-            .filter(|r| !r.heading)
+            .filter(|r| r.current)
             .map(|r| r.health)
             .max()
             .unwrap_or(self.empty_health);
@@ -158,6 +163,7 @@ fn heading(text: &str, width: usize) -> ViewRow {
         cells,
         target: None,
         heading: true,
+        current: false,
     }
 }
 
@@ -223,6 +229,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 name: p.name.clone(),
             }),
             heading: false,
+            current: true,
         });
     };
     for svc in s.services.rows.iter() {
@@ -254,6 +261,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         "Waiting for pods…".to_string()
     };
     PaneView {
+        natural: Vec::new(),
         title: "Plugin & operator",
         columns,
         rows,
@@ -341,6 +349,7 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 cells: base("-", "-".into(), "-".into(), "-".into()),
                 target,
                 heading: false,
+                current: true,
             });
             continue;
         }
@@ -378,10 +387,12 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 cells: base(&server, first, ok, failed),
                 target: target.clone(),
                 heading: false,
+                current: true,
             });
         }
     }
     PaneView {
+        natural: Vec::new(),
         title: "ObjectStores",
         columns,
         rows,
@@ -517,6 +528,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 name: c.name.clone(),
             }),
             heading: false,
+            current: true,
         });
     }
     let mut backups: Vec<&BackupRow> = s.backups.rows.iter().map(|b| b.as_ref()).collect();
@@ -524,8 +536,13 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
     if !backups.is_empty() && !rows.is_empty() {
         rows.push(heading("Backups, newest first", width));
     }
+    let mut newest_seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
     for b in backups {
+        // Backups come newest first: the first of each cluster is its present state.
+        let current = newest_seen.insert((b.namespace.as_str(), b.cluster.as_str()))
+            || matches!(b.phase.as_str(), "pending" | "started" | "running");
         rows.push(ViewRow {
+            current,
             health: backup_health(b, now),
             cells: vec![
                 age(b.when(), now),
@@ -552,6 +569,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         });
     }
     PaneView {
+        natural: Vec::new(),
         title: "Backups",
         columns,
         rows,
@@ -626,6 +644,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 name: k.name.clone(),
             }),
             heading: false,
+            current: true,
         });
     }
     if !s.git_repos.rows.is_empty() {
@@ -662,9 +681,11 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 name: g.name.clone(),
             }),
             heading: false,
+            current: true,
         });
     }
     PaneView {
+        natural: Vec::new(),
         title: "Flux",
         columns,
         rows,
@@ -702,4 +723,66 @@ pub fn newest_backup(s: &Snapshot) -> Option<DateTime<Utc>> {
         .flat_map(|o| o.servers.iter().filter_map(|w| w.last_success))
         .max();
     from_backups.max(from_stores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::watch::KindState;
+    use std::sync::Arc;
+
+    fn backup(
+        cluster: &str,
+        name: &str,
+        phase: &str,
+        hours_ago: i64,
+        now: DateTime<Utc>,
+    ) -> Arc<BackupRow> {
+        Arc::new(BackupRow {
+            namespace: "db".into(),
+            name: name.into(),
+            cluster: cluster.into(),
+            method: "plugin".into(),
+            phase: phase.into(),
+            started: Some(now - chrono::Duration::hours(hours_ago)),
+            stopped: Some(now - chrono::Duration::hours(hours_ago) + chrono::Duration::minutes(3)),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn an_old_failure_followed_by_success_is_history_not_the_pane_state() {
+        let now = Utc::now();
+        let mut s = Snapshot {
+            backups: KindState {
+                rows: Arc::new(vec![
+                    backup("pg", "old", "failed", 48, now),
+                    backup("pg", "new", "completed", 2, now),
+                ]),
+                sync: SyncState::Live,
+                version: 1,
+            },
+            ..Default::default()
+        };
+        s.clusters.sync = SyncState::Live;
+        s.scheduled.sync = SyncState::Live;
+        let v = backups_pane(&s, now);
+        assert_eq!(v.worst(), Health::Ok);
+        let failed = v
+            .rows
+            .iter()
+            .find(|r| r.cells.get(2).is_some_and(|c| c == "old"))
+            .map(|r| r.health);
+        assert_eq!(
+            failed,
+            Some(Health::Critical),
+            "the old failure still shows its glyph"
+        );
+
+        s.backups.rows = Arc::new(vec![
+            backup("pg", "old", "completed", 48, now),
+            backup("pg", "new", "failed", 2, now),
+        ]);
+        assert_eq!(backups_pane(&s, now).worst(), Health::Critical);
+    }
 }
