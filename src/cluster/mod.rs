@@ -2,6 +2,7 @@
 //! every other layer reads.
 
 pub mod connect;
+pub mod fetch;
 pub mod rows;
 pub mod watch;
 

@@ -5,11 +5,40 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keys::{Action, action_for};
+use super::text::{TextKey, TextKind, TextStatus, TextView};
 use super::theme::Theme;
 use super::view::{self, Health, ObjectRef, PaneView};
 use crate::cluster::Snapshot;
+use crate::cluster::fetch::{EventLine, LogChunk};
 
 pub const PANES: usize = 4;
+
+/// The container the Barman Cloud plugin injects into instance pods.
+pub const SIDECAR: &str = "plugin-barman-cloud";
+
+/// Events as lines, newest first, as `kubectl events` prints them.
+pub fn event_lines(events: &[EventLine], now: DateTime<Utc>) -> Vec<String> {
+    if events.is_empty() {
+        return vec![
+            "No events. Events expire after about an hour: none is not the same as healthy.".into(),
+        ];
+    }
+    events
+        .iter()
+        .map(|e| {
+            let seen = view::age(e.last_seen, now);
+            let count = if e.count > 1 {
+                format!(" (x{})", e.count)
+            } else {
+                String::new()
+            };
+            format!(
+                "{seen:>7}  {:<7} {:<24} {}{count}  [{}]",
+                e.kind, e.reason, e.message, e.source
+            )
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -18,6 +47,8 @@ pub enum Mode {
     Command,
     Help,
     Detail,
+    /// YAML, events or logs over the panes.
+    Text,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -43,6 +74,22 @@ pub enum Effect {
     /// Watch another namespace (None: all).
     Namespace(Option<String>),
     Context(String),
+    Yaml {
+        id: u64,
+        target: ObjectRef,
+    },
+    Events {
+        id: u64,
+        target: ObjectRef,
+    },
+    Logs {
+        id: u64,
+        namespace: String,
+        pod: String,
+        container: String,
+    },
+    /// The text view closed: stop following its log.
+    CloseText,
 }
 
 pub struct App {
@@ -61,6 +108,10 @@ pub struct App {
     pub detail_scroll: u16,
     /// The API server's version once probed, or why it could not be reached.
     pub server_status: Option<Result<String, String>>,
+    pub text: Option<TextView>,
+    next_text_id: u64,
+    /// Where Esc from a text view returns to.
+    text_return: Mode,
 }
 
 impl App {
@@ -80,6 +131,9 @@ impl App {
             detail: None,
             detail_scroll: 0,
             server_status: None,
+            text: None,
+            next_text_id: 0,
+            text_return: Mode::Normal,
         }
     }
 
@@ -161,7 +215,25 @@ impl App {
                 }
                 return None;
             }
+            Mode::Text => {
+                let Some(view) = self.text.as_mut() else {
+                    self.mode = Mode::Normal;
+                    return None;
+                };
+                if view.handle_key(key) == TextKey::Close {
+                    self.text = None;
+                    self.mode = self.text_return;
+                    return Some(Effect::CloseText);
+                }
+                return None;
+            }
             Mode::Detail => {
+                if let Some(action @ (Action::Yaml | Action::Events | Action::Logs)) =
+                    action_for(&key)
+                    && let Some(target) = self.detail.clone()
+                {
+                    return self.open_text(action, target, Mode::Detail);
+                }
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
                         self.mode = Mode::Normal;
@@ -219,12 +291,180 @@ impl App {
                     self.panes[self.focus].selected = 0;
                 }
             }
+            Action::Yaml | Action::Events | Action::Logs => {
+                let target = self.selected_row().and_then(|r| r.target.clone());
+                return match target {
+                    Some(t) => self.open_text(action, t, Mode::Normal),
+                    None => {
+                        self.message = Some((Health::Info, "select a row first".into()));
+                        None
+                    }
+                };
+            }
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();
                 self.message = Some((Health::Info, format!("theme: {}", self.theme.name)));
             }
         }
         None
+    }
+
+    fn open_text(&mut self, action: Action, target: ObjectRef, from: Mode) -> Option<Effect> {
+        self.next_text_id += 1;
+        let id = self.next_text_id;
+        let what = format!("{} {}/{}", target.kind, target.namespace, target.name);
+        let (kind, title, effect) = match action {
+            Action::Yaml => (
+                TextKind::Yaml,
+                format!("YAML of {what}"),
+                Effect::Yaml { id, target },
+            ),
+            Action::Events => (
+                TextKind::Events,
+                format!("Events of {what}"),
+                Effect::Events { id, target },
+            ),
+            _ => match self.log_target(&target) {
+                Ok((namespace, pod, container)) => (
+                    TextKind::Logs,
+                    format!("Logs of {namespace}/{pod} ({container})"),
+                    Effect::Logs {
+                        id,
+                        namespace,
+                        pod,
+                        container,
+                    },
+                ),
+                Err(why) => {
+                    self.message = Some((Health::Info, why));
+                    return None;
+                }
+            },
+        };
+        self.text = Some(TextView::new(id, kind, title));
+        self.text_return = from;
+        self.mode = Mode::Text;
+        Some(effect)
+    }
+
+    /// Which container's log tells about `target`: the plugin's own container for its pods,
+    /// the plugin-barman-cloud sidecar of the instance a backup ran on (or of the primary),
+    /// the Flux controller that reconciles a Flux object.
+    pub fn log_target(&self, target: &ObjectRef) -> Result<(String, String, String), String> {
+        let s = &self.snapshot;
+        let pod_in = |ns: &str, name: &str| {
+            s.pods
+                .rows
+                .iter()
+                .find(|p| p.namespace == ns && p.name == name)
+                .cloned()
+        };
+        let sidecar = |ns: &str, pod: &str| -> Result<(String, String, String), String> {
+            match pod_in(ns, pod) {
+                Some(p) if p.images.iter().any(|(c, _)| c == SIDECAR) => {
+                    Ok((ns.into(), pod.into(), SIDECAR.into()))
+                }
+                Some(p) => Ok((
+                    ns.into(),
+                    pod.into(),
+                    p.images.first().map(|(c, _)| c.clone()).unwrap_or_default(),
+                )),
+                None => Err(format!(
+                    "pod {ns}/{pod} is not in view (deleted, or outside the namespace scope)"
+                )),
+            }
+        };
+        match target.kind {
+            "Pod" => {
+                let p = pod_in(&target.namespace, &target.name).ok_or("the pod is gone")?;
+                let container = ["barman-cloud", "manager", SIDECAR]
+                    .iter()
+                    .find(|c| p.images.iter().any(|(n, _)| n == *c))
+                    .map(|c| c.to_string())
+                    .or_else(|| p.images.first().map(|(c, _)| c.clone()))
+                    .ok_or("the pod has no container")?;
+                Ok((p.namespace.clone(), p.name.clone(), container))
+            }
+            "Backup" => {
+                let b = s
+                    .backups
+                    .rows
+                    .iter()
+                    .find(|b| b.namespace == target.namespace && b.name == target.name)
+                    .ok_or("the backup is gone")?;
+                match &b.pod {
+                    Some(pod) => sidecar(&b.namespace, pod),
+                    None => Err(
+                        "this backup has not run on an instance yet (no status.instanceID.podName)"
+                            .into(),
+                    ),
+                }
+            }
+            "Cluster" => {
+                let c = s
+                    .clusters
+                    .rows
+                    .iter()
+                    .find(|c| c.namespace == target.namespace && c.name == target.name)
+                    .ok_or("the cluster is gone")?;
+                let primary = c
+                    .primary
+                    .clone()
+                    .ok_or("the cluster reports no primary yet")?;
+                sidecar(&c.namespace, &primary)
+            }
+            "ObjectStore" => {
+                let user = s
+                    .clusters
+                    .rows
+                    .iter()
+                    .find(|c| {
+                        c.namespace == target.namespace
+                            && c.plugin.as_ref().and_then(|p| p.object_store.as_deref())
+                                == Some(target.name.as_str())
+                    })
+                    .ok_or("no Cluster uses this ObjectStore, so no sidecar writes to it")?;
+                let primary = user
+                    .primary
+                    .clone()
+                    .ok_or("its cluster reports no primary yet")?;
+                sidecar(&user.namespace, &primary)
+            }
+            "Kustomization" | "GitRepository" => {
+                let controller = if target.kind == "Kustomization" {
+                    "kustomize-controller"
+                } else {
+                    "source-controller"
+                };
+                let p = s
+                    .pods
+                    .rows
+                    .iter()
+                    .find(|p| p.labels.get("app").map(String::as_str) == Some(controller))
+                    .ok_or_else(|| format!("no {controller} pod in view: Flux logs live in its namespace (flux-system)"))?;
+                Ok((p.namespace.clone(), p.name.clone(), "manager".into()))
+            }
+            other => Err(format!("no log for a {other}")),
+        }
+    }
+
+    /// A fetched YAML or event list arrived.
+    pub fn text_loaded(&mut self, id: u64, result: Result<Vec<String>, String>) {
+        if let Some(view) = self.text.as_mut().filter(|v| v.id == id) {
+            match result {
+                Ok(lines) => view.set_lines(lines),
+                Err(e) => view.status = TextStatus::Failed(e),
+            }
+        }
+    }
+
+    pub fn log_chunk(&mut self, id: u64, chunk: LogChunk) {
+        if let Some(view) = self.text.as_mut().filter(|v| v.id == id) {
+            match chunk {
+                LogChunk::Lines(lines) => view.push_lines(lines),
+                LogChunk::End(why) => view.status = TextStatus::Ended(why),
+            }
+        }
     }
 
     fn edit_input(&mut self, key: KeyEvent) -> Option<Effect> {

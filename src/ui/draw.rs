@@ -84,6 +84,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     match app.mode {
         Mode::Help => draw_help(app, f, body),
         Mode::Detail => draw_detail(app, f, body),
+        Mode::Text => draw_text(app, f, body),
         _ => {}
     }
 }
@@ -390,6 +391,32 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
             Span::styled(format!("{}▏", app.input), t.style(Role::Filter)),
             Span::styled("  :ns NAME|all · :ctx NAME · :q", t.style(Role::Muted)),
         ]),
+        Mode::Text if app.text.as_ref().is_some_and(|v| v.searching) => Line::from(vec![
+            Span::styled("search: ", t.style(Role::Key)),
+            Span::styled(
+                format!(
+                    "{}▏",
+                    app.text.as_ref().map(|v| v.search.as_str()).unwrap_or("")
+                ),
+                t.style(Role::Filter),
+            ),
+            Span::styled("  Enter find · Esc cancel", t.style(Role::Muted)),
+        ]),
+        Mode::Text => {
+            let mut spans = Vec::new();
+            for (k, what) in [
+                ("Esc", "back"),
+                ("j/k PgUp/PgDn g/G", "scroll"),
+                ("/", "search"),
+                ("n/N", "next/prev"),
+                ("w", "wrap"),
+                ("f", "follow"),
+            ] {
+                spans.push(Span::styled(format!(" {k}"), t.style(Role::Key)));
+                spans.push(Span::styled(format!(" {what} "), t.style(Role::Muted)));
+            }
+            Line::from(spans)
+        }
         Mode::Detail => Line::from(vec![
             Span::styled(" Esc", t.style(Role::Key)),
             Span::styled(" back  ", t.style(Role::Muted)),
@@ -400,7 +427,13 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
             Some((h, m)) => Line::styled(format!(" {} {m}", h.glyph()), t.style(health_role(*h))),
             None => {
                 let mut spans = Vec::new();
+                let mut used = 0;
                 for (k, what) in hints() {
+                    let w = k.chars().count() + what.chars().count() + 3;
+                    if used + w > area.width as usize {
+                        break;
+                    }
+                    used += w;
                     spans.push(Span::styled(format!(" {k}"), t.style(Role::Key)));
                     spans.push(Span::styled(format!(" {what} "), t.style(Role::Muted)));
                 }
@@ -448,6 +481,96 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         .border_style(t.style(Role::BorderFocused))
         .title(" Help · Esc closes ");
     f.render_widget(Paragraph::new(lines).block(block), r);
+}
+
+fn draw_text(app: &App, f: &mut Frame, area: Rect) {
+    use super::text::{TextKind, TextStatus, is_error_line};
+    let t = &app.theme;
+    let Some(v) = &app.text else { return };
+    let r = centered(area, 98, 98);
+    f.render_widget(Clear, r);
+    let (state, role) = match &v.status {
+        TextStatus::Loading => ("loading…".to_string(), Role::Syncing),
+        TextStatus::Ready => (format!("{} lines", v.lines.len()), Role::Muted),
+        TextStatus::Live if v.follow => ("● following".to_string(), Role::Ok),
+        TextStatus::Live => ("paused (f or G follows)".to_string(), Role::Warning),
+        TextStatus::Ended(None) => ("the stream ended".to_string(), Role::Muted),
+        TextStatus::Ended(Some(e)) | TextStatus::Failed(e) => (e.clone(), Role::Critical),
+    };
+    let mut title = vec![
+        Span::styled(format!(" {} ", v.title), t.style(Role::Title)),
+        Span::styled(format!("[{state}] "), t.style(role)),
+    ];
+    if v.dropped > 0 {
+        title.push(Span::styled(
+            format!("({} earlier lines dropped) ", v.dropped),
+            t.style(Role::Muted),
+        ));
+    }
+    if !v.search.is_empty() {
+        title.push(Span::styled(
+            format!("/{} ", v.search),
+            t.style(Role::Filter),
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Line::from(title));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let height = inner.height as usize;
+    let mut top = v.top(height);
+    if v.follow && v.wrap {
+        // Wrapped lines take several rows: count back from the newest until the view is full.
+        let width = (inner.width as usize).saturating_sub(2).max(1);
+        let mut rows = 0;
+        top = v.lines.len();
+        for line in v.lines.iter().rev() {
+            let needed = line.chars().count().div_ceil(width).max(1);
+            if rows + needed > height {
+                break;
+            }
+            rows += needed;
+            top -= 1;
+        }
+    }
+    let needle = v.search.to_lowercase();
+    // Only the visible lines are laid out, however long the buffer.
+    let lines: Vec<Line> = v
+        .lines
+        .iter()
+        .skip(top)
+        .take(height)
+        .enumerate()
+        .map(|(i, line)| {
+            let error = v.kind == TextKind::Logs && is_error_line(line);
+            let mut style = if error {
+                t.style(Role::Critical)
+            } else {
+                t.style(Role::Text)
+            };
+            if !needle.is_empty() && line.to_lowercase().contains(&needle) {
+                style = style.patch(t.style(Role::Filter));
+            }
+            if top + i == v.scroll && !v.follow && !needle.is_empty() {
+                style = style.patch(t.style(Role::Selection));
+            }
+            let mark = if v.kind != TextKind::Logs {
+                ""
+            } else if error {
+                "✖ "
+            } else {
+                "  "
+            };
+            Line::styled(format!("{mark}{line}"), style)
+        })
+        .collect();
+    let mut p = Paragraph::new(lines);
+    if v.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, inner);
 }
 
 fn draw_detail(app: &App, f: &mut Frame, area: Rect) {

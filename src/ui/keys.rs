@@ -21,6 +21,9 @@ pub enum Action {
     Help,
     Command,
     NextTheme,
+    Yaml,
+    Events,
+    Logs,
 }
 
 pub struct Binding {
@@ -148,6 +151,27 @@ pub const BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
+        keys: &[(KeyCode::Char('y'), NONE)],
+        label: "y",
+        action: Action::Yaml,
+        help: "YAML of the selected object, fetched fresh (Secret values hidden)",
+        hint: Some("yaml"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('e'), NONE)],
+        label: "e",
+        action: Action::Events,
+        help: "events of the selected object",
+        hint: Some("events"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('l'), NONE)],
+        label: "l",
+        action: Action::Logs,
+        help: "logs followed live: the plugin container, or an instance's plugin-barman-cloud sidecar",
+        hint: Some("logs"),
+    },
+    Binding {
         keys: &[(KeyCode::Char(':'), NONE), (KeyCode::Char(':'), SHIFT)],
         label: ":",
         action: Action::Command,
@@ -189,10 +213,12 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// Footer hints: (keys, what).
+/// Help and quit come first: a narrow footer loses the others, never those.
 pub fn hints() -> Vec<(&'static str, &'static str)> {
-    BINDINGS
-        .iter()
+    let mut ordered: Vec<&Binding> = BINDINGS.iter().collect();
+    ordered.sort_by_key(|b| !matches!(b.action, Action::Help | Action::Quit));
+    ordered
+        .into_iter()
         .filter_map(|b| b.hint.map(|h| (b.label, h)))
         .collect()
 }

@@ -6,5 +6,6 @@ pub mod detail;
 pub mod draw;
 pub mod keys;
 pub mod run;
+pub mod text;
 pub mod theme;
 pub mod view;

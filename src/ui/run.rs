@@ -14,6 +14,7 @@ use super::draw::draw;
 use super::theme::Theme;
 use crate::cluster::Watched;
 use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
+use crate::cluster::fetch::{self, LogChunk};
 
 /// At most this many frames a second, however fast the data changes.
 const FRAME: Duration = Duration::from_millis(33);
@@ -146,6 +147,14 @@ async fn event_loop(
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let term = sigterm();
     tokio::pin!(term);
+    // Results of on-demand reads, tagged with the id of the text view that asked.
+    let (fetched_tx, mut fetched_rx) =
+        tokio::sync::mpsc::unbounded_channel::<(u64, Result<Vec<String>, String>)>();
+    let mut log: Option<(
+        u64,
+        tokio::sync::mpsc::Receiver<LogChunk>,
+        tokio::task::JoinHandle<()>,
+    )> = None;
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -162,6 +171,12 @@ async fn event_loop(
         let changed = async {
             match &connected {
                 Some(c) => c.watched.changed.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        let next_log = async {
+            match &mut log {
+                Some((id, rx, _)) => (*id, rx.recv().await),
                 None => std::future::pending().await,
             }
         };
@@ -192,6 +207,19 @@ async fn event_loop(
                 dirty = true;
                 None
             }
+            Some((id, result)) = fetched_rx.recv() => {
+                app.text_loaded(id, result);
+                dirty = true;
+                None
+            }
+            (id, chunk) = next_log => {
+                match chunk {
+                    Some(c) => app.log_chunk(id, c),
+                    None => log = None,
+                }
+                dirty = true;
+                None
+            }
             Some(status) = probe_rx.recv() => {
                 app.server_status = Some(status);
                 dirty = true;
@@ -205,8 +233,54 @@ async fn event_loop(
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,
             _ = &mut term => Some(Effect::Quit),
         };
+        let client = connected.as_ref().map(|c| c.client.clone());
         match effect {
             None => {}
+            Some(Effect::Yaml { id, target }) => {
+                if let Some(client) = client {
+                    let tx = fetched_tx.clone();
+                    tokio::spawn(async move {
+                        let result =
+                            fetch::yaml(client, target.kind, &target.namespace, &target.name).await;
+                        let _ =
+                            tx.send((id, result.map(|y| y.lines().map(str::to_string).collect())));
+                    });
+                }
+            }
+            Some(Effect::Events { id, target }) => {
+                if let Some(client) = client {
+                    let tx = fetched_tx.clone();
+                    tokio::spawn(async move {
+                        let result =
+                            fetch::events(client, target.kind, &target.namespace, &target.name)
+                                .await;
+                        let _ =
+                            tx.send((id, result.map(|e| super::app::event_lines(&e, Utc::now()))));
+                    });
+                }
+            }
+            Some(Effect::Logs {
+                id,
+                namespace,
+                pod,
+                container,
+            }) => {
+                if let Some((_, _, task)) = log.take() {
+                    task.abort();
+                }
+                if let Some(client) = client {
+                    let (tx, rx) = tokio::sync::mpsc::channel(64);
+                    let task = tokio::spawn(fetch::follow_logs(
+                        client, namespace, pod, container, 500, tx,
+                    ));
+                    log = Some((id, rx, task));
+                }
+            }
+            Some(Effect::CloseText) => {
+                if let Some((_, _, task)) = log.take() {
+                    task.abort();
+                }
+            }
             Some(Effect::Quit) => return Ok(()),
             Some(Effect::Namespace(ns)) => {
                 if let Some(c) = connected.take() {

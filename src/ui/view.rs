@@ -194,7 +194,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         col("POD", 18, 44, 0),
         col("READY", 5, 5, 1),
         col("STATUS", 9, 20, 0),
-        col("RESTARTS", 8, 9, 2),
+        col("RESTARTS", 8, 16, 2),
         col("LAST EXIT", 9, 16, 3),
         col("AGE", 5, 6, 4),
         col("IMAGE", 7, 14, 5),
@@ -438,6 +438,22 @@ fn duration(b: &BackupRow, now: DateTime<Utc>) -> String {
     }
 }
 
+/// The Cluster phases that mean the operator cannot talk to the plugin.
+pub fn plugin_phase(phase: &str) -> bool {
+    phase.contains("unknown plugin") || phase.contains("error while interacting with plugins")
+}
+
+/// What is wrong with a Cluster, in a line: its phase when not healthy, and the reason.
+fn cluster_problem(c: &ClusterRow) -> Option<String> {
+    if c.phase.is_empty() || c.phase == "Cluster in healthy state" {
+        return None;
+    }
+    Some(match &c.phase_reason {
+        Some(r) => format!("{}: {}", c.phase, r),
+        None => c.phase.clone(),
+    })
+}
+
 pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
     let columns = vec![
         col("WHEN", 6, 9, 0),
@@ -490,6 +506,13 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let phase_h = if plugin_phase(&c.phase) {
+            Health::Critical
+        } else if c.phase.is_empty() || c.phase == "Cluster in healthy state" {
+            Health::Ok
+        } else {
+            Health::Warning
+        };
         let sched_h = if schedules.iter().any(|sb| sb.suspended) {
             Health::Warning
         } else {
@@ -503,7 +526,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             .filter_map(|b| b.stopped.or(b.when()))
             .max();
         rows.push(ViewRow {
-            health: arch_h.max(sched_h),
+            health: arch_h.max(sched_h).max(phase_h),
             cells: vec![
                 ago(last, now).replace(" ago", ""),
                 nsname(&c.namespace, &c.name),
@@ -517,10 +540,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 },
                 schedule,
                 String::new(),
-                c.phase_reason
-                    .clone()
-                    .filter(|_| c.phase != "Cluster in healthy state")
-                    .unwrap_or_default(),
+                cluster_problem(c).unwrap_or_default(),
             ],
             target: Some(ObjectRef {
                 kind: "Cluster",
