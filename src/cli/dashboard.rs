@@ -20,7 +20,7 @@ fn options(theme: Option<&str>) -> Options {
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
     Options {
         theme,
-        theme_error: error.map(|e| format!("{e}; using the default theme")),
+        theme_error: error.map(|e| format!("default theme used: {e}")),
     }
 }
 

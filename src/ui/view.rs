@@ -113,7 +113,8 @@ impl PaneView {
             .sources
             .iter()
             .map(|(_, s)| match s {
-                SyncState::Live | SyncState::Syncing => Health::Ok,
+                SyncState::Live => Health::Ok,
+                SyncState::Syncing => Health::Progress,
                 SyncState::NotInstalled { .. } => Health::Warning,
                 _ => Health::Unknown,
             })

@@ -118,3 +118,119 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The real binary in a tmux session of its own (own socket), for end-to-end tests.
+pub struct Tmux {
+    socket: String,
+    pub session: String,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell command line) in a `width`×`height` terminal. The pane
+    /// stays after the command exits, so a test can read what it left on the screen.
+    pub fn start(name: &str, width: u16, height: u16, env: &[(&str, &str)], command: &str) -> Tmux {
+        let socket = format!("backstop-test-{}-{name}", std::process::id());
+        let t = Tmux {
+            socket,
+            session: name.to_string(),
+        };
+        let mut c = std::process::Command::new("tmux");
+        c.args([
+            "-L",
+            &t.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        c.args(["-e", "TERM=xterm-256color"]);
+        for (k, v) in env {
+            c.args(["-e", &format!("{k}={v}")]);
+        }
+        // remain-on-exit keeps the pane (and its last screen) after the program ends.
+        c.arg(format!("{command}; echo backstop-exited-$?; sleep 30"));
+        let status = c.status().expect("tmux runs (CI installs it)");
+        assert!(status.success(), "tmux new-session failed");
+        t
+    }
+
+    pub fn capture(&self, escapes: bool) -> String {
+        let mut args = vec![
+            "-L",
+            &self.socket,
+            "capture-pane",
+            "-p",
+            "-t",
+            &self.session,
+        ];
+        if escapes {
+            args.push("-e");
+        }
+        let out = std::process::Command::new("tmux")
+            .args(&args)
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys (tmux key names: "Enter", "Escape", "q", "C-c").
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = std::process::Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", &self.session, k])
+                .status()
+                .expect("send-keys");
+            assert!(status.success());
+            // Separate keys so that Escape followed by a key is not read as Alt+key.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    pub fn wait_for(&self, what: &str, within: Duration) -> String {
+        let mut last = String::new();
+        let deadline = Instant::now() + within;
+        loop {
+            last = self.capture(false);
+            if last.contains(what) {
+                return last;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {within:?} waiting for {what:?}; the screen:\n{last}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pane_pid(&self) -> u32 {
+        let out = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "list-panes",
+                "-t",
+                &self.session,
+                "-F",
+                "#{pane_pid}",
+            ])
+            .output()
+            .expect("list-panes");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("a pid")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}

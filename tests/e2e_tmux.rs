@@ -1,0 +1,220 @@
+//! The real binary in a real terminal (tmux): what a user sees, what the keys do, and that
+//! the terminal is given back whole on every way out.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Tmux, fixture};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_backstop")
+}
+
+fn log_env() -> (&'static str, String) {
+    (
+        "BACKSTOP_LOG_FILE",
+        std::env::temp_dir()
+            .join("backstop-e2e.log")
+            .display()
+            .to_string(),
+    )
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn demo_navigates_and_quits_with_the_terminal_restored() {
+    let (k, v) = log_env();
+    let t = Tmux::start("nav", 120, 36, &[(k, &v)], &format!("{} demo", bin()));
+    let screen = t.wait_for("4 Flux", WAIT);
+    assert!(
+        screen.contains("demo: healthy") && screen.contains("1 Plugin & operator"),
+        "{screen}"
+    );
+    t.wait_for("cnpg-system/barman-cloud", WAIT);
+    t.wait_for("archiving ok", WAIT);
+
+    t.keys(&["3", "/", "pg-orders-daily", "Enter"]);
+    t.wait_for("/pg-orders-daily", WAIT);
+    t.keys(&["j", "Enter"]);
+    let detail = t.wait_for("Related", WAIT);
+    assert!(
+        detail.contains("Backup orders/pg-orders-daily-") && detail.contains("Cluster pg-orders"),
+        "{detail}"
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["?"]);
+    t.wait_for("Help · Esc closes", WAIT);
+    t.keys(&["Escape", "q"]);
+    let after = t.wait_for("backstop-exited-0", WAIT);
+    assert!(
+        !after.contains("1 Plugin & operator"),
+        "the alternate screen is gone after quitting:\n{after}"
+    );
+}
+
+#[test]
+fn logs_follow_the_sidecar_of_a_backups_instance() {
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "logs",
+        130,
+        36,
+        &[(k, &v)],
+        &format!("{} demo --scenario objectstore-credentials", bin()),
+    );
+    t.wait_for("archiving", WAIT);
+    t.keys(&["3", "/", "failed", "Enter"]);
+    t.wait_for("/failed", WAIT);
+    t.keys(&["l"]);
+    let logs = t.wait_for("SignatureDoesNotMatch", WAIT);
+    assert!(
+        logs.contains("Logs of orders/pg-orders-2 (plugin-barman-cloud)") && logs.contains("✖"),
+        "{logs}"
+    );
+    t.keys(&["Escape", "q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "term",
+        100,
+        30,
+        &[(k, &v)],
+        &format!("{} demo --scenario {}", bin(), fixture("mini.yaml")),
+    );
+    t.wait_for("3 Backups", WAIT);
+    let shell = t.pane_pid();
+    // The dashboard is the shell's child: signal it, not the shell.
+    let status = std::process::Command::new("pkill")
+        .args(["-TERM", "-P", &shell.to_string(), "backstop"])
+        .status()
+        .expect("pkill");
+    assert!(status.success());
+    let after = t.wait_for("backstop-exited-0", WAIT);
+    assert!(!after.contains("3 Backups"), "{after}");
+}
+
+#[test]
+fn no_color_means_no_colour_but_every_state_in_words() {
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "nocolor",
+        120,
+        36,
+        &[(k, &v), ("NO_COLOR", "1")],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    t.wait_for("CrashLoopBackOff", WAIT);
+    let raw = t.capture(true);
+    for code in [
+        "[31m", "[32m", "[33m", "[38;2;", "[38;5;", "[48;2;", "[48;5;",
+    ] {
+        assert!(
+            !raw.contains(code),
+            "colour escape {code:?} with NO_COLOR set"
+        );
+    }
+    let plain = t.capture(false);
+    assert!(
+        plain.contains("✖ Plugin") && plain.contains("✖  plugin"),
+        "states are glyphs and words:\n{plain}"
+    );
+    t.keys(&["q"]);
+
+    // The same screen without NO_COLOR has colours: the check above can fail.
+    let coloured = Tmux::start(
+        "colour",
+        120,
+        36,
+        &[(k, &v)],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    coloured.wait_for("CrashLoopBackOff", WAIT);
+    assert!(
+        coloured.capture(true).contains("[38;2;"),
+        "the default theme paints in true colour"
+    );
+    coloured.keys(&["q"]);
+}
+
+#[test]
+fn an_unreachable_cluster_is_a_readable_screen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("kubeconfig");
+    // Port 9 on loopback: nothing listens there.
+    backstop::sim::write_atomically(
+        &kc,
+        &backstop::sim::kubeconfig("127.0.0.1:9".parse().expect("addr"), "nowhere"),
+    )
+    .expect("kubeconfig");
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "unreach",
+        120,
+        36,
+        &[(k, &v)],
+        &format!("{} --kubeconfig {}", bin(), kc.display()),
+    );
+    let screen = t.wait_for("unreachable", WAIT);
+    assert!(screen.contains("nowhere"), "the context is named: {screen}");
+    let screen = t.wait_for("error", WAIT);
+    assert!(
+        screen.contains("1 Plugin & operator"),
+        "the panes stay, with their error: {screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+
+    let missing = dir.path().join("no-such-kubeconfig");
+    let t = Tmux::start(
+        "nokc",
+        120,
+        30,
+        &[(k, &v)],
+        &format!("{} --kubeconfig {}", bin(), missing.display()),
+    );
+    let screen = t.wait_for("cannot connect", WAIT);
+    assert!(
+        screen.contains("no-such-kubeconfig") && screen.contains("what to do"),
+        "{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
+
+#[test]
+fn a_bad_theme_file_is_named_and_the_default_used() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let theme = dir.path().join("mine.yaml");
+    std::fs::write(&theme, "name: mine\nroles:\n  text: {fg: purplish}\n").expect("theme written");
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "theme",
+        120,
+        36,
+        &[(k, &v)],
+        &format!(
+            "{} demo --scenario {} --theme {}",
+            bin(),
+            fixture("mini.yaml"),
+            theme.display()
+        ),
+    );
+    let screen = t.wait_for("3 Backups", WAIT);
+    assert!(
+        screen.contains("mine.yaml: line 3")
+            && screen.contains("'purplish' is not a colour")
+            && screen.contains("default theme used: "),
+        "{screen}"
+    );
+    // t cycles the built-in themes, and says which.
+    t.keys(&["t"]);
+    t.wait_for("theme: light", WAIT);
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
