@@ -193,10 +193,9 @@ impl Tmux {
     }
 
     pub fn wait_for(&self, what: &str, within: Duration) -> String {
-        let mut last = String::new();
         let deadline = Instant::now() + within;
         loop {
-            last = self.capture(false);
+            let last = self.capture(false);
             if last.contains(what) {
                 return last;
             }
