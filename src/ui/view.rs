@@ -531,7 +531,11 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             cells: vec![
                 ago(last, now).replace(" ago", ""),
                 nsname(&c.namespace, &c.name),
-                arch_text,
+                // The problem the on-call needs first goes where there is room for it.
+                match cluster_problem(c) {
+                    Some(p) => format!("{}: {arch_text}", short(&p, 90)),
+                    None => arch_text,
+                },
                 if c.plugin.is_some() {
                     "plugin".into()
                 } else if c.legacy_barman {
@@ -541,7 +545,10 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 },
                 schedule,
                 String::new(),
-                cluster_problem(c).unwrap_or_default(),
+                c.phase_reason
+                    .clone()
+                    .filter(|_| cluster_problem(c).is_some())
+                    .unwrap_or_default(),
             ],
             target: Some(ObjectRef {
                 kind: "Cluster",

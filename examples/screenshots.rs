@@ -1,0 +1,232 @@
+//! Renders the dashboard on built-in scenarios to SVG, with a frozen clock, for the README:
+//! `scripts/screenshots.sh` runs it and turns the SVGs into PNGs. Never drawn by hand.
+
+use std::time::Duration;
+
+use backstop::cluster::Watched;
+use backstop::cluster::watch::SyncState;
+use backstop::sim::{Sim, scenario};
+use backstop::ui::app::{App, Location};
+use backstop::ui::draw::draw;
+use backstop::ui::theme::Theme;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+const ANCHOR: &str = "2026-11-24T06:00:00Z";
+const CELL_W: f64 = 8.43;
+const CELL_H: f64 = 17.0;
+
+fn hex(c: Color, default: &str) -> String {
+    let named = |i: usize| {
+        // The xterm palette: what a terminal shows for the 16 named colours.
+        const P: [&str; 16] = [
+            "#000000", "#cd0000", "#00cd00", "#cdcd00", "#0000ee", "#cd00cd", "#00cdcd", "#e5e5e5",
+            "#7f7f7f", "#ff0000", "#00ff00", "#ffff00", "#5c5cff", "#ff00ff", "#00ffff", "#ffffff",
+        ];
+        P[i].to_string()
+    };
+    match c {
+        Color::Reset => default.to_string(),
+        Color::Black => named(0),
+        Color::Red => named(1),
+        Color::Green => named(2),
+        Color::Yellow => named(3),
+        Color::Blue => named(4),
+        Color::Magenta => named(5),
+        Color::Cyan => named(6),
+        Color::Gray => named(7),
+        Color::DarkGray => named(8),
+        Color::LightRed => named(9),
+        Color::LightGreen => named(10),
+        Color::LightYellow => named(11),
+        Color::LightBlue => named(12),
+        Color::LightMagenta => named(13),
+        Color::LightCyan => named(14),
+        Color::White => named(15),
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        Color::Indexed(i) if i < 16 => named(i as usize),
+        Color::Indexed(i) => {
+            // The 6×6×6 cube and the grey ramp.
+            if i >= 232 {
+                let v = 8 + (i - 232) * 10;
+                format!("#{v:02x}{v:02x}{v:02x}")
+            } else {
+                let i = i - 16;
+                let step = |n: u8| if n == 0 { 0 } else { 55 + n * 40 };
+                format!(
+                    "#{:02x}{:02x}{:02x}",
+                    step(i / 36),
+                    step((i / 6) % 6),
+                    step(i % 6)
+                )
+            }
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The buffer as SVG: background runs as rects, text runs as <text> with textLength so the
+/// grid stays exact whatever the font's advance.
+fn svg(buf: &Buffer, bg_default: &str, fg_default: &str) -> String {
+    let (w, h) = (buf.area.width, buf.area.height);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0}\" height=\"{:.0}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"{bg_default}\"/>\n",
+        w as f64 * CELL_W + 16.0,
+        h as f64 * CELL_H + 16.0
+    );
+    for y in 0..h {
+        let mut x = 0;
+        while x < w {
+            let cell = &buf[(x, y)];
+            let style = (cell.fg, cell.bg, cell.modifier);
+            let start = x;
+            let mut text = String::new();
+            while x < w && (buf[(x, y)].fg, buf[(x, y)].bg, buf[(x, y)].modifier) == style {
+                text.push_str(buf[(x, y)].symbol());
+                x += 1;
+            }
+            let (mut fg, mut bg) = (hex(style.0, fg_default), hex(style.1, bg_default));
+            if style.2.contains(Modifier::REVERSED) {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let px = 8.0 + start as f64 * CELL_W;
+            let py = 8.0 + y as f64 * CELL_H;
+            let len = (x - start) as f64 * CELL_W;
+            if bg != bg_default {
+                out.push_str(&format!("<rect x=\"{px:.2}\" y=\"{py:.2}\" width=\"{len:.2}\" height=\"{CELL_H}\" fill=\"{bg}\"/>\n"));
+            }
+            if !text.trim().is_empty() {
+                let weight = if style.2.contains(Modifier::BOLD) {
+                    " font-weight=\"bold\""
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "<text x=\"{px:.2}\" y=\"{:.2}\" fill=\"{fg}\"{weight} textLength=\"{len:.2}\" lengthAdjust=\"spacingAndGlyphs\" xml:space=\"preserve\">{}</text>\n",
+                    py + CELL_H * 0.78,
+                    escape(&text)
+                ));
+            }
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+async fn settled(
+    spec: &str,
+    theme: Theme,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(App, Watched, std::sync::Arc<Sim>)> {
+    let sc = scenario::load(spec, now)?;
+    let sim = Sim::new(&sc)?;
+    let watched = Watched::start(&kube::Client::new(sim.router(), "default"), None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = watched.snapshot();
+        let all = [
+            &s.pods.sync,
+            &s.services.sync,
+            &s.backups.sync,
+            &s.clusters.sync,
+            &s.object_stores.sync,
+            &s.scheduled.sync,
+            &s.kustomizations.sync,
+            &s.git_repos.sync,
+        ];
+        if all.iter().all(|st| **st == SyncState::Live) {
+            let mut app = App::new(
+                Location {
+                    context: format!("demo: {}", sc.name),
+                    server: "sim".into(),
+                    namespace: None,
+                    demo: true,
+                },
+                theme,
+                now,
+            );
+            app.set_snapshot(s);
+            return Ok((app, watched, sim));
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "scenario {spec} did not settle"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let out_dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "screenshots".into());
+    std::fs::create_dir_all(&out_dir)?;
+    let now = DateTime::parse_from_rfc3339(ANCHOR)?.with_timezone(&Utc);
+    let theme = Theme::default_theme();
+    let bg = hex(
+        theme
+            .style(backstop::ui::theme::Role::Text)
+            .bg
+            .unwrap_or(Color::Reset),
+        "#1e1e2e",
+    );
+    let fg = hex(
+        theme
+            .style(backstop::ui::theme::Role::Text)
+            .fg
+            .unwrap_or(Color::Reset),
+        "#d0d0d0",
+    );
+    // (file, scenario, keys typed before the shot, size)
+    let shots: &[(&str, &str, &str, (u16, u16))] = &[
+        ("healthy", "healthy", "", (140, 44)),
+        (
+            "plugin-crashloop-oom",
+            "plugin-crashloop-oom",
+            "",
+            (140, 44),
+        ),
+        (
+            "objectstore-credentials-backups",
+            "objectstore-credentials",
+            "3",
+            (140, 44),
+        ),
+        (
+            "flux-stuck-dependency-detail",
+            "flux-stuck-dependency",
+            "4j\n",
+            (140, 44),
+        ),
+    ];
+    for (file, scenario, keys, (w, h)) in shots {
+        let (mut app, _watched, _sim) = settled(scenario, theme.clone(), now).await?;
+        press(&mut app, keys);
+        let mut terminal = Terminal::new(TestBackend::new(*w, *h))?;
+        terminal.draw(|f| draw(&app, f))?;
+        let path = format!("{out_dir}/{file}.svg");
+        std::fs::write(&path, svg(terminal.backend().buffer(), &bg, &fg))?;
+        println!("{path}");
+    }
+    Ok(())
+}
