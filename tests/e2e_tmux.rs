@@ -218,3 +218,53 @@ fn a_bad_theme_file_is_named_and_the_default_used() {
     t.keys(&["q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }
+
+#[test]
+fn ctx_switches_cluster_and_ns_scopes_the_panes() {
+    let a = common::Served::start(&fixture("mini.yaml"));
+    let b = common::Served::start(&fixture("no-flux-restricted.yaml"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("kubeconfig");
+    let cluster = |name: &str, addr: std::net::SocketAddr| {
+        format!("- name: {name}\n  cluster:\n    server: http://{addr}\n")
+    };
+    let context =
+        |name: &str| format!("- name: {name}\n  context:\n    cluster: {name}\n    user: u\n");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n{}{}contexts:\n{}{}current-context: alpha\nusers:\n- name: u\n  user:\n    token: t\n",
+        cluster("alpha", a.addr),
+        cluster("beta", b.addr),
+        context("alpha"),
+        context("beta")
+    );
+    std::fs::write(&kc, text).expect("kubeconfig written");
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "ctx",
+        120,
+        36,
+        &[(k, &v)],
+        &format!("{} --kubeconfig {}", bin(), kc.display()),
+    );
+    let screen = t.wait_for("pg-backup-1", WAIT);
+    assert!(screen.contains(" alpha "), "{screen}");
+    t.keys(&[":", "ns kube-system", "Enter"]);
+    let screen = t.wait_for("3 Backups 0", WAIT);
+    assert!(
+        screen.contains("ns kube-system") && !screen.contains("pg-backup-1"),
+        "{screen}"
+    );
+    t.keys(&[":", "ns all", "Enter"]);
+    t.wait_for("pg-backup-1", WAIT);
+    t.keys(&[":", "ctx beta", "Enter"]);
+    let screen = t.wait_for("[backups forbidden]", WAIT);
+    assert!(
+        screen.contains(" beta ") && screen.contains("you may not list backups.postgresql.cnpg.io"),
+        "{screen}"
+    );
+    t.keys(&[":", "ctx nowhere", "Enter"]);
+    let screen = t.wait_for("cannot switch", WAIT);
+    assert!(screen.contains("no context named 'nowhere'"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
