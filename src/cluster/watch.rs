@@ -88,6 +88,7 @@ impl<R> Default for KindState<R> {
 }
 
 const PUBLISH_EVERY: Duration = Duration::from_millis(33);
+const PROBE_EVERY: Duration = Duration::from_secs(3);
 
 /// Reads an error the way an engineer needs it: not installed, forbidden, or unreachable.
 fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
@@ -145,7 +146,12 @@ pub async fn run<R: Row>(
     if let Some(sel) = spec.selector {
         config = config.labels(sel);
     }
+    let probe_api = api.clone();
     let mut events = watcher::watcher(api, config).default_backoff().boxed();
+    // After a lost connection the watcher resumes without an event: a quiet kind would stay
+    // "stale" for ever. While stale, a cheap read says whether the API answers again.
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut rows: BTreeMap<Key, Arc<R>> = BTreeMap::new();
     let mut pending: Option<BTreeMap<Key, Arc<R>>> = None;
     let mut sync = SyncState::Syncing;
@@ -165,6 +171,14 @@ pub async fn run<R: Row>(
                 changed.notify_one();
                 dirty = false;
                 last_publish = tokio::time::Instant::now();
+            }
+            _ = probe.tick(), if matches!(sync, SyncState::Stale { .. }) => {
+                let answered = tokio::time::timeout(PROBE_EVERY, probe_api.list_metadata(&kube::api::ListParams::default().limit(1))).await;
+                if matches!(answered, Ok(Ok(_))) {
+                    tracing::debug!(kind = spec.label, "the API answers again");
+                    sync = SyncState::Live;
+                    dirty = true;
+                }
             }
             item = events.next() => {
                 let Some(item) = item else { return };

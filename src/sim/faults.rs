@@ -46,7 +46,8 @@ impl Forbid {
 #[derive(Debug, Default)]
 pub struct Faults {
     pub latency: Option<Duration>,
-    pub errors: Vec<ErrorRule>,
+    /// Replaceable while serving, so tests can break a path and mend it.
+    errors: std::sync::RwLock<Vec<ErrorRule>>,
     pub drop_watches_after: Option<Duration>,
     pub forbidden: Vec<Forbid>,
     expire_next_watch: AtomicBool,
@@ -73,7 +74,7 @@ impl Faults {
     ) -> Self {
         Faults {
             latency,
-            errors,
+            errors: std::sync::RwLock::new(errors),
             drop_watches_after,
             forbidden,
             expire_next_watch: AtomicBool::new(expire_next_watch),
@@ -92,7 +93,8 @@ impl Faults {
     }
 
     pub fn injected_error(&self, path: &str) -> Option<ApiError> {
-        let rule = self.errors.iter().find(|r| path.starts_with(&r.path))?;
+        let errors = self.errors.read().unwrap_or_else(|e| e.into_inner());
+        let rule = errors.iter().find(|r| path.starts_with(&r.path))?.clone();
         (self.roll() < rule.rate).then(|| {
             ApiError::new(
                 rule.code,
@@ -100,6 +102,11 @@ impl Faults {
                 format!("injected by the simulator for {}", rule.path),
             )
         })
+    }
+
+    /// Replaces the failing paths (an empty list mends them all).
+    pub fn set_errors(&self, rules: Vec<ErrorRule>) {
+        *self.errors.write().unwrap_or_else(|e| e.into_inner()) = rules;
     }
 
     pub fn forbids(&self, group: &str, resource: &str, verb: &str, ns: Option<&str>) -> bool {

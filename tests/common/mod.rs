@@ -30,6 +30,11 @@ impl Served {
     }
 
     pub fn with(sim: Arc<Sim>) -> Served {
+        Served::on(sim, "127.0.0.1:0".parse().expect("loopback"))
+    }
+
+    /// Serves on a given address: a server can come back where it was.
+    pub fn on(sim: Arc<Sim>, addr: SocketAddr) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -41,7 +46,7 @@ impl Served {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .expect("bind loopback");
                 addr_tx
