@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use backstop::cluster::Watched;
+use backstop::cluster::fetch::{self, LogChunk};
 use backstop::cluster::watch::SyncState;
 use backstop::sim::{Sim, scenario};
-use backstop::ui::app::{App, Location};
+use backstop::ui::app::{App, Effect, Location, event_lines};
 use backstop::ui::draw::draw;
 use backstop::ui::theme::Theme;
 use chrono::{DateTime, Utc};
@@ -165,14 +166,57 @@ async fn settled(
     }
 }
 
-fn press(app: &mut App, keys: &str) {
+/// Does the IO a view asks for, as the event loop would.
+async fn fulfil(app: &mut App, client: &kube::Client, effect: Option<Effect>, now: DateTime<Utc>) {
+    match effect {
+        Some(Effect::Yaml { id, target }) => {
+            let r = fetch::yaml(client.clone(), target.kind, &target.namespace, &target.name).await;
+            app.text_loaded(id, r.map(|y| y.lines().map(str::to_string).collect()));
+        }
+        Some(Effect::Events { id, target }) => {
+            let r =
+                fetch::events(client.clone(), target.kind, &target.namespace, &target.name).await;
+            app.text_loaded(id, r.map(|e| event_lines(&e, now)));
+        }
+        Some(Effect::Logs {
+            id,
+            namespace,
+            pod,
+            container,
+        }) => {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+            let task = tokio::spawn(fetch::follow_logs(
+                client.clone(),
+                namespace,
+                pod,
+                container,
+                500,
+                tx,
+            ));
+            if let Ok(Some(LogChunk::Lines(lines))) =
+                tokio::time::timeout(Duration::from_secs(5), rx.recv()).await
+            {
+                app.log_chunk(id, LogChunk::Lines(lines));
+            }
+            task.abort();
+        }
+        _ => {}
+    }
+}
+
+/// Types keys; `\n` is Enter. Returns the last effect asked for.
+fn press(app: &mut App, keys: &str) -> Option<Effect> {
+    let mut last = None;
     for c in keys.chars() {
         let code = match c {
             '\n' => KeyCode::Enter,
             c => KeyCode::Char(c),
         };
-        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        if let Some(e) = app.handle_key(KeyEvent::new(code, KeyModifiers::NONE)) {
+            last = Some(e);
+        }
     }
+    last
 }
 
 #[tokio::main]
@@ -183,20 +227,9 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out_dir)?;
     let now = DateTime::parse_from_rfc3339(ANCHOR)?.with_timezone(&Utc);
     let theme = Theme::default_theme();
-    let bg = hex(
-        theme
-            .style(backstop::ui::theme::Role::Text)
-            .bg
-            .unwrap_or(Color::Reset),
-        "#1e1e2e",
-    );
-    let fg = hex(
-        theme
-            .style(backstop::ui::theme::Role::Text)
-            .fg
-            .unwrap_or(Color::Reset),
-        "#d0d0d0",
-    );
+    let text = theme.style(backstop::ui::theme::Role::Text);
+    let bg = hex(text.bg.unwrap_or(Color::Reset), "#1e1e2e");
+    let fg = hex(text.fg.unwrap_or(Color::Reset), "#d0d0d0");
     // (file, scenario, keys typed before the shot, size)
     let shots: &[(&str, &str, &str, (u16, u16))] = &[
         ("healthy", "healthy", "", (140, 44)),
@@ -218,10 +251,32 @@ async fn main() -> anyhow::Result<()> {
             "4j\n",
             (140, 44),
         ),
+        ("help", "healthy", "?", (140, 44)),
+        (
+            "backup-yaml",
+            "healthy",
+            "3/pg-orders-daily\n\ny",
+            (140, 44),
+        ),
+        (
+            "kustomization-events",
+            "flux-stuck-dependency",
+            "4e",
+            (140, 44),
+        ),
+        (
+            "sidecar-logs-of-a-failed-backup",
+            "objectstore-credentials",
+            "3/failed\nl",
+            (140, 44),
+        ),
+        ("small-terminal-80x24", "slow-backups", "3", (80, 24)),
     ];
     for (file, scenario, keys, (w, h)) in shots {
-        let (mut app, _watched, _sim) = settled(scenario, theme.clone(), now).await?;
-        press(&mut app, keys);
+        let (mut app, _watched, sim) = settled(scenario, theme.clone(), now).await?;
+        let effect = press(&mut app, keys);
+        let client = kube::Client::new(sim.router(), "default");
+        fulfil(&mut app, &client, effect, now).await;
         let mut terminal = Terminal::new(TestBackend::new(*w, *h))?;
         terminal.draw(|f| draw(&app, f))?;
         let path = format!("{out_dir}/{file}.svg");

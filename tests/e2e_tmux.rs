@@ -43,6 +43,26 @@ fn demo_navigates_and_quits_with_the_terminal_restored() {
         detail.contains("Backup orders/pg-orders-daily-") && detail.contains("Cluster pg-orders"),
         "{detail}"
     );
+    t.keys(&["y"]);
+    let yaml = t.wait_for("YAML of Backup orders/pg-orders-daily-", WAIT);
+    t.wait_for("kind: Backup", WAIT);
+    assert!(!yaml.contains("managedFields"), "{yaml}");
+    t.keys(&["Escape"]);
+    t.wait_for("Related", WAIT);
+    t.keys(&["Escape"]);
+    for (pane, expect) in [
+        ("1", "1 Plugin & operator"),
+        ("2", "2 ObjectStores"),
+        ("4", "4 Flux"),
+    ] {
+        t.keys(&[pane]);
+        t.wait_for(expect, WAIT);
+    }
+    t.keys(&["e"]);
+    t.wait_for("ReconciliationSucceeded", WAIT);
+    t.keys(&["Escape"]);
+    t.keys(&["1", "l"]);
+    t.wait_for("Logs of cnpg-system/barman-cloud-", WAIT);
     t.keys(&["Escape"]);
     t.keys(&["?"]);
     t.wait_for("Help · Esc closes", WAIT);

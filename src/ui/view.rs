@@ -459,9 +459,9 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
     let columns = vec![
         col("WHEN", 6, 9, 0),
         col("CLUSTER", 10, 26, 0),
-        col("BACKUP / ARCHIVING", 14, 40, 0),
+        col("BACKUP / ARCHIVING", 18, 44, 0),
         col("METHOD", 6, 10, 4),
-        col("PHASE / SCHEDULE", 9, 28, 0),
+        col("PHASE / SCHEDULE", 11, 28, 0),
         col("TOOK", 5, 8, 2),
         col("ERROR", 8, 60, 1),
     ];

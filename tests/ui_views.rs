@@ -1,0 +1,193 @@
+//! Every pane and every view of the healthy scenario at 80x24 and 160x48, with a frozen
+//! clock: the scenario is loaded as of its anchor and the app's clock is the anchor.
+
+mod common;
+
+use std::time::Duration;
+
+use backstop::cluster::Watched;
+use backstop::cluster::fetch::{self, LogChunk};
+use backstop::cluster::watch::SyncState;
+use backstop::sim::{Sim, scenario};
+use backstop::ui::app::{App, Effect, Location, event_lines};
+use backstop::ui::draw::draw;
+use backstop::ui::theme::Theme;
+use chrono::{DateTime, Utc};
+use common::eventually_async;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn anchor() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+        .expect("anchor")
+        .with_timezone(&Utc)
+}
+
+struct World {
+    app: App,
+    client: kube::Client,
+    _watched: Watched,
+    _sim: std::sync::Arc<Sim>,
+}
+
+async fn healthy() -> World {
+    let sc = scenario::load("healthy", anchor()).expect("healthy loads");
+    let sim = Sim::new(&sc).expect("sim");
+    let client = kube::Client::new(sim.router(), "default");
+    let watched = Watched::start(&client, None);
+    let snap = eventually_async("every kind live", Duration::from_secs(10), || {
+        let s = watched.snapshot();
+        let live = [
+            &s.pods.sync,
+            &s.services.sync,
+            &s.backups.sync,
+            &s.clusters.sync,
+            &s.object_stores.sync,
+            &s.scheduled.sync,
+            &s.kustomizations.sync,
+            &s.git_repos.sync,
+        ]
+        .iter()
+        .all(|st| **st == SyncState::Live);
+        async move { live.then_some(s) }
+    })
+    .await;
+    let mut app = App::new(
+        Location {
+            context: "demo: healthy".into(),
+            server: "sim".into(),
+            namespace: None,
+            demo: true,
+        },
+        Theme::no_color(),
+        anchor(),
+    );
+    app.set_snapshot(snap);
+    World {
+        app,
+        client,
+        _watched: watched,
+        _sim: sim,
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) -> Option<Effect> {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// Runs the IO an effect asks for, as the event loop would, and hands the result back.
+async fn fulfil(w: &mut World, effect: Option<Effect>) {
+    match effect {
+        Some(Effect::Yaml { id, target }) => {
+            let r = fetch::yaml(
+                w.client.clone(),
+                target.kind,
+                &target.namespace,
+                &target.name,
+            )
+            .await;
+            w.app
+                .text_loaded(id, r.map(|y| y.lines().map(str::to_string).collect()));
+        }
+        Some(Effect::Events { id, target }) => {
+            let r = fetch::events(
+                w.client.clone(),
+                target.kind,
+                &target.namespace,
+                &target.name,
+            )
+            .await;
+            w.app.text_loaded(id, r.map(|e| event_lines(&e, anchor())));
+        }
+        Some(Effect::Logs {
+            id,
+            namespace,
+            pod,
+            container,
+        }) => {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+            let task = tokio::spawn(fetch::follow_logs(
+                w.client.clone(),
+                namespace,
+                pod,
+                container,
+                500,
+                tx,
+            ));
+            if let Some(LogChunk::Lines(lines)) = rx.recv().await {
+                w.app.log_chunk(id, LogChunk::Lines(lines));
+            }
+            task.abort();
+        }
+        other => panic!("expected a fetch, got {other:?}"),
+    }
+}
+
+fn render(app: &App, (w, h): (u16, u16)) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| draw(app, f)).expect("draws");
+    t.backend().to_string()
+}
+
+#[tokio::test]
+async fn every_pane_and_view_at_80x24_and_160x48() {
+    for size in [(80u16, 24u16), (160, 48)] {
+        let name = |what: &str| format!("healthy_{}x{}_{what}", size.0, size.1);
+        let mut w = healthy().await;
+        for pane in ['1', '2', '3', '4'] {
+            key(&mut w.app, KeyCode::Char(pane));
+            insta::assert_snapshot!(name(&format!("pane{pane}")), render(&w.app, size));
+        }
+
+        // The newest backup: its detail, YAML and the sidecar log of its instance.
+        key(&mut w.app, KeyCode::Char('3'));
+        typed(&mut w.app, "/pg-orders-daily");
+        key(&mut w.app, KeyCode::Enter);
+        key(&mut w.app, KeyCode::Enter);
+        let detail = render(&w.app, size);
+        assert!(
+            detail.contains("Backup orders/pg-orders-daily-20261124020000"),
+            "{detail}"
+        );
+        insta::assert_snapshot!(name("backup_detail"), detail);
+        let effect = key(&mut w.app, KeyCode::Char('y'));
+        fulfil(&mut w, effect).await;
+        let yaml = render(&w.app, size);
+        assert!(
+            yaml.contains("kind: Backup") && !yaml.contains("managedFields"),
+            "{yaml}"
+        );
+        insta::assert_snapshot!(name("backup_yaml"), yaml);
+        key(&mut w.app, KeyCode::Esc);
+        key(&mut w.app, KeyCode::Esc);
+
+        // A Kustomization's events.
+        key(&mut w.app, KeyCode::Char('4'));
+        key(&mut w.app, KeyCode::Esc);
+        let effect = key(&mut w.app, KeyCode::Char('e'));
+        fulfil(&mut w, effect).await;
+        let events = render(&w.app, size);
+        assert!(events.contains("Events of Kustomization"), "{events}");
+        insta::assert_snapshot!(name("kustomization_events"), events);
+        key(&mut w.app, KeyCode::Esc);
+
+        // The plugin pod's log.
+        key(&mut w.app, KeyCode::Char('1'));
+        let effect = key(&mut w.app, KeyCode::Char('l'));
+        fulfil(&mut w, effect).await;
+        let logs = render(&w.app, size);
+        assert!(logs.contains("(barman-cloud)"), "{logs}");
+        insta::assert_snapshot!(name("plugin_logs"), logs);
+        key(&mut w.app, KeyCode::Esc);
+
+        key(&mut w.app, KeyCode::Char('?'));
+        insta::assert_snapshot!(name("help"), render(&w.app, size));
+    }
+}
