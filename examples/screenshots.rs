@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use backstop::cluster::Watched;
 use backstop::cluster::fetch::{self, LogChunk};
-use backstop::cluster::watch::SyncState;
 use backstop::sim::{Sim, scenario};
-use backstop::ui::app::{App, Effect, Location, event_lines};
+use backstop::ui::app::{App, Effect, Location};
 use backstop::ui::draw::draw;
+use backstop::ui::run::load_text;
 use backstop::ui::theme::Theme;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -134,17 +134,7 @@ async fn settled(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let s = watched.snapshot();
-        let all = [
-            &s.pods.sync,
-            &s.services.sync,
-            &s.backups.sync,
-            &s.clusters.sync,
-            &s.object_stores.sync,
-            &s.scheduled.sync,
-            &s.kustomizations.sync,
-            &s.git_repos.sync,
-        ];
-        if all.iter().all(|st| **st == SyncState::Live) {
+        if s.live() {
             let mut app = App::new(
                 Location {
                     context: format!("demo: {}", sc.name),
@@ -169,14 +159,10 @@ async fn settled(
 /// Does the IO a view asks for, as the event loop would.
 async fn fulfil(app: &mut App, client: &kube::Client, effect: Option<Effect>, now: DateTime<Utc>) {
     match effect {
-        Some(Effect::Yaml { id, target }) => {
-            let r = fetch::yaml(client.clone(), target.kind, &target.namespace, &target.name).await;
-            app.text_loaded(id, r.map(|y| y.lines().map(str::to_string).collect()));
-        }
-        Some(Effect::Events { id, target }) => {
-            let r =
-                fetch::events(client.clone(), target.kind, &target.namespace, &target.name).await;
-            app.text_loaded(id, r.map(|e| event_lines(&e, now)));
+        Some(effect @ (Effect::Yaml { .. } | Effect::Events { .. })) => {
+            if let Some((id, lines)) = load_text(client.clone(), &effect, now).await {
+                app.text_loaded(id, lines);
+            }
         }
         Some(Effect::Logs {
             id,

@@ -6,7 +6,6 @@ mod common;
 use std::time::Duration;
 
 use backstop::cluster::Watched;
-use backstop::cluster::watch::SyncState;
 use backstop::sim::{Sim, scenario};
 use backstop::ui::app::{App, Location};
 use backstop::ui::draw::draw;
@@ -32,19 +31,7 @@ async fn settled(spec: &str) -> App {
     let watched = Watched::start(&kube::Client::new(sim.router(), "default"), None);
     let snap = eventually_async("every kind settled", Duration::from_secs(10), || {
         let s = watched.snapshot();
-        let settled = [
-            &s.pods.sync,
-            &s.services.sync,
-            &s.backups.sync,
-            &s.clusters.sync,
-            &s.object_stores.sync,
-            &s.scheduled.sync,
-            &s.kustomizations.sync,
-            &s.git_repos.sync,
-        ]
-        .iter()
-        .all(|st| **st != SyncState::Syncing);
-        async move { settled.then_some(s) }
+        async move { s.settled().then_some(s) }
     })
     .await;
     let mut app = App::new(

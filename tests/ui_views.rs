@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use backstop::cluster::Watched;
 use backstop::cluster::fetch::{self, LogChunk};
-use backstop::cluster::watch::SyncState;
 use backstop::sim::{Sim, scenario};
-use backstop::ui::app::{App, Effect, Location, event_lines};
+use backstop::ui::app::{App, Effect, Location};
 use backstop::ui::draw::draw;
+use backstop::ui::run::load_text;
 use backstop::ui::theme::Theme;
 use chrono::{DateTime, Utc};
 use common::eventually_async;
@@ -38,19 +38,7 @@ async fn healthy() -> World {
     let watched = Watched::start(&client, None);
     let snap = eventually_async("every kind live", Duration::from_secs(10), || {
         let s = watched.snapshot();
-        let live = [
-            &s.pods.sync,
-            &s.services.sync,
-            &s.backups.sync,
-            &s.clusters.sync,
-            &s.object_stores.sync,
-            &s.scheduled.sync,
-            &s.kustomizations.sync,
-            &s.git_repos.sync,
-        ]
-        .iter()
-        .all(|st| **st == SyncState::Live);
-        async move { live.then_some(s) }
+        async move { s.live().then_some(s) }
     })
     .await;
     let mut app = App::new(
@@ -85,26 +73,11 @@ fn typed(app: &mut App, text: &str) {
 /// Runs the IO an effect asks for, as the event loop would, and hands the result back.
 async fn fulfil(w: &mut World, effect: Option<Effect>) {
     match effect {
-        Some(Effect::Yaml { id, target }) => {
-            let r = fetch::yaml(
-                w.client.clone(),
-                target.kind,
-                &target.namespace,
-                &target.name,
-            )
-            .await;
-            w.app
-                .text_loaded(id, r.map(|y| y.lines().map(str::to_string).collect()));
-        }
-        Some(Effect::Events { id, target }) => {
-            let r = fetch::events(
-                w.client.clone(),
-                target.kind,
-                &target.namespace,
-                &target.name,
-            )
-            .await;
-            w.app.text_loaded(id, r.map(|e| event_lines(&e, anchor())));
+        Some(effect @ (Effect::Yaml { .. } | Effect::Events { .. })) => {
+            let (id, lines) = load_text(w.client.clone(), &effect, anchor())
+                .await
+                .expect("a text view");
+            w.app.text_loaded(id, lines);
         }
         Some(Effect::Logs {
             id,

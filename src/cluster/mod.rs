@@ -124,6 +124,31 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    fn states(&self) -> [&watch::SyncState; 8] {
+        [
+            &self.pods.sync,
+            &self.services.sync,
+            &self.object_stores.sync,
+            &self.backups.sync,
+            &self.clusters.sync,
+            &self.scheduled.sync,
+            &self.kustomizations.sync,
+            &self.git_repos.sync,
+        ]
+    }
+
+    /// Every kind is live: the whole cluster is in view.
+    pub fn live(&self) -> bool {
+        self.states().iter().all(|s| **s == watch::SyncState::Live)
+    }
+
+    /// No kind is still syncing (each is live, or says why not).
+    pub fn settled(&self) -> bool {
+        self.states()
+            .iter()
+            .all(|s| **s != watch::SyncState::Syncing)
+    }
+
     /// Moves whenever any kind changes: the UI rebuilds its views only then.
     pub fn version(&self) -> u64 {
         [

@@ -132,11 +132,7 @@ pub fn forbidden_error(
     ns: Option<&str>,
     name: Option<&str>,
 ) -> ApiError {
-    let what = if group.is_empty() {
-        resource.to_string()
-    } else {
-        format!("{resource}.{group}")
-    };
+    let what = super::registry::qualified(group, resource);
     let named = name.map(|n| format!(" \"{n}\"")).unwrap_or_default();
     let scope = match ns {
         Some(ns) => format!("in the namespace \"{ns}\""),

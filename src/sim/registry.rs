@@ -49,11 +49,7 @@ impl ResourceType {
 
     /// `backups.postgresql.cnpg.io`, `pods`: how Status messages name a resource.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        qualified(&self.group, &self.plural)
     }
 
     pub fn verbs(&self) -> Vec<&'static str> {
@@ -131,6 +127,15 @@ impl ResourceType {
             r["subresources"] = Value::Array(subs);
         }
         r
+    }
+}
+
+/// `plural.group`, or the plural alone for the core group.
+pub fn qualified(group: &str, plural: &str) -> String {
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
     }
 }
 

@@ -30,11 +30,7 @@ impl ApiError {
 
     /// `backups.postgresql.cnpg.io "x" not found`
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() {
-            plural.to_string()
-        } else {
-            format!("{plural}.{group}")
-        };
+        let what = super::registry::qualified(group, plural);
         ApiError::new(404, "NotFound", format!("{what} \"{name}\" not found"))
             .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
@@ -45,11 +41,7 @@ impl ApiError {
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() {
-            plural.to_string()
-        } else {
-            format!("{plural}.{group}")
-        };
+        let what = super::registry::qualified(group, plural);
         ApiError::new(
             409,
             "AlreadyExists",
@@ -59,11 +51,7 @@ impl ApiError {
     }
 
     pub fn conflict(group: &str, plural: &str, name: &str) -> Self {
-        let what = if group.is_empty() {
-            plural.to_string()
-        } else {
-            format!("{plural}.{group}")
-        };
+        let what = super::registry::qualified(group, plural);
         ApiError::new(
             409,
             "Conflict",

@@ -60,6 +60,25 @@ pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
     result
 }
 
+/// Does the read a YAML or events view asks for: (view id, its lines or why not).
+pub async fn load_text(
+    client: kube::Client,
+    effect: &Effect,
+    now: chrono::DateTime<Utc>,
+) -> Option<(u64, Result<Vec<String>, String>)> {
+    match effect {
+        Effect::Yaml { id, target } => {
+            let r = fetch::yaml(client, target.kind, &target.namespace, &target.name).await;
+            Some((*id, r.map(|y| y.lines().map(str::to_string).collect())))
+        }
+        Effect::Events { id, target } => {
+            let r = fetch::events(client, target.kind, &target.namespace, &target.name).await;
+            Some((*id, r.map(|e| super::app::event_lines(&e, now))))
+        }
+        _ => None,
+    }
+}
+
 async fn sigterm() {
     #[cfg(unix)]
     {
@@ -236,26 +255,13 @@ async fn event_loop(
         let client = connected.as_ref().map(|c| c.client.clone());
         match effect {
             None => {}
-            Some(Effect::Yaml { id, target }) => {
+            Some(effect @ (Effect::Yaml { .. } | Effect::Events { .. })) => {
                 if let Some(client) = client {
                     let tx = fetched_tx.clone();
                     tokio::spawn(async move {
-                        let result =
-                            fetch::yaml(client, target.kind, &target.namespace, &target.name).await;
-                        let _ =
-                            tx.send((id, result.map(|y| y.lines().map(str::to_string).collect())));
-                    });
-                }
-            }
-            Some(Effect::Events { id, target }) => {
-                if let Some(client) = client {
-                    let tx = fetched_tx.clone();
-                    tokio::spawn(async move {
-                        let result =
-                            fetch::events(client, target.kind, &target.namespace, &target.name)
-                                .await;
-                        let _ =
-                            tx.send((id, result.map(|e| super::app::event_lines(&e, Utc::now()))));
+                        if let Some(loaded) = load_text(client, &effect, Utc::now()).await {
+                            let _ = tx.send(loaded);
+                        }
                     });
                 }
             }
