@@ -1,6 +1,8 @@
 //! backstop: a terminal dashboard for PostgreSQL backups on Kubernetes (CloudNativePG with
 //! the Barman Cloud plugin, delivered by Flux), and the simulated cluster it is tested on.
 
+pub mod assess;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod sim;

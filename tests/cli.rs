@@ -174,3 +174,32 @@ fn sim_serve_answers_kubectl_and_stops_on_sigterm() {
     let _ = watch.kill();
     let _ = watch.wait();
 }
+
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() {
+    // `backstop check | head -1`: the reader goes away early.
+    let mut child = backstop()
+        .args([
+            "check",
+            "--now",
+            "2026-11-24T06:00:00Z",
+            "--dump",
+            &format!(
+                "{}/src/sim/scenarios/plugin-crashloop-oom.yaml",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the exit code still says critical"
+    );
+}

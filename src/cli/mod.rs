@@ -1,7 +1,10 @@
 //! Command-line interface: clap commands and what each runs.
 
+mod check;
+mod config;
 mod dashboard;
 mod logging;
+mod report;
 mod sim;
 
 use std::path::PathBuf;
@@ -60,11 +63,26 @@ pub struct ConnectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The health check: every finding with its code, for the daily routine, cron and monitoring.
+    Check(check::CheckArgs),
     /// Open the dashboard on a built-in simulated cluster: no real cluster needed.
     Demo(sim::DemoArgs),
     /// The simulated Kubernetes API server: serve a scenario, list the built-in ones.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+}
+
+/// Writes command output to stdout. A reader that stopped reading (`| head`) is not an
+/// error: the output simply ends there.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to standard output"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs the command line; the exit code on success.
@@ -80,5 +98,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             dashboard::demo(args, cli.connect.namespace, cli.theme.as_deref())
         }
         Some(Command::Sim(cmd)) => sim::run(cmd),
+        Some(Command::Check(args)) => check::run(args, cli.connect),
     }
 }

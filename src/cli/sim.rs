@@ -39,7 +39,7 @@ pub struct DemoArgs {
 pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
     match cmd {
         SimCommand::List => {
-            list();
+            list()?;
             Ok(0)
         }
         SimCommand::Serve(args) => {
@@ -49,18 +49,19 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
     }
 }
 
-fn list() {
+fn list() -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     for name in scenario::builtin_names() {
         match scenario::load(name, now) {
             Ok(sc) => {
                 let first = sc.description.lines().next().unwrap_or("");
-                println!("{name:<26} {first}");
+                super::print(&format!("{name:<26} {first}"))?;
             }
             // A built-in scenario that does not load is a bug; show it rather than hide it.
-            Err(e) => println!("{name:<26} (does not load: {e})"),
+            Err(e) => super::print(&format!("{name:<26} (does not load: {e})"))?,
         }
     }
+    Ok(())
 }
 
 fn serve(

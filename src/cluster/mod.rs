@@ -109,6 +109,39 @@ pub fn git_repositories_spec() -> KindSpec {
     }
 }
 
+pub fn deployments_spec() -> KindSpec {
+    KindSpec {
+        label: "Deployments",
+        resource: resource("apps", "v1", "Deployment", "deployments"),
+        selector: None,
+        absent: "deployments are not served",
+    }
+}
+pub fn secrets_spec() -> KindSpec {
+    KindSpec {
+        label: "Secrets",
+        resource: resource("", "v1", "Secret", "secrets"),
+        selector: None,
+        absent: "secrets are not served",
+    }
+}
+pub fn certificates_spec() -> KindSpec {
+    KindSpec {
+        label: "Certificates",
+        resource: resource("cert-manager.io", "v1", "Certificate", "certificates"),
+        selector: None,
+        absent: "cert-manager is not installed (no certificates.cert-manager.io)",
+    }
+}
+pub fn events_spec() -> KindSpec {
+    KindSpec {
+        label: "Events",
+        resource: resource("", "v1", "Event", "events"),
+        selector: None,
+        absent: "events are not served",
+    }
+}
+
 /// Every kind at one instant: cheap to clone (shared rows), read by panes and rules.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

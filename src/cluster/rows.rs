@@ -755,3 +755,180 @@ mod tests {
         assert_eq!(short_revision("v1.2.3"), "v1.2.3");
     }
 }
+
+/// A Deployment: the plugin's and the operator's availability, and their image tags.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeploymentRow {
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub replicas: Option<i64>,
+    pub available: i64,
+    pub ready: i64,
+    pub conditions: Vec<Condition>,
+    /// (container, image) of the pod template.
+    pub images: Vec<(String, String)>,
+    pub selector: BTreeMap<String, String>,
+    pub generation: Option<i64>,
+    pub observed_generation: Option<i64>,
+}
+
+impl Row for DeploymentRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        DeploymentRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            labels: labels(obj),
+            replicas: d.pointer("/spec/replicas").and_then(Value::as_i64),
+            available: d
+                .pointer("/status/availableReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            ready: d
+                .pointer("/status/readyReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            conditions: conditions(d.get("status")),
+            images: d
+                .pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|c| {
+                            Some((
+                                text(c.get("name"))?,
+                                text(c.get("image")).unwrap_or_default(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            selector: d
+                .pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            generation: obj.metadata.generation,
+            observed_generation: d
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+/// A Secret as the rules may see it: its key names, never its values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecretRow {
+    pub namespace: String,
+    pub name: String,
+    pub keys: Vec<String>,
+}
+
+impl Row for SecretRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let mut keys: Vec<String> = ["data", "stringData"]
+            .iter()
+            .filter_map(|f| obj.data.get(*f).and_then(Value::as_object))
+            .flat_map(|m| m.keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        SecretRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            keys,
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+/// A cert-manager Certificate (the plugin's TLS).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CertificateRow {
+    pub namespace: String,
+    pub name: String,
+    pub secret_name: Option<String>,
+    pub conditions: Vec<Condition>,
+    pub not_after: Option<DateTime<Utc>>,
+    pub dns_names: Vec<String>,
+}
+
+impl Row for CertificateRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        CertificateRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            secret_name: text(d.pointer("/spec/secretName")),
+            conditions: conditions(d.get("status")),
+            not_after: time(d.pointer("/status/notAfter")),
+            dns_names: d
+                .pointer("/spec/dnsNames")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|v| text(Some(v))).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}
+
+/// A core/v1 Event about an object.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventRow {
+    pub namespace: String,
+    pub name: String,
+    pub involved_kind: String,
+    pub involved_namespace: String,
+    pub involved_name: String,
+    /// Normal or Warning.
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+    pub count: i64,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub source: String,
+}
+
+impl Row for EventRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let last_seen = ["/lastTimestamp", "/eventTime", "/firstTimestamp"]
+            .iter()
+            .find_map(|p| time(d.pointer(p)))
+            .or_else(|| created(obj));
+        EventRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            involved_kind: text(d.pointer("/involvedObject/kind")).unwrap_or_default(),
+            involved_namespace: text(d.pointer("/involvedObject/namespace")).unwrap_or_default(),
+            involved_name: text(d.pointer("/involvedObject/name")).unwrap_or_default(),
+            kind: text(d.get("type")).unwrap_or_else(|| "Normal".into()),
+            reason: text(d.get("reason")).unwrap_or_default(),
+            message: text(d.get("message")).unwrap_or_default(),
+            count: d.get("count").and_then(Value::as_i64).unwrap_or(1),
+            last_seen,
+            source: text(d.pointer("/source/component"))
+                .or_else(|| text(d.get("reportingComponent")))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn key(&self) -> Key {
+        key_of_row(&self.namespace, &self.name)
+    }
+}

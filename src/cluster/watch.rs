@@ -90,42 +90,49 @@ impl<R> Default for KindState<R> {
 const PUBLISH_EVERY: Duration = Duration::from_millis(33);
 const PROBE_EVERY: Duration = Duration::from_secs(3);
 
-/// Reads an error the way an engineer needs it: not installed, forbidden, or unreachable.
-fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
-    let api = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some((s.code, s.message.clone())),
-        watcher::Error::WatchError(s) => Some((s.code, s.message.clone())),
-        _ => None,
-    };
-    let verb = match e {
-        watcher::Error::InitialListFailed(_) => "list",
-        _ => "watch",
-    };
-    let resource = if spec.resource.group.is_empty() {
-        spec.resource.plural.clone()
-    } else {
-        format!("{}.{}", spec.resource.plural, spec.resource.group)
-    };
-    match api {
-        Some((404, _)) => SyncState::NotInstalled {
+/// `plural.group` of a kind spec, as RBAC and error messages name it.
+pub fn resource_name(spec: &KindSpec) -> String {
+    crate::sim::registry::qualified(&spec.resource.group, &spec.resource.plural)
+}
+
+/// Reads an API error the way an engineer needs it: not installed, forbidden, or
+/// unreachable (stale when there were rows already).
+pub fn state_of(e: &kube::Error, spec: &KindSpec, verb: &str, had_data: bool) -> SyncState {
+    match e {
+        kube::Error::Api(s) if s.code == 404 => SyncState::NotInstalled {
             what: spec.absent.to_string(),
         },
-        Some((403, _)) => SyncState::Forbidden {
+        kube::Error::Api(s) if s.code == 403 => SyncState::Forbidden {
             verb: verb.into(),
-            resource,
+            resource: resource_name(spec),
         },
-        Some((_, message)) if !had_data => SyncState::Error(message),
-        Some((_, message)) => SyncState::Stale {
+        kube::Error::Api(s) if had_data => SyncState::Stale {
             since: Utc::now(),
-            reason: message,
+            reason: s.message.clone(),
         },
-        None if had_data => SyncState::Stale {
+        kube::Error::Api(s) => SyncState::Error(s.message.clone()),
+        other if had_data => SyncState::Stale {
             since: Utc::now(),
-            reason: e.to_string(),
+            reason: other.to_string(),
         },
-        None => SyncState::Error(e.to_string()),
+        other => SyncState::Error(other.to_string()),
+    }
+}
+
+fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
+    match e {
+        watcher::Error::InitialListFailed(k) => state_of(k, spec, "list", had_data),
+        watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => {
+            state_of(k, spec, "watch", had_data)
+        }
+        watcher::Error::WatchError(s) => {
+            state_of(&kube::Error::Api(s.clone()), spec, "watch", had_data)
+        }
+        other if had_data => SyncState::Stale {
+            since: Utc::now(),
+            reason: other.to_string(),
+        },
+        other => SyncState::Error(other.to_string()),
     }
 }
 

@@ -8,10 +8,22 @@ use super::keys::{Action, action_for};
 use super::text::{TextKey, TextKind, TextStatus, TextView};
 use super::theme::Theme;
 use super::view::{self, Health, ObjectRef, PaneView};
+use crate::assess::{self, Finding, Severity, Thresholds, Unknown};
+use crate::checks::Extras;
 use crate::cluster::Snapshot;
 use crate::cluster::fetch::{EventLine, LogChunk};
 
 pub const PANES: usize = 4;
+
+/// Kinds with a detail view.
+pub const DETAIL_KINDS: &[&str] = &[
+    "Pod",
+    "ObjectStore",
+    "Backup",
+    "Cluster",
+    "Kustomization",
+    "GitRepository",
+];
 
 /// The container the Barman Cloud plugin injects into instance pods.
 pub const SIDECAR: &str = "plugin-barman-cloud";
@@ -49,6 +61,8 @@ pub enum Mode {
     Detail,
     /// YAML, events or logs over the panes.
     Text,
+    /// The findings list (`f`).
+    Findings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,6 +123,11 @@ pub struct App {
     /// The API server's version once probed, or why it could not be reached.
     pub server_status: Option<Result<String, String>>,
     pub text: Option<TextView>,
+    /// What the rules read beside the snapshot; None until first fetched.
+    pub extras: Option<Extras>,
+    pub findings: Vec<Finding>,
+    pub unknown: Vec<Unknown>,
+    pub findings_selected: usize,
     next_text_id: u64,
     /// Where Esc from a text view returns to.
     text_return: Mode,
@@ -132,6 +151,10 @@ impl App {
             detail_scroll: 0,
             server_status: None,
             text: None,
+            extras: None,
+            findings: Vec::new(),
+            unknown: Vec::new(),
+            findings_selected: 0,
             next_text_id: 0,
             text_return: Mode::Normal,
         }
@@ -148,14 +171,63 @@ impl App {
         self.refresh();
     }
 
+    pub fn set_extras(&mut self, extras: Extras) {
+        self.extras = Some(extras);
+        self.refresh();
+    }
+
     fn refresh(&mut self) {
         self.views = view::panes(&self.snapshot, self.now);
+        if let Some(extras) = &self.extras {
+            let outcome = assess::assess(
+                &extras.facts(&self.snapshot),
+                self.now,
+                &Thresholds::default(),
+            );
+            self.findings = outcome.findings;
+            self.unknown = outcome.unknown;
+            self.mark_rows();
+        }
         for i in 0..PANES {
             let n = self.visible(i).len();
             let p = &mut self.panes[i];
             if p.selected >= n {
                 p.selected = n.saturating_sub(1);
             }
+        }
+    }
+
+    /// The worst finding about an object, if any.
+    pub fn worst_finding(&self, kind: &str, namespace: &str, name: &str) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| {
+                f.object.kind == kind && f.object.namespace == namespace && f.object.name == name
+            })
+            .map(|f| f.severity)
+            .max()
+    }
+
+    /// Each row takes the state of its worst finding when that is worse.
+    fn mark_rows(&mut self) {
+        let mut marks = Vec::new();
+        for (p, v) in self.views.iter().enumerate() {
+            for (i, r) in v.rows.iter().enumerate() {
+                if let Some(t) = &r.target
+                    && let Some(sev) = self.worst_finding(t.kind, &t.namespace, &t.name)
+                {
+                    marks.push((p, i, sev));
+                }
+            }
+        }
+        for (p, i, sev) in marks {
+            let h = match sev {
+                Severity::Critical => Health::Critical,
+                Severity::Warning => Health::Warning,
+                Severity::Info => Health::Info,
+            };
+            let row = &mut self.views[p].rows[i];
+            row.health = row.health.max(h);
         }
     }
 
@@ -224,6 +296,47 @@ impl App {
                     self.text = None;
                     self.mode = self.text_return;
                     return Some(Effect::CloseText);
+                }
+                return None;
+            }
+            Mode::Findings => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('f') => {
+                        self.mode = Mode::Normal
+                    }
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        self.findings_selected =
+                            (self.findings_selected + 1).min(self.findings.len().saturating_sub(1));
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        self.findings_selected = self.findings_selected.saturating_sub(1)
+                    }
+                    KeyCode::Enter => {
+                        if let Some(f) = self.findings.get(self.findings_selected) {
+                            let kind = DETAIL_KINDS.iter().find(|k| **k == f.object.kind);
+                            match kind {
+                                Some(kind) => {
+                                    self.detail = Some(ObjectRef {
+                                        kind,
+                                        namespace: f.object.namespace.clone(),
+                                        name: f.object.name.clone(),
+                                    });
+                                    self.detail_scroll = 0;
+                                    self.mode = Mode::Detail;
+                                }
+                                None => {
+                                    self.message = Some((
+                                        Health::Info,
+                                        format!(
+                                            "{} {} has no detail view: its finding says it all",
+                                            f.object.kind, f.object.name
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 return None;
             }
@@ -300,6 +413,16 @@ impl App {
                         None
                     }
                 };
+            }
+            Action::Findings => {
+                if self.extras.is_none() {
+                    self.message = Some((Health::Info, "the findings are being gathered…".into()));
+                } else {
+                    self.findings_selected = self
+                        .findings_selected
+                        .min(self.findings.len().saturating_sub(1));
+                    self.mode = Mode::Findings;
+                }
             }
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();

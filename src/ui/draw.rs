@@ -85,6 +85,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         Mode::Help => draw_help(app, f, body),
         Mode::Detail => draw_detail(app, f, body),
         Mode::Text => draw_text(app, f, body),
+        Mode::Findings => draw_findings(app, f, body),
         _ => {}
     }
 }
@@ -130,6 +131,28 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     pieces.push((0, badges));
+    if app.extras.is_some() {
+        let count =
+            |s: crate::assess::Severity| app.findings.iter().filter(|f| f.severity == s).count();
+        let (c, w) = (
+            count(crate::assess::Severity::Critical),
+            count(crate::assess::Severity::Warning),
+        );
+        let role = if c > 0 {
+            Role::Critical
+        } else if w > 0 {
+            Role::Warning
+        } else {
+            Role::Ok
+        };
+        pieces.push((
+            0,
+            vec![Span::styled(
+                format!("│ findings ✖{c} ▲{w} "),
+                base.patch(t.style(role)),
+            )],
+        ));
+    }
     let newest = match newest_backup(&app.snapshot) {
         Some(n) => format!("│ last backup {} ", age(Some(n), app.now)),
         None => "│ no backup yet ".into(),
@@ -573,6 +596,93 @@ fn draw_text(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(p, inner);
 }
 
+fn severity_role(s: crate::assess::Severity) -> Role {
+    match s {
+        crate::assess::Severity::Critical => Role::Critical,
+        crate::assess::Severity::Warning => Role::Warning,
+        crate::assess::Severity::Info => Role::Info,
+    }
+}
+
+fn severity_glyph(s: crate::assess::Severity) -> &'static str {
+    match s {
+        crate::assess::Severity::Critical => "✖",
+        crate::assess::Severity::Warning => "▲",
+        crate::assess::Severity::Info => "·",
+    }
+}
+
+fn draw_findings(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = centered(area, 96, 94);
+    f.render_widget(Clear, r);
+    let title = format!(
+        " Findings {} · Enter opens the object · Esc closes ",
+        app.findings.len()
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Span::styled(title, t.style(Role::Title)));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let mut lines: Vec<Line> = Vec::new();
+    if app.findings.is_empty() {
+        lines.push(Line::styled(
+            "✔ No finding: every rule passed.",
+            t.style(Role::Ok),
+        ));
+    }
+    // The selected finding is shown whole; the others one line each.
+    for (i, fd) in app.findings.iter().enumerate() {
+        let o = &fd.object;
+        let what = if o.namespace.is_empty() {
+            format!("{} {}", o.kind, o.name)
+        } else {
+            format!("{} {}/{}", o.kind, o.namespace, o.name)
+        };
+        let selected = i == app.findings_selected;
+        let head = Line::from(vec![
+            Span::styled(
+                format!("{} {} ", severity_glyph(fd.severity), fd.code),
+                t.style(severity_role(fd.severity)),
+            ),
+            Span::styled(
+                format!("{:<8} ", fd.severity.as_str()),
+                t.style(Role::Muted),
+            ),
+            Span::styled(format!("{what}  "), t.style(Role::Accent)),
+            Span::styled(fd.summary.clone(), t.style(Role::Text)),
+        ]);
+        lines.push(if selected {
+            head.style(t.style(Role::Selection))
+        } else {
+            head
+        });
+        if selected {
+            for e in &fd.evidence {
+                lines.push(Line::styled(format!("      │ {e}"), t.style(Role::Muted)));
+            }
+            if !fd.remedy.is_empty() {
+                lines.push(Line::styled(
+                    format!("      → {}", fd.remedy),
+                    t.style(Role::Key),
+                ));
+            }
+        }
+    }
+    for u in &app.unknown {
+        lines.push(Line::styled(
+            format!("? could not check {}: {}", u.area, u.reason),
+            t.style(Role::Unknown),
+        ));
+    }
+    let height = inner.height as usize;
+    let skip = app.findings_selected.saturating_sub(height / 3);
+    let visible: Vec<Line> = lines.into_iter().skip(skip).collect();
+    f.render_widget(Paragraph::new(visible).wrap(Wrap { trim: false }), inner);
+}
+
 fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let Some(target) = &app.detail else { return };
@@ -584,6 +694,40 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
         .border_style(t.style(Role::BorderFocused))
         .title(Span::styled(title, t.style(Role::Title)));
     let mut lines: Vec<Line> = Vec::new();
+    let about: Vec<&crate::assess::Finding> = app
+        .findings
+        .iter()
+        .filter(|fd| {
+            fd.object.kind == target.kind
+                && fd.object.namespace == target.namespace
+                && fd.object.name == target.name
+        })
+        .collect();
+    if !about.is_empty() {
+        lines.push(Line::styled(
+            "Findings",
+            t.style(Role::Accent).add_modifier(Modifier::BOLD),
+        ));
+        for fd in about {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {} {} ", severity_glyph(fd.severity), fd.code),
+                    t.style(severity_role(fd.severity)),
+                ),
+                Span::styled(fd.summary.clone(), t.style(Role::Text)),
+            ]));
+            for e in &fd.evidence {
+                lines.push(Line::styled(format!("      │ {e}"), t.style(Role::Muted)));
+            }
+            if !fd.remedy.is_empty() {
+                lines.push(Line::styled(
+                    format!("      → {}", fd.remedy),
+                    t.style(Role::Key),
+                ));
+            }
+        }
+        lines.push(Line::raw(""));
+    }
     match detail::sections(&app.snapshot, target, app.now) {
         None => lines.push(Line::styled(
             "This object is gone from the cluster.",

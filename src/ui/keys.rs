@@ -24,6 +24,7 @@ pub enum Action {
     Yaml,
     Events,
     Logs,
+    Findings,
 }
 
 pub struct Binding {
@@ -149,6 +150,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Back,
         help: "back, or clear the filter",
         hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('f'), NONE)],
+        label: "f",
+        action: Action::Findings,
+        help: "findings, worst first (Enter opens the object)",
+        hint: Some("findings"),
     },
     Binding {
         keys: &[(KeyCode::Char('y'), NONE)],

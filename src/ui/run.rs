@@ -174,6 +174,14 @@ async fn event_loop(
         tokio::sync::mpsc::Receiver<LogChunk>,
         tokio::task::JoinHandle<()>,
     )> = None;
+    // The rules read kinds the panes do not watch: gathered shortly after start, then
+    // every 30 s, one gathering at a time.
+    let (extras_tx, mut extras_rx) = tokio::sync::mpsc::channel::<crate::checks::Extras>(1);
+    let mut extras_tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(2),
+        Duration::from_secs(30),
+    );
+    extras_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -239,6 +247,22 @@ async fn event_loop(
                 dirty = true;
                 None
             }
+            _ = extras_tick.tick() => {
+                if let Some(c) = &connected {
+                    let (client, snapshot, ns, tx) = (c.client.clone(), c.watched.snapshot(), app.location.namespace.clone(), extras_tx.clone());
+                    tokio::spawn(async move {
+                        let extras = crate::checks::extras(&client, ns.as_deref(), &snapshot).await;
+                        // A full channel means one is already waiting: skip this round.
+                        let _ = tx.try_send(extras);
+                    });
+                }
+                None
+            }
+            Some(extras) = extras_rx.recv() => {
+                app.set_extras(extras);
+                dirty = true;
+                None
+            }
             Some(status) = probe_rx.recv() => {
                 app.server_status = Some(status);
                 dirty = true;
@@ -291,7 +315,10 @@ async fn event_loop(
             Some(Effect::Namespace(ns)) => {
                 if let Some(c) = connected.take() {
                     app.location.namespace = ns.clone();
+                    app.extras = None;
+                    app.findings.clear();
                     app.set_snapshot(Default::default());
+                    extras_tick.reset_immediately();
                     connected = Some(start(c.client, ns));
                 }
             }
@@ -313,7 +340,10 @@ async fn event_loop(
                             demo: false,
                         };
                         app.server_status = None;
+                        app.extras = None;
+                        app.findings.clear();
                         app.set_snapshot(Default::default());
+                        extras_tick.reset_immediately();
                         failure = None;
                     }
                     Err(e) if connected.is_some() => {

@@ -1,0 +1,142 @@
+//! The finding codes of FINDINGS.md: a contract. Used to validate silences and to group
+//! reports by area; the rules themselves live in the area modules.
+
+use super::Severity;
+
+pub struct Code {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+}
+
+const fn c(code: &'static str, severity: Severity, title: &'static str) -> Code {
+    Code {
+        code,
+        severity,
+        title,
+    }
+}
+
+use Severity::{Critical as C, Info as I, Warning as W};
+
+pub const CODES: &[Code] = &[
+    c("PLG001", C, "CloudNativePG is not installed"),
+    c(
+        "PLG002",
+        C,
+        "the Barman Cloud plugin is not installed or not registered",
+    ),
+    c(
+        "PLG003",
+        C,
+        "the plugin Service is not in the operator's namespace",
+    ),
+    c("PLG004", C, "the plugin pods are not ready"),
+    c("PLG005", C, "a plugin container was OOMKilled"),
+    c("PLG006", W, "a plugin container restarted 3 or more times"),
+    c("PLG007", C, "the CNPG operator has no ready replica"),
+    c(
+        "PLG008",
+        C,
+        "a Cluster's phase says the plugin is unknown or failing",
+    ),
+    c(
+        "PLG009",
+        W,
+        "the plugin's Certificate is not Ready or expires soon",
+    ),
+    c(
+        "PLG010",
+        W,
+        "the plugin version a Cluster reports differs from the deployed one",
+    ),
+    c(
+        "PLG011",
+        C,
+        "an instance pod lacks the plugin-barman-cloud sidecar",
+    ),
+    c("FLX001", C, "a Kustomization is not Ready"),
+    c("FLX002", C, "a Kustomization's build failed"),
+    c("FLX003", W, "a Kustomization waits on a dependency"),
+    c("FLX004", C, "a Kustomization's health checks failed"),
+    c("FLX005", C, "a Kustomization's source is not ready"),
+    c("FLX006", W, "a Kustomization or its source is suspended"),
+    c(
+        "FLX007",
+        W,
+        "a Kustomization is stalled or reconciling too long",
+    ),
+    c("FLX008", W, "the newest revision failed to apply"),
+    c(
+        "FLX009",
+        C,
+        "applied but absent: a needed object never reached the cluster",
+    ),
+    c("FLX010", C, "Flux controllers have no ready pod"),
+    c(
+        "OBJ001",
+        C,
+        "a Cluster names an ObjectStore that does not exist",
+    ),
+    c(
+        "OBJ002",
+        C,
+        "a Secret or key the ObjectStore references is missing",
+    ),
+    c(
+        "OBJ003",
+        W,
+        "an ObjectStore has no recovery window for a Cluster's server",
+    ),
+    c(
+        "OBJ004",
+        C,
+        "the last failed backup is newer than the last successful one",
+    ),
+    c(
+        "OBJ005",
+        C,
+        "the object store endpoint does not resolve or accept connections",
+    ),
+    c("OBJ006", C, "the object store rejects the credentials"),
+    c("OBJ007", C, "the bucket or container does not exist"),
+    c("OBJ008", W, "region mismatch"),
+    c(
+        "OBJ009",
+        W,
+        "checksum errors against an S3-compatible store",
+    ),
+    c("BKP001", C, "the newest Backup of a Cluster failed"),
+    c("BKP002", C, "no successful backup within the allowed age"),
+    c("BKP003", W, "a completed backup took too long"),
+    c("BKP004", W, "a backup is stuck"),
+    c("BKP005", C, "WAL archiving is failing"),
+    c("BKP006", C, "the Cluster's plugin entry is incomplete"),
+    c("BKP007", W, "a ScheduledBackup is suspended"),
+    c(
+        "BKP008",
+        C,
+        "a ScheduledBackup uses barmanObjectStore on a plugin Cluster",
+    ),
+    c(
+        "BKP009",
+        W,
+        "a Cluster still uses the deprecated in-tree barmanObjectStore",
+    ),
+    c("BKP010", I, "a Cluster has no backup configured"),
+    c("BKP011", W, "a backup's throughput was low"),
+];
+
+pub fn find(code: &str) -> Option<&'static Code> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+/// The area of a code, as reports group them.
+pub fn area(code: &str) -> (&'static str, &'static str) {
+    match code.get(..3) {
+        Some("PLG") => ("plugin", "Plugin and operator"),
+        Some("FLX") => ("flux", "GitOps delivery"),
+        Some("OBJ") => ("objectstore", "ObjectStores and credentials"),
+        _ => ("backup", "Backups and WAL archiving"),
+    }
+}

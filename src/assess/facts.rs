@@ -1,0 +1,43 @@
+//! Everything the rules read: the watched kinds (the Snapshot), plus kinds and probes only
+//! the health check needs. Each piece carries its sync state, so a rule that cannot be
+//! evaluated says why instead of guessing.
+
+use crate::cluster::Snapshot;
+use crate::cluster::rows::{CertificateRow, DeploymentRow, EventRow, SecretRow};
+use crate::cluster::watch::KindState;
+
+/// Recent lines of one container's log (the plugin's, or an instance's sidecar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogTail {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    /// The lines, or why they could not be read.
+    pub lines: Result<Vec<String>, String>,
+}
+
+/// Whether an ObjectStore's endpoint resolves and accepts connections (live checks only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointProbe {
+    pub namespace: String,
+    pub store: String,
+    /// host:port as probed.
+    pub endpoint: String,
+    /// Ok, or what failed: "does not resolve: …" / "refuses connections: …" / "timed out …".
+    pub result: Result<(), String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub snapshot: Snapshot,
+    pub deployments: KindState<DeploymentRow>,
+    /// Key names only.
+    pub secrets: KindState<SecretRow>,
+    /// NotInstalled where cert-manager is absent.
+    pub certificates: KindState<CertificateRow>,
+    pub events: KindState<EventRow>,
+    pub logs: Vec<LogTail>,
+    pub endpoints: Vec<EndpointProbe>,
+    /// Whether network probes ran (not for saved manifests): OBJ005 needs them.
+    pub probed: bool,
+}

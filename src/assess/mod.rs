@@ -1,0 +1,194 @@
+//! The health model: pure rules over a cluster's facts, the clock and thresholds, giving
+//! findings with the stable codes of FINDINGS.md. No IO here: facts are gathered elsewhere
+//! (src/checks for a live cluster, a dump through the simulator), so every rule is a unit
+//! test on fixture rows.
+
+pub mod backup;
+pub mod catalog;
+pub mod facts;
+pub mod flux;
+pub mod objectstore;
+pub mod plugin;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use facts::Facts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Subject {
+    pub kind: String,
+    /// Empty for cluster-scoped objects and for findings about an absent API.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Subject {
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Subject {
+        Subject {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// One thing wrong (or worth knowing), with its proof and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub object: Subject,
+    /// One line a person reads first.
+    pub summary: String,
+    /// The fields, condition messages, events or log lines that prove it, verbatim.
+    pub evidence: Vec<String>,
+    /// What to do next, with the exact command where one exists.
+    pub remedy: String,
+}
+
+/// An area whose rules could not be evaluated, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unknown {
+    pub area: &'static str,
+    pub reason: String,
+}
+
+/// What the rules of an area found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub unknown: Vec<Unknown>,
+}
+
+impl Outcome {
+    pub fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    pub fn unknown(&mut self, area: &'static str, reason: impl Into<String>) {
+        self.unknown.push(Unknown {
+            area,
+            reason: reason.into(),
+        });
+    }
+
+    pub fn extend(&mut self, other: Outcome) {
+        self.findings.extend(other.findings);
+        self.unknown.extend(other.unknown);
+    }
+}
+
+/// Defaults from FINDINGS.md; the config file and --threshold override them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// BKP002: no successful backup newer than this.
+    pub backup_max_age: Duration,
+    /// BKP003: a completed backup that took longer.
+    pub backup_slow: Duration,
+    /// BKP004: pending longer than this is stuck.
+    pub pending_stuck: Duration,
+    /// BKP004: started/running longer than this is stuck.
+    pub running_stuck: Duration,
+    /// PLG006: restarts at or above this.
+    pub restarts: i64,
+    /// PLG009: a certificate expiring within this.
+    pub cert_expiry: Duration,
+    /// BKP011: throughput under this many MB/s.
+    pub min_throughput_mb_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            backup_max_age: Duration::from_secs(26 * 3600),
+            backup_slow: Duration::from_secs(30 * 60),
+            pending_stuck: Duration::from_secs(10 * 60),
+            running_stuck: Duration::from_secs(6 * 3600),
+            restarts: 3,
+            cert_expiry: Duration::from_secs(14 * 24 * 3600),
+            min_throughput_mb_s: 10.0,
+        }
+    }
+}
+
+/// The overall state of a report, as monitoring plugins count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+impl Status {
+    /// The worst severity found (info does not count); `Unknown` when nothing worse was
+    /// found but an area could not be read.
+    pub fn of(outcome: &Outcome) -> Status {
+        match outcome.findings.iter().map(|f| f.severity).max() {
+            Some(Severity::Critical) => Status::Critical,
+            Some(Severity::Warning) => Status::Warning,
+            _ if !outcome.unknown.is_empty() => Status::Unknown,
+            _ => Status::Ok,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Critical => "critical",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// 0 ok, 1 warning, 2 critical, 3 unknown.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Critical => 2,
+            Status::Unknown => 3,
+        }
+    }
+}
+
+/// Every rule of every area. Findings come sorted: worst first, then by code and object.
+pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
+    let mut out = Outcome::default();
+    out.extend(plugin::rules(facts, now, th));
+    out.extend(flux::rules(facts, now, th));
+    out.extend(objectstore::rules(facts, now, th));
+    out.extend(backup::rules(facts, now, th));
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(b.code))
+            .then(a.object.cmp(&b.object))
+    });
+    out.unknown.sort();
+    out.unknown.dedup();
+    out
+}

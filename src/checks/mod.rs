@@ -1,0 +1,269 @@
+//! Gathering the facts the health rules read, from a live cluster or from saved manifests
+//! (loaded into the simulator in-process): one-shot lists, the recent log lines of the
+//! plugin and of each instance's sidecar, and network probes of ObjectStore endpoints.
+//! Every read is bounded in time and concurrency; what fails becomes a sync state, never
+//! a crash.
+
+pub mod probe;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DynamicObject, ListParams, LogParams};
+
+use crate::assess::Facts;
+use crate::assess::facts::LogTail;
+use crate::cluster::rows::Row;
+use crate::cluster::watch::{KindSpec, KindState, SyncState, state_of};
+use crate::cluster::{self, Snapshot};
+use crate::sim::Sim;
+
+/// How long one read may take before it counts as failed.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Log reads and probes at once.
+const CONCURRENCY: usize = 4;
+/// Lines of each log the rules search.
+const LOG_TAIL: i64 = 200;
+
+/// Lists one kind whole (500 a page) into rows, with the state an error leaves.
+pub async fn list_kind<R: Row>(
+    client: &kube::Client,
+    spec: KindSpec,
+    namespace: Option<&str>,
+) -> KindState<R> {
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &spec.resource),
+        None => Api::all_with(client.clone(), &spec.resource),
+    };
+    let mut rows = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = ListParams::default().limit(500);
+        if let Some(sel) = spec.selector {
+            lp = lp.labels(sel);
+        }
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = match tokio::time::timeout(READ_TIMEOUT, api.list(&lp)).await {
+            Ok(Ok(page)) => page,
+            Ok(Err(e)) => {
+                return KindState {
+                    rows: Arc::new(vec![]),
+                    sync: state_of(&e, &spec, "list", false),
+                    version: 1,
+                };
+            }
+            Err(_) => {
+                return KindState {
+                    rows: Arc::new(vec![]),
+                    sync: SyncState::Error(format!("listing {} timed out", spec.label)),
+                    version: 1,
+                };
+            }
+        };
+        rows.extend(page.items.iter().map(|o| Arc::new(R::project(o))));
+        token = page.metadata.continue_.filter(|c| !c.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    KindState {
+        rows: Arc::new(rows),
+        sync: SyncState::Live,
+        version: 1,
+    }
+}
+
+/// What to gather besides the kinds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reach {
+    /// Read the plugin's and the sidecars' logs.
+    pub logs: bool,
+    /// Resolve and connect to ObjectStore endpoints.
+    pub network: bool,
+}
+
+/// Everything the rules read, from a cluster reached through `client`.
+pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reach) -> Facts {
+    let ns = namespace;
+    let (pods, services, object_stores, backups, clusters, scheduled, kustomizations, git_repos) = tokio::join!(
+        list_kind(client, cluster::pods_spec(), ns),
+        // The plugin's Service lives in the operator's namespace, whatever the scope.
+        list_kind(client, cluster::plugin_services_spec(), None),
+        list_kind(client, cluster::object_stores_spec(), ns),
+        list_kind(client, cluster::backups_spec(), ns),
+        list_kind(client, cluster::clusters_spec(), ns),
+        list_kind(client, cluster::scheduled_backups_spec(), ns),
+        list_kind(client, cluster::kustomizations_spec(), ns),
+        list_kind(client, cluster::git_repositories_spec(), ns),
+    );
+    let (deployments, secrets, certificates, events) = tokio::join!(
+        list_kind(client, cluster::deployments_spec(), ns),
+        list_kind(client, cluster::secrets_spec(), ns),
+        list_kind(client, cluster::certificates_spec(), ns),
+        list_kind(client, cluster::events_spec(), ns),
+    );
+    let snapshot = Snapshot {
+        taken: Some(Utc::now()),
+        pods,
+        services,
+        object_stores,
+        backups,
+        clusters,
+        scheduled,
+        kustomizations,
+        git_repos,
+    };
+    let logs = if reach.logs {
+        log_tails(client, &snapshot).await
+    } else {
+        Vec::new()
+    };
+    let endpoints = if reach.network {
+        probe::endpoints(&snapshot.object_stores.rows).await
+    } else {
+        Vec::new()
+    };
+    Facts {
+        snapshot,
+        deployments,
+        secrets,
+        certificates,
+        events,
+        logs,
+        endpoints,
+        probed: reach.network,
+    }
+}
+
+/// What the dashboard adds to its watched snapshot for the rules: the kinds it does not
+/// watch, and the logs. Refreshed on a slow cadence.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub deployments: KindState<crate::cluster::rows::DeploymentRow>,
+    pub secrets: KindState<crate::cluster::rows::SecretRow>,
+    pub certificates: KindState<crate::cluster::rows::CertificateRow>,
+    pub events: KindState<crate::cluster::rows::EventRow>,
+    pub logs: Vec<LogTail>,
+}
+
+pub async fn extras(client: &kube::Client, namespace: Option<&str>, snapshot: &Snapshot) -> Extras {
+    let (deployments, secrets, certificates, events, logs) = tokio::join!(
+        list_kind(client, cluster::deployments_spec(), namespace),
+        list_kind(client, cluster::secrets_spec(), namespace),
+        list_kind(client, cluster::certificates_spec(), namespace),
+        list_kind(client, cluster::events_spec(), namespace),
+        log_tails(client, snapshot),
+    );
+    Extras {
+        deployments,
+        secrets,
+        certificates,
+        events,
+        logs,
+    }
+}
+
+impl Extras {
+    /// The facts the rules read: the live snapshot with these beside it.
+    pub fn facts(&self, snapshot: &Snapshot) -> Facts {
+        Facts {
+            snapshot: snapshot.clone(),
+            deployments: self.deployments.clone(),
+            secrets: self.secrets.clone(),
+            certificates: self.certificates.clone(),
+            events: self.events.clone(),
+            logs: self.logs.clone(),
+            endpoints: Vec::new(),
+            probed: false,
+        }
+    }
+}
+
+/// The containers whose logs tell about backups: the plugin's own, and the
+/// plugin-barman-cloud sidecar of every instance of a cluster that uses the plugin.
+fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for svc in s.services.rows.iter() {
+        for p in s.pods.rows.iter().filter(|p| svc.selects(p)) {
+            if let Some((c, _)) = p
+                .images
+                .iter()
+                .find(|(c, _)| c == "barman-cloud")
+                .or(p.images.first())
+            {
+                out.push((p.namespace.clone(), p.name.clone(), c.clone()));
+            }
+        }
+    }
+    for c in s
+        .clusters
+        .rows
+        .iter()
+        .filter(|c| c.plugin.as_ref().is_some_and(|p| p.enabled))
+    {
+        for p in s.pods.rows.iter().filter(|p| {
+            p.namespace == c.namespace
+                && p.labels.get("cnpg.io/cluster") == Some(&c.name)
+                && p.sidecars.iter().any(|sc| sc == crate::ui::app::SIDECAR)
+        }) {
+            out.push((
+                p.namespace.clone(),
+                p.name.clone(),
+                crate::ui::app::SIDECAR.to_string(),
+            ));
+        }
+    }
+    out
+}
+
+async fn log_tails(client: &kube::Client, s: &Snapshot) -> Vec<LogTail> {
+    futures::stream::iter(log_targets(s))
+        .map(|(namespace, pod, container)| {
+            let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+            async move {
+                let params = LogParams {
+                    container: Some(container.clone()),
+                    tail_lines: Some(LOG_TAIL),
+                    ..Default::default()
+                };
+                let lines = match tokio::time::timeout(READ_TIMEOUT, api.logs(&pod, &params)).await
+                {
+                    Ok(Ok(text)) => Ok(text.lines().map(str::to_string).collect()),
+                    Ok(Err(kube::Error::Api(s))) => Err(format!("{} ({})", s.message, s.code)),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("reading the log timed out".to_string()),
+                };
+                LogTail {
+                    namespace,
+                    pod,
+                    container,
+                    lines,
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Facts of a scenario (built-in name, file or folder) as of `now`, through the simulator
+/// in-process: what `check --dump` evaluates, with the scenario's logs but no network.
+pub async fn facts_from_scenario(spec: &str, now: DateTime<Utc>) -> anyhow::Result<Facts> {
+    let sc = crate::sim::scenario::load(spec, now)?;
+    let sim = Sim::new(&sc)?;
+    let client = kube::Client::new(sim.router(), "default");
+    Ok(collect(
+        &client,
+        None,
+        Reach {
+            logs: true,
+            network: false,
+        },
+    )
+    .await)
+}

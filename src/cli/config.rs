@@ -1,0 +1,100 @@
+//! The config file: `$XDG_CONFIG_HOME/backstop/config.yaml` (else
+//! `~/.config/backstop/config.yaml`). Errors name the file, the line and the field.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub fn default_path() -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("backstop").join("config.yaml")
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub check: CheckConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Finding codes never reported.
+    #[serde(default)]
+    pub silence: Vec<String>,
+    /// Threshold name → value, as `--threshold NAME=VALUE` takes them.
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// Reads the config; a missing file is the defaults.
+pub fn load(path: &Path) -> anyhow::Result<Config> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) => anyhow::bail!("cannot read the config file {}: {e}", path.display()),
+    };
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    serde_yaml::from_str(&text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!("line {}: ", l.line()))
+            .unwrap_or_default();
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        anyhow::anyhow!(
+            "{}: {at}{msg} (see `backstop check --help` for the format)",
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_names_file_line_and_field() {
+        let dir = tempfile_dir();
+        let p = dir.join("config.yaml");
+        std::fs::write(
+            &p,
+            "check:\n  silence: [BKP010]\n  treshold:\n    restarts: 5\n",
+        )
+        .expect("write");
+        let e = load(&p).expect_err("typo").to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}: line 3: check: unknown field `treshold`",
+                p.display()
+            )),
+            "{e}"
+        );
+        std::fs::write(
+            &p,
+            "check:\n  silence: [BKP010]\n  thresholds:\n    restarts: 5\n",
+        )
+        .expect("write");
+        let c = load(&p).expect("loads");
+        assert_eq!(c.check.silence, ["BKP010"]);
+        assert_eq!(
+            load(&dir.join("absent.yaml")).expect("defaults"),
+            Config::default()
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("backstop-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+}

@@ -1,0 +1,339 @@
+//! `backstop check` as cron and monitoring run it: the JSON contract of FINDINGS.md, exit
+//! codes, every built-in scenario's expected findings, silences and thresholds, and the
+//! live check against `sim serve` agreeing with `--dump` of the same scenario.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use backstop::sim::scenario;
+use serde_json::Value;
+
+const NOW: &str = "2026-11-24T06:00:00Z";
+
+fn backstop(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .env(
+            "BACKSTOP_LOG_FILE",
+            std::env::temp_dir().join("backstop-check-test.log"),
+        )
+        // No user config leaks into the tests.
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("backstop-check-test-config"),
+        )
+        .output()
+        .expect("backstop runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn builtin_file(name: &str) -> String {
+    format!(
+        "{}/src/sim/scenarios/{name}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn json_of(args: &[&str]) -> (i32, Value) {
+    let (code, out, err) = backstop(args);
+    let v: Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("JSON ({e}): {out}\n{err}"));
+    (code, v)
+}
+
+fn codes(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|f| f["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_json_report_keeps_the_contract() {
+    let (_, r) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--dump",
+        &builtin_file("objectstore-credentials"),
+    ]);
+    assert_eq!(
+        keys(&r),
+        BTreeSet::from(["status", "generated_at", "source", "findings", "unknown"])
+    );
+    assert!(["ok", "warning", "critical", "unknown"].contains(&r["status"].as_str().unwrap_or("")));
+    assert_eq!(r["generated_at"], NOW);
+    let findings = r["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(
+            keys(f),
+            BTreeSet::from([
+                "code", "severity", "object", "summary", "evidence", "remedy"
+            ]),
+            "{f}"
+        );
+        assert_eq!(
+            keys(&f["object"]),
+            BTreeSet::from(["kind", "namespace", "name"]),
+            "{f}"
+        );
+        assert!(
+            ["critical", "warning", "info"].contains(&f["severity"].as_str().unwrap_or("")),
+            "{f}"
+        );
+        assert!(
+            f["evidence"].as_array().is_some_and(|e| !e.is_empty()),
+            "every finding carries its proof: {f}"
+        );
+        let code = f["code"].as_str().unwrap_or("");
+        let catalog = backstop::assess::catalog::find(code)
+            .unwrap_or_else(|| panic!("{code} is in the catalog"));
+        assert_eq!(
+            f["severity"],
+            catalog.severity.as_str(),
+            "{code} keeps the severity of FINDINGS.md"
+        );
+    }
+    for u in r["unknown"].as_array().expect("unknown") {
+        assert_eq!(keys(u), BTreeSet::from(["area", "reason"]));
+    }
+}
+
+#[test]
+fn every_builtin_scenario_gives_its_expected_findings() {
+    for name in scenario::builtin_names() {
+        let expect: BTreeSet<String> = scenario::load(name, chrono::Utc::now())
+            .expect("loads")
+            .expect
+            .into_iter()
+            .collect();
+        let (code, r) = json_of(&[
+            "check",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--dump",
+            &builtin_file(name),
+        ]);
+        assert_eq!(
+            codes(&r),
+            expect,
+            "{name}: {}",
+            serde_json::to_string_pretty(&r["findings"]).unwrap_or_default()
+        );
+        let status = r["status"].as_str().unwrap_or("");
+        let want = match status {
+            "ok" => 0,
+            "warning" => 1,
+            "critical" => 2,
+            _ => 3,
+        };
+        assert_eq!(code, want, "{name}: exit code follows the status");
+        if name == "healthy" {
+            assert_eq!((status, code), ("ok", 0));
+        }
+    }
+}
+
+#[test]
+fn fail_on_silence_and_thresholds() {
+    let creds = builtin_file("objectstore-credentials");
+    let (code, r) = json_of(&["check", "--format", "json", "--now", NOW, "--dump", &creds]);
+    assert_eq!((r["status"].as_str(), code), (Some("critical"), 2));
+
+    // slow-backups: BKP002 is a warning there, because a newer backup is running.
+    let slow = builtin_file("slow-backups");
+    let (code, r) = json_of(&["check", "--format", "json", "--now", NOW, "--dump", &slow]);
+    assert_eq!((r["status"].as_str(), code), (Some("warning"), 1));
+    let (code, _) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--dump",
+        &slow,
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, 0, "warnings pass with --fail-on critical");
+    let (code, r) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--dump",
+        &slow,
+        "--silence",
+        "BKP002,BKP003,bkp004",
+    ]);
+    assert_eq!(
+        (r["status"].as_str(), code),
+        (Some("ok"), 0),
+        "silenced codes are not reported: {r}"
+    );
+    // Backups of 46 to 84 minutes are not slow under a 2-hour threshold.
+    let (_, r) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--dump",
+        &slow,
+        "--threshold",
+        "backup-slow=2h",
+    ]);
+    assert!(
+        !codes(&r).contains("BKP003") && codes(&r).contains("BKP004"),
+        "{:?}",
+        codes(&r)
+    );
+    let (code, _, err) = backstop(&["check", "--dump", &slow, "--threshold", "speed=fast"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown threshold 'speed'"), "{err}");
+}
+
+#[test]
+fn the_config_file_silences_and_sets_thresholds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "check:\n  silence: [BKP002]\n  thresholds:\n    backup-slow: 2h\n",
+    )
+    .expect("config");
+    let (_, r) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--dump",
+        &builtin_file("slow-backups"),
+        "--config",
+        cfg.to_str().expect("utf-8"),
+    ]);
+    let found = codes(&r);
+    assert!(
+        !found.contains("BKP002") && !found.contains("BKP003") && found.contains("BKP004"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn text_and_markdown_read_well() {
+    let file = builtin_file("plugin-crashloop-oom");
+    let (_, text, _) = backstop(&["check", "--now", NOW, "--dump", &file]);
+    assert!(
+        text.starts_with(&format!(
+            "backstop check · {file} · {NOW}\nstatus: CRITICAL"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plugin and operator") && text.contains("PLG005") && text.contains("→ "),
+        "{text}"
+    );
+    assert!(!text.contains("\x1b["), "no colour when not a terminal");
+    let (_, md, _) = backstop(&[
+        "check", "--format", "markdown", "--now", NOW, "--dump", &file,
+    ]);
+    assert!(md.starts_with("# Backup health check: CRITICAL"), "{md}");
+    assert!(
+        md.contains("| Severity | Code | Object | Summary |")
+            && md.contains("### PLG005 · critical · `Pod cnpg-system/"),
+        "{md}"
+    );
+}
+
+#[test]
+fn an_unreachable_cluster_is_unknown_with_exit_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("kubeconfig");
+    backstop::sim::write_atomically(
+        &kc,
+        &backstop::sim::kubeconfig("127.0.0.1:9".parse().expect("addr"), "nowhere"),
+    )
+    .expect("kubeconfig");
+    let (code, r) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--kubeconfig",
+        kc.to_str().expect("utf-8"),
+    ]);
+    assert_eq!((r["status"].as_str(), code), (Some("unknown"), 3));
+    assert!(
+        r["unknown"][0]["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("unreachable")),
+        "{r}"
+    );
+}
+
+#[test]
+fn live_against_sim_serve_agrees_with_the_dump() {
+    for name in ["gitignore-trap", "objectstore-credentials"] {
+        // The simulator is loaded as of the anchor, so live and dump see the same instant.
+        let sc = scenario::load(
+            name,
+            chrono::DateTime::parse_from_rfc3339(NOW)
+                .expect("now")
+                .with_timezone(&chrono::Utc),
+        )
+        .expect("loads");
+        let served = common::Served::with(backstop::sim::Sim::new(&sc).expect("sim"));
+        let (_, live) = json_of(&[
+            "check",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--kubeconfig",
+            served.kubeconfig.to_str().expect("utf-8"),
+        ]);
+        let (_, dump) = json_of(&[
+            "check",
+            "--format",
+            "json",
+            "--now",
+            NOW,
+            "--dump",
+            &builtin_file(name),
+        ]);
+        let pairs = |r: &Value| -> BTreeSet<String> {
+            r["findings"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .map(|f| format!("{} {}", f["code"], f["object"]))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(pairs(&live), pairs(&dump), "{name}");
+        assert_eq!(live["status"], dump["status"]);
+    }
+}
