@@ -135,6 +135,8 @@ async fn settled(
     loop {
         let s = watched.snapshot();
         if s.live() {
+            let client = kube::Client::new(sim.router(), "default");
+            let extras = backstop::checks::extras(&client, None, &s).await;
             let mut app = App::new(
                 Location {
                     context: format!("demo: {}", sc.name),
@@ -146,6 +148,7 @@ async fn settled(
                 now,
             );
             app.set_snapshot(s);
+            app.set_extras(extras);
             return Ok((app, watched, sim));
         }
         anyhow::ensure!(
@@ -238,6 +241,7 @@ async fn main() -> anyhow::Result<()> {
             (140, 44),
         ),
         ("help", "healthy", "?", (140, 44)),
+        ("findings", "plugin-crashloop-oom", "f", (140, 44)),
         (
             "backup-yaml",
             "healthy",

@@ -337,3 +337,31 @@ fn live_against_sim_serve_agrees_with_the_dump() {
         assert_eq!(live["status"], dump["status"]);
     }
 }
+
+#[test]
+fn an_unreadable_log_is_an_unknown_entry_not_silence() {
+    let fixture = format!("{}/tests/fixtures/no-logs.yaml", env!("CARGO_MANIFEST_DIR"));
+    let (code, r) = json_of(&[
+        "check", "--format", "json", "--now", NOW, "--dump", &fixture,
+    ]);
+    assert_eq!((r["status"].as_str(), code), (Some("unknown"), 3), "{r}");
+    let reasons: Vec<&str> = r["unknown"]
+        .as_array()
+        .expect("unknown")
+        .iter()
+        .filter_map(|u| u["reason"].as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|s| s.contains("(plugin-barman-cloud)") && s.contains("forbidden")),
+        "{reasons:?}"
+    );
+    assert!(
+        r["unknown"]
+            .as_array()
+            .expect("unknown")
+            .iter()
+            .all(|u| u["area"] == "objectstore")
+    );
+}

@@ -289,3 +289,30 @@ fn ctx_switches_cluster_and_ns_scopes_the_panes() {
     t.keys(&["q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }
+
+#[test]
+fn findings_appear_in_the_header_and_f_lists_them() {
+    let (k, v) = log_env();
+    let t = Tmux::start(
+        "findings",
+        140,
+        40,
+        &[(k, &v)],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    // The extra kinds are gathered two seconds after start.
+    let screen = t.wait_for("findings ✖", WAIT);
+    assert!(screen.contains("CrashLoopBackOff"), "{screen}");
+    t.keys(&["f"]);
+    let list = t.wait_for("Findings ", WAIT);
+    assert!(list.contains("PLG004") && list.contains("PLG005"), "{list}");
+    t.keys(&["Enter"]);
+    // Causes first: the plugin pod's findings lead the list, so Enter opens the pod.
+    let detail = t.wait_for("Pod cnpg-system/barman-cloud-", WAIT);
+    assert!(
+        detail.contains("PLG004") && detail.contains("OOMKilled"),
+        "{detail}"
+    );
+    t.keys(&["Escape", "q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}

@@ -164,3 +164,69 @@ async fn every_pane_and_view_at_80x24_and_160x48() {
         insta::assert_snapshot!(name("help"), render(&w.app, size));
     }
 }
+
+#[tokio::test]
+async fn findings_in_the_header_the_list_and_the_detail() {
+    let sc = scenario::load("objectstore-credentials", anchor()).expect("loads");
+    let sim = Sim::new(&sc).expect("sim");
+    let client = kube::Client::new(sim.router(), "default");
+    let watched = Watched::start(&client, None);
+    let snap = eventually_async("every kind live", Duration::from_secs(10), || {
+        let s = watched.snapshot();
+        async move { s.live().then_some(s) }
+    })
+    .await;
+    let mut app = App::new(
+        Location {
+            context: "demo: objectstore-credentials".into(),
+            server: "sim".into(),
+            namespace: None,
+            demo: true,
+        },
+        Theme::no_color(),
+        anchor(),
+    );
+    app.set_snapshot(snap.clone());
+    // Before the extra kinds arrive there are no findings to count, and f says so.
+    key(&mut app, KeyCode::Char('f'));
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("being gathered"))
+    );
+    app.set_extras(backstop::checks::extras(&client, None, &snap).await);
+    let expected: std::collections::BTreeSet<String> = sc.expect.iter().cloned().collect();
+    let found: std::collections::BTreeSet<String> =
+        app.findings.iter().map(|f| f.code.to_string()).collect();
+    assert_eq!(
+        found, expected,
+        "the dashboard sees what backstop check sees"
+    );
+
+    let screen = render(&app, (160, 48));
+    assert!(screen.contains("findings ✖7 ▲0"), "{screen}");
+    key(&mut app, KeyCode::Char('f'));
+    let list = render(&app, (160, 48));
+    insta::assert_snapshot!("credentials_160x48_findings", list);
+    // Down to OBJ006 (the credentials), Enter opens its ObjectStore with the finding on top.
+    let at = app
+        .findings
+        .iter()
+        .position(|f| f.code == "OBJ006")
+        .expect("OBJ006 found");
+    for _ in 0..at {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Enter);
+    let detail = render(&app, (160, 48));
+    assert!(
+        detail.contains("ObjectStore orders/pg-orders-s3")
+            && detail.contains("OBJ006")
+            && detail.contains("SignatureDoesNotMatch"),
+        "{detail}"
+    );
+    insta::assert_snapshot!(
+        "credentials_160x48_objectstore_detail_with_findings",
+        detail
+    );
+}

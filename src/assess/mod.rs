@@ -175,16 +175,38 @@ impl Status {
     }
 }
 
-/// Every rule of every area. Findings come sorted: worst first, then by code and object.
+/// Every rule of every area, findings sorted worst first, causes before effects.
 pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     let mut out = Outcome::default();
     out.extend(plugin::rules(facts, now, th));
     out.extend(flux::rules(facts, now, th));
     out.extend(objectstore::rules(facts, now, th));
     out.extend(backup::rules(facts, now, th));
+    // Credential, bucket and region errors (OBJ006-OBJ009) are often only in the logs: a
+    // log that could not be read leaves those rules blind, and the report says so.
+    for tail in &facts.logs {
+        if let Err(why) = &tail.lines {
+            out.unknown(
+                "objectstore",
+                format!(
+                    "log of {}/{} ({}): {why}",
+                    tail.namespace, tail.pod, tail.container
+                ),
+            );
+        }
+    }
+    // Worst first; within a severity, causes before effects: the plugin, then delivery,
+    // then the stores, then the backups that suffer from all three.
+    let rank = |code: &str| {
+        ["PLG", "FLX", "OBJ", "BKP"]
+            .iter()
+            .position(|p| code.starts_with(p))
+            .unwrap_or(4)
+    };
     out.findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
+            .then(rank(a.code).cmp(&rank(b.code)))
             .then(a.code.cmp(b.code))
             .then(a.object.cmp(&b.object))
     });
