@@ -316,3 +316,52 @@ fn findings_appear_in_the_header_and_f_lists_them() {
     t.keys(&["Escape", "q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }
+
+#[test]
+fn the_dashboard_honours_the_config_files_silences() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("backstop")).expect("config dir");
+    std::fs::write(
+        dir.path().join("backstop/config.yaml"),
+        "check:\n  silence: [PLG004, PLG005]\n",
+    )
+    .expect("config");
+    let (k, v) = log_env();
+    let xdg = dir.path().display().to_string();
+    let t = Tmux::start(
+        "silence",
+        140,
+        40,
+        &[(k, &v), ("XDG_CONFIG_HOME", &xdg)],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    t.wait_for("findings ✖", WAIT);
+    t.keys(&["f"]);
+    let list = t.wait_for("Findings ", WAIT);
+    assert!(
+        list.contains("✖ PLG008") && !list.contains("✖ PLG004") && !list.contains("✖ PLG005"),
+        "{list}"
+    );
+    t.keys(&["Escape", "q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+
+    std::fs::write(
+        dir.path().join("backstop/config.yaml"),
+        "check:\n  silence: [NOPE01]\n",
+    )
+    .expect("config");
+    let t = Tmux::start(
+        "badcfg",
+        140,
+        40,
+        &[(k, &v), ("XDG_CONFIG_HOME", &xdg)],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    let screen = t.wait_for("config not used", WAIT);
+    assert!(
+        screen.contains("'NOPE01' is not a finding code"),
+        "{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}

@@ -105,10 +105,10 @@ pub fn set_threshold(th: &mut Thresholds, name: &str, value: &str) -> Result<(),
     Ok(())
 }
 
-/// Runs the check; the exit code.
-pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
-    let config_path = args.config.clone().unwrap_or_else(config::default_path);
-    let cfg = config::load(&config_path)?;
+/// The thresholds and silenced codes of the config file (the defaults when it is absent):
+/// `backstop check` and the dashboard read the same ones.
+pub fn from_config(path: &std::path::Path) -> anyhow::Result<(Thresholds, Vec<String>)> {
+    let cfg = config::load(path)?;
     let mut th = Thresholds::default();
     for (name, value) in &cfg.check.thresholds {
         let v = match value {
@@ -116,12 +116,29 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
             serde_yaml::Value::Number(n) => n.to_string(),
             other => anyhow::bail!(
                 "{}: check.thresholds.{name}: expected a value like 26h or 3, found {other:?}",
-                config_path.display()
+                path.display()
             ),
         };
         set_threshold(&mut th, name, &v)
-            .map_err(|e| anyhow::anyhow!("{}: check.thresholds: {e}", config_path.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}: check.thresholds: {e}", path.display()))?;
     }
+    let mut silence = Vec::new();
+    for code in &cfg.check.silence {
+        let known = catalog::find(code.trim()).with_context(|| {
+            format!(
+                "{}: check.silence: '{code}' is not a finding code (PLG001…BKP011)",
+                path.display()
+            )
+        })?;
+        silence.push(known.code.to_string());
+    }
+    Ok((th, silence))
+}
+
+/// Runs the check; the exit code.
+pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
+    let config_path = args.config.clone().unwrap_or_else(config::default_path);
+    let (mut th, config_silence) = from_config(&config_path)?;
     for t in &args.thresholds {
         let (name, value) = t.split_once('=').with_context(|| {
             format!("--threshold {t}: write it as NAME=VALUE, e.g. backup-max-age=30h")
@@ -129,8 +146,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
         set_threshold(&mut th, name.trim(), value.trim())
             .map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
     }
-    let mut silence: Vec<String> = Vec::new();
-    for code in cfg.check.silence.iter().chain(&args.silence) {
+    let mut silence = config_silence;
+    for code in &args.silence {
         let known = catalog::find(code.trim()).with_context(|| {
             format!("cannot silence '{code}': not a finding code (PLG001…BKP011, see FINDINGS)")
         })?;

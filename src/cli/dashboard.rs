@@ -11,6 +11,16 @@ use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
 
 fn options(theme: Option<&str>) -> Options {
+    let (thresholds, silence, config_error) =
+        match super::check::from_config(&super::config::default_path()) {
+            Ok((t, s)) => (t, s, None),
+            // The dashboard still opens: it says what is wrong with the file and uses defaults.
+            Err(e) => (
+                Default::default(),
+                Vec::new(),
+                Some(format!("config not used: {e:#}")),
+            ),
+        };
     // An explicit --theme wins over NO_COLOR, as no-color.org asks of command-line options.
     let no_color = if theme.is_some() {
         None
@@ -20,7 +30,11 @@ fn options(theme: Option<&str>) -> Options {
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
     Options {
         theme,
-        theme_error: error.map(|e| format!("default theme used: {e}")),
+        theme_error: error
+            .map(|e| format!("default theme used: {e}"))
+            .or(config_error),
+        thresholds,
+        silence,
     }
 }
 

@@ -128,6 +128,9 @@ pub struct App {
     pub findings: Vec<Finding>,
     pub unknown: Vec<Unknown>,
     pub findings_selected: usize,
+    pub thresholds: Thresholds,
+    /// Codes the config file silences: not shown, as `backstop check` does not report them.
+    pub silence: Vec<String>,
     next_text_id: u64,
     /// Where Esc from a text view returns to.
     text_return: Mode,
@@ -155,6 +158,8 @@ impl App {
             findings: Vec::new(),
             unknown: Vec::new(),
             findings_selected: 0,
+            thresholds: Thresholds::default(),
+            silence: Vec::new(),
             next_text_id: 0,
             text_return: Mode::Normal,
         }
@@ -179,12 +184,13 @@ impl App {
     fn refresh(&mut self) {
         self.views = view::panes(&self.snapshot, self.now);
         if let Some(extras) = &self.extras {
-            let outcome = assess::assess(
-                &extras.facts(&self.snapshot),
-                self.now,
-                &Thresholds::default(),
-            );
-            self.findings = outcome.findings;
+            let outcome = assess::assess(&extras.facts(&self.snapshot), self.now, &self.thresholds);
+            let silence = &self.silence;
+            self.findings = outcome
+                .findings
+                .into_iter()
+                .filter(|f| !silence.iter().any(|s| s == f.code))
+                .collect();
             self.unknown = outcome.unknown;
             self.mark_rows();
         }

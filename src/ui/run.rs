@@ -47,8 +47,11 @@ pub enum Source {
 
 pub struct Options {
     pub theme: Theme,
-    /// An error from loading the requested theme, shown once.
+    /// An error from loading the requested theme or the config, shown once.
     pub theme_error: Option<String>,
+    /// The health rules' thresholds and silenced codes, from the config file.
+    pub thresholds: crate::assess::Thresholds,
+    pub silence: Vec<String>,
 }
 
 /// Runs the dashboard until the user quits.
@@ -154,6 +157,8 @@ async fn event_loop(
         },
     };
     let mut app = App::new(location, options.theme, now);
+    app.thresholds = options.thresholds;
+    app.silence = options.silence;
     if let Some(e) = options.theme_error {
         app.message = Some((super::view::Health::Warning, e));
     }
