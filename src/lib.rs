@@ -6,4 +6,5 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod sim;
+pub mod trees;
 pub mod ui;

@@ -6,6 +6,7 @@ mod dashboard;
 mod logging;
 mod report;
 mod sim;
+mod trees;
 
 use std::path::PathBuf;
 
@@ -63,6 +64,9 @@ pub struct ConnectArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Troubleshooting trees: list them, lint a file, walk one on autopilot.
+    #[command(subcommand)]
+    Trees(trees::TreesCommand),
     /// The health check: every finding with its code, for the daily routine, cron and monitoring.
     Check(check::CheckArgs),
     /// Open the dashboard on a built-in simulated cluster: no real cluster needed.
@@ -99,5 +103,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Sim(cmd)) => sim::run(cmd),
         Some(Command::Check(args)) => check::run(args, cli.connect),
+        Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect),
     }
 }

@@ -1,0 +1,281 @@
+//! Troubleshooting trees as data (docs/TREES.md): the file format, typed checks included,
+//! so that an unknown check or parameter is a YAML error with its line.
+
+use serde::Deserialize;
+
+fn ask() -> String {
+    "ask".to_string()
+}
+
+/// A branch target meaning: propose nothing, the engineer chooses.
+pub const ASK: &str = "ask";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TreeFile {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Meta,
+    pub start: String,
+    // A check is written `{name: {params}}`: a one-key map, not a YAML tag.
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// Findings this tree explains: "walk this" on them starts it.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub why: String,
+    #[serde(default)]
+    pub check: Option<Check>,
+    #[serde(default)]
+    pub pass: Option<String>,
+    #[serde(default)]
+    pub fail: Option<String>,
+    #[serde(default = "ask")]
+    pub unknown: String,
+    #[serde(default = "ask")]
+    pub error: String,
+    #[serde(default)]
+    pub leaf: Option<Leaf>,
+}
+
+impl Node {
+    pub fn is_leaf(&self) -> bool {
+        self.leaf.is_some()
+    }
+
+    /// The branches a question node has, as (name, target).
+    pub fn branches(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.pass {
+            out.push(("pass", p.as_str()));
+        }
+        if let Some(f) = &self.fail {
+            out.push(("fail", f.as_str()));
+        }
+        out.push(("unknown", self.unknown.as_str()));
+        out.push(("error", self.error.as_str()));
+        out
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Leaf {
+    pub diagnosis: String,
+    #[serde(default)]
+    pub finding: Option<String>,
+    #[serde(default)]
+    pub remedy: Remedy,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Remedy {
+    #[serde(default)]
+    pub commands: Vec<String>,
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// The actions a leaf may offer (run by the app once safe actions exist).
+pub const ACTIONS: &[&str] = &[
+    "restart-plugin",
+    "restart-operator",
+    "reconcile",
+    "reconcile-with-source",
+    "suspend",
+    "resume",
+    "backup-now",
+];
+
+/// The API resources `api_served` may ask about.
+pub const SERVED_RESOURCES: &[&str] = &[
+    "clusters.postgresql.cnpg.io",
+    "backups.postgresql.cnpg.io",
+    "objectstores.barmancloud.cnpg.io",
+    "kustomizations.kustomize.toolkit.fluxcd.io",
+    "gitrepositories.source.toolkit.fluxcd.io",
+    "certificates.cert-manager.io",
+];
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSource {
+    Plugin,
+    Sidecar,
+}
+
+fn default_max_age() -> String {
+    "26h".into()
+}
+fn default_max_duration() -> String {
+    "30m".into()
+}
+fn default_within() -> String {
+    "1h".into()
+}
+fn default_true() -> String {
+    "True".into()
+}
+
+/// The check registry: one variant per check of docs/TREES.md, with typed parameters.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    PluginRegistered {},
+    PluginPodsReady {},
+    PluginOomKilled {},
+    OperatorReady {},
+    ApiServed {
+        resource: String,
+    },
+    KustomizationsReady {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    KustomizationDependenciesReady {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    SourcesReady {},
+    RevisionsApplied {},
+    ManifestsApplied {},
+    ClusterPluginConfigured {},
+    ObjectstoreExists {},
+    CredentialsPresent {},
+    EndpointReachable {},
+    ArchivingOk {},
+    LatestBackupOk {},
+    BackupRecent {
+        #[serde(default = "default_max_age")]
+        max_age: String,
+    },
+    BackupsFast {
+        #[serde(default = "default_max_duration")]
+        max_duration: String,
+    },
+    BackupsNotStuck {},
+    SchedulesOk {},
+    Condition {
+        kind: String,
+        #[serde(rename = "type")]
+        kind_of_condition: String,
+        #[serde(default = "default_true")]
+        status: String,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        namespace: Option<String>,
+    },
+    EventSeen {
+        reason: String,
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default = "default_within")]
+        within: String,
+    },
+    LogMatches {
+        pattern: String,
+        container: LogSource,
+    },
+    Finding {
+        code: String,
+    },
+    GitIgnored {
+        path: String,
+    },
+    GitTracked {
+        path: String,
+    },
+}
+
+impl Check {
+    /// How the check is written in a tree file, for transcripts and the walker.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::PluginRegistered {} => "plugin_registered".into(),
+            Check::PluginPodsReady {} => "plugin_pods_ready".into(),
+            Check::PluginOomKilled {} => "plugin_oom_killed".into(),
+            Check::OperatorReady {} => "operator_ready".into(),
+            Check::ApiServed { resource } => format!("api_served {resource}"),
+            Check::KustomizationsReady { name } => format!(
+                "kustomizations_ready {}",
+                name.as_deref().unwrap_or("(all)")
+            ),
+            Check::KustomizationDependenciesReady { name } => format!(
+                "kustomization_dependencies_ready {}",
+                name.as_deref().unwrap_or("(all)")
+            ),
+            Check::SourcesReady {} => "sources_ready".into(),
+            Check::RevisionsApplied {} => "revisions_applied".into(),
+            Check::ManifestsApplied {} => "manifests_applied".into(),
+            Check::ClusterPluginConfigured {} => "cluster_plugin_configured".into(),
+            Check::ObjectstoreExists {} => "objectstore_exists".into(),
+            Check::CredentialsPresent {} => "credentials_present".into(),
+            Check::EndpointReachable {} => "endpoint_reachable".into(),
+            Check::ArchivingOk {} => "archiving_ok".into(),
+            Check::LatestBackupOk {} => "latest_backup_ok".into(),
+            Check::BackupRecent { max_age } => format!("backup_recent max_age={max_age}"),
+            Check::BackupsFast { max_duration } => {
+                format!("backups_fast max_duration={max_duration}")
+            }
+            Check::BackupsNotStuck {} => "backups_not_stuck".into(),
+            Check::SchedulesOk {} => "schedules_ok".into(),
+            Check::Condition {
+                kind,
+                kind_of_condition,
+                status,
+                reason,
+                ..
+            } => {
+                format!(
+                    "condition {kind} {kind_of_condition}={status}{}",
+                    reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )
+            }
+            Check::EventSeen {
+                reason,
+                kind,
+                within,
+            } => format!(
+                "event_seen {reason}{} within {within}",
+                kind.as_deref()
+                    .map(|k| format!(" on {k}"))
+                    .unwrap_or_default()
+            ),
+            Check::LogMatches { pattern, container } => {
+                format!("log_matches {pattern:?} in {container:?} logs")
+            }
+            Check::Finding { code } => format!("finding {code}"),
+            Check::GitIgnored { path } => format!("git_ignored {path}"),
+            Check::GitTracked { path } => format!("git_tracked {path}"),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Walking a tree: at each node its check is answered, the branch is proposed, and (on
+//! autopilot) taken, until a leaf or a node that asks the engineer.
+
+use super::eval::{Answer, Env, evaluate};
+use super::load::Tree;
+use super::model::ASK;
+
+/// One node visited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub node: String,
+    pub answer: Answer,
+    /// The branch the answer leads to, or `ask`.
+    pub proposed: String,
+}
+
+/// Where a walk stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    Leaf(String),
+    /// The branch is `ask`: the engineer must choose at this node.
+    Ask(String),
+}
+
+impl End {
+    /// `leaf-id`, or `ask:node-id`, as EXPECTED.yaml writes them.
+    pub fn label(&self) -> String {
+        match self {
+            End::Leaf(id) => id.clone(),
+            End::Ask(id) => format!("ask:{id}"),
+        }
+    }
+}
+
+/// The branch a node's answer proposes.
+pub fn propose(tree: &Tree, node: &str, answer: &Answer) -> String {
+    let Some(n) = tree.node(node) else {
+        return ASK.to_string();
+    };
+    let target = match answer.verdict.branch() {
+        "pass" => n.pass.as_deref(),
+        "fail" => n.fail.as_deref(),
+        "unknown" => Some(n.unknown.as_str()),
+        _ => Some(n.error.as_str()),
+    };
+    target.unwrap_or(ASK).to_string()
+}
+
+/// Follows the proposed branch from the start until a leaf or an `ask`. Lint has ruled out
+/// cycles; the step bound is a second guard.
+pub fn autopilot(tree: &Tree, env: &Env) -> (Vec<Step>, End) {
+    let mut steps = Vec::new();
+    let mut at = tree.start.clone();
+    for _ in 0..=tree.nodes.len() {
+        let Some(node) = tree.node(&at) else {
+            return (steps, End::Ask(at));
+        };
+        if node.is_leaf() {
+            return (steps, End::Leaf(at));
+        }
+        let Some(check) = &node.check else {
+            return (steps, End::Ask(at));
+        };
+        let answer = evaluate(check, env);
+        let next = propose(tree, &at, &answer);
+        steps.push(Step {
+            node: at.clone(),
+            answer,
+            proposed: next.clone(),
+        });
+        if next == ASK {
+            return (steps, End::Ask(at));
+        }
+        at = next;
+    }
+    (steps, End::Ask(at))
+}

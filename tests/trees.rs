@@ -1,0 +1,172 @@
+//! The built-in trees: they pass lint, and autopilot over every built-in scenario reaches
+//! the leaf EXPECTED.yaml names. Plus the trees commands as a user runs them.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use backstop::assess::{self, Thresholds};
+use backstop::checks::facts_from_scenario;
+use backstop::sim::scenario::builtin_names;
+use backstop::trees::eval::Env;
+use backstop::trees::walk::autopilot;
+use chrono::{DateTime, Utc};
+
+const NOW: &str = "2026-11-24T06:00:00Z";
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(NOW)
+        .expect("now")
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn the_seeds_trees_are_all_built_in() {
+    let names: Vec<String> = backstop::trees::builtin()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    for want in [
+        "plugin-issue",
+        "flux-reconciliation-failing",
+        "backup-failing",
+        "plugin-pods-not-starting",
+        "objectstore-connection",
+        "backup-performance",
+        "flux-stuck",
+        "pre-migration-checklist",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+}
+
+#[tokio::test]
+async fn autopilot_reaches_the_expected_leaf_on_every_scenario() {
+    let expected: BTreeMap<String, BTreeMap<String, String>> =
+        serde_yaml::from_str(backstop::trees::EXPECTED).expect("EXPECTED.yaml parses");
+    let trees = backstop::trees::builtin();
+    let mut wrong = Vec::new();
+    for scenario in builtin_names() {
+        let facts = facts_from_scenario(scenario, now()).await.expect("facts");
+        let assessed = assess::assess(&facts, now(), &Thresholds::default());
+        let env = Env {
+            facts: &facts,
+            assessed: &assessed,
+            context: None,
+            now: now(),
+            git: None,
+        };
+        for tree in &trees {
+            let Some(want) = expected.get(&tree.name).and_then(|m| m.get(scenario)) else {
+                wrong.push(format!("{}/{scenario}: no expectation", tree.name));
+                continue;
+            };
+            let (steps, end) = autopilot(tree, &env);
+            if &end.label() != want {
+                let path: Vec<String> = steps
+                    .iter()
+                    .map(|s| format!("{}={}", s.node, s.answer.verdict.branch()))
+                    .collect();
+                wrong.push(format!(
+                    "{}/{scenario}: reached {} (path {}), expected {want}",
+                    tree.name,
+                    end.label(),
+                    path.join(" → ")
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn backstop(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .env(
+            "BACKSTOP_LOG_FILE",
+            std::env::temp_dir().join("backstop-trees-test.log"),
+        )
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("backstop-trees-test-config"),
+        )
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn lint_and_list_as_a_user_runs_them() {
+    let (code, out) = backstop(&["trees", "list"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("plugin-issue") && out.contains("built in"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("mine.yaml");
+    std::fs::write(&bad, "apiVersion: backstop.dev/v1\nkind: Tree\nmetadata: {name: mine, title: Mine}\nstart: a\nnodes:\n  - id: a\n    check: {operator_ready: {}}\n    pass: b\n    fail: gone\n  - id: b\n    leaf: {diagnosis: ok}\n").expect("write");
+    let (code, out) = backstop(&["trees", "lint", bad.to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(&format!(
+            "{}:9: node 'a': fail goes to 'gone', which is not a node of this tree",
+            bad.display()
+        )),
+        "{out}"
+    );
+    let good = format!(
+        "{}/src/trees/builtin/plugin-issue.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, out) = backstop(&["trees", "lint", &good]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn walk_follows_the_gitignore_trap_into_a_real_checkout() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(repo.path())
+            .args(args)
+            .output()
+            .expect("git runs")
+    };
+    git(&["init", "-q"]);
+    std::fs::create_dir_all(repo.path().join("infrastructure/cnpg-barman-plugin")).expect("mkdir");
+    std::fs::write(repo.path().join(".gitignore"), "*backup*.yaml\n").expect("write");
+    std::fs::write(
+        repo.path()
+            .join("infrastructure/cnpg-barman-plugin/postgresql-backup-plugin.yaml"),
+        "kind: ObjectStore\n",
+    )
+    .expect("write");
+    let dump = format!(
+        "{}/src/sim/scenarios/gitignore-trap.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, out) = backstop(&[
+        "trees",
+        "walk",
+        "flux-reconciliation-failing",
+        "--dump",
+        &dump,
+        "--now",
+        NOW,
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Diagnosis") && out.to_lowercase().contains("gitignore"),
+        "{out}"
+    );
+}
