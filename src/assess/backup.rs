@@ -668,7 +668,6 @@ fn wrong_method(f: &Facts, out: &mut Outcome) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use chrono::{DateTime, TimeDelta, Utc};
 
@@ -691,19 +690,11 @@ mod tests {
     }
 
     fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState {
-            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
-            sync: SyncState::Live,
-            version: 1,
-        }
+        KindState::live(rows)
     }
 
     fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState {
-            rows: Arc::new(vec![]),
-            sync,
-            version: 1,
-        }
+        KindState::without_rows(sync)
     }
 
     fn cluster() -> ClusterRow {

@@ -978,19 +978,11 @@ mod tests {
     use crate::cluster::watch::{KindState, SyncState};
 
     fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState {
-            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
-            sync: SyncState::Live,
-            version: 1,
-        }
+        KindState::live(rows)
     }
 
     fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState {
-            rows: Arc::new(Vec::new()),
-            sync,
-            version: 1,
-        }
+        KindState::without_rows(sync)
     }
 
     fn at(s: &str) -> DateTime<Utc> {

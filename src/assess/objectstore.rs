@@ -762,7 +762,6 @@ fn error_remedy(code: &str, o: &ObjectStoreRow, cluster: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use chrono::{DateTime, TimeDelta, Utc};
 
@@ -786,19 +785,11 @@ mod tests {
     }
 
     fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState {
-            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
-            sync: SyncState::Live,
-            version: 1,
-        }
+        KindState::live(rows)
     }
 
     fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState {
-            rows: Arc::new(vec![]),
-            sync,
-            version: 1,
-        }
+        KindState::without_rows(sync)
     }
 
     fn cluster(ns: &str, name: &str, store: &str) -> ClusterRow {

@@ -1148,19 +1148,11 @@ mod tests {
     use crate::cluster::rows::{ObjectStoreRow, PluginRef};
 
     fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState {
-            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
-            sync: SyncState::Live,
-            version: 1,
-        }
+        KindState::live(rows)
     }
 
     fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState {
-            rows: Arc::new(Vec::new()),
-            sync,
-            version: 1,
-        }
+        KindState::without_rows(sync)
     }
 
     fn forbidden<R>(resource: &str) -> KindState<R> {

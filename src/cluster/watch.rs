@@ -77,6 +77,26 @@ impl<R> Clone for KindState<R> {
     }
 }
 
+impl<R> KindState<R> {
+    /// Live rows: what a settled watcher or a successful list publishes.
+    pub fn live(rows: Vec<R>) -> Self {
+        KindState {
+            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
+            sync: SyncState::Live,
+            version: 1,
+        }
+    }
+
+    /// No rows, and why (forbidden, not installed, ...).
+    pub fn without_rows(sync: SyncState) -> Self {
+        KindState {
+            rows: Arc::new(Vec::new()),
+            sync,
+            version: 1,
+        }
+    }
+}
+
 impl<R> Default for KindState<R> {
     fn default() -> Self {
         KindState {
