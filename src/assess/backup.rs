@@ -673,6 +673,7 @@ mod tests {
 
     use super::super::{Facts, Finding, Outcome, Severity, Thresholds};
     use super::rules;
+    use crate::assess::testing::{live, state};
     use crate::cluster::rows::{
         BackupRow, ClusterRow, Condition, EventRow, ObjectStoreRow, PluginRef, ScheduledBackupRow,
         ServerWindow,
@@ -687,14 +688,6 @@ mod tests {
 
     fn ago(hours: i64, minutes: i64) -> DateTime<Utc> {
         now() - TimeDelta::hours(hours) - TimeDelta::minutes(minutes)
-    }
-
-    fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState::live(rows)
-    }
-
-    fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState::without_rows(sync)
     }
 
     fn cluster() -> ClusterRow {

@@ -971,33 +971,14 @@ fn controllers(out: &mut Outcome, f: &Facts) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
+    use crate::assess::testing::{at, labels, live, one, state};
     use crate::cluster::rows::{Condition, ObjectStoreRow, PluginRef, ServiceRow, SourceRef};
-    use crate::cluster::watch::{KindState, SyncState};
-
-    fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState::live(rows)
-    }
-
-    fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState::without_rows(sync)
-    }
-
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().expect("a timestamp")
-    }
+    use crate::cluster::watch::SyncState;
 
     fn now() -> DateTime<Utc> {
         at("2026-11-24T06:00:00Z")
-    }
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     fn cond(kind: &str, status: &str, reason: &str, message: &str) -> Condition {
@@ -1191,12 +1172,6 @@ mod tests {
         c.sort();
         c.dedup();
         c
-    }
-
-    fn one<'a>(out: &'a Outcome, code: &str) -> &'a Finding {
-        let all: Vec<&Finding> = out.findings.iter().filter(|f| f.code == code).collect();
-        assert_eq!(all.len(), 1, "{code} in {:#?}", out.findings);
-        all[0]
     }
 
     #[test]

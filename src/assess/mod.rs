@@ -9,6 +9,8 @@ pub mod facts;
 pub mod flux;
 pub mod objectstore;
 pub mod plugin;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::time::Duration;
 

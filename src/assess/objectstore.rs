@@ -768,11 +768,12 @@ mod tests {
     use super::super::facts::{EndpointProbe, LogTail};
     use super::super::{Facts, Finding, Severity, Thresholds};
     use super::rules;
+    use crate::assess::testing::{live, state};
     use crate::cluster::rows::{
         BackupRow, ClusterRow, Condition, ObjectStoreRow, PluginRef, PodRow, SecretRow,
         ServerWindow,
     };
-    use crate::cluster::watch::{KindState, SyncState};
+    use crate::cluster::watch::SyncState;
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
@@ -782,14 +783,6 @@ mod tests {
 
     fn ago(hours: i64, minutes: i64) -> DateTime<Utc> {
         now() - TimeDelta::hours(hours) - TimeDelta::minutes(minutes)
-    }
-
-    fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState::live(rows)
-    }
-
-    fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState::without_rows(sync)
     }
 
     fn cluster(ns: &str, name: &str, store: &str) -> ClusterRow {

@@ -1145,15 +1145,8 @@ pub(super) fn human(d: chrono::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assess::testing::{at, labels, live, one, state};
     use crate::cluster::rows::{ObjectStoreRow, PluginRef};
-
-    fn live<R>(rows: Vec<R>) -> KindState<R> {
-        KindState::live(rows)
-    }
-
-    fn state<R>(sync: SyncState) -> KindState<R> {
-        KindState::without_rows(sync)
-    }
 
     fn forbidden<R>(resource: &str) -> KindState<R> {
         state(SyncState::Forbidden {
@@ -1162,19 +1155,8 @@ mod tests {
         })
     }
 
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().expect("a timestamp")
-    }
-
     fn now() -> DateTime<Utc> {
         at("2026-11-24T06:00:00Z")
-    }
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     fn cond(kind: &str, status: &str, reason: &str, message: &str) -> Condition {
@@ -1353,12 +1335,6 @@ mod tests {
         c.sort();
         c.dedup();
         c
-    }
-
-    fn one<'a>(out: &'a Outcome, code: &str) -> &'a Finding {
-        let all: Vec<&Finding> = out.findings.iter().filter(|f| f.code == code).collect();
-        assert_eq!(all.len(), 1, "{code} in {:#?}", out.findings);
-        all[0]
     }
 
     fn with_pods(f: &mut Facts, pods: Vec<PodRow>) {

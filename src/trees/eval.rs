@@ -255,6 +255,24 @@ fn duration(text: &str) -> Result<chrono::Duration, Answer> {
         })
 }
 
+type Conditions = Vec<(String, Vec<crate::cluster::rows::Condition>)>;
+
+/// The conditions of the rows `pick` keeps, by `namespace/name`, and the kind's state.
+fn conditions_of<'a, R>(
+    state: &'a KindState<R>,
+    pick: &dyn Fn(&str, &str) -> bool,
+    parts: impl Fn(&R) -> (&String, &String, &Vec<crate::cluster::rows::Condition>),
+) -> (Conditions, &'a SyncState) {
+    let rows = state
+        .rows
+        .iter()
+        .map(|r| parts(r))
+        .filter(|(ns, name, _)| pick(ns, name))
+        .map(|(ns, name, conds)| (format!("{ns}/{name}"), conds.clone()))
+        .collect();
+    (rows, &state.sync)
+}
+
 pub fn evaluate(check: &Check, env: &Env) -> Answer {
     let f = env.facts;
     let s = &f.snapshot;
@@ -622,55 +640,22 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
             let pick = |ns: &str, n: &str| {
                 name.as_ref().is_none_or(|x| x == n) && namespace.as_ref().is_none_or(|x| x == ns)
             };
-            let (rows, state): (
-                Vec<(String, Vec<crate::cluster::rows::Condition>)>,
-                &SyncState,
-            ) = match kind.as_str() {
-                "Cluster" => (
-                    s.clusters
-                        .rows
-                        .iter()
-                        .filter(|r| pick(&r.namespace, &r.name))
-                        .map(|r| (format!("{}/{}", r.namespace, r.name), r.conditions.clone()))
-                        .collect(),
-                    &s.clusters.sync,
-                ),
-                "Kustomization" => (
-                    s.kustomizations
-                        .rows
-                        .iter()
-                        .filter(|r| pick(&r.namespace, &r.name))
-                        .map(|r| (format!("{}/{}", r.namespace, r.name), r.conditions.clone()))
-                        .collect(),
-                    &s.kustomizations.sync,
-                ),
-                "GitRepository" => (
-                    s.git_repos
-                        .rows
-                        .iter()
-                        .filter(|r| pick(&r.namespace, &r.name))
-                        .map(|r| (format!("{}/{}", r.namespace, r.name), r.conditions.clone()))
-                        .collect(),
-                    &s.git_repos.sync,
-                ),
-                "Deployment" => (
-                    f.deployments
-                        .rows
-                        .iter()
-                        .filter(|r| pick(&r.namespace, &r.name))
-                        .map(|r| (format!("{}/{}", r.namespace, r.name), r.conditions.clone()))
-                        .collect(),
-                    &f.deployments.sync,
-                ),
-                _ => (
-                    f.certificates
-                        .rows
-                        .iter()
-                        .filter(|r| pick(&r.namespace, &r.name))
-                        .map(|r| (format!("{}/{}", r.namespace, r.name), r.conditions.clone()))
-                        .collect(),
-                    &f.certificates.sync,
-                ),
+            let (rows, state) = match kind.as_str() {
+                "Cluster" => conditions_of(&s.clusters, &pick, |r| {
+                    (&r.namespace, &r.name, &r.conditions)
+                }),
+                "Kustomization" => conditions_of(&s.kustomizations, &pick, |r| {
+                    (&r.namespace, &r.name, &r.conditions)
+                }),
+                "GitRepository" => conditions_of(&s.git_repos, &pick, |r| {
+                    (&r.namespace, &r.name, &r.conditions)
+                }),
+                "Deployment" => conditions_of(&f.deployments, &pick, |r| {
+                    (&r.namespace, &r.name, &r.conditions)
+                }),
+                _ => conditions_of(&f.certificates, &pick, |r| {
+                    (&r.namespace, &r.name, &r.conditions)
+                }),
             };
             if !matches!(state, SyncState::Live | SyncState::Stale { .. }) {
                 return answer(
