@@ -5,6 +5,7 @@ pub mod assess;
 pub mod checks;
 pub mod cli;
 pub mod cluster;
+pub mod redact;
 pub mod sim;
 pub mod trees;
 pub mod ui;

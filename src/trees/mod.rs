@@ -5,6 +5,8 @@ pub mod eval;
 pub mod git;
 pub mod load;
 pub mod model;
+pub mod record;
+pub mod transcript;
 pub mod walk;
 
 use self::load::{Tree, parse};
@@ -61,4 +63,69 @@ pub fn builtin() -> Vec<Tree> {
             }
         })
         .collect()
+}
+
+/// The area most of a tree's findings are in (PLG, FLX, OBJ, BKP).
+fn main_area(tree: &Tree) -> Option<&str> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for f in &tree.findings {
+        let area = f.get(..3).unwrap_or("");
+        match counts.iter_mut().find(|(a, _)| *a == area) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((area, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(a, _)| a)
+}
+
+/// The tree that fits an object: among the trees that explain its first explained finding
+/// code (worst first), the one about that code's area, then the most specific (listing the
+/// fewest findings); else the tree for its kind. With the reason, said to the engineer.
+pub fn fitting(trees: &[Tree], codes: &[&str], kind: &str) -> Option<(usize, String)> {
+    for code in codes {
+        let best = trees
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.findings.iter().any(|f| f == code))
+            .min_by_key(|(_, t)| (main_area(t) != code.get(..3), t.findings.len()));
+        if let Some((i, _)) = best {
+            return Some((i, format!("it explains {code}")));
+        }
+    }
+    let by_kind = match kind {
+        "Pod" | "Deployment" | "Service" | "Certificate" => "plugin-issue",
+        "ObjectStore" | "Secret" => "objectstore-connection",
+        "Backup" | "ScheduledBackup" | "Cluster" => "backup-failing",
+        "Kustomization" | "GitRepository" => "flux-reconciliation-failing",
+        _ => return None,
+    };
+    trees
+        .iter()
+        .position(|t| t.name == by_kind)
+        .map(|i| (i, format!("it is the tree for a {kind}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_specific_tree_that_explains_the_worst_code_fits() {
+        let trees = builtin();
+        let name = |r: Option<(usize, String)>| r.map(|(i, _)| trees[i].name.clone());
+        // The primary tree explains OBJ001 too; the ObjectStore tree is the specific one.
+        assert_eq!(
+            name(fitting(&trees, &["OBJ001"], "ObjectStore")),
+            Some("objectstore-connection".into())
+        );
+        assert_eq!(
+            name(fitting(&trees, &["PLG005"], "Pod")),
+            Some("plugin-pods-not-starting".into())
+        );
+        assert_eq!(
+            name(fitting(&trees, &[], "Kustomization")),
+            Some("flux-reconciliation-failing".into())
+        );
+        assert_eq!(name(fitting(&trees, &[], "Namespace")), None);
+    }
 }

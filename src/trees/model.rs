@@ -88,6 +88,9 @@ pub struct Leaf {
     pub remedy: Remedy,
     #[serde(default)]
     pub references: Vec<String>,
+    /// What keeps it from happening again: the transcript's Prevention section.
+    #[serde(default)]
+    pub prevention: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -1,9 +1,10 @@
 //! Walking a tree: at each node its check is answered, the branch is proposed, and (on
 //! autopilot) taken, until a leaf or a node that asks the engineer.
 
-use super::eval::{Answer, Env, evaluate};
+use super::eval::{Answer, Env};
 use super::load::Tree;
 use super::model::ASK;
+use super::record::Walk;
 
 /// One node visited.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,32 +47,27 @@ pub fn propose(tree: &Tree, node: &str, answer: &Answer) -> String {
     target.unwrap_or(ASK).to_string()
 }
 
-/// Follows the proposed branch from the start until a leaf or an `ask`. Lint has ruled out
-/// cycles; the step bound is a second guard.
+/// Follows the proposed branch from the start until a leaf or an `ask`.
 pub fn autopilot(tree: &Tree, env: &Env) -> (Vec<Step>, End) {
-    let mut steps = Vec::new();
-    let mut at = tree.start.clone();
-    for _ in 0..=tree.nodes.len() {
-        let Some(node) = tree.node(&at) else {
-            return (steps, End::Ask(at));
-        };
-        if node.is_leaf() {
-            return (steps, End::Leaf(at));
-        }
-        let Some(check) = &node.check else {
-            return (steps, End::Ask(at));
-        };
-        let answer = evaluate(check, env);
-        let next = propose(tree, &at, &answer);
-        steps.push(Step {
-            node: at.clone(),
-            answer,
-            proposed: next.clone(),
-        });
-        if next == ASK {
-            return (steps, End::Ask(at));
-        }
-        at = next;
-    }
-    (steps, End::Ask(at))
+    let mut walk = Walk::new(tree.clone(), env.context.cloned(), false, env.now);
+    // Autopilot is refused only in training, and this walk is not one.
+    let _ = walk.autopilot(env);
+    let steps = walk
+        .visits
+        .iter()
+        .filter_map(|v| {
+            Some(Step {
+                node: v.node.clone(),
+                answer: v.answer.clone()?,
+                proposed: v.proposed.clone()?,
+            })
+        })
+        .collect();
+    let at = walk.current().node.clone();
+    let end = if walk.leaf().is_some() {
+        End::Leaf(at)
+    } else {
+        End::Ask(at)
+    };
+    (steps, end)
 }
