@@ -136,7 +136,7 @@ async fn settled(
         let s = watched.snapshot();
         if s.live() {
             let client = kube::Client::new(sim.router(), "default");
-            let extras = backstop::checks::extras(&client, None, &s).await;
+            let extras = backstop::checks::extras(&client, None, &s, false).await;
             let mut app = App::new(
                 Location {
                     context: format!("demo: {}", sc.name),

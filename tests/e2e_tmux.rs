@@ -65,7 +65,7 @@ fn demo_navigates_and_quits_with_the_terminal_restored() {
     t.wait_for("Logs of cnpg-system/barman-cloud-", WAIT);
     t.keys(&["Escape"]);
     t.keys(&["?"]);
-    t.wait_for("Help · Esc closes", WAIT);
+    t.wait_for("Help · j/k PgUp/PgDn scroll · Esc closes", WAIT);
     t.keys(&["Escape", "q"]);
     let after = t.wait_for("backstop-exited-0", WAIT);
     assert!(
@@ -362,6 +362,89 @@ fn the_dashboard_honours_the_config_files_silences() {
         screen.contains("'NOPE01' is not a finding code"),
         "{screen}"
     );
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
+
+#[test]
+fn a_walk_with_a_note_is_exported_as_a_transcript() {
+    let (k, v) = log_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let config = dir.path().join("config");
+    let (state_s, config_s) = (state.display().to_string(), config.display().to_string());
+    let t = Tmux::start(
+        "walk",
+        120,
+        40,
+        &[
+            (k, &v),
+            ("XDG_STATE_HOME", &state_s),
+            ("XDG_CONFIG_HOME", &config_s),
+        ],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    t.wait_for("barman-cloud", WAIT);
+    // The chooser marks the trees that explain what is wrong now, once the rules have run.
+    t.keys(&["w"]);
+    t.wait_for("explains PLG004", WAIT);
+    t.keys(&["Enter"]);
+    t.wait_for("Does the operator see a plugin Service?", WAIT);
+    let first = t.wait_for("◀ proposed", WAIT);
+    assert!(first.contains("✔ pass"), "{first}");
+    // Accept the proposal, then let autopilot follow the evidence to the diagnosis.
+    t.keys(&["Enter"]);
+    let pods = t.wait_for("Are the plugin pods ready?", WAIT);
+    assert!(pods.contains("plugin-registered pass ›"), "{pods}");
+    t.keys(&["a"]);
+    let leaf = t.wait_for("Diagnosis", WAIT);
+    assert!(
+        leaf.contains("OOMKilled") && leaf.contains("PLG005"),
+        "{leaf}"
+    );
+    t.keys(&["n"]);
+    t.wait_for("Esc saves", WAIT);
+    t.keys(&["Raised the limit to 512Mi, token=abc123"]);
+    t.wait_for("token=abc123", WAIT);
+    t.keys(&["Escape"]);
+    t.wait_for("note: Raised the limit", WAIT);
+    t.keys(&["x"]);
+    let saved = t.wait_for("transcript saved to", WAIT);
+    let transcripts = state.join("backstop").join("transcripts");
+    assert!(
+        saved.contains("transcripts/") && saved.contains("plugin-issue.md"),
+        "{saved}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&transcripts)
+        .expect("the transcripts folder exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let md = std::fs::read_to_string(&files[0]).expect("the transcript reads");
+    for want in [
+        "# Incident walk: CNPG plugin issue detected",
+        "## Change Summary",
+        "- **Impact**: High",
+        "## Root Cause",
+        "**Diagnosis** (`oom-killed`)",
+        "**Finding**: PLG005",
+        "### 1. Does the operator see a plugin Service? (`plugin-registered`)",
+        "- **Chosen**: pass → `plugin-running`\n",
+        "- **Chosen**: fail → `plugin-flux-ready` (autopilot)",
+        "lastState.terminated.reason: OOMKilled",
+        "## Solution Applied",
+        "> Raised the limit to 512Mi, token=[redacted]",
+        "## Validation",
+        "PLG005 is still found on Pod cnpg-system/barman-cloud-",
+        "## Prevention",
+        "## References",
+    ] {
+        assert!(md.contains(want), "{want:?} in:\n{md}");
+    }
+    assert!(!md.contains("abc123"), "the token is masked:\n{md}");
+    t.keys(&["Escape"]);
+    t.wait_for("1 Plugin & operator", WAIT);
     t.keys(&["q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }

@@ -194,7 +194,7 @@ async fn findings_in_the_header_the_list_and_the_detail() {
             .as_ref()
             .is_some_and(|(_, m)| m.contains("being gathered"))
     );
-    app.set_extras(backstop::checks::extras(&client, None, &snap).await);
+    app.set_extras(backstop::checks::extras(&client, None, &snap, false).await);
     let expected: std::collections::BTreeSet<String> = sc.expect.iter().cloned().collect();
     let found: std::collections::BTreeSet<String> =
         app.findings.iter().map(|f| f.code.to_string()).collect();

@@ -149,15 +149,33 @@ pub struct Extras {
     pub certificates: KindState<crate::cluster::rows::CertificateRow>,
     pub events: KindState<crate::cluster::rows::EventRow>,
     pub logs: Vec<LogTail>,
+    pub endpoints: Vec<crate::assess::facts::EndpointProbe>,
+    /// Whether the endpoints were probed this time.
+    pub probed: bool,
 }
 
-pub async fn extras(client: &kube::Client, namespace: Option<&str>, snapshot: &Snapshot) -> Extras {
-    let (deployments, secrets, certificates, events, logs) = tokio::join!(
+/// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
+/// periodic refresh does not, to keep its cost flat).
+pub async fn extras(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    snapshot: &Snapshot,
+    network: bool,
+) -> Extras {
+    let probes = async {
+        if network {
+            probe::endpoints(&snapshot.object_stores.rows).await
+        } else {
+            Vec::new()
+        }
+    };
+    let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
         list_kind(client, cluster::deployments_spec(), namespace),
         list_kind(client, cluster::secrets_spec(), namespace),
         list_kind(client, cluster::certificates_spec(), namespace),
         list_kind(client, cluster::events_spec(), namespace),
         log_tails(client, snapshot),
+        probes,
     );
     Extras {
         deployments,
@@ -165,6 +183,8 @@ pub async fn extras(client: &kube::Client, namespace: Option<&str>, snapshot: &S
         certificates,
         events,
         logs,
+        endpoints,
+        probed: network,
     }
 }
 
@@ -178,8 +198,8 @@ impl Extras {
             certificates: self.certificates.clone(),
             events: self.events.clone(),
             logs: self.logs.clone(),
-            endpoints: Vec::new(),
-            probed: false,
+            endpoints: self.endpoints.clone(),
+            probed: self.probed,
         }
     }
 }

@@ -20,6 +20,19 @@ pub fn default_path() -> PathBuf {
 pub struct Config {
     #[serde(default)]
     pub check: CheckConfig,
+    #[serde(default)]
+    pub walker: WalkerConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WalkerConfig {
+    /// A checkout of the GitOps repository, for the trees' .gitignore checks.
+    #[serde(default)]
+    pub repo: Option<PathBuf>,
+    /// Where `x` writes transcripts (default: $XDG_STATE_HOME/backstop/transcripts).
+    #[serde(default)]
+    pub transcripts: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -28,13 +28,32 @@ fn options(theme: Option<&str>) -> Options {
         std::env::var("NO_COLOR").ok()
     };
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
+    // The config already failed above if it is unreadable: here only the walker's part.
+    let walker = super::config::load(&super::config::default_path())
+        .map(|c| c.walker)
+        .unwrap_or_default();
+    let (trees, problems) = super::trees::load_all();
+    let tree_error = (!problems.is_empty()).then(|| {
+        format!(
+            "{} tree file(s) not loaded: {} (see `backstop trees list`)",
+            problems.len(),
+            problems.join("; ")
+        )
+    });
     Options {
         theme,
         theme_error: error
             .map(|e| format!("default theme used: {e}"))
-            .or(config_error),
+            .or(config_error)
+            .or(tree_error),
         thresholds,
         silence,
+        trees,
+        git: walker.repo.map(|root| crate::trees::git::Checkout { root }),
+        transcripts: walker
+            .transcripts
+            .unwrap_or_else(|| super::logging::state_dir().join("transcripts")),
+        training: false,
     }
 }
 
@@ -68,7 +87,9 @@ pub fn demo(args: DemoArgs, namespace: Option<String>, theme: Option<&str>) -> a
             namespace,
             demo: true,
         };
-        let result = run(Source::Client { client, location }, options(theme)).await;
+        let mut options = options(theme);
+        options.training = args.training;
+        let result = run(Source::Client { client, location }, options).await;
         timeline.abort();
         result
     })?;

@@ -5,14 +5,19 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
-/// `$XDG_STATE_HOME/backstop/backstop.log`, else `~/.local/state/backstop/backstop.log`.
-pub fn default_log_path() -> PathBuf {
+/// `$XDG_STATE_HOME/backstop`, else `~/.local/state/backstop`: the log and transcripts.
+pub fn state_dir() -> PathBuf {
     let state = std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(std::env::temp_dir);
-    state.join("backstop").join("backstop.log")
+    state.join("backstop")
+}
+
+/// `$XDG_STATE_HOME/backstop/backstop.log`, else `~/.local/state/backstop/backstop.log`.
+pub fn default_log_path() -> PathBuf {
+    state_dir().join("backstop.log")
 }
 
 pub fn init(path: &Path, level: &str) -> anyhow::Result<()> {

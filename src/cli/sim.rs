@@ -34,6 +34,10 @@ pub struct DemoArgs {
     /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them.
     #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
     pub scenario: String,
+    /// Practise: open the tree chooser in training mode (proposals hidden until you choose,
+    /// a score at the diagnosis).
+    #[arg(long)]
+    pub training: bool,
 }
 
 pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {

@@ -63,6 +63,10 @@ pub enum Mode {
     Text,
     /// The findings list (`f`).
     Findings,
+    /// The tree chooser (`w`).
+    Choose,
+    /// A walk through a troubleshooting tree.
+    Walk,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,6 +108,16 @@ pub enum Effect {
     },
     /// The text view closed: stop following its log.
     CloseText,
+    /// Gather the rules' facts now (a walker's check waits for them).
+    Gather {
+        /// Probe ObjectStore endpoints too.
+        network: bool,
+    },
+    /// Write a walk's transcript.
+    SaveTranscript {
+        path: std::path::PathBuf,
+        markdown: String,
+    },
 }
 
 pub struct App {
@@ -120,6 +134,7 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub detail: Option<ObjectRef>,
     pub detail_scroll: u16,
+    pub help_scroll: u16,
     /// The API server's version once probed, or why it could not be reached.
     pub server_status: Option<Result<String, String>>,
     pub text: Option<TextView>,
@@ -131,6 +146,15 @@ pub struct App {
     pub thresholds: Thresholds,
     /// Codes the config file silences: not shown, as `backstop check` does not report them.
     pub silence: Vec<String>,
+    /// Troubleshooting trees: built in, then the user's.
+    pub trees: Vec<crate::trees::load::Tree>,
+    pub chooser: super::walker::Chooser,
+    /// The walk in progress, kept when the walker is left.
+    pub walk: Option<super::walker::WalkView>,
+    /// The GitOps checkout the trees' git checks read, if configured.
+    pub git: Option<crate::trees::git::Checkout>,
+    /// Where transcripts are written.
+    pub transcripts: std::path::PathBuf,
     next_text_id: u64,
     /// Where Esc from a text view returns to.
     text_return: Mode,
@@ -152,6 +176,7 @@ impl App {
             now,
             detail: None,
             detail_scroll: 0,
+            help_scroll: 0,
             server_status: None,
             text: None,
             extras: None,
@@ -160,6 +185,11 @@ impl App {
             findings_selected: 0,
             thresholds: Thresholds::default(),
             silence: Vec::new(),
+            trees: crate::trees::builtin(),
+            chooser: Default::default(),
+            walk: None,
+            git: None,
+            transcripts: std::env::temp_dir(),
             next_text_id: 0,
             text_return: Mode::Normal,
         }
@@ -179,6 +209,7 @@ impl App {
     pub fn set_extras(&mut self, extras: Extras) {
         self.extras = Some(extras);
         self.refresh();
+        self.walk_gathered();
     }
 
     fn refresh(&mut self) {
@@ -284,12 +315,22 @@ impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
         match self.mode {
             Mode::Filter | Mode::Command => return self.edit_input(key),
+            Mode::Choose => return self.handle_chooser_key(key),
+            Mode::Walk => return self.handle_walk_key(key),
             Mode::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
-                ) {
-                    self.mode = Mode::Normal;
+                match key.code {
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {
+                        self.mode = Mode::Normal
+                    }
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        self.help_scroll = self.help_scroll.saturating_add(1)
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        self.help_scroll = self.help_scroll.saturating_sub(1)
+                    }
+                    KeyCode::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                    KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                    _ => {}
                 }
                 return None;
             }
@@ -306,6 +347,14 @@ impl App {
                 return None;
             }
             Mode::Findings => {
+                match action_for(&key) {
+                    Some(Action::WalkThis) => return self.walk_this(),
+                    Some(Action::Walk) => {
+                        self.open_chooser();
+                        return None;
+                    }
+                    _ => {}
+                }
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('f') => {
                         self.mode = Mode::Normal
@@ -353,6 +402,14 @@ impl App {
                 {
                     return self.open_text(action, target, Mode::Detail);
                 }
+                match action_for(&key) {
+                    Some(Action::WalkThis) => return self.walk_this(),
+                    Some(Action::Walk) => {
+                        self.open_chooser();
+                        return None;
+                    }
+                    _ => {}
+                }
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
                         self.mode = Mode::Normal;
@@ -396,7 +453,10 @@ impl App {
                 self.mode = Mode::Command;
                 self.input.clear();
             }
-            Action::Help => self.mode = Mode::Help,
+            Action::Help => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             Action::Open => {
                 if let Some(target) = self.selected_row().and_then(|r| r.target.clone()) {
                     self.detail = Some(target);
@@ -430,6 +490,8 @@ impl App {
                     self.mode = Mode::Findings;
                 }
             }
+            Action::Walk => self.open_chooser(),
+            Action::WalkThis => return self.walk_this(),
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();
                 self.message = Some((Health::Info, format!("theme: {}", self.theme.name)));

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use super::app::{App, Mode, PANES};
 use super::detail;
-use super::keys::{BINDINGS, hints};
+use super::keys::{BINDINGS, Binding, CHOOSER_BINDINGS, WALK_BINDINGS, hints, hints_of};
 use super::theme::Role;
 use super::view::{ColumnDef, Health, PaneView, age, newest_backup};
 use crate::cluster::watch::SyncState;
@@ -86,6 +86,8 @@ pub fn draw(app: &App, f: &mut Frame) {
         Mode::Detail => draw_detail(app, f, body),
         Mode::Text => draw_text(app, f, body),
         Mode::Findings => draw_findings(app, f, body),
+        Mode::Choose => super::draw_walk::draw_chooser(app, f, body),
+        Mode::Walk => super::draw_walk::draw_walk(app, f, body),
         _ => {}
     }
 }
@@ -440,6 +442,20 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
             }
             Line::from(spans)
         }
+        Mode::Walk if app.walk.as_ref().is_some_and(|v| v.editor.is_some()) => Line::from(vec![
+            Span::styled(" Esc", t.style(Role::Key)),
+            Span::styled(" saves the note  ", t.style(Role::Muted)),
+            Span::styled("Ctrl-U/Ctrl-R", t.style(Role::Key)),
+            Span::styled(" undo/redo", t.style(Role::Muted)),
+        ]),
+        Mode::Walk | Mode::Choose if app.message.is_none() => {
+            let table = if app.mode == Mode::Walk {
+                hints_of(WALK_BINDINGS)
+            } else {
+                hints_of(CHOOSER_BINDINGS)
+            };
+            hint_line(app, &table, area.width)
+        }
         Mode::Detail => Line::from(vec![
             Span::styled(" Esc", t.style(Role::Key)),
             Span::styled(" back  ", t.style(Role::Muted)),
@@ -448,26 +464,30 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
         ]),
         _ => match &app.message {
             Some((h, m)) => Line::styled(format!(" {} {m}", h.glyph()), t.style(health_role(*h))),
-            None => {
-                let mut spans = Vec::new();
-                let mut used = 0;
-                for (k, what) in hints() {
-                    let w = k.chars().count() + what.chars().count() + 3;
-                    if used + w > area.width as usize {
-                        break;
-                    }
-                    used += w;
-                    spans.push(Span::styled(format!(" {k}"), t.style(Role::Key)));
-                    spans.push(Span::styled(format!(" {what} "), t.style(Role::Muted)));
-                }
-                Line::from(spans)
-            }
+            None => hint_line(app, &hints(), area.width),
         },
     };
     f.render_widget(Paragraph::new(line), area);
 }
 
-fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
+/// Key hints, as many as fit.
+fn hint_line(app: &App, hints: &[(&str, &str)], width: u16) -> Line<'static> {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (k, what) in hints {
+        let w = k.chars().count() + what.chars().count() + 3;
+        if used + w > width as usize {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(format!(" {k}"), t.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what} "), t.style(Role::Muted)));
+    }
+    Line::from(spans)
+}
+
+pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
     let [_, v, _] = Layout::vertical([
         Constraint::Percentage((100 - height_pct) / 2),
         Constraint::Percentage(height_pct),
@@ -487,23 +507,52 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let r = centered(area, 70, 90);
     f.render_widget(Clear, r);
-    let mut lines = vec![Line::styled("Keys", t.style(Role::Title)), Line::raw("")];
-    for b in BINDINGS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>10}  ", b.label), t.style(Role::Key)),
-            Span::styled(b.help, t.style(Role::Text)),
-        ]));
+    fn section<'a, A>(
+        lines: &mut Vec<Line<'a>>,
+        t: &super::theme::Theme,
+        title: &'a str,
+        table: &'a [Binding<A>],
+    ) {
+        lines.push(Line::styled(title, t.style(Role::Title)));
+        for b in table {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>10}  ", b.label), t.style(Role::Key)),
+                Span::styled(b.help, t.style(Role::Text)),
+            ]));
+        }
+        lines.push(Line::raw(""));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "States: ✔ ok  ▲ warning  ✖ critical  ? unknown  ↻ running  · info",
-        t.style(Role::Muted),
-    ));
+    let mut lines = vec![
+        Line::styled(
+            "States: ✔ ok  ▲ warning  ✖ critical  ? unknown  ↻ running  · info",
+            t.style(Role::Muted),
+        ),
+        Line::raw(""),
+    ];
+    section(&mut lines, t, "Keys", BINDINGS);
+    section(&mut lines, t, "In the walker", WALK_BINDINGS);
+    section(&mut lines, t, "In the tree chooser", CHOOSER_BINDINGS);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style(Role::BorderFocused))
-        .title(" Help · Esc closes ");
-    f.render_widget(Paragraph::new(lines).block(block), r);
+        .title(" Help · j/k PgUp/PgDn scroll · Esc closes ");
+    let height = block.inner(r).height as usize;
+    let scroll = usize::from(app.help_scroll).min(lines.len().saturating_sub(height));
+    let more = lines.len() > scroll + height;
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        r,
+    );
+    if more {
+        let label = " ↓ more ";
+        let w = label.chars().count() as u16;
+        if r.width > w + 2 {
+            let at = Rect::new(r.right() - w - 2, r.bottom() - 1, w, 1);
+            f.render_widget(Paragraph::new(Span::styled(label, t.style(Role::Key))), at);
+        }
+    }
 }
 
 fn draw_text(app: &App, f: &mut Frame, area: Rect) {
@@ -596,7 +645,7 @@ fn draw_text(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(p, inner);
 }
 
-fn severity_role(s: crate::assess::Severity) -> Role {
+pub(super) fn severity_role(s: crate::assess::Severity) -> Role {
     match s {
         crate::assess::Severity::Critical => Role::Critical,
         crate::assess::Severity::Warning => Role::Warning,
@@ -604,7 +653,7 @@ fn severity_role(s: crate::assess::Severity) -> Role {
     }
 }
 
-fn severity_glyph(s: crate::assess::Severity) -> &'static str {
+pub(super) fn severity_glyph(s: crate::assess::Severity) -> &'static str {
     match s {
         crate::assess::Severity::Critical => "✖",
         crate::assess::Severity::Warning => "▲",

@@ -25,13 +25,44 @@ pub enum Action {
     Events,
     Logs,
     Findings,
+    /// The tree chooser.
+    Walk,
+    /// The fitting tree, about the selected object or finding.
+    WalkThis,
 }
 
-pub struct Binding {
+/// Keys in the walker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkAction {
+    Take,
+    Up,
+    Down,
+    Pick(usize),
+    StepBack,
+    Autopilot,
+    Note,
+    Rerun,
+    Export,
+    ScrollUp,
+    ScrollDown,
+    Leave,
+}
+
+/// Keys in the tree chooser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChooserAction {
+    Up,
+    Down,
+    Start,
+    Training,
+    Leave,
+}
+
+pub struct Binding<A: 'static> {
     pub keys: &'static [(KeyCode, KeyModifiers)],
     /// How the keys are written in help.
     pub label: &'static str,
-    pub action: Action,
+    pub action: A,
     pub help: &'static str,
     /// Shown in the footer.
     pub hint: Option<&'static str>,
@@ -41,7 +72,7 @@ const NONE: KeyModifiers = KeyModifiers::NONE;
 const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
 const CTRL: KeyModifiers = KeyModifiers::CONTROL;
 
-pub const BINDINGS: &[Binding] = &[
+pub const BINDINGS: &[Binding<Action>] = &[
     Binding {
         keys: &[(KeyCode::Tab, NONE)],
         label: "Tab",
@@ -159,6 +190,20 @@ pub const BINDINGS: &[Binding] = &[
         hint: Some("findings"),
     },
     Binding {
+        keys: &[(KeyCode::Char('w'), NONE)],
+        label: "w",
+        action: Action::Walk,
+        help: "troubleshooting trees: choose one to walk (t in the chooser: training)",
+        hint: Some("walk"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('W'), SHIFT), (KeyCode::Char('W'), NONE)],
+        label: "W",
+        action: Action::WalkThis,
+        help: "walk this: the tree that fits the selected row, finding or object, about it",
+        hint: None,
+    },
+    Binding {
         keys: &[(KeyCode::Char('y'), NONE)],
         label: "y",
         action: Action::Yaml,
@@ -209,9 +254,160 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
+pub const WALK_BINDINGS: &[Binding<WalkAction>] = &[
+    Binding {
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "Enter",
+        action: WalkAction::Take,
+        help: "take the selected branch (the proposed one unless you moved)",
+        hint: Some("take"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)],
+        label: "k ↑",
+        action: WalkAction::Up,
+        help: "select the previous branch",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)],
+        label: "j ↓",
+        action: WalkAction::Down,
+        help: "select the next branch",
+        hint: Some("branch"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('1'), NONE)],
+        label: "1",
+        action: WalkAction::Pick(0),
+        help: "select the first branch",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('2'), NONE)],
+        label: "2",
+        action: WalkAction::Pick(1),
+        help: "select the second branch",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('3'), NONE)],
+        label: "3",
+        action: WalkAction::Pick(2),
+        help: "select the third branch",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('4'), NONE)],
+        label: "4",
+        action: WalkAction::Pick(3),
+        help: "select the fourth branch",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Backspace, NONE)],
+        label: "Backspace",
+        action: WalkAction::StepBack,
+        help: "step back to the previous node",
+        hint: Some("back"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('a'), NONE)],
+        label: "a",
+        action: WalkAction::Autopilot,
+        help: "autopilot: follow the evidence to the first diagnosis (not in training)",
+        hint: Some("autopilot"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('n'), NONE)],
+        label: "n",
+        action: WalkAction::Note,
+        help: "write a note on this node (Esc saves it)",
+        hint: Some("note"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('r'), NONE)],
+        label: "r",
+        action: WalkAction::Rerun,
+        help: "run the check again on fresh data",
+        hint: Some("re-run"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('x'), NONE)],
+        label: "x",
+        action: WalkAction::Export,
+        help: "export the walk as a Markdown transcript",
+        hint: Some("export"),
+    },
+    Binding {
+        keys: &[(KeyCode::PageUp, NONE)],
+        label: "PgUp",
+        action: WalkAction::ScrollUp,
+        help: "scroll the evidence up",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::PageDown, NONE)],
+        label: "PgDn",
+        action: WalkAction::ScrollDown,
+        help: "scroll the evidence down",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)],
+        label: "Esc",
+        action: WalkAction::Leave,
+        help: "leave the walker (the walk is kept: w resumes it)",
+        hint: Some("leave"),
+    },
+];
+
+pub const CHOOSER_BINDINGS: &[Binding<ChooserAction>] = &[
+    Binding {
+        keys: &[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)],
+        label: "k ↑",
+        action: ChooserAction::Up,
+        help: "previous tree",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)],
+        label: "j ↓",
+        action: ChooserAction::Down,
+        help: "next tree",
+        hint: Some("move"),
+    },
+    Binding {
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "Enter",
+        action: ChooserAction::Start,
+        help: "walk the selected tree (or resume the walk in progress)",
+        hint: Some("walk"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('t'), NONE)],
+        label: "t",
+        action: ChooserAction::Training,
+        help: "training: proposals hidden until you choose, a score at the end",
+        hint: Some("training"),
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)],
+        label: "Esc",
+        action: ChooserAction::Leave,
+        help: "close",
+        hint: Some("close"),
+    },
+];
+
 /// The action a key press means in normal navigation, if any.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    BINDINGS
+    action_in(BINDINGS, key)
+}
+
+/// The action a key press means in one of the key tables.
+pub fn action_in<A: Copy>(table: &[Binding<A>], key: &KeyEvent) -> Option<A> {
+    table
         .iter()
         .find(|b| {
             b.keys
@@ -223,9 +419,16 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
 
 /// Help and quit come first: a narrow footer loses the others, never those.
 pub fn hints() -> Vec<(&'static str, &'static str)> {
-    let mut ordered: Vec<&Binding> = BINDINGS.iter().collect();
+    let mut ordered: Vec<&Binding<Action>> = BINDINGS.iter().collect();
     ordered.sort_by_key(|b| !matches!(b.action, Action::Help | Action::Quit));
-    ordered
+    hints_of(ordered)
+}
+
+/// The footer hints of a table, in its order.
+pub fn hints_of<'a, A: 'static>(
+    table: impl IntoIterator<Item = &'a Binding<A>>,
+) -> Vec<(&'static str, &'static str)> {
+    table
         .into_iter()
         .filter_map(|b| b.hint.map(|h| (b.label, h)))
         .collect()
@@ -237,12 +440,17 @@ mod tests {
 
     #[test]
     fn no_key_means_two_things() {
-        let mut seen = std::collections::HashSet::new();
-        for b in BINDINGS {
-            for k in b.keys {
-                assert!(seen.insert(*k), "{:?} is bound twice", k);
+        fn check<A>(table: &[Binding<A>]) {
+            let mut seen = std::collections::HashSet::new();
+            for b in table {
+                for k in b.keys {
+                    assert!(seen.insert(*k), "{:?} is bound twice", k);
+                }
             }
         }
+        check(BINDINGS);
+        check(WALK_BINDINGS);
+        check(CHOOSER_BINDINGS);
     }
 
     #[test]

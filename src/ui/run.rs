@@ -52,6 +52,14 @@ pub struct Options {
     /// The health rules' thresholds and silenced codes, from the config file.
     pub thresholds: crate::assess::Thresholds,
     pub silence: Vec<String>,
+    /// Troubleshooting trees: built in, then the user's.
+    pub trees: Vec<crate::trees::load::Tree>,
+    /// The GitOps checkout for the trees' git checks.
+    pub git: Option<crate::trees::git::Checkout>,
+    /// Where transcripts go.
+    pub transcripts: std::path::PathBuf,
+    /// Start in the tree chooser, in training mode.
+    pub training: bool,
 }
 
 /// Runs the dashboard until the user quits.
@@ -159,6 +167,13 @@ async fn event_loop(
     let mut app = App::new(location, options.theme, now);
     app.thresholds = options.thresholds;
     app.silence = options.silence;
+    app.trees = options.trees;
+    app.git = options.git;
+    app.transcripts = options.transcripts;
+    if options.training {
+        app.chooser.training = true;
+        app.open_chooser();
+    }
     if let Some(e) = options.theme_error {
         app.message = Some((super::view::Health::Warning, e));
     }
@@ -254,12 +269,7 @@ async fn event_loop(
             }
             _ = extras_tick.tick() => {
                 if let Some(c) = &connected {
-                    let (client, snapshot, ns, tx) = (c.client.clone(), c.watched.snapshot(), app.location.namespace.clone(), extras_tx.clone());
-                    tokio::spawn(async move {
-                        let extras = crate::checks::extras(&client, ns.as_deref(), &snapshot).await;
-                        // A full channel means one is already waiting: skip this round.
-                        let _ = tx.try_send(extras);
-                    });
+                    gather(c, app.location.namespace.clone(), false, extras_tx.clone());
                 }
                 None
             }
@@ -316,6 +326,26 @@ async fn event_loop(
                     task.abort();
                 }
             }
+            Some(Effect::Gather { network }) => {
+                if let Some(c) = &connected {
+                    gather(
+                        c,
+                        app.location.namespace.clone(),
+                        network,
+                        extras_tx.clone(),
+                    );
+                }
+            }
+            Some(Effect::SaveTranscript { path, markdown }) => {
+                let result = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|_| crate::sim::write_atomically(&path, &markdown))
+                    .map(|_| path.clone())
+                    .map_err(|e| format!("writing {}: {e:#}", path.display()));
+                app.transcript_saved(result);
+            }
             Some(Effect::Quit) => return Ok(()),
             Some(Effect::Namespace(ns)) => {
                 if let Some(c) = connected.take() {
@@ -361,6 +391,21 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// Gathers the rules' facts in the background. With the channel full, a gathering is
+/// already waiting to be read: this one is dropped, as it would say the same.
+fn gather(
+    c: &Connected,
+    namespace: Option<String>,
+    network: bool,
+    tx: tokio::sync::mpsc::Sender<crate::checks::Extras>,
+) {
+    let (client, snapshot) = (c.client.clone(), c.watched.snapshot());
+    tokio::spawn(async move {
+        let extras = crate::checks::extras(&client, namespace.as_deref(), &snapshot, network).await;
+        let _ = tx.try_send(extras);
+    });
 }
 
 fn draw_connect_error(app: &App, e: &ConnectError, f: &mut ratatui::Frame) {

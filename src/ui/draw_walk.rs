@@ -1,0 +1,546 @@
+//! Drawing the tree chooser and the walker: pure functions of the App.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::App;
+use super::draw::{centered, severity_glyph, severity_role};
+use super::theme::{Role, Theme};
+use super::view::age;
+use super::walker::WalkView;
+use crate::assess::catalog;
+use crate::trees::eval::Verdict;
+use crate::trees::model::Leaf;
+
+fn verdict_look(v: Verdict) -> (&'static str, Role) {
+    match v {
+        Verdict::Pass => ("✔ pass", Role::Ok),
+        Verdict::Fail => ("✖ fail", Role::Critical),
+        Verdict::Unknown => ("? unknown", Role::Unknown),
+        Verdict::Error => ("! error", Role::Warning),
+    }
+}
+
+fn about(view: &WalkView) -> String {
+    match &view.walk.context {
+        Some(s) if s.namespace.is_empty() => format!(" · about {} {}", s.kind, s.name),
+        Some(s) => format!(" · about {} {}/{}", s.kind, s.namespace, s.name),
+        None => String::new(),
+    }
+}
+
+pub fn draw_chooser(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let r = centered(area, 94, 90);
+    f.render_widget(Clear, r);
+    let training = if app.chooser.training {
+        Span::styled(" training: on (t) ", t.style(Role::Warning))
+    } else {
+        Span::styled(" training: off (t) ", t.style(Role::Muted))
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Span::styled(
+            " Troubleshooting trees · Enter walks · Esc closes ",
+            t.style(Role::Title),
+        ))
+        .title(Line::from(training).right_aligned());
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let mut lines: Vec<Line> = Vec::new();
+    let offset = app.chooser_offset();
+    if let Some(v) = &app.walk {
+        let mark = if app.chooser.selected == 0 {
+            "▸ "
+        } else {
+            "  "
+        };
+        let mut line = Line::from(vec![
+            Span::styled(format!("{mark}↩ Resume  "), t.style(Role::Key)),
+            Span::styled(v.walk.tree.title.clone(), t.style(Role::Text)),
+            Span::styled(
+                format!(
+                    "  at {}, {} choices made{}",
+                    v.walk.current().node,
+                    v.walk.visits.len() - 1,
+                    about(v)
+                ),
+                t.style(Role::Muted),
+            ),
+        ]);
+        if app.chooser.selected == 0 {
+            line = line.style(t.style(Role::Selection));
+        }
+        lines.push(line);
+        lines.push(Line::raw(""));
+    }
+    let width = app
+        .trees
+        .iter()
+        .map(|tr| tr.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, tree) in app.trees.iter().enumerate() {
+        let found: Vec<&str> = app
+            .findings
+            .iter()
+            .map(|fd| fd.code)
+            .filter(|c| tree.findings.iter().any(|x| x == c))
+            .collect();
+        // Worst first, as the findings are; each code once.
+        let mut codes: Vec<&str> = Vec::new();
+        for c in &found {
+            if !codes.contains(c) {
+                codes.push(c);
+            }
+        }
+        let selected = app.chooser.selected == i + offset;
+        let mark = if found.is_empty() {
+            Span::styled("  ", t.style(Role::Muted))
+        } else {
+            Span::styled("● ", t.style(Role::Warning))
+        };
+        let mut spans = vec![
+            Span::styled(if selected { "▸ " } else { "  " }, t.style(Role::Key)),
+            mark,
+            Span::styled(format!("{:<width$}  ", tree.title), t.style(Role::Text)),
+            Span::styled(
+                format!(
+                    "{} · {} questions",
+                    tree.name,
+                    tree.nodes.len() - tree.leaves()
+                ),
+                t.style(Role::Muted),
+            ),
+        ];
+        if !codes.is_empty() {
+            let more = if codes.len() > 3 {
+                format!(" +{}", codes.len() - 3)
+            } else {
+                String::new()
+            };
+            spans.push(Span::styled(
+                format!(
+                    " · explains {}{more}",
+                    codes[..codes.len().min(3)].join(" ")
+                ),
+                t.style(Role::Warning),
+            ));
+        }
+        if tree.origin != "built in" {
+            spans.push(Span::styled(
+                format!(" · {}", tree.origin),
+                t.style(Role::Accent),
+            ));
+        }
+        let mut line = Line::from(spans);
+        if selected {
+            line = line.style(t.style(Role::Selection));
+        }
+        lines.push(line);
+    }
+    // One tree a row, clipped at the edge; what the selected one is about wraps below.
+    let list_height = (lines.len() as u16).min(inner.height);
+    let [list_area, about_area] =
+        Layout::vertical([Constraint::Length(list_height), Constraint::Fill(1)]).areas(inner);
+    f.render_widget(Paragraph::new(lines), list_area);
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(tree) = app
+        .chooser
+        .selected
+        .checked_sub(offset)
+        .and_then(|i| app.trees.get(i))
+    {
+        lines.push(Line::raw(""));
+        if !tree.description.is_empty() {
+            lines.push(Line::styled(tree.description.clone(), t.style(Role::Text)));
+        }
+        if !tree.source.is_empty() {
+            lines.push(Line::styled(
+                format!("source: {}", tree.source),
+                t.style(Role::Muted),
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "● a current finding is one this tree explains. From a row or a finding, W walks the tree that fits it.",
+        t.style(Role::Muted),
+    ));
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), about_area);
+}
+
+fn breadcrumbs<'a>(view: &'a WalkView, t: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for v in &view.walk.visits[..view.walk.visits.len() - 1] {
+        let Some(c) = &v.choice else { continue };
+        spans.push(Span::styled(v.node.clone(), t.style(Role::Muted)));
+        let role = if view.walk.training {
+            Role::Key
+        } else if v.overridden() {
+            Role::Warning
+        } else {
+            Role::Key
+        };
+        let mut label = format!(" {} ", c.branch);
+        if !view.walk.training && v.overridden() {
+            label = format!(" {} (override) ", c.branch);
+        }
+        spans.push(Span::styled(label, t.style(role)));
+        spans.push(Span::styled("› ", t.style(Role::Muted)));
+    }
+    spans.push(Span::styled(
+        view.walk.current().node.clone(),
+        t.style(Role::Accent),
+    ));
+    Line::from(spans)
+}
+
+fn leaf_lines<'a>(app: &App, view: &'a WalkView, leaf: &'a Leaf) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let entry = leaf.finding.as_deref().and_then(catalog::find);
+    let role = entry
+        .map(|e| severity_role(e.severity))
+        .unwrap_or(Role::Info);
+    let mut lines = vec![
+        Line::styled("Diagnosis", t.style(Role::Title)),
+        Line::styled(leaf.diagnosis.trim().to_string(), t.style(role)),
+    ];
+    if let Some(e) = entry {
+        lines.push(Line::styled(
+            format!(
+                "{} {} {}: {}",
+                severity_glyph(e.severity),
+                e.code,
+                e.severity.as_str(),
+                e.title
+            ),
+            t.style(role),
+        ));
+    }
+    lines.push(Line::raw(""));
+    let w = &view.walk;
+    let steps = w.visits.len() - 1;
+    lines.push(Line::styled(
+        format!(
+            "Path: {steps} step{}, {} override{}, {} taken back",
+            if steps == 1 { "" } else { "s" },
+            w.overrides(),
+            if w.overrides() == 1 { "" } else { "s" },
+            w.steps_back
+        ),
+        t.style(Role::Muted),
+    ));
+    if w.training {
+        let s = w.score();
+        let role = if s.percent() >= 80 {
+            Role::Ok
+        } else {
+            Role::Warning
+        };
+        lines.push(Line::styled(
+            format!(
+                "Score: {}/100  ({} of {} choices followed the evidence)",
+                s.percent(),
+                s.agreed,
+                s.judged
+            ),
+            t.style(role),
+        ));
+        if let Some(end) = &view.evidence_leads_to {
+            if *end == w.current().node {
+                lines.push(Line::styled(
+                    "✔ The evidence leads here too.",
+                    t.style(Role::Ok),
+                ));
+            } else {
+                lines.push(Line::styled(
+                    format!("▲ The evidence leads to {end}, not here."),
+                    t.style(Role::Warning),
+                ));
+            }
+        }
+        for &i in &s.departures {
+            let v = &w.visits[i];
+            lines.push(Line::styled(
+                format!(
+                    "  step {}, {}: you chose {}, the evidence said {}",
+                    i + 1,
+                    v.node,
+                    v.choice.as_ref().map(|c| c.target.as_str()).unwrap_or(""),
+                    v.decided().unwrap_or("")
+                ),
+                t.style(Role::Warning),
+            ));
+            if let Some(a) = &v.answer {
+                lines.push(Line::styled(
+                    format!("    {}: {}", a.verdict.branch(), a.summary),
+                    t.style(Role::Muted),
+                ));
+                for e in a.evidence.iter().take(3) {
+                    lines.push(Line::styled(format!("    │ {e}"), t.style(Role::Muted)));
+                }
+            }
+        }
+    }
+    if !leaf.remedy.commands.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Remedy", t.style(Role::Title)));
+        for c in &leaf.remedy.commands {
+            let (prefix, role) = if c.trim_start().starts_with('#') {
+                ("  ", Role::Muted)
+            } else {
+                ("  $ ", Role::Key)
+            };
+            lines.push(Line::styled(format!("{prefix}{c}"), t.style(role)));
+        }
+    }
+    if !leaf.remedy.actions.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "  actions this tree suggests: {}",
+                leaf.remedy.actions.join(", ")
+            ),
+            t.style(Role::Muted),
+        ));
+    }
+    for r in &leaf.references {
+        lines.push(Line::styled(format!("  see: {r}"), t.style(Role::Muted)));
+    }
+    if !leaf.prevention.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Prevention", t.style(Role::Title)));
+        for p in &leaf.prevention {
+            lines.push(Line::styled(format!("  • {p}"), t.style(Role::Text)));
+        }
+    }
+    lines
+}
+
+fn question_lines<'a>(app: &App, view: &'a WalkView) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let v = view.walk.current();
+    let mut lines = Vec::new();
+    if view.running {
+        lines.push(Line::styled(
+            "↻ running the check on fresh data…",
+            t.style(Role::Syncing),
+        ));
+    }
+    let Some(a) = &v.answer else {
+        if !view.running {
+            lines.push(Line::styled(
+                "? not run yet: the cluster's facts are being gathered (r runs it)",
+                t.style(Role::Unknown),
+            ));
+        }
+        return lines;
+    };
+    if view.walk.training {
+        lines.push(Line::styled(
+            format!("· {}", a.summary),
+            t.style(Role::Text),
+        ));
+    } else {
+        let (word, role) = verdict_look(a.verdict);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{word}  "), t.style(role)),
+            Span::styled(a.summary.clone(), t.style(Role::Text)),
+        ]));
+    }
+    if a.evidence.is_empty() {
+        lines.push(Line::styled(
+            "  (no further evidence)",
+            t.style(Role::Muted),
+        ));
+    }
+    for e in &a.evidence {
+        lines.push(Line::styled(format!("│ {e}"), t.style(Role::Muted)));
+    }
+    lines
+}
+
+/// Rows `lines` take when wrapped at `width`: word wrapping can take a row more than the
+/// characters need, so a line that wraps is given one spare.
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    lines
+        .iter()
+        .map(|l| {
+            let w = l.width();
+            if w > width { w.div_ceil(width) + 1 } else { 1 }
+        })
+        .sum::<usize>()
+        .min(usize::from(u16::MAX)) as u16
+}
+
+pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let Some(view) = &app.walk else { return };
+    let w = &view.walk;
+    // The walk has the whole body: the panes behind it would only be noise.
+    let r = area;
+    f.render_widget(Clear, r);
+    let mut right = vec![];
+    if w.training {
+        right.push(Span::styled(" training ", t.style(Role::Warning)));
+    }
+    right.push(Span::styled(
+        format!(" step {} ", w.visits.len()),
+        t.style(Role::Muted),
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::BorderFocused))
+        .title(Span::styled(
+            format!(" Walk: {}{} ", w.tree.title, about(view)),
+            t.style(Role::Title),
+        ))
+        .title(Line::from(right).right_aligned());
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let node = w.node();
+    let mut head = vec![breadcrumbs(view, t), Line::raw("")];
+    let leaf = w.leaf();
+    if leaf.is_none() {
+        head.push(Line::from(vec![
+            Span::styled(
+                node.map(|n| n.title.clone()).unwrap_or_default(),
+                t.style(Role::Title),
+            ),
+            Span::styled(format!("  [{}]", w.current().node), t.style(Role::Muted)),
+        ]));
+        if let Some(why) = node.map(|n| n.why.as_str()).filter(|s| !s.is_empty()) {
+            head.push(Line::styled(why.to_string(), t.style(Role::Muted)));
+        }
+        if let Some(check) = node.and_then(|n| n.check.as_ref()) {
+            let ran = w
+                .current()
+                .checked
+                .map(|at| {
+                    format!(
+                        "  ran {} ({} ago)",
+                        at.format("%H:%M:%S"),
+                        age(Some(at), app.now)
+                    )
+                })
+                .unwrap_or_default();
+            head.push(Line::from(vec![
+                Span::styled("check ", t.style(Role::Muted)),
+                Span::styled(check.describe(), t.style(Role::Accent)),
+                Span::styled(ran, t.style(Role::Muted)),
+            ]));
+        }
+    }
+    // The head wraps: measure it at this width so the evidence starts right below.
+    let head_height = wrapped_height(&head, inner.width);
+    let branches = w.branches();
+    let note = &w.current().note;
+    let editing = view.editor.is_some();
+    let bottom_height = if leaf.is_some() {
+        u16::from(!note.is_empty()) + 1
+    } else {
+        branches.len() as u16 + 2 + u16::from(!note.is_empty())
+    };
+    let bottom_height = if editing { 7 } else { bottom_height };
+    let body = match leaf {
+        Some(l) => leaf_lines(app, view, l),
+        None => question_lines(app, view),
+    };
+    // The branches follow the evidence right below it; long evidence scrolls.
+    let body_height = wrapped_height(&body, inner.width) + 1;
+    let [head_area, body_area, bottom_area, _] = Layout::vertical([
+        Constraint::Length(head_height.min(inner.height / 2)),
+        Constraint::Max(body_height),
+        Constraint::Length(bottom_height),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: false }), head_area);
+    f.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .scroll((view.scroll, 0)),
+        body_area,
+    );
+    if body_height.saturating_sub(view.scroll) > body_area.height + 1 {
+        let more = " ↓ more: PgDn ";
+        let w = more.chars().count() as u16;
+        if body_area.width > w && body_area.height > 0 {
+            let at = Rect::new(body_area.right() - w, body_area.bottom() - 1, w, 1);
+            f.render_widget(Clear, at);
+            f.render_widget(Paragraph::new(Span::styled(more, t.style(Role::Key))), at);
+        }
+    }
+    if let Some(editor) = &view.editor {
+        f.render_widget(editor, bottom_area);
+        return;
+    }
+    let mut bottom = Vec::new();
+    if leaf.is_none() {
+        bottom.push(Line::styled(
+            if w.training {
+                "Your choice:"
+            } else {
+                "Branches:"
+            },
+            t.style(Role::Title),
+        ));
+        let proposed = w.current().decided();
+        for (i, (name, target)) in branches.iter().enumerate() {
+            let selected = i == view.selected;
+            let mut spans = vec![
+                Span::styled(
+                    format!("{} {} ", if selected { "▸" } else { " " }, i + 1),
+                    t.style(Role::Key),
+                ),
+                Span::styled(format!("{name:<7} → "), t.style(Role::Muted)),
+                Span::styled(
+                    w.tree
+                        .node(target)
+                        .map(|n| {
+                            if n.is_leaf() {
+                                format!("{target} (diagnosis)")
+                            } else {
+                                format!("{target}: {}", n.title)
+                            }
+                        })
+                        .unwrap_or_else(|| target.clone()),
+                    t.style(Role::Text),
+                ),
+            ];
+            if !w.training && proposed == Some(target.as_str()) {
+                spans.push(Span::styled("  ◀ proposed", t.style(Role::Ok)));
+            }
+            let mut line = Line::from(spans);
+            if selected {
+                line = line.style(t.style(Role::Selection));
+            }
+            bottom.push(line);
+        }
+        if !w.training && proposed.is_none() && w.current().answer.is_some() {
+            bottom.push(Line::styled(
+                "The evidence does not decide: choose a branch.",
+                t.style(Role::Unknown),
+            ));
+        }
+    }
+    if !note.is_empty() {
+        bottom.push(Line::styled(
+            format!("note: {}", note.lines().collect::<Vec<_>>().join(" ⏎ ")),
+            t.style(Role::Filter),
+        ));
+    }
+    if leaf.is_some() {
+        let saved = match &view.saved {
+            Some(Ok(p)) => format!("transcript: {}", p.display()),
+            Some(Err(e)) => format!("transcript not saved: {e}"),
+            None => "x exports the walk as a Markdown transcript".into(),
+        };
+        bottom.push(Line::styled(saved, t.style(Role::Key)));
+    }
+    f.render_widget(Paragraph::new(bottom), bottom_area);
+}

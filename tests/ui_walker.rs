@@ -1,0 +1,221 @@
+//! The walker as drawn and driven by keys, over the built-in incidents with a frozen clock:
+//! the chooser, a question with its evidence and proposal, overrides and stepping back,
+//! autopilot to a diagnosis, training, and "walk this" from a finding.
+
+mod common;
+
+use std::time::Duration;
+
+use backstop::cluster::Watched;
+use backstop::sim::{Sim, scenario};
+use backstop::ui::app::{App, Effect, Location, Mode};
+use backstop::ui::draw::draw;
+use backstop::ui::theme::Theme;
+use chrono::{DateTime, Utc};
+use common::eventually_async;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn anchor() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+        .expect("anchor")
+        .with_timezone(&Utc)
+}
+
+struct World {
+    app: App,
+    client: kube::Client,
+    _watched: Watched,
+}
+
+impl World {
+    /// What the event loop does for Effect::Gather: the rules' facts, fresh.
+    async fn gather(&mut self) {
+        let snap = self.app.snapshot.clone();
+        let extras = backstop::checks::extras(&self.client, None, &snap, false).await;
+        self.app.set_extras(extras);
+    }
+
+    fn key(&mut self, code: KeyCode) -> Option<Effect> {
+        self.app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn render(&self, w: u16, h: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal.draw(|f| draw(&self.app, f)).expect("draws");
+        terminal.backend().to_string()
+    }
+}
+
+/// The dashboard on a scenario after its first gathering, as of the scenario's anchor.
+async fn world(name: &str) -> World {
+    let sc = scenario::load(name, anchor()).expect("scenario loads");
+    let sim = Sim::new(&sc).expect("sim");
+    let client = kube::Client::new(sim.router(), "default");
+    let watched = Watched::start(&client, None);
+    let snap = eventually_async("every kind live", Duration::from_secs(10), || {
+        let s = watched.snapshot();
+        async move { s.live().then_some(s) }
+    })
+    .await;
+    let mut app = App::new(
+        Location {
+            context: format!("demo: {name}"),
+            server: "sim".into(),
+            namespace: None,
+            demo: true,
+        },
+        Theme::no_color(),
+        anchor(),
+    );
+    app.set_snapshot(snap);
+    let mut w = World {
+        app,
+        client,
+        _watched: watched,
+    };
+    w.gather().await;
+    w
+}
+
+#[tokio::test]
+async fn chooser_question_override_back_and_autopilot() {
+    let mut w = world("plugin-crashloop-oom").await;
+    w.key(KeyCode::Char('w'));
+    assert_eq!(w.app.mode, Mode::Choose);
+    let chooser = w.render(100, 30);
+    assert!(
+        chooser.contains("▸ ● CNPG plugin issue detected"),
+        "{chooser}"
+    );
+    insta::assert_snapshot!("walker_chooser_100x30", chooser);
+
+    // The first check runs on fresh facts: the demo asks for no network probe.
+    let effect = w.key(KeyCode::Enter);
+    assert_eq!(effect, Some(Effect::Gather { network: false }));
+    assert!(
+        w.render(100, 30)
+            .contains("running the check on fresh data")
+    );
+    w.gather().await;
+    w.key(KeyCode::Enter);
+    let question = w.render(100, 30);
+    assert!(
+        question.contains("plugin-registered pass › plugin-running")
+            && question.contains("✖ fail")
+            && question.contains("lastState.terminated.reason: OOMKilled"),
+        "{question}"
+    );
+    insta::assert_snapshot!("walker_question_100x30", question);
+
+    // Taking the branch the evidence did not propose is kept as an override.
+    w.key(KeyCode::Char('1'));
+    w.key(KeyCode::Enter);
+    let overridden = w.render(100, 30);
+    assert!(
+        overridden.contains("plugin-running pass (override) › objectstore-exists"),
+        "{overridden}"
+    );
+    w.key(KeyCode::Backspace);
+    assert!(w.render(100, 30).contains("Are the plugin pods ready?"));
+
+    w.key(KeyCode::Char('a'));
+    let leaf = w.render(100, 30);
+    assert!(
+        leaf.contains("Diagnosis") && leaf.contains("PLG005 critical"),
+        "{leaf}"
+    );
+    insta::assert_snapshot!("walker_diagnosis_100x30", leaf);
+
+    // Leaving keeps the walk: the chooser offers to resume it.
+    w.key(KeyCode::Esc);
+    assert_eq!(w.app.mode, Mode::Normal);
+    w.key(KeyCode::Char('w'));
+    assert!(w.render(100, 30).contains("↩ Resume"));
+    w.key(KeyCode::Enter);
+    assert!(w.render(100, 30).contains("Diagnosis"));
+}
+
+#[tokio::test]
+async fn training_hides_the_proposal_and_scores_the_walk() {
+    let mut w = world("plugin-crashloop-oom").await;
+    w.key(KeyCode::Char('w'));
+    w.key(KeyCode::Char('t'));
+    assert!(w.render(100, 30).contains("training: on"));
+    w.key(KeyCode::Enter);
+    w.gather().await;
+    let blind = w.render(100, 30);
+    assert!(
+        blind.contains("Your choice:") && !blind.contains("proposed") && !blind.contains("✔ pass"),
+        "{blind}"
+    );
+    w.key(KeyCode::Char('a'));
+    assert!(
+        w.app
+            .message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("autopilot is off in training"))
+    );
+    // The plugin Service is registered, but the trainee says it is not.
+    w.key(KeyCode::Char('2'));
+    w.key(KeyCode::Enter);
+    for _ in 0..30 {
+        if w.app.walk.as_ref().is_some_and(|v| v.walk.leaf().is_some()) {
+            break;
+        }
+        w.key(KeyCode::Enter);
+    }
+    let end = w.render(120, 40);
+    assert!(
+        end.contains("Score:")
+            && end.contains("The evidence leads to oom-killed, not here.")
+            && end.contains("step 1, plugin-registered: you chose plugin-wrong-namespace, the evidence said plugin-running"),
+        "{end}"
+    );
+}
+
+#[tokio::test]
+async fn walk_this_on_a_finding_walks_the_tree_that_fits_about_its_object() {
+    let mut w = world("objectstore-credentials").await;
+    w.key(KeyCode::Char('f'));
+    let at = w
+        .app
+        .findings
+        .iter()
+        .position(|f| f.code == "OBJ006")
+        .expect("OBJ006 found");
+    for _ in 0..at {
+        w.key(KeyCode::Char('j'));
+    }
+    let effect = w
+        .app
+        .handle_key(KeyEvent::new(KeyCode::Char('W'), KeyModifiers::SHIFT));
+    assert_eq!(effect, Some(Effect::Gather { network: false }));
+    let view = w.app.walk.as_ref().expect("a walk started");
+    assert_eq!(view.walk.tree.name, "objectstore-connection");
+    let about = view
+        .walk
+        .context
+        .clone()
+        .expect("about the finding's object");
+    assert_eq!(
+        (
+            about.kind.as_str(),
+            about.namespace.as_str(),
+            about.name.as_str()
+        ),
+        ("ObjectStore", "orders", "pg-orders-s3")
+    );
+    w.gather().await;
+    let screen = w.render(120, 36);
+    assert!(
+        screen.contains(
+            "Walk: ObjectStore connection failures · about ObjectStore orders/pg-orders-s3"
+        ) && screen.contains("it explains OBJ006"),
+        "{screen}"
+    );
+    w.key(KeyCode::Char('a'));
+    let leaf = w.render(120, 36);
+    assert!(leaf.contains("OBJ006"), "{leaf}");
+}
