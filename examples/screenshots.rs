@@ -189,6 +189,10 @@ async fn fulfil(app: &mut App, client: &kube::Client, effect: Option<Effect>, no
             }
             task.abort();
         }
+        Some(Effect::Gather { .. }) => {
+            let snapshot = app.snapshot.clone();
+            app.set_extras(backstop::checks::extras(client, None, &snapshot, false).await);
+        }
         _ => {}
     }
 }
@@ -261,12 +265,34 @@ async fn main() -> anyhow::Result<()> {
             (140, 44),
         ),
         ("small-terminal-80x24", "slow-backups", "3", (80, 24)),
+        ("walker-chooser", "plugin-crashloop-oom", "w", (140, 44)),
+        (
+            "walker-question",
+            "plugin-crashloop-oom",
+            "w\n|\n",
+            (140, 44),
+        ),
+        (
+            "walker-diagnosis",
+            "plugin-crashloop-oom",
+            "w\n|a",
+            (140, 44),
+        ),
+        (
+            "walker-training-score",
+            "plugin-crashloop-oom",
+            "wt\n|2\n\n\n\n\n\n\n\n\n\n",
+            (140, 44),
+        ),
     ];
     for (file, scenario, keys, (w, h)) in shots {
         let (mut app, _watched, sim) = settled(scenario, theme.clone(), now).await?;
-        let effect = press(&mut app, keys);
         let client = kube::Client::new(sim.router(), "default");
-        fulfil(&mut app, &client, effect, now).await;
+        // `|` waits for what the keys before it asked for (a fetch, a gathering).
+        for keys in keys.split('|') {
+            let effect = press(&mut app, keys);
+            fulfil(&mut app, &client, effect, now).await;
+        }
         let mut terminal = Terminal::new(TestBackend::new(*w, *h))?;
         terminal.draw(|f| draw(&app, f))?;
         let path = format!("{out_dir}/{file}.svg");

@@ -448,3 +448,28 @@ fn a_walk_with_a_note_is_exported_as_a_transcript() {
     t.keys(&["q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }
+
+#[test]
+fn demo_training_opens_the_chooser_blind() {
+    let (k, v) = log_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().display().to_string();
+    let t = Tmux::start(
+        "training",
+        120,
+        36,
+        &[(k, &v), ("XDG_CONFIG_HOME", &config)],
+        &format!("{} demo --scenario flux-stuck-dependency --training", bin()),
+    );
+    t.wait_for("training: on (t)", WAIT);
+    t.keys(&["Enter"]);
+    let blind = t.wait_for("Your choice:", WAIT);
+    assert!(
+        blind.contains("training") && !blind.contains("proposed"),
+        "{blind}"
+    );
+    t.keys(&["a"]);
+    t.wait_for("autopilot is off in training", WAIT);
+    t.keys(&["Escape", "q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}

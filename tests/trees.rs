@@ -170,3 +170,50 @@ fn walk_follows_the_gitignore_trap_into_a_real_checkout() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_training_transcript_says_where_the_path_left_the_evidence() {
+    use backstop::trees::record::Walk;
+    use backstop::trees::transcript::{Export, markdown};
+    let facts = facts_from_scenario("plugin-crashloop-oom", now())
+        .await
+        .expect("facts");
+    let assessed = assess::assess(&facts, now(), &Thresholds::default());
+    let env = Env {
+        facts: &facts,
+        assessed: &assessed,
+        context: None,
+        now: now(),
+        git: None,
+    };
+    let tree = backstop::trees::builtin()
+        .into_iter()
+        .find(|t| t.name == "plugin-issue")
+        .expect("plugin-issue is built in");
+    let mut walk = Walk::new(tree.clone(), None, true, now());
+    walk.run_check(&env);
+    // The Service is registered; the trainee says it is not, then follows the tree.
+    walk.choose("plugin-wrong-namespace", &env)
+        .expect("a branch");
+    walk.set_note("checked with AKIAIOSFODNN7EXAMPLE".into());
+    walk.accept(&env).expect("the evidence decides");
+    let (_, end) = autopilot(&tree, &env);
+    let md = markdown(&Export {
+        walk: &walk,
+        cluster: "demo",
+        now: now(),
+        findings: Some(&assessed.findings),
+        evidence_leads_to: Some(end.label()),
+    });
+    for want in [
+        "- **Chosen**: fail → `plugin-wrong-namespace` — **override**: the evidence proposed `plugin-running`",
+        "## Training",
+        "- Score: 50/100 (1 of 2 choices followed the evidence, 0 steps taken back)",
+        "- The evidence leads to `oom-killed`; this walk ended at `plugin-api-served` (elsewhere).",
+        "Not reached: the walk stopped at \"Is the ObjectStore API installed at all?\"",
+        "> checked with [redacted]",
+    ] {
+        assert!(md.contains(want), "{want:?} in:\n{md}");
+    }
+    assert!(!md.contains("AKIAIOSFODNN7EXAMPLE"), "{md}");
+}

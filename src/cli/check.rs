@@ -44,6 +44,9 @@ pub enum FailOn {
     "      restarts: 3              # PLG006\n",
     "      cert-expiry: 14d         # PLG009 (d for days is accepted here)\n",
     "      min-throughput: 10       # BKP011, MB/s\n",
+    "  walker:                      # the dashboard's troubleshooting walker\n",
+    "    repo: ~/src/platform-gitops   # a GitOps checkout, for the .gitignore checks\n",
+    "    transcripts: ~/incidents      # where x writes transcripts\n",
     "Command-line flags add to and override the file."
 ))]
 pub struct CheckArgs {

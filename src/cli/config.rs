@@ -46,6 +46,22 @@ pub struct CheckConfig {
     pub thresholds: BTreeMap<String, serde_yaml::Value>,
 }
 
+impl WalkerConfig {
+    /// `~/` is the home directory and a relative path is relative to the config file, as
+    /// a person writing the file expects.
+    pub fn resolve(path: &Path, config: &Path) -> PathBuf {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        match (path.strip_prefix("~"), home) {
+            (Ok(rest), Some(home)) => home.join(rest),
+            _ if path.is_relative() => config
+                .parent()
+                .map(|dir| dir.join(path))
+                .unwrap_or_else(|| path.to_path_buf()),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
 /// Reads the config; a missing file is the defaults.
 pub fn load(path: &Path) -> anyhow::Result<Config> {
     let text = match std::fs::read_to_string(path) {
@@ -73,6 +89,25 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walker_paths_resolve_from_home_and_from_the_file() {
+        let cfg = Path::new("/etc/backstop/config.yaml");
+        assert_eq!(
+            WalkerConfig::resolve(Path::new("notes"), cfg),
+            PathBuf::from("/etc/backstop/notes")
+        );
+        assert_eq!(
+            WalkerConfig::resolve(Path::new("/srv/gitops"), cfg),
+            PathBuf::from("/srv/gitops")
+        );
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(
+                WalkerConfig::resolve(Path::new("~/incidents"), cfg),
+                PathBuf::from(home).join("incidents")
+            );
+        }
+    }
 
     #[test]
     fn a_typo_names_file_line_and_field() {

@@ -1,5 +1,7 @@
 //! `backstop` and `backstop demo`: the dashboard on a cluster or on the simulator.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 
 use super::ConnectArgs;
@@ -29,9 +31,11 @@ fn options(theme: Option<&str>) -> Options {
     };
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
     // The config already failed above if it is unreadable: here only the walker's part.
-    let walker = super::config::load(&super::config::default_path())
+    let config_path = super::config::default_path();
+    let walker = super::config::load(&config_path)
         .map(|c| c.walker)
         .unwrap_or_default();
+    let resolve = |p: PathBuf| super::config::WalkerConfig::resolve(&p, &config_path);
     let (trees, problems) = super::trees::load_all();
     let tree_error = (!problems.is_empty()).then(|| {
         format!(
@@ -49,9 +53,12 @@ fn options(theme: Option<&str>) -> Options {
         thresholds,
         silence,
         trees,
-        git: walker.repo.map(|root| crate::trees::git::Checkout { root }),
+        git: walker.repo.map(|root| crate::trees::git::Checkout {
+            root: resolve(root),
+        }),
         transcripts: walker
             .transcripts
+            .map(resolve)
             .unwrap_or_else(|| super::logging::state_dir().join("transcripts")),
         training: false,
     }
