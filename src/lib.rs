@@ -1,6 +1,7 @@
 //! backstop: a terminal dashboard for PostgreSQL backups on Kubernetes (CloudNativePG with
 //! the Barman Cloud plugin, delivered by Flux), and the simulated cluster it is tested on.
 
+pub mod actions;
 pub mod assess;
 pub mod checks;
 pub mod cli;

@@ -58,6 +58,23 @@ async fn handle(
         .into_owned()
         .collect();
     tracing::debug!(%method, %path, query = uri.query().unwrap_or(""), "request");
+    if method != Method::GET
+        && let Ok(mut writes) = sim.writes.lock()
+    {
+        if writes.len() >= 256 {
+            writes.pop_front();
+        }
+        writes.push_back(super::Write {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+    }
     if let Some(hook) = path.strip_prefix("/_sim/") {
         return sim_hook(&sim, &method, hook);
     }

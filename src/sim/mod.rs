@@ -3,6 +3,7 @@
 //! real cluster for everything backstop does.
 
 pub mod api;
+pub mod controllers;
 pub mod discovery;
 pub mod faults;
 pub mod logs;
@@ -70,9 +71,21 @@ pub struct Sim {
     pub faults: Faults,
     pub info: ScenarioInfo,
     pub requests: AtomicU64,
+    /// The latest writes (anything but GET), for tests that assert what a client sent.
+    pub writes: std::sync::Mutex<std::collections::VecDeque<Write>>,
     /// Milliseconds between periodic watch bookmarks (15 s, as a busy apiserver sends them).
     bookmark_ms: AtomicU64,
     timeline: Vec<scenario::TimelineEntry>,
+}
+
+/// A write request as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    pub content_type: String,
+    pub body: String,
 }
 
 /// A CRD derived from a kind that nothing defines (from a dump).
@@ -239,6 +252,7 @@ impl Sim {
                 expect: sc.expect.clone(),
             },
             requests: AtomicU64::new(0),
+            writes: Default::default(),
             bookmark_ms: AtomicU64::new(15_000),
             timeline: sc.timeline.clone(),
         }))
@@ -267,9 +281,24 @@ impl Sim {
         api::router(self.clone())
     }
 
-    /// Starts the timeline; it runs until the returned handle is aborted or the runtime ends.
+    /// Starts the timeline and the simulated controllers; they run until the returned
+    /// handle is aborted or the runtime ends.
     pub fn start_timeline(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(timeline::run(self.store.clone(), self.timeline.clone()))
+        let (store, entries) = (self.store.clone(), self.timeline.clone());
+        tokio::spawn(async move {
+            tokio::join!(
+                timeline::run(store.clone(), entries),
+                controllers::run(store)
+            );
+        })
+    }
+
+    /// The writes received so far (at most the latest 256), oldest first.
+    pub fn writes(&self) -> Vec<Write> {
+        self.writes
+            .lock()
+            .map(|w| w.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Serves on `listener` until `shutdown` resolves, with the timeline running.

@@ -1,0 +1,274 @@
+//! Sending a planned action and following it to its outcome. Errors are the API server's
+//! own words: a 403 names the verb and the resource.
+
+use std::time::Duration;
+
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::{Body, Follow, Plan, Request, Resource};
+
+/// How often a followed object is read again.
+const POLL: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Where it stands now.
+    Step(String),
+    /// The outcome: what it came to, or what went wrong.
+    Done(Result<String, String>),
+}
+
+fn api(client: &kube::Client, r: &Resource, namespace: &str) -> Api<DynamicObject> {
+    let ar = ApiResource {
+        group: r.group.into(),
+        version: r.version.into(),
+        api_version: if r.group.is_empty() {
+            r.version.into()
+        } else {
+            format!("{}/{}", r.group, r.version)
+        },
+        kind: r.kind.into(),
+        plural: r.plural.into(),
+    };
+    Api::namespaced_with(client.clone(), namespace, &ar)
+}
+
+fn said(e: kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the user may send every request of `plan`, by SelfSubjectAccessReview. Err says
+/// which permission is missing, or that it could not be asked.
+pub async fn allowed(client: &kube::Client, plan: &Plan) -> Result<(), String> {
+    let reviews: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    for r in &plan.requests {
+        let (verb, group, resource, namespace) = r.access();
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: Some(namespace.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let answer = reviews
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| {
+                format!(
+                    "could not ask whether you may {verb} {resource}: {}",
+                    said(e)
+                )
+            })?;
+        let status = answer.status.unwrap_or_default();
+        if !status.allowed {
+            let qualified = if group.is_empty() {
+                resource.to_string()
+            } else {
+                format!("{resource}.{group}")
+            };
+            let why = status
+                .reason
+                .filter(|r| !r.is_empty())
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            return Err(format!(
+                "you may not {verb} {qualified} in namespace {namespace}{why}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn send(client: &kube::Client, r: &Request) -> Result<(), String> {
+    let api = api(client, &r.resource, &r.namespace);
+    let params = PatchParams {
+        field_manager: Some("backstop".into()),
+        ..Default::default()
+    };
+    let result = match r.body {
+        Body::Merge => api
+            .patch(&r.name, &params, &Patch::Merge(&r.payload))
+            .await
+            .map(|_| ()),
+        Body::Strategic => api
+            .patch(&r.name, &params, &Patch::Strategic(&r.payload))
+            .await
+            .map(|_| ()),
+        Body::Create => {
+            let obj: DynamicObject = serde_json::from_value(r.payload.clone())
+                .map_err(|e| format!("building {} {}: {e}", r.resource.kind, r.name))?;
+            api.create(
+                &PostParams {
+                    field_manager: Some("backstop".into()),
+                    ..Default::default()
+                },
+                &obj,
+            )
+            .await
+            .map(|_| ())
+        }
+    };
+    result.map_err(said)
+}
+
+fn at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
+    v.pointer(ptr).and_then(Value::as_str)
+}
+
+fn ready_of(obj: &Value) -> Option<(String, String, String)> {
+    obj.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| at(c, "/type") == Some("Ready"))
+        .map(|c| {
+            (
+                at(c, "/status").unwrap_or("").to_string(),
+                at(c, "/reason").unwrap_or("").to_string(),
+                at(c, "/message").unwrap_or("").to_string(),
+            )
+        })
+}
+
+async fn get(api: &Api<DynamicObject>, name: &str) -> Result<Value, String> {
+    let obj = api.get(name).await.map_err(said)?;
+    serde_json::to_value(obj).map_err(|e| e.to_string())
+}
+
+/// Follows until `done` says the end is reached, or `limit` passes.
+async fn follow(
+    client: &kube::Client,
+    plan: &Plan,
+    tx: &mpsc::Sender<Progress>,
+) -> Result<String, String> {
+    match &plan.follow {
+        Follow::Done => Ok("done".into()),
+        Follow::Reconcile {
+            namespace,
+            name,
+            requested_at,
+        } => {
+            let resource = plan
+                .requests
+                .last()
+                .map(|r| r.resource.clone())
+                .unwrap_or(super::KUSTOMIZATIONS);
+            let api = api(client, &resource, namespace);
+            let _ = tx
+                .send(Progress::Step(format!(
+                    "waiting for the controller to handle the request ({requested_at})"
+                )))
+                .await;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            loop {
+                let obj = get(&api, name).await?;
+                if at(&obj, "/status/lastHandledReconcileAt") == Some(requested_at.as_str()) {
+                    return match ready_of(&obj) {
+                        Some((s, reason, message)) if s == "True" => {
+                            Ok(format!("Ready=True {reason}: {message}"))
+                        }
+                        Some((s, reason, message)) => Err(format!(
+                            "reconciliation failed: Ready={s} {reason}: {message}"
+                        )),
+                        None => Ok("handled; no Ready condition yet".into()),
+                    };
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "the controller did not handle the request within 5 minutes (status.lastHandledReconcileAt is {}): is it running?",
+                        at(&obj, "/status/lastHandledReconcileAt").unwrap_or("unset")
+                    ));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        Follow::Backup { namespace, name } => {
+            let api = api(client, &super::BACKUPS, namespace);
+            let mut last = String::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(6 * 3600);
+            loop {
+                let obj = get(&api, name).await?;
+                let phase = at(&obj, "/status/phase").unwrap_or("pending").to_string();
+                if phase != last {
+                    let _ = tx
+                        .send(Progress::Step(format!("Backup {name}: {phase}")))
+                        .await;
+                    last = phase.clone();
+                }
+                match phase.as_str() {
+                    "completed" => {
+                        return Ok(format!(
+                            "Backup {name} completed (backupId {})",
+                            at(&obj, "/status/backupId").unwrap_or("-")
+                        ));
+                    }
+                    "failed" => {
+                        return Err(format!(
+                            "Backup {name} failed: {}",
+                            at(&obj, "/status/error").unwrap_or("no status.error")
+                        ));
+                    }
+                    _ => {}
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Err(format!("Backup {name} is still {phase} after 6 hours"));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        Follow::Rollout { namespace, name } => {
+            let api = api(client, &super::DEPLOYMENTS, namespace);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            loop {
+                let obj = get(&api, name).await?;
+                let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64);
+                let observed = obj
+                    .pointer("/status/observedGeneration")
+                    .and_then(Value::as_i64);
+                if generation.is_some() && observed >= generation {
+                    return Ok(format!(
+                        "Deployment {namespace}/{name} restarted: generation {} observed, pods roll one by one",
+                        generation.unwrap_or(0)
+                    ));
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "Deployment {namespace}/{name}: the restart was not observed within 5 minutes"
+                    ));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+/// Sends the plan's requests in order and follows the outcome, reporting on `tx`.
+pub async fn run(client: kube::Client, plan: Plan, tx: mpsc::Sender<Progress>) {
+    for r in &plan.requests {
+        let _ = tx
+            .send(Progress::Step(format!(
+                "sending: {} {}/{}",
+                r.resource.kind, r.namespace, r.name
+            )))
+            .await;
+        if let Err(e) = send(&client, r).await {
+            let _ = tx.send(Progress::Done(Err(e))).await;
+            return;
+        }
+    }
+    let outcome = follow(&client, &plan, &tx).await;
+    let _ = tx.send(Progress::Done(outcome)).await;
+}
