@@ -473,3 +473,93 @@ fn demo_training_opens_the_chooser_blind() {
     t.keys(&["Escape", "q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }
+
+#[test]
+fn a_reconcile_is_confirmed_followed_and_seen_by_kubectl() {
+    let served = common::Served::start("healthy");
+    let (k, v) = log_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let (state_s, config_s) = (
+        state.display().to_string(),
+        dir.path().join("config").display().to_string(),
+    );
+    let t = Tmux::start(
+        "reconcile",
+        120,
+        40,
+        &[
+            (k, &v),
+            ("XDG_STATE_HOME", &state_s),
+            ("XDG_CONFIG_HOME", &config_s),
+        ],
+        &format!("{} --kubeconfig {}", bin(), served.kubeconfig.display()),
+    );
+    t.wait_for("4 Flux", WAIT);
+    t.keys(&["4", "/", "apps-postgresql", "Enter"]);
+    t.wait_for("/apps-postgresql", WAIT);
+    t.keys(&["r"]);
+    let dialog = t.wait_for("✔ you may", WAIT);
+    assert!(
+        dialog.contains("Confirm: Kustomization flux-system/apps-postgresql")
+            && dialog.contains("$ flux reconcile kustomization apps-postgresql -n flux-system"),
+        "{dialog}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("Ready=True ReconciliationSucceeded", WAIT);
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "--kubeconfig",
+            &served.kubeconfig.display().to_string(),
+            "-n",
+            "flux-system",
+            "get",
+            "kustomization",
+            "apps-postgresql",
+            "-o",
+            r"jsonpath={.metadata.annotations.reconcile\.fluxcd\.io/requestedAt} {.status.lastHandledReconcileAt}",
+        ])
+        .output()
+        .expect("kubectl runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    assert!(
+        parts.len() == 2 && parts[0] == parts[1] && parts[0].starts_with("20"),
+        "requestedAt and lastHandledReconcileAt: {text:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No walk was open: the session log has it.
+    let log = std::fs::read_to_string(state.join("backstop").join("actions.log"))
+        .expect("the action log");
+    assert!(
+        log.contains(
+            "flux reconcile kustomization apps-postgresql -n flux-system → ok: Ready=True"
+        ),
+        "{log}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
+
+#[test]
+fn read_only_turns_actions_off_visibly() {
+    let (k, v) = log_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().display().to_string();
+    let t = Tmux::start(
+        "readonly",
+        120,
+        36,
+        &[(k, &v), ("XDG_CONFIG_HOME", &config)],
+        &format!("{} demo --read-only", bin()),
+    );
+    t.wait_for("│ read-only", WAIT);
+    t.wait_for("flux-system/apps-postgresql", WAIT);
+    t.keys(&["4", "j", "r"]);
+    t.wait_for("read-only: actions are off", WAIT);
+    t.keys(&["3", "b"]);
+    let screen = t.wait_for("read-only: actions are off", WAIT);
+    assert!(!screen.contains("Confirm:"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}

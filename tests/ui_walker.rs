@@ -219,3 +219,58 @@ async fn walk_this_on_a_finding_walks_the_tree_that_fits_about_its_object() {
     let leaf = w.render(120, 36);
     assert!(leaf.contains("OBJ006"), "{leaf}");
 }
+
+#[tokio::test]
+async fn a_diagnosis_offers_its_actions_and_the_walk_records_them() {
+    use backstop::actions::Verb;
+    use backstop::actions::exec::Progress;
+    let mut w = world("plugin-crashloop-oom").await;
+    w.key(KeyCode::Char('w'));
+    w.key(KeyCode::Enter);
+    w.gather().await;
+    w.key(KeyCode::Char('a'));
+    let leaf = w.render(120, 40);
+    assert!(
+        leaf.contains("Actions (Enter asks to confirm):")
+            && leaf.contains("reconcile-with-source")
+            && leaf.contains("Kustomization flux-system/"),
+        "{leaf}"
+    );
+    let Some(Effect::CheckAccess(plan)) = w.key(KeyCode::Enter) else {
+        panic!("Enter on a diagnosis asks to confirm its first action");
+    };
+    assert_eq!(plan.verb, Verb::ReconcileWithSource);
+    assert_eq!(w.app.mode, Mode::Confirm);
+    // Until the review answers, y does nothing.
+    assert_eq!(w.key(KeyCode::Char('y')), None);
+    w.app.access_checked(Ok(()));
+    let dialog = w.render(120, 40);
+    assert!(
+        dialog.contains("✔ you may") && dialog.contains("--with-source"),
+        "{dialog}"
+    );
+    assert!(matches!(
+        w.key(KeyCode::Char('y')),
+        Some(Effect::RunAction(_))
+    ));
+    assert_eq!(w.app.mode, Mode::Walk);
+    assert_eq!(
+        w.app.action_progress(Progress::Done(Ok(
+            "Ready=True ReconciliationSucceeded".into()
+        ))),
+        None,
+        "a walk is open: the walk records it, not the session log"
+    );
+    let view = w.app.walk.as_ref().expect("the walk");
+    let recorded = &view.walk.current().actions;
+    assert!(
+        recorded.len() == 1
+            && recorded[0].contains("flux reconcile kustomization")
+            && recorded[0].ends_with("→ ok: Ready=True ReconciliationSucceeded"),
+        "{recorded:?}"
+    );
+    let Some(Effect::SaveTranscript { markdown, .. }) = w.key(KeyCode::Char('x')) else {
+        panic!("x exports");
+    };
+    assert!(markdown.contains("Run from backstop:"), "{markdown}");
+}

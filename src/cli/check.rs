@@ -47,6 +47,9 @@ pub enum FailOn {
     "  walker:                      # the dashboard's troubleshooting walker\n",
     "    repo: ~/src/platform-gitops   # a GitOps checkout, for the .gitignore checks\n",
     "    transcripts: ~/incidents      # where x writes transcripts\n",
+    "  read_only: false             # true turns the dashboard's actions off everywhere\n",
+    "  contexts:\n",
+    "    prod-eu: {read_only: true}    # or in one kubeconfig context\n",
     "Command-line flags add to and override the file."
 ))]
 pub struct CheckArgs {

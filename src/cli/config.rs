@@ -22,6 +22,19 @@ pub struct Config {
     pub check: CheckConfig,
     #[serde(default)]
     pub walker: WalkerConfig,
+    /// Turns every action off, in every context.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Per kubeconfig context.
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

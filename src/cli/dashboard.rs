@@ -12,7 +12,7 @@ use crate::ui::app::Location;
 use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
 
-fn options(theme: Option<&str>) -> Options {
+fn options(theme: Option<&str>, read_only: bool) -> Options {
     let (thresholds, silence, config_error) =
         match super::check::from_config(&super::config::default_path()) {
             Ok((t, s)) => (t, s, None),
@@ -32,9 +32,8 @@ fn options(theme: Option<&str>) -> Options {
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
     // The config already failed above if it is unreadable: here only the walker's part.
     let config_path = super::config::default_path();
-    let walker = super::config::load(&config_path)
-        .map(|c| c.walker)
-        .unwrap_or_default();
+    let config = super::config::load(&config_path).unwrap_or_default();
+    let walker = config.walker;
     let resolve = |p: PathBuf| super::config::WalkerConfig::resolve(&p, &config_path);
     let (trees, problems) = super::trees::load_all();
     let tree_error = (!problems.is_empty()).then(|| {
@@ -61,6 +60,14 @@ fn options(theme: Option<&str>) -> Options {
             .map(resolve)
             .unwrap_or_else(|| super::logging::state_dir().join("transcripts")),
         training: false,
+        read_only: read_only || config.read_only,
+        read_only_contexts: config
+            .contexts
+            .iter()
+            .filter(|(_, c)| c.read_only)
+            .map(|(name, _)| name.clone())
+            .collect(),
+        actions_log: super::logging::state_dir().join("actions.log"),
     }
 }
 
@@ -71,18 +78,23 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-pub fn live(connect: ConnectArgs, theme: Option<&str>) -> anyhow::Result<i32> {
+pub fn live(connect: ConnectArgs, theme: Option<&str>, read_only: bool) -> anyhow::Result<i32> {
     let opts = ConnectOptions {
         kubeconfig: connect.kubeconfig,
         context: connect.context,
         namespace: connect.namespace,
     };
-    runtime()?.block_on(run(Source::Kube(opts), options(theme)))?;
+    runtime()?.block_on(run(Source::Kube(opts), options(theme, read_only)))?;
     Ok(0)
 }
 
 /// The simulator runs in-process: the dashboard's client talks to its router directly.
-pub fn demo(args: DemoArgs, namespace: Option<String>, theme: Option<&str>) -> anyhow::Result<i32> {
+pub fn demo(
+    args: DemoArgs,
+    namespace: Option<String>,
+    theme: Option<&str>,
+    read_only: bool,
+) -> anyhow::Result<i32> {
     let sim = Sim::from_scenario(&args.scenario)?;
     let rt = runtime()?;
     rt.block_on(async move {
@@ -94,7 +106,7 @@ pub fn demo(args: DemoArgs, namespace: Option<String>, theme: Option<&str>) -> a
             namespace,
             demo: true,
         };
-        let mut options = options(theme);
+        let mut options = options(theme, read_only);
         options.training = args.training;
         let result = run(Source::Client { client, location }, options).await;
         timeline.abort();

@@ -44,6 +44,9 @@ pub struct Cli {
     /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file (NO_COLOR is honoured).
     #[arg(long, global = true, value_name = "NAME|FILE", env = "BACKSTOP_THEME")]
     pub theme: Option<String>,
+    /// Turn every action off (reconcile, suspend, restart, back up now); also `read_only: true` in the config file, globally or per context.
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -97,10 +100,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         eprintln!("backstop: not logging: {e:#}");
     }
     match cli.command {
-        None => dashboard::live(cli.connect, cli.theme.as_deref()),
-        Some(Command::Demo(args)) => {
-            dashboard::demo(args, cli.connect.namespace, cli.theme.as_deref())
-        }
+        None => dashboard::live(cli.connect, cli.theme.as_deref(), cli.read_only),
+        Some(Command::Demo(args)) => dashboard::demo(
+            args,
+            cli.connect.namespace,
+            cli.theme.as_deref(),
+            cli.read_only,
+        ),
         Some(Command::Sim(cmd)) => sim::run(cmd),
         Some(Command::Check(args)) => check::run(args, cli.connect),
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect),

@@ -67,6 +67,8 @@ pub enum Mode {
     Choose,
     /// A walk through a troubleshooting tree.
     Walk,
+    /// An action's confirm dialog.
+    Confirm,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -118,6 +120,12 @@ pub enum Effect {
         path: std::path::PathBuf,
         markdown: String,
     },
+    /// Ask whether the user may run the plan (SelfSubjectAccessReview).
+    CheckAccess(crate::actions::Plan),
+    /// Run the confirmed plan.
+    RunAction(crate::actions::Plan),
+    /// Append a line to the session's action log (no walk is open to record it).
+    LogAction(String),
 }
 
 pub struct App {
@@ -155,6 +163,12 @@ pub struct App {
     pub git: Option<crate::trees::git::Checkout>,
     /// Where transcripts are written.
     pub transcripts: std::path::PathBuf,
+    /// Actions are off.
+    pub read_only: bool,
+    pub pending: Option<super::act::Pending>,
+    pub running: Option<super::act::Running>,
+    /// Where the confirm dialog returns to.
+    pub confirm_return: Mode,
     next_text_id: u64,
     /// Where Esc from a text view returns to.
     text_return: Mode,
@@ -190,6 +204,10 @@ impl App {
             walk: None,
             git: None,
             transcripts: std::env::temp_dir(),
+            read_only: false,
+            pending: None,
+            running: None,
+            confirm_return: Mode::Normal,
             next_text_id: 0,
             text_return: Mode::Normal,
         }
@@ -317,6 +335,7 @@ impl App {
             Mode::Filter | Mode::Command => return self.edit_input(key),
             Mode::Choose => return self.handle_chooser_key(key),
             Mode::Walk => return self.handle_walk_key(key),
+            Mode::Confirm => return self.handle_confirm_key(key),
             Mode::Help => {
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {
@@ -408,6 +427,19 @@ impl App {
                         self.open_chooser();
                         return None;
                     }
+                    Some(
+                        a @ (Action::Reconcile
+                        | Action::ReconcileWithSource
+                        | Action::Suspend
+                        | Action::BackupNow),
+                    ) => {
+                        let t = self.detail.clone()?;
+                        let verb = Self::verb_for(a, t.kind)?;
+                        return self.propose_action(
+                            verb,
+                            crate::assess::Subject::new(t.kind, &t.namespace, &t.name),
+                        );
+                    }
                     _ => {}
                 }
                 match key.code {
@@ -491,6 +523,10 @@ impl App {
                 }
             }
             Action::Walk => self.open_chooser(),
+            Action::Reconcile
+            | Action::ReconcileWithSource
+            | Action::Suspend
+            | Action::BackupNow => return self.act_on_row(action),
             Action::WalkThis => return self.walk_this(),
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();

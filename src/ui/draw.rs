@@ -88,6 +88,14 @@ pub fn draw(app: &App, f: &mut Frame) {
         Mode::Findings => draw_findings(app, f, body),
         Mode::Choose => super::draw_walk::draw_chooser(app, f, body),
         Mode::Walk => super::draw_walk::draw_walk(app, f, body),
+        Mode::Confirm => {
+            match app.confirm_return {
+                Mode::Walk => super::draw_walk::draw_walk(app, f, body),
+                Mode::Detail => draw_detail(app, f, body),
+                _ => {}
+            }
+            draw_confirm(app, f, body);
+        }
         _ => {}
     }
 }
@@ -114,6 +122,15 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
         vec![Span::styled(format!(" {} ", app.location.context), base)],
     ));
     pieces.push((1, vec![Span::styled(format!("│ ns {ns} "), base)]));
+    if app.read_only {
+        pieces.push((
+            0,
+            vec![Span::styled(
+                "│ read-only ",
+                base.patch(t.style(Role::Warning)),
+            )],
+        ));
+    }
     if let Some(Err(e)) = &app.server_status {
         pieces.push((
             0,
@@ -462,6 +479,20 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
             Span::styled("j/k", t.style(Role::Key)),
             Span::styled(" scroll", t.style(Role::Muted)),
         ]),
+        Mode::Confirm => Line::from(vec![
+            Span::styled(" y", t.style(Role::Key)),
+            Span::styled(" run it  ", t.style(Role::Muted)),
+            Span::styled("n Esc", t.style(Role::Key)),
+            Span::styled(" cancel", t.style(Role::Muted)),
+        ]),
+        _ if app.message.is_none() && app.running.is_some() => {
+            let r = app
+                .running
+                .as_ref()
+                .map(|r| (r.plan.command(), r.status.as_str()));
+            let (command, status) = r.unwrap_or_default();
+            Line::styled(format!(" ↻ {command}: {status}"), t.style(Role::Syncing))
+        }
         _ => match &app.message {
             Some((h, m)) => Line::styled(format!(" {} {m}", h.glyph()), t.style(health_role(*h))),
             None => hint_line(app, &hints(), area.width),
@@ -501,6 +532,71 @@ pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
     ])
     .areas(v);
     h
+}
+
+fn draw_confirm(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let Some(p) = &app.pending else { return };
+    let r = centered(area, 80, 60);
+    f.render_widget(Clear, r);
+    let mut lines = vec![
+        Line::styled(p.plan.what.clone(), t.style(Role::Text)),
+        Line::raw(""),
+        Line::styled("The same from a shell:", t.style(Role::Muted)),
+    ];
+    for c in &p.plan.commands {
+        lines.push(Line::styled(format!("  $ {c}"), t.style(Role::Key)));
+    }
+    lines.push(Line::raw(""));
+    let (allowed, line) = match &p.access {
+        None => (
+            false,
+            Line::styled(
+                "↻ asking whether you may (SelfSubjectAccessReview)…",
+                t.style(Role::Syncing),
+            ),
+        ),
+        Some(Ok(())) => (
+            true,
+            Line::styled("✔ you may: the API server allows it", t.style(Role::Ok)),
+        ),
+        Some(Err(why)) => (
+            false,
+            Line::styled(format!("✖ {why}"), t.style(Role::Critical)),
+        ),
+    };
+    lines.push(line);
+    lines.push(Line::raw(""));
+    lines.push(if allowed {
+        Line::from(vec![
+            Span::styled("y", t.style(Role::Key)),
+            Span::styled(" run it   ", t.style(Role::Text)),
+            Span::styled("n / Esc", t.style(Role::Key)),
+            Span::styled(" cancel", t.style(Role::Text)),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled("y run it (not available)   ", t.style(Role::Muted)),
+            Span::styled("n / Esc", t.style(Role::Key)),
+            Span::styled(" cancel", t.style(Role::Text)),
+        ])
+    });
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Role::Warning))
+        .title(Span::styled(
+            format!(
+                " Confirm: {} {}/{} ",
+                p.plan.target.kind, p.plan.target.namespace, p.plan.target.name
+            ),
+            t.style(Role::Title),
+        ));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }
 
 fn draw_help(app: &App, f: &mut Frame, area: Rect) {

@@ -298,15 +298,6 @@ fn leaf_lines<'a>(app: &App, view: &'a WalkView, leaf: &'a Leaf) -> Vec<Line<'a>
             lines.push(Line::styled(format!("{prefix}{c}"), t.style(role)));
         }
     }
-    if !leaf.remedy.actions.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                "  actions this tree suggests: {}",
-                leaf.remedy.actions.join(", ")
-            ),
-            t.style(Role::Muted),
-        ));
-    }
     for r in &leaf.references {
         lines.push(Line::styled(format!("  see: {r}"), t.style(Role::Muted)));
     }
@@ -440,8 +431,13 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
     let branches = w.branches();
     let note = &w.current().note;
     let editing = view.editor.is_some();
+    let actions = if leaf.is_some() {
+        app.leaf_actions().len() as u16
+    } else {
+        0
+    };
     let bottom_height = if leaf.is_some() {
-        u16::from(!note.is_empty()) + 1
+        u16::from(!note.is_empty()) + 1 + if actions > 0 { actions + 1 } else { 0 }
     } else {
         branches.len() as u16 + 2 + u16::from(!note.is_empty())
     };
@@ -535,6 +531,41 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     if leaf.is_some() {
+        let actions = app.leaf_actions();
+        if !actions.is_empty() {
+            bottom.push(Line::styled(
+                if app.read_only {
+                    "Actions (read-only: off):"
+                } else {
+                    "Actions (Enter asks to confirm):"
+                },
+                t.style(Role::Title),
+            ));
+        }
+        for (i, (name, target)) in actions.iter().enumerate() {
+            let selected = i == view.selected;
+            let on = match target {
+                Ok((_, s)) => format!("{} {}/{}", s.kind, s.namespace, s.name),
+                Err(why) => why.clone(),
+            };
+            let role = if target.is_ok() && !app.read_only {
+                Role::Text
+            } else {
+                Role::Muted
+            };
+            let mut line = Line::from(vec![
+                Span::styled(
+                    format!("{} {} ", if selected { "▸" } else { " " }, i + 1),
+                    t.style(Role::Key),
+                ),
+                Span::styled(format!("{name:<22} "), t.style(role)),
+                Span::styled(on, t.style(Role::Muted)),
+            ]);
+            if selected {
+                line = line.style(t.style(Role::Selection));
+            }
+            bottom.push(line);
+        }
         let saved = match &view.saved {
             Some(Ok(p)) => format!("transcript: {}", p.display()),
             Some(Err(e)) => format!("transcript not saved: {e}"),

@@ -29,6 +29,11 @@ pub enum Action {
     Walk,
     /// The fitting tree, about the selected object or finding.
     WalkThis,
+    /// Flux reconcile; on a plugin or operator pod, rollout restart.
+    Reconcile,
+    ReconcileWithSource,
+    Suspend,
+    BackupNow,
 }
 
 /// Keys in the walker.
@@ -201,6 +206,34 @@ pub const BINDINGS: &[Binding<Action>] = &[
         label: "W",
         action: Action::WalkThis,
         help: "walk this: the tree that fits the selected row, finding or object, about it",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('r'), NONE)],
+        label: "r",
+        action: Action::Reconcile,
+        help: "action: reconcile a Kustomization or GitRepository; restart a plugin or operator pod's Deployment",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('R'), SHIFT), (KeyCode::Char('R'), NONE)],
+        label: "R",
+        action: Action::ReconcileWithSource,
+        help: "action: reconcile a Kustomization with its source (the GitRepository first)",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('s'), NONE)],
+        label: "s",
+        action: Action::Suspend,
+        help: "action: suspend or resume a Kustomization or ScheduledBackup",
+        hint: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('b'), NONE)],
+        label: "b",
+        action: Action::BackupNow,
+        help: "action: back up the selected Cluster now (each action asks first; --read-only turns them off)",
         hint: None,
     },
     Binding {

@@ -2,6 +2,7 @@
 //! pure drawing (draw), the key map (keys), themes, the
 //! event loop (run), and the troubleshooting walker (walker, draw_walk).
 
+pub mod act;
 pub mod app;
 pub mod detail;
 pub mod draw;

@@ -60,6 +60,12 @@ pub struct Options {
     pub transcripts: std::path::PathBuf,
     /// Start in the tree chooser, in training mode.
     pub training: bool,
+    /// Actions are off.
+    pub read_only: bool,
+    /// Contexts where actions are off (the config file's contexts.NAME.read_only).
+    pub read_only_contexts: Vec<String>,
+    /// Where actions taken outside a walk are recorded.
+    pub actions_log: std::path::PathBuf,
 }
 
 /// Runs the dashboard until the user quits.
@@ -170,6 +176,10 @@ async fn event_loop(
     app.trees = options.trees;
     app.git = options.git;
     app.transcripts = options.transcripts;
+    let read_only_contexts = options.read_only_contexts;
+    let read_only_everywhere = options.read_only;
+    app.read_only = read_only_everywhere || read_only_contexts.contains(&app.location.context);
+    let options_actions_log = options.actions_log;
     if options.training {
         app.chooser.training = true;
         app.open_chooser();
@@ -202,6 +212,8 @@ async fn event_loop(
         Duration::from_secs(30),
     );
     extras_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let (access_tx, mut access_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
+    let mut action: Option<tokio::sync::mpsc::Receiver<crate::actions::exec::Progress>> = None;
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -227,7 +239,25 @@ async fn event_loop(
                 None => std::future::pending().await,
             }
         };
+        let next_progress = async {
+            match &mut action {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         let effect = tokio::select! {
+            Some(result) = access_rx.recv() => {
+                app.access_checked(result);
+                dirty = true;
+                None
+            }
+            progress = next_progress => {
+                dirty = true;
+                match progress {
+                    Some(p) => app.action_progress(p),
+                    None => { action = None; None }
+                }
+            }
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     dirty = true;
@@ -346,6 +376,30 @@ async fn event_loop(
                     .map_err(|e| format!("writing {}: {e:#}", path.display()));
                 app.transcript_saved(result);
             }
+            Some(Effect::CheckAccess(plan)) => {
+                if let Some(client) = client {
+                    let tx = access_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(crate::actions::exec::allowed(&client, &plan).await);
+                    });
+                }
+            }
+            Some(Effect::RunAction(plan)) => {
+                if let Some(client) = client {
+                    tracing::info!(command = plan.command(), "action confirmed");
+                    let (tx, rx) = tokio::sync::mpsc::channel(16);
+                    tokio::spawn(crate::actions::exec::run(client, plan, tx));
+                    action = Some(rx);
+                }
+            }
+            Some(Effect::LogAction(line)) => {
+                if let Err(e) = append_line(&options_actions_log, &line) {
+                    app.message = Some((
+                        super::view::Health::Warning,
+                        format!("the action is done but not recorded: {e:#}"),
+                    ));
+                }
+            }
             Some(Effect::Quit) => return Ok(()),
             Some(Effect::Namespace(ns)) => {
                 if let Some(c) = connected.take() {
@@ -374,6 +428,8 @@ async fn event_loop(
                             namespace: target.namespace,
                             demo: false,
                         };
+                        app.read_only = read_only_everywhere
+                            || read_only_contexts.contains(&app.location.context);
                         app.server_status = None;
                         app.extras = None;
                         app.findings.clear();
@@ -391,6 +447,20 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// Appends one line to the session's action log, creating it and its folder.
+fn append_line(path: &std::path::Path, line: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(f, "{line}").with_context(|| format!("writing {}", path.display()))
 }
 
 /// Gathers the rules' facts in the background. With the channel full, a gathering is

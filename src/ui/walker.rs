@@ -241,6 +241,42 @@ impl App {
         }
         let action = action_in(super::keys::WALK_BINDINGS, &key)?;
         self.message = None;
+        if self.walk.as_ref().is_some_and(|v| v.walk.leaf().is_some()) {
+            let actions = self.leaf_actions();
+            let view = self.walk.as_mut()?;
+            match action {
+                WalkAction::Up => {
+                    view.selected = view.selected.saturating_sub(1);
+                    return None;
+                }
+                WalkAction::Down => {
+                    view.selected = (view.selected + 1).min(actions.len().saturating_sub(1));
+                    return None;
+                }
+                WalkAction::Pick(i) if i < actions.len() => {
+                    view.selected = i;
+                    return None;
+                }
+                WalkAction::Take => {
+                    return match actions.into_iter().nth(view.selected) {
+                        Some((_, Ok((verb, target)))) => self.propose_action(verb, target),
+                        Some((name, Err(why))) => {
+                            self.message = Some((Health::Info, format!("{name}: {why}")));
+                            None
+                        }
+                        None => {
+                            self.message = Some((
+                                Health::Info,
+                                "this diagnosis offers no action: its remedy lists the commands"
+                                    .into(),
+                            ));
+                            None
+                        }
+                    };
+                }
+                _ => {}
+            }
+        }
         let view = self.walk.as_mut()?;
         let branches = view.walk.branches().len();
         let running = view.running;
