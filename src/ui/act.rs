@@ -206,20 +206,29 @@ impl App {
         };
         // The Kustomization a Flux action means: the walk's own, a failing one, the one
         // that delivers the plugin, the first.
-        let kustomization = || {
+        // Suspending is the seed's emergency stop for the plugin: its Kustomization first.
+        let kustomization = |plugin_first: bool| {
             if let Some(c) = context.filter(|c| c.kind == "Kustomization") {
                 return Ok(c.clone());
             }
             let rows = &s.kustomizations.rows;
-            rows.iter()
-                .find(|k| k.ready().is_some_and(|r| r.status != "True"))
-                .or_else(|| {
-                    rows.iter().find(|k| {
-                        k.inventory
-                            .iter()
-                            .any(|i| i.ends_with("_barman-cloud_apps_Deployment"))
-                    })
+            let failing = || {
+                rows.iter()
+                    .find(|k| k.ready().is_some_and(|r| r.status != "True"))
+            };
+            let plugin = || {
+                rows.iter().find(|k| {
+                    k.inventory
+                        .iter()
+                        .any(|i| i.ends_with("_barman-cloud_apps_Deployment"))
                 })
+            };
+            let found = if plugin_first {
+                plugin().or_else(failing)
+            } else {
+                failing().or_else(plugin)
+            };
+            found
                 .or(rows.first())
                 .map(|k| Subject::new("Kustomization", &k.namespace, &k.name))
                 .ok_or_else(|| "no Kustomization in view".to_string())
@@ -245,11 +254,19 @@ impl App {
                     "restart-plugin" => pod_by("app", "barman-cloud").map(|t| (Verb::Restart, t)),
                     "restart-operator" => pod_by("app.kubernetes.io/name", "cloudnative-pg")
                         .map(|t| (Verb::Restart, t)),
-                    "reconcile" => kustomization().map(|t| (Verb::Reconcile, t)),
+                    "reconcile" => kustomization(false).map(|t| (Verb::Reconcile, t)),
                     "reconcile-with-source" => {
-                        kustomization().map(|t| (Verb::ReconcileWithSource, t))
+                        kustomization(false).map(|t| (Verb::ReconcileWithSource, t))
                     }
-                    "suspend" | "resume" => kustomization().map(|t| (Verb::ToggleSuspend, t)),
+                    "suspend" => kustomization(true).map(|t| (Verb::ToggleSuspend, t)),
+                    "resume" => s
+                        .kustomizations
+                        .rows
+                        .iter()
+                        .find(|k| k.suspended)
+                        .map(|k| Subject::new("Kustomization", &k.namespace, &k.name))
+                        .ok_or_else(|| "no suspended Kustomization in view".to_string())
+                        .map(|t| (Verb::ToggleSuspend, t)),
                     "backup-now" => cluster().map(|t| (Verb::BackupNow, t)),
                     other => Err(format!("'{other}' is not an action backstop runs")),
                 };
