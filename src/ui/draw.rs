@@ -642,13 +642,32 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         r,
     );
     if more {
-        let label = " ↓ more ";
-        let w = label.chars().count() as u16;
-        if r.width > w + 2 {
-            let at = Rect::new(r.right() - w - 2, r.bottom() - 1, w, 1);
-            f.render_widget(Paragraph::new(Span::styled(label, t.style(Role::Key))), at);
-        }
+        more_below(
+            app,
+            f,
+            r.right().saturating_sub(2),
+            r.bottom() - 1,
+            " ↓ more ",
+        );
     }
+}
+
+/// Says there is more to scroll to: `label` ending at column `right` of row `row`.
+pub(super) fn more_below(app: &App, f: &mut Frame, right: u16, row: u16, label: &str) {
+    let w = label.chars().count() as u16;
+    if right < w
+        || !f
+            .area()
+            .contains(ratatui::layout::Position::new(right - 1, row))
+    {
+        return;
+    }
+    let at = Rect::new(right - w, row, w, 1);
+    f.render_widget(Clear, at);
+    f.render_widget(
+        Paragraph::new(Span::styled(label, app.theme.style(Role::Key))),
+        at,
+    );
 }
 
 fn draw_text(app: &App, f: &mut Frame, area: Rect) {

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::App;
-use super::draw::{centered, severity_glyph, severity_role};
+use super::draw::{centered, more_below, severity_glyph, severity_role};
 use super::theme::{Role, Theme};
 use super::view::age;
 use super::walker::WalkView;
@@ -20,6 +20,22 @@ fn verdict_look(v: Verdict) -> (&'static str, Role) {
         Verdict::Fail => ("✖ fail", Role::Critical),
         Verdict::Unknown => ("? unknown", Role::Unknown),
         Verdict::Error => ("! error", Role::Warning),
+    }
+}
+
+/// A row the engineer can select: `▸` and the selection style when selected, then `key`
+/// (a number to press, or nothing) and the rest.
+fn selectable<'a>(t: &Theme, selected: bool, key: String, rest: Vec<Span<'a>>) -> Line<'a> {
+    let mut spans = vec![Span::styled(
+        format!("{}{key}", if selected { "▸ " } else { "  " }),
+        t.style(Role::Key),
+    )];
+    spans.extend(rest);
+    let line = Line::from(spans);
+    if selected {
+        line.style(t.style(Role::Selection))
+    } else {
+        line
     }
 }
 
@@ -53,28 +69,23 @@ pub fn draw_chooser(app: &App, f: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let offset = app.chooser_offset();
     if let Some(v) = &app.walk {
-        let mark = if app.chooser.selected == 0 {
-            "▸ "
-        } else {
-            "  "
-        };
-        let mut line = Line::from(vec![
-            Span::styled(format!("{mark}↩ Resume  "), t.style(Role::Key)),
-            Span::styled(v.walk.tree.title.clone(), t.style(Role::Text)),
-            Span::styled(
-                format!(
-                    "  at {}, {} choices made{}",
-                    v.walk.current().node,
-                    v.walk.visits.len() - 1,
-                    about(v)
+        lines.push(selectable(
+            t,
+            app.chooser.selected == 0,
+            "↩ Resume  ".into(),
+            vec![
+                Span::styled(v.walk.tree.title.clone(), t.style(Role::Text)),
+                Span::styled(
+                    format!(
+                        "  at {}, {} choices made{}",
+                        v.walk.current().node,
+                        v.walk.visits.len() - 1,
+                        about(v)
+                    ),
+                    t.style(Role::Muted),
                 ),
-                t.style(Role::Muted),
-            ),
-        ]);
-        if app.chooser.selected == 0 {
-            line = line.style(t.style(Role::Selection));
-        }
-        lines.push(line);
+            ],
+        ));
         lines.push(Line::raw(""));
     }
     let width = app
@@ -104,7 +115,6 @@ pub fn draw_chooser(app: &App, f: &mut Frame, area: Rect) {
             Span::styled("● ", t.style(Role::Warning))
         };
         let mut spans = vec![
-            Span::styled(if selected { "▸ " } else { "  " }, t.style(Role::Key)),
             mark,
             Span::styled(format!("{:<width$}  ", tree.title), t.style(Role::Text)),
             Span::styled(
@@ -136,11 +146,7 @@ pub fn draw_chooser(app: &App, f: &mut Frame, area: Rect) {
                 t.style(Role::Accent),
             ));
         }
-        let mut line = Line::from(spans);
-        if selected {
-            line = line.style(t.style(Role::Selection));
-        }
-        lines.push(line);
+        lines.push(selectable(t, selected, String::new(), spans));
     }
     // One tree a row, clipped at the edge; what the selected one is about wraps below.
     let list_height = (lines.len() as u16).min(inner.height);
@@ -462,14 +468,14 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
             .scroll((view.scroll, 0)),
         body_area,
     );
-    if body_height.saturating_sub(view.scroll) > body_area.height + 1 {
-        let more = " ↓ more: PgDn ";
-        let w = more.chars().count() as u16;
-        if body_area.width > w && body_area.height > 0 {
-            let at = Rect::new(body_area.right() - w, body_area.bottom() - 1, w, 1);
-            f.render_widget(Clear, at);
-            f.render_widget(Paragraph::new(Span::styled(more, t.style(Role::Key))), at);
-        }
+    if body_height.saturating_sub(view.scroll) > body_area.height + 1 && body_area.height > 0 {
+        more_below(
+            app,
+            f,
+            body_area.right(),
+            body_area.bottom() - 1,
+            " ↓ more: PgDn ",
+        );
     }
     if let Some(editor) = &view.editor {
         f.render_widget(editor, bottom_area);
@@ -489,10 +495,6 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
         for (i, (name, target)) in branches.iter().enumerate() {
             let selected = i == view.selected;
             let mut spans = vec![
-                Span::styled(
-                    format!("{} {} ", if selected { "▸" } else { " " }, i + 1),
-                    t.style(Role::Key),
-                ),
                 Span::styled(format!("{name:<7} → "), t.style(Role::Muted)),
                 Span::styled(
                     w.tree
@@ -511,11 +513,7 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
             if !w.training && proposed == Some(target.as_str()) {
                 spans.push(Span::styled("  ◀ proposed", t.style(Role::Ok)));
             }
-            let mut line = Line::from(spans);
-            if selected {
-                line = line.style(t.style(Role::Selection));
-            }
-            bottom.push(line);
+            bottom.push(selectable(t, selected, format!("{} ", i + 1), spans));
         }
         if !w.training && proposed.is_none() && w.current().answer.is_some() {
             bottom.push(Line::styled(
@@ -553,18 +551,15 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
             } else {
                 Role::Muted
             };
-            let mut line = Line::from(vec![
-                Span::styled(
-                    format!("{} {} ", if selected { "▸" } else { " " }, i + 1),
-                    t.style(Role::Key),
-                ),
-                Span::styled(format!("{name:<22} "), t.style(role)),
-                Span::styled(on, t.style(Role::Muted)),
-            ]);
-            if selected {
-                line = line.style(t.style(Role::Selection));
-            }
-            bottom.push(line);
+            bottom.push(selectable(
+                t,
+                selected,
+                format!("{} ", i + 1),
+                vec![
+                    Span::styled(format!("{name:<22} "), t.style(role)),
+                    Span::styled(on, t.style(Role::Muted)),
+                ],
+            ));
         }
         let saved = match &view.saved {
             Some(Ok(p)) => format!("transcript: {}", p.display()),

@@ -296,6 +296,20 @@ pub const WALK_BINDINGS: &[Binding<WalkAction>] = &[
         hint: Some("take"),
     },
     Binding {
+        keys: &[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)],
+        label: "Esc",
+        action: WalkAction::Leave,
+        help: "leave the walker (the walk is kept: w resumes it)",
+        hint: Some("leave"),
+    },
+    Binding {
+        keys: &[(KeyCode::Char('x'), NONE)],
+        label: "x",
+        action: WalkAction::Export,
+        help: "export the walk as a Markdown transcript",
+        hint: Some("export"),
+    },
+    Binding {
         keys: &[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)],
         label: "k ↑",
         action: WalkAction::Up,
@@ -366,13 +380,6 @@ pub const WALK_BINDINGS: &[Binding<WalkAction>] = &[
         hint: Some("re-run"),
     },
     Binding {
-        keys: &[(KeyCode::Char('x'), NONE)],
-        label: "x",
-        action: WalkAction::Export,
-        help: "export the walk as a Markdown transcript",
-        hint: Some("export"),
-    },
-    Binding {
         keys: &[(KeyCode::PageUp, NONE)],
         label: "PgUp",
         action: WalkAction::ScrollUp,
@@ -385,13 +392,6 @@ pub const WALK_BINDINGS: &[Binding<WalkAction>] = &[
         action: WalkAction::ScrollDown,
         help: "scroll the evidence down",
         hint: None,
-    },
-    Binding {
-        keys: &[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)],
-        label: "Esc",
-        action: WalkAction::Leave,
-        help: "leave the walker (the walk is kept: w resumes it)",
-        hint: Some("leave"),
     },
 ];
 
