@@ -8,5 +8,6 @@ pub mod cli;
 pub mod cluster;
 pub mod redact;
 pub mod sim;
+pub mod timings;
 pub mod trees;
 pub mod ui;

@@ -55,6 +55,7 @@ pub async fn list_kind<R: Row>(
                     rows: Arc::new(vec![]),
                     sync: state_of(&e, &spec, "list", false),
                     version: 1,
+                    rv: 0,
                 };
             }
             Err(_) => {
@@ -62,6 +63,7 @@ pub async fn list_kind<R: Row>(
                     rows: Arc::new(vec![]),
                     sync: SyncState::Error(format!("listing {} timed out", spec.label)),
                     version: 1,
+                    rv: 0,
                 };
             }
         };
@@ -75,6 +77,7 @@ pub async fn list_kind<R: Row>(
         rows: Arc::new(rows),
         sync: SyncState::Live,
         version: 1,
+        rv: 0,
     }
 }
 

@@ -7,7 +7,6 @@ use anyhow::Context;
 use super::ConnectArgs;
 use super::sim::DemoArgs;
 use crate::cluster::connect::ConnectOptions;
-use crate::sim::Sim;
 use crate::ui::app::Location;
 use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
@@ -95,7 +94,7 @@ pub fn demo(
     theme: Option<&str>,
     read_only: bool,
 ) -> anyhow::Result<i32> {
-    let sim = Sim::from_scenario(&args.scenario)?;
+    let sim = args.sim()?;
     let rt = runtime()?;
     rt.block_on(async move {
         let timeline = sim.start_timeline();

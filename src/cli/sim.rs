@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Write a kubeconfig that points at the simulator to this file.
     #[arg(long, value_name = "FILE")]
     pub write_kubeconfig: Option<PathBuf>,
+    /// Serve the healthy scenario at scale: N more Backups and N Pods over 50 namespaces,
+    /// 100 of each other kind (the benchmark's cluster).
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    pub scale: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +42,27 @@ pub struct DemoArgs {
     /// a score at the diagnosis).
     #[arg(long)]
     pub training: bool,
+    /// The healthy scenario at scale: N more Backups and N Pods over 50 namespaces, 100 of
+    /// each other kind.
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    pub scale: Option<usize>,
+}
+
+impl DemoArgs {
+    pub fn sim(&self) -> anyhow::Result<std::sync::Arc<Sim>> {
+        simulated(&self.scenario, self.scale)
+    }
+}
+
+/// The scenario's cluster, or the healthy one seeded at scale.
+pub fn simulated(scenario: &str, scale: Option<usize>) -> anyhow::Result<std::sync::Arc<Sim>> {
+    match scale {
+        None => Sim::from_scenario(scenario),
+        Some(n) => {
+            let sc = sim::seed::scenario(&sim::seed::Scale::of(n), chrono::Utc::now())?;
+            Sim::new(&sc).with_context(|| format!("building the cluster at scale {n}"))
+        }
+    }
 }
 
 pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
@@ -47,7 +72,7 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         SimCommand::Serve(args) => {
-            let sim = Sim::from_scenario(&args.scenario)?;
+            let sim = simulated(&args.scenario, args.scale)?;
             serve(sim, args.listen, args.write_kubeconfig)
         }
     }

@@ -182,6 +182,23 @@ impl Snapshot {
             .all(|s| **s != watch::SyncState::Syncing)
     }
 
+    /// The newest resourceVersion any kind has applied.
+    pub fn rv(&self) -> u64 {
+        [
+            self.pods.rv,
+            self.services.rv,
+            self.object_stores.rv,
+            self.backups.rv,
+            self.clusters.rv,
+            self.scheduled.rv,
+            self.kustomizations.rv,
+            self.git_repos.rv,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+
     /// Moves whenever any kind changes: the UI rebuilds its views only then.
     pub fn version(&self) -> u64 {
         [

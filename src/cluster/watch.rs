@@ -65,6 +65,9 @@ pub struct KindState<R> {
     pub rows: Arc<Vec<Arc<R>>>,
     pub sync: SyncState,
     pub version: u64,
+    /// The newest resourceVersion applied, when numeric: what the benchmark's
+    /// event-to-screen latency is matched on.
+    pub rv: u64,
 }
 
 impl<R> Clone for KindState<R> {
@@ -73,6 +76,7 @@ impl<R> Clone for KindState<R> {
             rows: self.rows.clone(),
             sync: self.sync.clone(),
             version: self.version,
+            rv: self.rv,
         }
     }
 }
@@ -84,6 +88,7 @@ impl<R> KindState<R> {
             rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
             sync: SyncState::Live,
             version: 1,
+            rv: 0,
         }
     }
 
@@ -93,6 +98,7 @@ impl<R> KindState<R> {
             rows: Arc::new(Vec::new()),
             sync,
             version: 1,
+            rv: 0,
         }
     }
 }
@@ -103,6 +109,7 @@ impl<R> Default for KindState<R> {
             rows: Arc::new(Vec::new()),
             sync: SyncState::Syncing,
             version: 0,
+            rv: 0,
         }
     }
 }
@@ -156,6 +163,14 @@ fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
     }
 }
 
+fn resource_version(obj: &DynamicObject) -> u64 {
+    obj.metadata
+        .resource_version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Watches one kind until the task is aborted. Errors never end it: the watcher retries
 /// with backoff and the state says what is wrong meanwhile.
 pub async fn run<R: Row>(
@@ -183,6 +198,7 @@ pub async fn run<R: Row>(
     let mut pending: Option<BTreeMap<Key, Arc<R>>> = None;
     let mut sync = SyncState::Syncing;
     let mut version = 0u64;
+    let mut rv = 0u64;
     let mut dirty = false;
     let mut last_publish = tokio::time::Instant::now() - PUBLISH_EVERY;
     loop {
@@ -191,7 +207,7 @@ pub async fn run<R: Row>(
             biased;
             _ = tokio::time::sleep_until(publish_at), if dirty => {
                 version += 1;
-                let state = KindState { rows: Arc::new(rows.values().cloned().collect()), sync: sync.clone(), version };
+                let state = KindState { rows: Arc::new(rows.values().cloned().collect()), sync: sync.clone(), version, rv };
                 if tx.send(state).is_err() {
                     return;
                 }
@@ -210,8 +226,12 @@ pub async fn run<R: Row>(
             item = events.next() => {
                 let Some(item) = item else { return };
                 match item {
-                    Ok(Event::Init) => pending = Some(BTreeMap::new()),
+                    Ok(Event::Init) => {
+                        crate::timings::record("init_start", serde_json::json!({"kind": spec.label}));
+                        pending = Some(BTreeMap::new());
+                    }
                     Ok(Event::InitApply(obj)) => {
+                        rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         let target = pending.get_or_insert_with(BTreeMap::new);
                         target.insert(row.key(), Arc::new(row));
@@ -222,14 +242,17 @@ pub async fn run<R: Row>(
                         if let Some(fresh) = pending.take() {
                             rows = fresh;
                         }
+                        crate::timings::record("init_done", serde_json::json!({"kind": spec.label, "rows": rows.len()}));
                         sync = SyncState::Live;
                     }
                     Ok(Event::Apply(obj)) => {
+                        rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         rows.insert(row.key(), Arc::new(row));
                         sync = SyncState::Live;
                     }
                     Ok(Event::Delete(obj)) => {
+                        rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         rows.remove(&row.key());
                         sync = SyncState::Live;

@@ -218,12 +218,21 @@ async fn event_loop(
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
-            match &failure {
-                Some(e) => terminal
-                    .draw(|f| draw_connect_error(&app, e, f))
-                    .context("drawing")?,
-                None => terminal.draw(|f| draw(&app, f)).context("drawing")?,
-            };
+            let began = std::time::Instant::now();
+            let mut render = Duration::ZERO;
+            terminal
+                .draw(|f| {
+                    let t = std::time::Instant::now();
+                    match &failure {
+                        Some(e) => draw_connect_error(&app, e, f),
+                        None => draw(&app, f),
+                    }
+                    render = t.elapsed();
+                })
+                .context("drawing")?;
+            if crate::timings::enabled() {
+                frame_timings(&app, render, began.elapsed());
+            }
             dirty = false;
             last_frame = tokio::time::Instant::now();
         }
@@ -279,7 +288,9 @@ async fn event_loop(
             },
             _ = changed => {
                 if let Some(c) = &connected {
+                    let t = std::time::Instant::now();
                     app.set_snapshot(c.watched.snapshot());
+                    crate::timings::record("refresh", serde_json::json!({"us": t.elapsed().as_micros() as u64, "cause": "data"}));
                 }
                 dirty = true;
                 None
@@ -314,7 +325,9 @@ async fn event_loop(
                 None
             }
             _ = clock.tick() => {
+                let t = std::time::Instant::now();
                 app.tick(Utc::now());
+                crate::timings::record("refresh", serde_json::json!({"us": t.elapsed().as_micros() as u64, "cause": "clock"}));
                 dirty = true;
                 None
             }
@@ -447,6 +460,23 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// One frame's line for the benchmarks: how long it took and what data it showed.
+fn frame_timings(app: &App, render: Duration, draw: Duration) {
+    let s = &app.snapshot;
+    crate::timings::record(
+        "frame",
+        serde_json::json!({
+            "render_us": render.as_micros() as u64,
+            "draw_us": draw.as_micros() as u64,
+            "rv": s.rv(),
+            "live": s.live(),
+            "backups": s.backups.rows.len(),
+            "pods": s.pods.rows.len(),
+            "log_lines": app.text.as_ref().map_or(0, |t| t.lines.len()),
+        }),
+    );
 }
 
 /// Appends one line to the session's action log, creating it and its folder.

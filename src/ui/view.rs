@@ -789,6 +789,7 @@ mod tests {
                 ]),
                 sync: SyncState::Live,
                 version: 1,
+                rv: 0,
             },
             ..Default::default()
         };
