@@ -116,7 +116,9 @@ fn newest_failed(f: &Facts, clusters_ok: bool, out: &mut Outcome) {
     let mut newest: BTreeMap<(&str, &str), &BackupRow> = BTreeMap::new();
     for b in f.snapshot.backups.rows.iter() {
         let key = (b.namespace.as_str(), b.cluster.as_str());
-        let order = |x: &BackupRow| (x.created.or(x.started), x.name.clone());
+        fn order(x: &BackupRow) -> (Option<DateTime<Utc>>, &str) {
+            (x.created.or(x.started), x.name.as_str())
+        }
         if newest.get(&key).is_none_or(|cur| order(b) > order(cur)) {
             newest.insert(key, b);
         }
@@ -639,9 +641,8 @@ fn wrong_method(f: &Facts, out: &mut Outcome) {
                 c.name
             ),
         ];
-        if let Some(b) = f.snapshot.backups.rows.iter().find(|b| {
-            &b.namespace == ns
-                && b.scheduled_by.as_deref() == Some(name.as_str())
+        if let Some(b) = f.snapshot.backups.in_namespace(ns).iter().find(|b| {
+            b.scheduled_by.as_deref() == Some(name.as_str())
                 && b.error
                     .as_deref()
                     .is_some_and(|e| e.contains("no barmanObjectStore section"))

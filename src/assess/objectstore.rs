@@ -74,10 +74,10 @@ pub(super) fn backups_of<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a BackupRow>
     let mut list: Vec<&BackupRow> = f
         .snapshot
         .backups
-        .rows
+        .in_namespace(&c.namespace)
         .iter()
         .map(|b| b.as_ref())
-        .filter(|b| b.namespace == c.namespace && b.cluster == c.name)
+        .filter(|b| b.cluster == c.name)
         .collect();
     list.sort_by(|a, b| {
         b.created
@@ -95,11 +95,11 @@ fn is_instance_log(f: &Facts, c: &ClusterRow, log: &LogTail) -> bool {
         return false;
     }
     if f.snapshot.pods.sync == SyncState::Live || !f.snapshot.pods.rows.is_empty() {
-        f.snapshot.pods.rows.iter().any(|p| {
-            p.namespace == c.namespace
-                && p.name == log.pod
-                && p.labels.get("cnpg.io/cluster") == Some(&c.name)
-        })
+        f.snapshot
+            .pods
+            .in_namespace(&c.namespace)
+            .iter()
+            .any(|p| p.name == log.pod && p.labels.get("cnpg.io/cluster") == Some(&c.name))
     } else {
         log.pod
             .strip_prefix(&format!("{}-", c.name))

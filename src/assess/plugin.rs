@@ -13,7 +13,7 @@ use crate::cluster::rows::{
     CertificateRow, ClusterRow, Condition, DeploymentRow, PLUGIN_NAME, PodRow, ServiceRow,
     condition, image_tag,
 };
-use crate::cluster::watch::{KindState, SyncState};
+use crate::cluster::watch::{KindState, SyncState, of_namespace};
 
 const AREA: &str = "plugin";
 /// The native sidecar the plugin injects into every instance pod.
@@ -177,7 +177,7 @@ pub(super) fn plugin_services(f: &Facts) -> Vec<&ServiceRow> {
 /// Whether anything of a namespace is in view: a read scoped to other namespaces shows
 /// the plugin's cluster-wide Service but none of its pods, which proves nothing.
 pub(super) fn namespace_in_view(f: &Facts, ns: &str) -> bool {
-    f.snapshot.pods.rows.iter().any(|p| p.namespace == ns)
+    !f.snapshot.pods.in_namespace(ns).is_empty()
         || f.deployments.rows.iter().any(|d| d.namespace == ns)
 }
 
@@ -1078,12 +1078,11 @@ fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
     }
     let Some(pods) = c.pods else { return };
     for cl in using {
-        let missing: Vec<&PodRow> = pods
+        let missing: Vec<&PodRow> = of_namespace(pods, &cl.namespace)
             .iter()
             .map(|p| p.as_ref())
             .filter(|p| {
-                p.namespace == cl.namespace
-                    && p.labels.get("cnpg.io/cluster") == Some(&cl.name)
+                p.labels.get("cnpg.io/cluster") == Some(&cl.name)
                     && p.labels.get("cnpg.io/podRole").map(String::as_str) == Some("instance")
                     && p.status != "Terminating"
                     && !p.sidecars.iter().any(|s| s == SIDECAR)
@@ -1148,7 +1147,7 @@ mod tests {
     use crate::assess::testing::{at, labels, live, one, state};
     use crate::cluster::rows::{ObjectStoreRow, PluginRef};
 
-    fn forbidden<R>(resource: &str) -> KindState<R> {
+    fn forbidden<R: crate::cluster::rows::Row>(resource: &str) -> KindState<R> {
         state(SyncState::Forbidden {
             verb: "list".into(),
             resource: resource.into(),

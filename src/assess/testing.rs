@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use super::{Finding, Outcome};
 use crate::cluster::watch::{KindState, SyncState};
 
-pub fn live<R>(rows: Vec<R>) -> KindState<R> {
+pub fn live<R: crate::cluster::rows::Row>(rows: Vec<R>) -> KindState<R> {
     KindState::live(rows)
 }
 
-pub fn state<R>(sync: SyncState) -> KindState<R> {
+pub fn state<R: crate::cluster::rows::Row>(sync: SyncState) -> KindState<R> {
     KindState::without_rows(sync)
 }
 

@@ -16,6 +16,7 @@ pub type Key = (String, String);
 pub trait Row: Clone + Send + Sync + std::fmt::Debug + 'static {
     fn project(obj: &DynamicObject) -> Self;
     fn key(&self) -> Key;
+    fn namespace(&self) -> &str;
 }
 
 pub fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
@@ -128,31 +129,40 @@ impl PodRow {
 }
 
 impl Row for PodRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let data = &obj.data;
-        // kubectl's STATUS logic reads metadata too (deletionTimestamp).
-        let mut view = serde_json::json!({"spec": data.get("spec"), "status": data.get("status")});
-        if obj.metadata.deletion_timestamp.is_some() {
-            view["metadata"] = serde_json::json!({"deletionTimestamp": "set"});
-        }
-        let list = |p: &str| {
+        // kubectl's STATUS logic reads metadata too (deletionTimestamp): only a deleted
+        // pod's spec and status are copied to give it one.
+        let status = if obj.metadata.deletion_timestamp.is_some() {
+            pod_status(
+                &serde_json::json!({"spec": data.get("spec"), "status": data.get("status"),
+                                           "metadata": {"deletionTimestamp": "set"}}),
+            )
+        } else {
+            pod_status(data)
+        };
+        let list = |p: &str| -> &[Value] {
             data.pointer(p)
                 .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
         };
         let sidecars: Vec<String> = list("/spec/initContainers")
             .iter()
             .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
             .filter_map(|c| text(c.get("name")))
             .collect();
-        let statuses: Vec<Value> = list("/status/containerStatuses")
-            .into_iter()
-            .chain(
-                list("/status/initContainerStatuses")
-                    .into_iter()
-                    .filter(|s| text(s.get("name")).is_some_and(|n| sidecars.contains(&n))),
-            )
+        let statuses: Vec<&Value> = list("/status/containerStatuses")
+            .iter()
+            .chain(list("/status/initContainerStatuses").iter().filter(|s| {
+                s.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| sidecars.iter().any(|c| c == n))
+            }))
             .collect();
         let mut last: Option<(DateTime<Utc>, String)> = None;
         for s in &statuses {
@@ -187,7 +197,7 @@ impl Row for PodRow {
                     .count(),
                 list("/spec/containers").len() + sidecars.len(),
             ),
-            status: pod_status(&view),
+            status,
             phase: text(data.pointer("/status/phase")).unwrap_or_else(|| "Unknown".into()),
             restarts: statuses
                 .iter()
@@ -221,6 +231,10 @@ pub struct ServiceRow {
 }
 
 impl Row for ServiceRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let selector = obj
             .data
@@ -281,6 +295,10 @@ pub struct ObjectStoreRow {
 }
 
 impl Row for ObjectStoreRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let cfg = obj.data.pointer("/spec/configuration");
         let get = |p: &str| cfg.and_then(|c| c.pointer(p));
@@ -375,6 +393,10 @@ impl BackupRow {
 }
 
 impl Row for BackupRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         BackupRow {
@@ -446,6 +468,10 @@ impl ClusterRow {
 }
 
 impl Row for ClusterRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let plugin = d
@@ -509,6 +535,10 @@ pub struct ScheduledBackupRow {
 }
 
 impl Row for ScheduledBackupRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         ScheduledBackupRow {
@@ -565,6 +595,10 @@ impl KustomizationRow {
 }
 
 impl Row for KustomizationRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
@@ -645,6 +679,10 @@ impl GitRepositoryRow {
 }
 
 impl Row for GitRepositoryRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let reference = ["branch", "tag", "semver", "name", "commit"]
@@ -774,6 +812,10 @@ pub struct DeploymentRow {
 }
 
 impl Row for DeploymentRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         DeploymentRow {
@@ -834,6 +876,10 @@ pub struct SecretRow {
 }
 
 impl Row for SecretRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let mut keys: Vec<String> = ["data", "stringData"]
             .iter()
@@ -866,6 +912,10 @@ pub struct CertificateRow {
 }
 
 impl Row for CertificateRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         CertificateRow {
@@ -905,6 +955,10 @@ pub struct EventRow {
 }
 
 impl Row for EventRow {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let last_seen = ["/lastTimestamp", "/eventTime", "/firstTimestamp"]

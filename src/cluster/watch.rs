@@ -13,6 +13,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::{Notify, watch};
 
+use super::lean::Lean;
 use super::rows::{Key, Row};
 
 /// Where a kind's data stands, shown in its pane.
@@ -62,6 +63,7 @@ pub struct KindSpec {
 /// What a watcher publishes: rows in key order, its state, a version that moves on change.
 #[derive(Debug)]
 pub struct KindState<R> {
+    /// In (namespace, name) order.
     pub rows: Arc<Vec<Arc<R>>>,
     pub sync: SyncState,
     pub version: u64,
@@ -81,15 +83,22 @@ impl<R> Clone for KindState<R> {
     }
 }
 
-impl<R> KindState<R> {
+impl<R: Row> KindState<R> {
     /// Live rows: what a settled watcher or a successful list publishes.
-    pub fn live(rows: Vec<R>) -> Self {
+    pub fn live(mut rows: Vec<R>) -> Self {
+        rows.sort_by_key(|r| r.key());
         KindState {
             rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
             sync: SyncState::Live,
             version: 1,
             rv: 0,
         }
+    }
+
+    /// The rows of one namespace. Rows are kept in (namespace, name) order, so this is a
+    /// slice found by bisection, not a scan: rules that look per namespace stay linear.
+    pub fn in_namespace(&self, ns: &str) -> &[Arc<R>] {
+        of_namespace(&self.rows, ns)
     }
 
     /// No rows, and why (forbidden, not installed, ...).
@@ -116,6 +125,13 @@ impl<R> Default for KindState<R> {
 
 const PUBLISH_EVERY: Duration = Duration::from_millis(33);
 const PROBE_EVERY: Duration = Duration::from_secs(3);
+
+/// The rows of one namespace in rows kept in (namespace, name) order.
+pub fn of_namespace<'a, R: Row>(rows: &'a [Arc<R>], ns: &str) -> &'a [Arc<R>] {
+    let start = rows.partition_point(|r| r.namespace() < ns);
+    let len = rows[start..].partition_point(|r| r.namespace() == ns);
+    &rows[start..start + len]
+}
 
 /// `plural.group` of a kind spec, as RBAC and error messages name it.
 pub fn resource_name(spec: &KindSpec) -> String {
@@ -180,7 +196,7 @@ pub async fn run<R: Row>(
     tx: watch::Sender<KindState<R>>,
     changed: Arc<Notify>,
 ) {
-    let api: Api<DynamicObject> = match &namespace {
+    let api: Api<Lean> = match &namespace {
         Some(ns) => Api::namespaced_with(client, ns, &spec.resource),
         None => Api::all_with(client, &spec.resource),
     };
@@ -230,7 +246,7 @@ pub async fn run<R: Row>(
                         crate::timings::record("init_start", serde_json::json!({"kind": spec.label}));
                         pending = Some(BTreeMap::new());
                     }
-                    Ok(Event::InitApply(obj)) => {
+                    Ok(Event::InitApply(Lean(obj))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         let target = pending.get_or_insert_with(BTreeMap::new);
@@ -245,13 +261,13 @@ pub async fn run<R: Row>(
                         crate::timings::record("init_done", serde_json::json!({"kind": spec.label, "rows": rows.len()}));
                         sync = SyncState::Live;
                     }
-                    Ok(Event::Apply(obj)) => {
+                    Ok(Event::Apply(Lean(obj))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         rows.insert(row.key(), Arc::new(row));
                         sync = SyncState::Live;
                     }
-                    Ok(Event::Delete(obj)) => {
+                    Ok(Event::Delete(Lean(obj))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
                         rows.remove(&row.key());

@@ -371,14 +371,31 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
         ),
     )
     .style(t.style(Role::Muted).add_modifier(Modifier::BOLD));
-    let rows: Vec<Row> = visible
+    let (table_area, note_area) = if problems.is_empty() || inner.height < 4 {
+        (inner, None)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+        (a, Some(b))
+    };
+    // Only the rows that fit are built: the window ratatui would scroll to, for a table
+    // whose selection it must keep in view (one line per row, under a one-line header).
+    let selected = state.selected.min(visible.len().saturating_sub(1));
+    let height = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let first = if focused {
+        (selected + 1).saturating_sub(height)
+    } else {
+        0
+    };
+    let window = &visible[first.min(visible.len())..(first + height).min(visible.len())];
+    let rows: Vec<Row> = window
         .iter()
         .map(|&ri| {
             let r = &view.rows[ri];
+            let text = r.cells(app.now);
             if r.heading {
                 return Row::new(vec![
                     Cell::from(""),
-                    Cell::from(r.cells.first().cloned().unwrap_or_default()),
+                    Cell::from(text.first().cloned().unwrap_or_default()),
                 ])
                 .style(t.style(Role::Accent).add_modifier(Modifier::BOLD));
             }
@@ -387,7 +404,7 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
             cells.extend(
                 fitted
                     .iter()
-                    .map(|(i, _)| Cell::from(r.cells.get(*i).cloned().unwrap_or_default())),
+                    .map(|(i, _)| Cell::from(text.get(*i).cloned().unwrap_or_default())),
             );
             let style = if stale {
                 t.style(Role::Stale)
@@ -399,18 +416,12 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
         .collect();
     let mut table_state = TableState::default();
     if focused {
-        table_state.select(Some(state.selected.min(visible.len().saturating_sub(1))));
+        table_state.select(Some(selected - first));
     }
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
         .row_highlight_style(t.style(Role::Selection));
-    let (table_area, note_area) = if problems.is_empty() || inner.height < 4 {
-        (inner, None)
-    } else {
-        let [a, b] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
-        (a, Some(b))
-    };
     f.render_stateful_widget(table, table_area, &mut table_state);
     if let Some(area) = note_area {
         f.render_widget(

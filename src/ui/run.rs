@@ -70,7 +70,9 @@ pub struct Options {
 
 /// Runs the dashboard until the user quits.
 pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
+    crate::timings::record("phase", serde_json::json!({"at": "options loaded"}));
     let mut terminal = ratatui::init();
+    crate::timings::record("phase", serde_json::json!({"at": "terminal ready"}));
     let _restore = Restore;
     let result = event_loop(&mut terminal, source, options).await;
     drop(_restore);
@@ -139,6 +141,19 @@ async fn event_loop(
     options: Options,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
+    // The first frame comes before the connection: reading a kubeconfig and building a
+    // client take tens of milliseconds the user should not stare at a blank screen for.
+    let provisional = match &source {
+        Source::Client { location, .. } => location.clone(),
+        Source::Kube(opts) => Location {
+            context: opts.context.clone().unwrap_or_else(|| "connecting…".into()),
+            server: String::new(),
+            namespace: opts.namespace.clone(),
+            demo: false,
+        },
+    };
+    let mut app = App::with_trees(provisional, options.theme, now, options.trees);
+    draw_frame(terminal, &app, None)?;
     let (mut connected, location, opts, mut failure) = match source {
         Source::Client { client, location } => {
             let ns = location.namespace.clone();
@@ -170,10 +185,10 @@ async fn event_loop(
             }
         },
     };
-    let mut app = App::new(location, options.theme, now);
+    crate::timings::record("phase", serde_json::json!({"at": "connected"}));
+    app.location = location;
     app.thresholds = options.thresholds;
     app.silence = options.silence;
-    app.trees = options.trees;
     app.git = options.git;
     app.transcripts = options.transcripts;
     let read_only_contexts = options.read_only_contexts;
@@ -218,21 +233,7 @@ async fn event_loop(
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
-            let began = std::time::Instant::now();
-            let mut render = Duration::ZERO;
-            terminal
-                .draw(|f| {
-                    let t = std::time::Instant::now();
-                    match &failure {
-                        Some(e) => draw_connect_error(&app, e, f),
-                        None => draw(&app, f),
-                    }
-                    render = t.elapsed();
-                })
-                .context("drawing")?;
-            if crate::timings::enabled() {
-                frame_timings(&app, render, began.elapsed());
-            }
+            draw_frame(terminal, &app, failure.as_ref())?;
             dirty = false;
             last_frame = tokio::time::Instant::now();
         }
@@ -460,6 +461,29 @@ async fn event_loop(
             }
         }
     }
+}
+
+fn draw_frame(
+    terminal: &mut DefaultTerminal,
+    app: &App,
+    failure: Option<&ConnectError>,
+) -> anyhow::Result<()> {
+    let began = std::time::Instant::now();
+    let mut render = Duration::ZERO;
+    terminal
+        .draw(|f| {
+            let t = std::time::Instant::now();
+            match failure {
+                Some(e) => draw_connect_error(app, e, f),
+                None => draw(app, f),
+            }
+            render = t.elapsed();
+        })
+        .context("drawing")?;
+    if crate::timings::enabled() {
+        frame_timings(app, render, began.elapsed());
+    }
+    Ok(())
 }
 
 /// One frame's line for the benchmarks: how long it took and what data it showed.

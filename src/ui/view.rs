@@ -1,7 +1,9 @@
 //! What each pane shows, derived from a Snapshot and the clock: pure, so every pane is a
 //! unit test on fixture rows. Draw code only lays these out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -72,10 +74,18 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// A row's text, or the backup it is formatted from when drawn: a pane of 50,000 backups
+/// formats only the rows on screen, and its ages stay current without a rebuild.
+#[derive(Debug, Clone)]
+pub enum Cells {
+    Text(Vec<String>),
+    Backup(Arc<BackupRow>),
+}
+
 #[derive(Debug, Clone)]
 pub struct ViewRow {
     pub health: Health,
-    pub cells: Vec<String>,
+    pub cells: Cells,
     pub target: Option<ObjectRef>,
     /// A heading row that starts a section of the pane (not selectable for detail).
     pub heading: bool,
@@ -97,6 +107,16 @@ pub struct PaneView {
     pub empty_health: Health,
     /// Each column's natural width: its title or its widest cell (of the first rows).
     pub natural: Vec<u16>,
+}
+
+impl ViewRow {
+    /// The row's cells at `now`.
+    pub fn cells(&self, now: DateTime<Utc>) -> Cow<'_, [String]> {
+        match &self.cells {
+            Cells::Text(c) => Cow::Borrowed(c),
+            Cells::Backup(b) => Cow::Owned(backup_cells(b, now)),
+        }
+    }
 }
 
 impl PaneView {
@@ -161,7 +181,7 @@ fn heading(text: &str, width: usize) -> ViewRow {
     }
     ViewRow {
         health: Health::Info,
-        cells,
+        cells: Cells::Text(cells),
         target: None,
         heading: true,
         current: false,
@@ -214,7 +234,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         };
         rows.push(ViewRow {
             health: pod_health(p),
-            cells: vec![
+            cells: Cells::Text(vec![
                 role.to_string(),
                 nsname(&p.namespace, &p.name),
                 format!("{}/{}", p.ready.0, p.ready.1),
@@ -223,7 +243,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 p.last_termination.clone().unwrap_or_else(|| "-".into()),
                 age(p.created, now),
                 image_tag(image),
-            ],
+            ]),
             target: Some(ObjectRef {
                 kind: "Pod",
                 namespace: p.namespace.clone(),
@@ -347,7 +367,7 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         if servers.is_empty() {
             rows.push(ViewRow {
                 health: Health::Info,
-                cells: base("-", "-".into(), "-".into(), "-".into()),
+                cells: Cells::Text(base("-", "-".into(), "-".into(), "-".into())),
                 target,
                 heading: false,
                 current: true,
@@ -385,7 +405,7 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             };
             rows.push(ViewRow {
                 health,
-                cells: base(&server, first, ok, failed),
+                cells: Cells::Text(base(&server, first, ok, failed)),
                 target: target.clone(),
                 heading: false,
                 current: true,
@@ -521,14 +541,14 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         };
         let last = s
             .backups
-            .rows
+            .in_namespace(&c.namespace)
             .iter()
-            .filter(|b| b.namespace == c.namespace && b.cluster == c.name && b.phase == "completed")
+            .filter(|b| b.cluster == c.name && b.phase == "completed")
             .filter_map(|b| b.stopped.or(b.when()))
             .max();
         rows.push(ViewRow {
             health: arch_h.max(sched_h).max(phase_h),
-            cells: vec![
+            cells: Cells::Text(vec![
                 ago(last, now).replace(" ago", ""),
                 nsname(&c.namespace, &c.name),
                 // The problem the on-call needs first goes where there is room for it.
@@ -549,7 +569,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                     .clone()
                     .filter(|_| cluster_problem(c).is_some())
                     .unwrap_or_default(),
-            ],
+            ]),
             target: Some(ObjectRef {
                 kind: "Cluster",
                 namespace: c.namespace.clone(),
@@ -559,7 +579,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             current: true,
         });
     }
-    let mut backups: Vec<&BackupRow> = s.backups.rows.iter().map(|b| b.as_ref()).collect();
+    let mut backups: Vec<&Arc<BackupRow>> = s.backups.rows.iter().collect();
     backups.sort_by(|a, b| b.when().cmp(&a.when()).then_with(|| a.name.cmp(&b.name)));
     if !backups.is_empty() && !rows.is_empty() {
         rows.push(heading("Backups, newest first", width));
@@ -572,22 +592,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         rows.push(ViewRow {
             current,
             health: backup_health(b, now),
-            cells: vec![
-                age(b.when(), now),
-                nsname(&b.namespace, &b.cluster),
-                b.name.clone(),
-                b.method.clone(),
-                if b.phase.is_empty() {
-                    "new".into()
-                } else {
-                    b.phase.clone()
-                },
-                duration(b, now),
-                b.error
-                    .as_deref()
-                    .map(|e| short(e, 120))
-                    .unwrap_or_default(),
-            ],
+            cells: Cells::Backup(b.clone()),
             target: Some(ObjectRef {
                 kind: "Backup",
                 namespace: b.namespace.clone(),
@@ -609,6 +614,26 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         empty: "No Cluster and no Backup in scope".into(),
         empty_health: Health::Ok,
     }
+}
+
+/// A backup row's cells: WHEN, CLUSTER, BACKUP, METHOD, PHASE, TOOK, ERROR.
+fn backup_cells(b: &BackupRow, now: DateTime<Utc>) -> Vec<String> {
+    vec![
+        age(b.when(), now),
+        nsname(&b.namespace, &b.cluster),
+        b.name.clone(),
+        b.method.clone(),
+        if b.phase.is_empty() {
+            "new".into()
+        } else {
+            b.phase.clone()
+        },
+        duration(b, now),
+        b.error
+            .as_deref()
+            .map(|e| short(e, 120))
+            .unwrap_or_default(),
+    ]
 }
 
 fn ready_cell(c: Option<&Condition>) -> (Health, String) {
@@ -649,7 +674,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         };
         rows.push(ViewRow {
             health: h,
-            cells: vec![
+            cells: Cells::Text(vec![
                 nsname(&k.namespace, &k.name),
                 text,
                 if k.suspended {
@@ -665,7 +690,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                     .collect::<Vec<_>>()
                     .join(","),
                 ready.map(|c| short(&c.message, 120)).unwrap_or_default(),
-            ],
+            ]),
             target: Some(ObjectRef {
                 kind: "Kustomization",
                 namespace: k.namespace.clone(),
@@ -685,7 +710,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
         }
         rows.push(ViewRow {
             health: h,
-            cells: vec![
+            cells: Cells::Text(vec![
                 nsname(&g.namespace, &g.name),
                 text,
                 if g.suspended {
@@ -702,7 +727,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 g.ready()
                     .map(|c| short(&c.message, 120))
                     .unwrap_or_default(),
-            ],
+            ]),
             target: Some(ObjectRef {
                 kind: "GitRepository",
                 namespace: g.namespace.clone(),
@@ -800,7 +825,7 @@ mod tests {
         let failed = v
             .rows
             .iter()
-            .find(|r| r.cells.get(2).is_some_and(|c| c == "old"))
+            .find(|r| r.cells(now).get(2).is_some_and(|c| c == "old"))
             .map(|r| r.health);
         assert_eq!(
             failed,
