@@ -593,17 +593,24 @@ fn decode_continue(token: &str) -> Option<(u64, (String, String))> {
 fn list(sim: &Sim, target: &Target, q: &Query, render: &Render) -> Result<Response, ApiError> {
     let t = &target.t;
     let (labels, fields) = selectors(q)?;
-    let (mut items, mut rv) = sim.store.list(t, target.ns.as_deref(), &labels, &fields);
+    let mut after = None;
+    let mut pinned_rv = None;
     if let Some(token) = q.get("continue").filter(|c| !c.is_empty()) {
-        let (pinned, after) = decode_continue(token)
+        let (pinned, key) = decode_continue(token)
             .ok_or_else(|| ApiError::bad_request("continue key is not valid"))?;
         if sim.store.too_old(pinned) {
             return Err(ApiError::expired(
                 "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
             ));
         }
+        after = Some(key);
+        pinned_rv = Some(pinned);
+    }
+    let (mut items, mut rv) =
+        sim.store
+            .list_after(t, target.ns.as_deref(), &labels, &fields, after.as_ref());
+    if let Some(pinned) = pinned_rv {
         rv = pinned;
-        items.retain(|o| obj_key(o) > after);
     }
     let limit = q
         .get("limit")

@@ -157,6 +157,10 @@ impl FieldSelector {
         Ok(FieldSelector(out))
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, eq, want)| {
             let pointer = format!("/{}", field.replace('.', "/"));
