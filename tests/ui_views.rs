@@ -230,3 +230,61 @@ async fn findings_in_the_header_the_list_and_the_detail() {
         detail
     );
 }
+
+/// A pane of thousands of backups: only the rows on screen are built, and the window
+/// still follows the selection to the last row and through a filter.
+#[tokio::test]
+async fn thousands_of_backups_scroll_to_the_last_and_filter() {
+    let sc = backstop::sim::seed::scenario(&backstop::sim::seed::Scale::of(3000), anchor())
+        .expect("the seeded cluster");
+    let sim = Sim::new(&sc).expect("sim");
+    let client = kube::Client::new(sim.router(), "default");
+    let watched = Watched::start(&client, None);
+    let snap = eventually_async("every kind live", Duration::from_secs(30), || {
+        let s = watched.snapshot();
+        async move { s.live().then_some(s) }
+    })
+    .await;
+    let oldest = snap
+        .backups
+        .rows
+        .iter()
+        .min_by(|a, b| a.when().cmp(&b.when()).then_with(|| b.name.cmp(&a.name)))
+        .map(|b| b.name.clone())
+        .expect("backups");
+    let total = snap.backups.rows.len();
+    let mut app = App::new(
+        Location {
+            context: "scale".into(),
+            server: "sim".into(),
+            namespace: None,
+            demo: true,
+        },
+        Theme::no_color(),
+        anchor(),
+    );
+    app.set_snapshot(snap);
+    key(&mut app, KeyCode::Char('3'));
+    let top = render(&app, (120, 40));
+    assert!(
+        top.contains(&format!("Backups {}", total + 103)),
+        "the title counts every row: {top}"
+    );
+    assert!(!top.contains(&oldest), "the oldest is far below: {top}");
+
+    key(&mut app, KeyCode::End);
+    let bottom = render(&app, (120, 40));
+    assert!(
+        bottom.contains(&oldest),
+        "End shows the oldest backup: {bottom}"
+    );
+
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, &oldest);
+    key(&mut app, KeyCode::Enter);
+    let filtered = render(&app, (120, 40));
+    assert!(
+        filtered.contains(&format!("1 of {}", total + 103)) && filtered.contains(&oldest),
+        "the filter finds it among all rows: {filtered}"
+    );
+}
