@@ -177,11 +177,14 @@ pub struct App {
     text_return: Mode,
     /// Each pane's rows that pass its filter, for the filter they were computed with;
     /// emptied when the views change.
-    visible_cache: RefCell<[Option<(String, Vec<usize>)>; PANES]>,
+    visible_cache: RefCell<[Option<Filtered>; PANES]>,
     /// What the last rebuild of views and findings cost, and when it ran.
     refresh_cost: std::time::Duration,
     refreshed: std::time::Instant,
 }
+
+/// A filter and the rows that pass it.
+type Filtered = (String, Vec<usize>);
 
 /// Below this a rebuild is cheap enough for every clock tick.
 const CHEAP_REFRESH: std::time::Duration = std::time::Duration::from_millis(2);
