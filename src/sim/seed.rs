@@ -40,24 +40,25 @@ impl Scale {
 pub const LOG_POD: &str = "cnpg-system/barman-cloud-fttg7fqgd5-zrklv";
 pub const LOG_CONTAINER: &str = "barman-cloud";
 
-/// splitmix64: tiny, fixed, and good enough to spread names and phases.
-struct Rng(u64);
+/// splitmix64: tiny, fixed, and good enough to spread names and phases (and the
+/// benchmark's choice of objects to change).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     fn hex(&mut self, len: usize) -> String {
         let mut s = String::with_capacity(len);
         while s.len() < len {
-            s.push_str(&format!("{:016x}", self.next()));
+            s.push_str(&format!("{:016x}", self.next_u64()));
         }
         s.truncate(len);
         s
