@@ -181,6 +181,12 @@ pub struct App {
     /// What the last rebuild of views and findings cost, and when it ran.
     refresh_cost: std::time::Duration,
     refreshed: std::time::Instant,
+    /// Read by every frame, so computed once per rebuild rather than per frame over
+    /// every row: each pane's worst health, its rows (without headings), and the newest
+    /// successful backup.
+    pub pane_health: [Health; PANES],
+    pub pane_rows: [usize; PANES],
+    pub newest_backup: Option<DateTime<Utc>>,
 }
 
 /// A filter and the rows that pass it.
@@ -238,7 +244,24 @@ impl App {
             visible_cache: Default::default(),
             refresh_cost: std::time::Duration::ZERO,
             refreshed: std::time::Instant::now(),
+            pane_health: [Health::Ok; PANES],
+            pane_rows: [0; PANES],
+            newest_backup: None,
         }
+        .summarised()
+    }
+
+    fn summarised(mut self) -> App {
+        self.summarise();
+        self
+    }
+
+    fn summarise(&mut self) {
+        for (i, v) in self.views.iter().enumerate() {
+            self.pane_health[i] = v.worst();
+            self.pane_rows[i] = v.rows.iter().filter(|r| !r.heading).count();
+        }
+        self.newest_backup = view::newest_backup(&self.snapshot);
     }
 
     pub fn set_snapshot(&mut self, s: Snapshot) {
@@ -288,6 +311,7 @@ impl App {
                 p.selected = n.saturating_sub(1);
             }
         }
+        self.summarise();
         self.refreshed = std::time::Instant::now();
         self.refresh_cost = self.refreshed - began;
     }

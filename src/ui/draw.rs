@@ -10,7 +10,7 @@ use super::app::{App, Mode, PANES};
 use super::detail;
 use super::keys::{BINDINGS, Binding, CHOOSER_BINDINGS, WALK_BINDINGS, hints, hints_of};
 use super::theme::Role;
-use super::view::{ColumnDef, Health, PaneView, age, newest_backup};
+use super::view::{ColumnDef, Health, PaneView, age};
 use crate::cluster::watch::SyncState;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -142,8 +142,7 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
     }
     let names = ["Plugin", "Stores", "Backups", "Flux"];
     let mut badges = vec![Span::styled("│ ", base)];
-    for (i, v) in app.views.iter().enumerate() {
-        let h = v.worst();
+    for (i, &h) in app.pane_health.iter().enumerate() {
         badges.push(Span::styled(
             format!("{} {} ", h.glyph(), names[i]),
             base.patch(t.style(health_role(h))),
@@ -172,7 +171,7 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
             )],
         ));
     }
-    let newest = match newest_backup(&app.snapshot) {
+    let newest = match app.newest_backup {
         Some(n) => format!("│ last backup {} ", age(Some(n), app.now)),
         None => "│ no backup yet ".into(),
     };
@@ -303,7 +302,7 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
         format!(" {} {} ", index + 1, view.title),
         t.style(Role::Title),
     )];
-    let counted = view.rows.iter().filter(|r| !r.heading).count();
+    let counted = app.pane_rows[index];
     if state.filter.is_empty() {
         title.push(Span::styled(format!("{counted} "), t.style(Role::Muted)));
     } else {
