@@ -157,6 +157,8 @@ async fn every_pane_and_view_at_80x24_and_160x48() {
         fulfil(&mut w, effect).await;
         let logs = render(&w.app, size);
         assert!(logs.contains("(barman-cloud)"), "{logs}");
+        // The pane borders beneath must not show beside the log's own as a doubled frame.
+        assert!(!logs.contains("┌┌") && !logs.contains("┐┐"), "{logs}");
         insta::assert_snapshot!(name("plugin_logs"), logs);
         key(&mut w.app, KeyCode::Esc);
 

@@ -528,20 +528,21 @@ fn hint_line(app: &App, hints: &[(&str, &str)], width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
+/// A box of the given share of `area`, centred. A margin under two cells would show the
+/// pane borders beneath as a doubled frame (`┌┌`), so such a box takes the whole side.
 pub(super) fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
-    let [_, v, _] = Layout::vertical([
-        Constraint::Percentage((100 - height_pct) / 2),
-        Constraint::Percentage(height_pct),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    let [_, h, _] = Layout::horizontal([
-        Constraint::Percentage((100 - width_pct) / 2),
-        Constraint::Percentage(width_pct),
-        Constraint::Fill(1),
-    ])
-    .areas(v);
-    h
+    fn span(start: u16, len: u16, pct: u16) -> (u16, u16) {
+        let inner = (u32::from(len) * u32::from(pct.min(100)) / 100) as u16;
+        let margin = (len - inner) / 2;
+        if margin < 2 {
+            (start, len)
+        } else {
+            (start + margin, inner)
+        }
+    }
+    let (x, width) = span(area.x, area.width, width_pct);
+    let (y, height) = span(area.y, area.height, height_pct);
+    Rect::new(x, y, width, height)
 }
 
 fn draw_confirm(app: &App, f: &mut Frame, area: Rect) {
