@@ -27,12 +27,20 @@ fn anchor() -> DateTime<Utc> {
 struct World {
     app: App,
     client: kube::Client,
+    /// What the app was given, once every kind was live.
+    snap: backstop::cluster::Snapshot,
+    scenario: scenario::Scenario,
     _watched: Watched,
     _sim: std::sync::Arc<Sim>,
 }
 
 async fn healthy() -> World {
-    let sc = scenario::load("healthy", anchor()).expect("healthy loads");
+    world("healthy").await
+}
+
+/// A built-in scenario, watched until every kind is live, shown by an app without extras.
+async fn world(name: &str) -> World {
+    let sc = scenario::load(name, anchor()).expect("the scenario loads");
     let sim = Sim::new(&sc).expect("sim");
     let client = kube::Client::new(sim.router(), "default");
     let watched = Watched::start(&client, None);
@@ -43,7 +51,7 @@ async fn healthy() -> World {
     .await;
     let mut app = App::new(
         Location {
-            context: "demo: healthy".into(),
+            context: format!("demo: {name}"),
             server: "sim".into(),
             namespace: None,
             demo: true,
@@ -51,10 +59,12 @@ async fn healthy() -> World {
         Theme::no_color(),
         anchor(),
     );
-    app.set_snapshot(snap);
+    app.set_snapshot(snap.clone());
     World {
         app,
         client,
+        snap,
+        scenario: sc,
         _watched: watched,
         _sim: sim,
     }
@@ -169,26 +179,13 @@ async fn every_pane_and_view_at_80x24_and_160x48() {
 
 #[tokio::test]
 async fn findings_in_the_header_the_list_and_the_detail() {
-    let sc = scenario::load("objectstore-credentials", anchor()).expect("loads");
-    let sim = Sim::new(&sc).expect("sim");
-    let client = kube::Client::new(sim.router(), "default");
-    let watched = Watched::start(&client, None);
-    let snap = eventually_async("every kind live", Duration::from_secs(10), || {
-        let s = watched.snapshot();
-        async move { s.live().then_some(s) }
-    })
-    .await;
-    let mut app = App::new(
-        Location {
-            context: "demo: objectstore-credentials".into(),
-            server: "sim".into(),
-            namespace: None,
-            demo: true,
-        },
-        Theme::no_color(),
-        anchor(),
-    );
-    app.set_snapshot(snap.clone());
+    let World {
+        mut app,
+        client,
+        snap,
+        scenario: sc,
+        ..
+    } = world("objectstore-credentials").await;
     // Before the extra kinds arrive there are no findings to count, and f says so.
     key(&mut app, KeyCode::Char('f'));
     assert!(
@@ -231,6 +228,49 @@ async fn findings_in_the_header_the_list_and_the_detail() {
         "credentials_160x48_objectstore_detail_with_findings",
         detail
     );
+}
+
+/// The dashboard shows new data before the rules have judged it: the findings stand until
+/// the rules' verdict comes, and a verdict that clears an object clears its row's mark.
+#[tokio::test]
+async fn rows_come_first_and_the_verdict_marks_and_unmarks_them() {
+    let World {
+        mut app,
+        client,
+        snap,
+        ..
+    } = world("objectstore-credentials").await;
+    app.set_extras(backstop::checks::extras(&client, None, &snap, false).await);
+    // The Azure store's row is fine by its own status; a finding about it marks it.
+    let row = |screen: &str, glyph: &str| {
+        screen
+            .lines()
+            .any(|l| l.contains(&format!("{glyph}  billing/billing-azure-store")))
+    };
+    let marked = render(&app, (160, 48));
+    assert!(
+        marked.contains("findings ✖7") && row(&marked, "✖"),
+        "{marked}"
+    );
+
+    // New rows: shown at once, judged by the findings that stand.
+    app.set_rows(snap.clone());
+    let kept = render(&app, (160, 48));
+    assert!(kept.contains("findings ✖7") && row(&kept, "✖"), "{kept}");
+
+    // A verdict of nothing wrong: the marks go with the findings.
+    let input = app.rules_input().expect("the extras are in");
+    let (full, took) = backstop::ui::app::judge(input);
+    app.set_outcome(backstop::assess::Outcome::default(), took);
+    let cleared = render(&app, (160, 48));
+    assert!(
+        cleared.contains("findings ✖0") && row(&cleared, "✔"),
+        "{cleared}"
+    );
+
+    // And the real verdict brings them back.
+    app.set_outcome(full, took);
+    assert_eq!(render(&app, (160, 48)), marked);
 }
 
 /// A pane of thousands of backups: only the rows on screen are built, and the window

@@ -2,11 +2,10 @@
 //! enough one, is anything slow or stuck, is WAL archiving healthy, and are the Cluster and
 //! its ScheduledBackups configured so that backups can happen at all.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
-use super::objectstore::{backup_now, backups_of, delta, span, ts, unreadable};
+use super::by_cluster::ByCluster;
+use super::objectstore::{backup_now, delta, span, ts, unreadable};
 use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
 use crate::cluster::rows::{BackupRow, ClusterRow, PLUGIN_NAME};
 
@@ -36,14 +35,19 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     let backups_ok = readable(unreadable(&s.backups, "backups"));
     let scheduled_ok = readable(unreadable(&s.scheduled, "scheduledbackups"));
 
+    let by_cluster = if backups_ok {
+        ByCluster::new(&s.backups.rows)
+    } else {
+        ByCluster::default()
+    };
     if backups_ok {
-        newest_failed(f, clusters_ok, &mut out);
-        slow(f, th, &mut out);
+        newest_failed(f, &by_cluster, clusters_ok, &mut out);
+        slow(f, &by_cluster, th, &mut out);
         stuck(f, now, th, &mut out);
     }
     if clusters_ok {
         for c in s.clusters.rows.iter() {
-            too_old(f, c, now, th, backups_ok, &mut out);
+            too_old(f, c, &by_cluster, now, th, backups_ok, &mut out);
             archiving(c, &mut out);
             incomplete_plugin(c, &mut out);
             legacy(c, &mut out);
@@ -65,10 +69,10 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
 fn cluster_of<'a>(f: &'a Facts, ns: &str, name: &str) -> Option<&'a ClusterRow> {
     f.snapshot
         .clusters
-        .rows
+        .in_namespace(ns)
         .iter()
         .map(|c| c.as_ref())
-        .find(|c| c.namespace == ns && c.name == name)
+        .find(|c| c.name == name)
 }
 
 /// The events about one Backup, as evidence (the plugin's failure event is of type Normal,
@@ -112,18 +116,11 @@ fn take_backup(ns: &str, cluster: &str, c: Option<&ClusterRow>) -> String {
 }
 
 /// BKP001: the newest Backup of each cluster.
-fn newest_failed(f: &Facts, clusters_ok: bool, out: &mut Outcome) {
-    let mut newest: BTreeMap<(&str, &str), &BackupRow> = BTreeMap::new();
-    for b in f.snapshot.backups.rows.iter() {
-        let key = (b.namespace.as_str(), b.cluster.as_str());
-        fn order(x: &BackupRow) -> (Option<DateTime<Utc>>, &str) {
-            (x.created.or(x.started), x.name.as_str())
-        }
-        if newest.get(&key).is_none_or(|cur| order(b) > order(cur)) {
-            newest.insert(key, b);
-        }
-    }
-    for ((ns, cluster), b) in newest {
+fn newest_failed(f: &Facts, by_cluster: &ByCluster, clusters_ok: bool, out: &mut Outcome) {
+    let newest = by_cluster
+        .iter()
+        .filter_map(|(ns, cluster, list)| Some((ns, cluster, *list.first()?)));
+    for (ns, cluster, b) in newest {
         let c = cluster_of(f, ns, cluster);
         // Backups left behind by a deleted cluster are history, not an incident.
         if (clusters_ok && c.is_none()) || !FAILED.contains(&b.phase.as_str()) {
@@ -186,6 +183,7 @@ fn error_hint(error: &str) -> &'static str {
 fn too_old(
     f: &Facts,
     c: &ClusterRow,
+    by_cluster: &ByCluster,
     now: DateTime<Utc>,
     th: &Thresholds,
     backups_ok: bool,
@@ -216,11 +214,7 @@ fn too_old(
                 .last_success?;
             Some((store, t))
         });
-    let backups = if backups_ok {
-        backups_of(f, c)
-    } else {
-        Vec::new()
-    };
+    let backups = by_cluster.of(ns, name);
     let completed = backups
         .iter()
         .filter(|b| b.phase == "completed")
@@ -328,18 +322,10 @@ fn too_old(
 }
 
 /// BKP003: recent completed backups that took longer than th.backup_slow.
-fn slow(f: &Facts, th: &Thresholds, out: &mut Outcome) {
+fn slow(f: &Facts, by_cluster: &ByCluster, th: &Thresholds, out: &mut Outcome) {
     let limit = delta(th.backup_slow);
-    let mut per_cluster: BTreeMap<(&str, &str), Vec<&BackupRow>> = BTreeMap::new();
-    for b in f.snapshot.backups.rows.iter() {
-        per_cluster
-            .entry((&b.namespace, &b.cluster))
-            .or_default()
-            .push(b);
-    }
-    for ((ns, cluster), mut list) in per_cluster {
-        list.sort_by_key(|b| std::cmp::Reverse(b.created.or(b.started)));
-        for b in list.into_iter().take(RECENT) {
+    for (ns, cluster, list) in by_cluster.iter() {
+        for b in list.iter().take(RECENT) {
             let Some(took) = b
                 .duration()
                 .filter(|d| b.phase == "completed" && *d > limit)

@@ -881,15 +881,20 @@ fn controllers(out: &mut Outcome, f: &Facts) {
         out.unknown(AREA, why.clone());
         return;
     }
-    for app in CONTROLLERS {
-        let ps: Vec<&PodRow> = pods
-            .iter()
-            .flat_map(|r| r.iter())
-            .map(|p| p.as_ref())
-            .filter(|p| {
-                p.labels.get("app").map(String::as_str) == Some(*app) && p.status != "Terminating"
-            })
-            .collect();
+    // One pass over every pod for all the controllers.
+    let mut pods_of: [Vec<&PodRow>; CONTROLLERS.len()] = Default::default();
+    for p in pods.iter().flat_map(|r| r.iter()) {
+        if p.status == "Terminating" {
+            continue;
+        }
+        let Some(app) = p.labels.get("app") else {
+            continue;
+        };
+        if let Some(i) = CONTROLLERS.iter().position(|c| c == app) {
+            pods_of[i].push(p);
+        }
+    }
+    for (app, ps) in CONTROLLERS.iter().zip(pods_of) {
         let ds: Vec<&DeploymentRow> = deps
             .iter()
             .flat_map(|r| r.iter())

@@ -4,6 +4,7 @@
 //! test on fixture rows.
 
 pub mod backup;
+pub mod by_cluster;
 pub mod catalog;
 pub mod facts;
 pub mod flux;

@@ -11,9 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
+use super::by_cluster::ByCluster;
 use super::facts::LogTail;
 use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
-use crate::cluster::rows::{BackupRow, ClusterRow, ObjectStoreRow, PLUGIN_NAME};
+use crate::cluster::rows::{ClusterRow, ObjectStoreRow, PLUGIN_NAME};
 use crate::cluster::watch::{KindState, SyncState};
 
 const AREA: &str = "objectstore";
@@ -67,25 +68,6 @@ pub(super) fn delta(d: std::time::Duration) -> TimeDelta {
 /// The command that takes a plugin backup now: also the proof that a fix worked.
 pub(super) fn backup_now(ns: &str, cluster: &str) -> String {
     format!("kubectl cnpg backup {cluster} -n {ns} --method=plugin --plugin-name={PLUGIN_NAME}")
-}
-
-/// Backups of one cluster, newest first (by creation, as `kubectl get backups` sorts).
-pub(super) fn backups_of<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a BackupRow> {
-    let mut list: Vec<&BackupRow> = f
-        .snapshot
-        .backups
-        .in_namespace(&c.namespace)
-        .iter()
-        .map(|b| b.as_ref())
-        .filter(|b| b.cluster == c.name)
-        .collect();
-    list.sort_by(|a, b| {
-        b.created
-            .or(b.started)
-            .cmp(&a.created.or(a.started))
-            .then(b.name.cmp(&a.name))
-    });
-    list
 }
 
 /// Whether a log came from one of the cluster's instance pods. Pods are matched by the
@@ -238,10 +220,10 @@ pub fn rules(f: &Facts, _now: DateTime<Utc>, _th: &Thresholds) -> Outcome {
 fn store_of<'a>(f: &'a Facts, ns: &str, name: &str) -> Option<&'a ObjectStoreRow> {
     f.snapshot
         .object_stores
-        .rows
+        .in_namespace(ns)
         .iter()
         .map(|o| o.as_ref())
-        .find(|o| o.namespace == ns && o.name == name)
+        .find(|o| o.name == name)
 }
 
 /// Clusters whose plugin entry is in use and names a store.
@@ -572,7 +554,7 @@ struct Seen {
 
 /// The texts that may carry the store's error for one cluster: still-current ones only,
 /// since an error followed by a success has been resolved.
-fn error_texts(f: &Facts, c: &ClusterRow) -> Vec<Seen> {
+fn error_texts(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster) -> Vec<Seen> {
     let ns = &c.namespace;
     let mut seen = Vec::new();
     let archiving = c.archiving();
@@ -586,7 +568,7 @@ fn error_texts(f: &Facts, c: &ClusterRow) -> Vec<Seen> {
             text: a.message.clone(),
         });
     }
-    let backups = backups_of(f, c);
+    let backups = by_cluster.of(ns, &c.name);
     let newest_ok = backups.iter().position(|b| b.phase == "completed");
     let current = &backups[..newest_ok.unwrap_or(backups.len())];
     for b in current.iter().take(3) {
@@ -641,6 +623,7 @@ type Matches = (Vec<String>, BTreeSet<String>);
 
 /// OBJ006-OBJ009: one finding per code and store, with the lines that show it.
 fn store_errors(f: &Facts, out: &mut Outcome) {
+    let by_cluster = ByCluster::new(&f.snapshot.backups.rows);
     // (store ns, store name) → code → (evidence, clusters)
     let mut found: BTreeMap<(String, String), BTreeMap<&'static str, Matches>> = BTreeMap::new();
     for c in f.snapshot.clusters.rows.iter() {
@@ -650,7 +633,7 @@ fn store_errors(f: &Facts, out: &mut Outcome) {
         if store_of(f, &c.namespace, store).is_none() {
             continue;
         }
-        for seen in error_texts(f, c) {
+        for seen in error_texts(f, c, &by_cluster) {
             for code in classify(&seen.text) {
                 let entry = found
                     .entry((c.namespace.clone(), store.to_string()))

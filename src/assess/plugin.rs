@@ -338,6 +338,9 @@ struct Ctx<'a> {
     clusters: Option<&'a [Arc<ClusterRow>]>,
     /// None when the plugin Services could not be read.
     plugins: Option<Vec<Plugin<'a>>>,
+    /// The CNPG operator's pods, found once: several rules read them, and finding them
+    /// means reading every pod's labels.
+    operator_pods: Vec<&'a PodRow>,
 }
 
 pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
@@ -371,12 +374,13 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
             plugin_services(f)
                 .into_iter()
                 .map(|svc| {
-                    let selected: Vec<&PodRow> = pods
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|p| p.as_ref())
-                        .filter(|p| svc.selects(p))
-                        .collect();
+                    // A Service selects pods of its own namespace only.
+                    let selected: Vec<&PodRow> =
+                        of_namespace(pods.unwrap_or_default(), &svc.namespace)
+                            .iter()
+                            .map(|p| p.as_ref())
+                            .filter(|p| svc.selects(p))
+                            .collect();
                     let deployment = deployments.and_then(|d| plugin_deployment(svc, &selected, d));
                     Plugin {
                         svc,
@@ -391,10 +395,17 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
             None
         }
     };
+    let operator_pods = pods
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.as_ref())
+        .filter(|p| is_operator(&p.labels))
+        .collect();
     let c = Ctx {
         f,
         now,
         th,
+        operator_pods,
         pods,
         deployments,
         deployments_unknown,
@@ -509,15 +520,6 @@ fn is_operator(labels: &BTreeMap<String, String>) -> bool {
     labels.get(OPERATOR_LABEL).map(String::as_str) == Some(OPERATOR_APP)
 }
 
-fn operator_pods<'a>(c: &Ctx<'a>) -> Vec<&'a PodRow> {
-    c.pods
-        .unwrap_or_default()
-        .iter()
-        .map(|p| p.as_ref())
-        .filter(|p| is_operator(&p.labels))
-        .collect()
-}
-
 /// Namespaces the CNPG operator runs in, from its Deployments, else its pods.
 fn operator_namespaces(c: &Ctx) -> BTreeSet<String> {
     let mut set: BTreeSet<String> = c
@@ -528,7 +530,8 @@ fn operator_namespaces(c: &Ctx) -> BTreeSet<String> {
         .map(|d| d.namespace.clone())
         .collect();
     if set.is_empty() {
-        set = operator_pods(c)
+        set = c
+            .operator_pods
             .iter()
             .map(|p| p.namespace.clone())
             .collect();
@@ -562,7 +565,7 @@ fn operator_namespace(out: &mut Outcome, c: &Ctx) {
                     )
                 }))
             }
-            None => evidence.extend(operator_pods(c).iter().map(|x| {
+            None => evidence.extend(c.operator_pods.iter().map(|x| {
                 format!(
                     "Pod {}/{} ({OPERATOR_LABEL}={OPERATOR_APP}) metadata.namespace: {}",
                     x.namespace, x.name, x.namespace
@@ -587,7 +590,7 @@ fn operator_namespace(out: &mut Outcome, c: &Ctx) {
 
 /// PLG007.
 fn operator_ready(out: &mut Outcome, c: &Ctx) {
-    let op_pods = operator_pods(c);
+    let op_pods = &c.operator_pods;
     if let Some(deps) = c.deployments {
         for d in deps
             .iter()
@@ -1077,17 +1080,29 @@ fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
         return;
     }
     let Some(pods) = c.pods else { return };
+    // One pass over each namespace's pods, not one per cluster: a namespace may hold
+    // thousands of pods and several clusters.
+    let mut missing_of: BTreeMap<(&str, &str), Vec<&PodRow>> = BTreeMap::new();
+    let mut namespaces: Vec<&str> = using.iter().map(|cl| cl.namespace.as_str()).collect();
+    namespaces.dedup();
+    for ns in namespaces {
+        for p in of_namespace(pods, ns) {
+            if p.labels.get("cnpg.io/podRole").map(String::as_str) != Some("instance")
+                || p.status == "Terminating"
+                || p.sidecars.iter().any(|s| s == SIDECAR)
+            {
+                continue;
+            }
+            if let Some(cluster) = p.labels.get("cnpg.io/cluster") {
+                missing_of.entry((ns, cluster)).or_default().push(p);
+            }
+        }
+    }
     for cl in using {
-        let missing: Vec<&PodRow> = of_namespace(pods, &cl.namespace)
-            .iter()
-            .map(|p| p.as_ref())
-            .filter(|p| {
-                p.labels.get("cnpg.io/cluster") == Some(&cl.name)
-                    && p.labels.get("cnpg.io/podRole").map(String::as_str) == Some("instance")
-                    && p.status != "Terminating"
-                    && !p.sidecars.iter().any(|s| s == SIDECAR)
-            })
-            .collect();
+        let missing = missing_of
+            .get(&(cl.namespace.as_str(), cl.name.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if missing.is_empty() {
             continue;
         }

@@ -92,7 +92,7 @@ impl App {
         if self.refuse_read_only() {
             return None;
         }
-        let Some(t) = self.selected_row().and_then(|r| r.target.clone()) else {
+        let Some(t) = self.selected_row().and_then(|r| r.target()) else {
             self.message = Some((Health::Info, "select a row first".into()));
             return None;
         };

@@ -181,6 +181,8 @@ pub struct App {
     /// What the last rebuild of views and findings cost, and when it ran.
     refresh_cost: std::time::Duration,
     refreshed: std::time::Instant,
+    /// What the last run of the rules cost.
+    rules_cost: std::time::Duration,
     /// Read by every frame, so computed once per rebuild rather than per frame over
     /// every row: each pane's worst health, its rows (without headings), and the newest
     /// successful backup.
@@ -194,6 +196,31 @@ type Filtered = (String, Vec<usize>);
 
 /// Below this a rebuild is cheap enough for every clock tick.
 const CHEAP_REFRESH: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// What the rules read: the facts, the clock and the thresholds.
+pub type RulesInput = (assess::Facts, DateTime<Utc>, Thresholds);
+/// The rules' outcome and what it cost to reach.
+pub type Verdict = (assess::Outcome, std::time::Duration);
+
+/// Runs the rules: pure, so it may run on any thread.
+pub fn judge((facts, now, th): RulesInput) -> Verdict {
+    let began = std::time::Instant::now();
+    let outcome = assess::assess(&facts, now, &th);
+    (outcome, began.elapsed())
+}
+
+/// The worst finding about each object: what marks its row.
+fn marks_of(findings: &[Finding]) -> HashMap<(&str, &str, &str), Severity> {
+    let mut worst: HashMap<(&str, &str, &str), Severity> = HashMap::new();
+    for f in findings {
+        let o = &f.object;
+        let e = worst
+            .entry((o.kind.as_ref(), o.namespace.as_str(), o.name.as_str()))
+            .or_insert(f.severity);
+        *e = (*e).max(f.severity);
+    }
+    worst
+}
 
 impl App {
     pub fn new(location: Location, theme: Theme, now: DateTime<Utc>) -> App {
@@ -243,6 +270,7 @@ impl App {
             text_return: Mode::Normal,
             visible_cache: Default::default(),
             refresh_cost: std::time::Duration::ZERO,
+            rules_cost: std::time::Duration::ZERO,
             refreshed: std::time::Instant::now(),
             pane_health: [Health::Ok; PANES],
             pane_rows: [0; PANES],
@@ -269,14 +297,65 @@ impl App {
         self.refresh();
     }
 
+    /// New data shown at once, the findings kept until `set_outcome` brings the rules'
+    /// verdict on it: on a large cluster the rules take as long again as the panes, and
+    /// the dashboard runs them beside the UI rather than before the changed row appears.
+    pub fn set_rows(&mut self, s: Snapshot) {
+        self.snapshot = s;
+        self.rebuild_views();
+    }
+
     /// The clock moved: ages change. Backup rows format their ages when drawn; the rest
     /// is rebuilt on every tick while that is cheap, and on a large cluster as often as
     /// keeps the rebuilds under about 0.3 % of a core (data changes always rebuild).
     pub fn tick(&mut self, now: DateTime<Utc>) {
-        self.now = now;
-        if self.refresh_cost < CHEAP_REFRESH || self.refreshed.elapsed() >= self.refresh_cost * 300
+        if self.tick_rows(now)
+            && let Some((outcome, took)) = self.assess()
         {
-            self.refresh();
+            self.set_outcome(outcome, took);
+        }
+    }
+
+    /// `tick` without the rules: whether the panes were rebuilt (and the rules are due).
+    pub fn tick_rows(&mut self, now: DateTime<Utc>) -> bool {
+        self.now = now;
+        let cost = self.refresh_cost + self.rules_cost;
+        let due = cost < CHEAP_REFRESH || self.refreshed.elapsed() >= cost * 300;
+        if due {
+            self.rebuild_views();
+        }
+        due
+    }
+
+    /// What the rules need to run elsewhere: None until the extra kinds are gathered.
+    pub fn rules_input(&self) -> Option<RulesInput> {
+        let extras = self.extras.as_ref()?;
+        Some((
+            extras.facts(&self.snapshot),
+            self.now,
+            self.thresholds.clone(),
+        ))
+    }
+
+    fn assess(&self) -> Option<Verdict> {
+        self.rules_input().map(judge)
+    }
+
+    /// The rules' verdict. Rows are rebuilt only when it marks different objects than
+    /// before: the findings of a large cluster rarely change with one event.
+    pub fn set_outcome(&mut self, outcome: assess::Outcome, took: std::time::Duration) {
+        self.rules_cost = took;
+        let silence = &self.silence;
+        let findings: Vec<Finding> = outcome
+            .findings
+            .into_iter()
+            .filter(|f| !silence.iter().any(|s| s == f.code))
+            .collect();
+        let remark = marks_of(&findings) != marks_of(&self.findings);
+        self.findings = findings;
+        self.unknown = outcome.unknown;
+        if remark {
+            self.rebuild_views();
         }
     }
 
@@ -286,24 +365,23 @@ impl App {
         self.walk_gathered();
     }
 
+    /// Panes and findings, one after the other.
     fn refresh(&mut self) {
+        self.rebuild_views();
+        if let Some((outcome, took)) = self.assess() {
+            self.set_outcome(outcome, took);
+        }
+    }
+
+    /// The panes from the snapshot, marked with the findings as they stand.
+    fn rebuild_views(&mut self) {
         let began = std::time::Instant::now();
         self.views = view::panes(&self.snapshot, self.now);
         self.visible_cache
             .borrow_mut()
             .iter_mut()
             .for_each(|c| *c = None);
-        if let Some(extras) = &self.extras {
-            let outcome = assess::assess(&extras.facts(&self.snapshot), self.now, &self.thresholds);
-            let silence = &self.silence;
-            self.findings = outcome
-                .findings
-                .into_iter()
-                .filter(|f| !silence.iter().any(|s| s == f.code))
-                .collect();
-            self.unknown = outcome.unknown;
-            self.mark_rows();
-        }
+        self.mark_rows();
         for i in 0..PANES {
             let n = self.visible(i).len();
             let p = &mut self.panes[i];
@@ -329,19 +407,15 @@ impl App {
 
     /// Each row takes the state of its worst finding when that is worse.
     fn mark_rows(&mut self) {
-        let mut worst: HashMap<(&str, &str, &str), Severity> = HashMap::new();
-        for f in &self.findings {
-            let o = &f.object;
-            let e = worst
-                .entry((o.kind.as_ref(), o.namespace.as_str(), o.name.as_str()))
-                .or_insert(f.severity);
-            *e = (*e).max(f.severity);
+        let worst = marks_of(&self.findings);
+        if worst.is_empty() {
+            return;
         }
         let mut marks = Vec::new();
         for (p, v) in self.views.iter().enumerate() {
             for (i, r) in v.rows.iter().enumerate() {
-                if let Some(t) = &r.target
-                    && let Some(sev) = worst.get(&(t.kind, t.namespace.as_str(), t.name.as_str()))
+                if let Some(key) = r.target_key()
+                    && let Some(sev) = worst.get(&key)
                 {
                     marks.push((p, i, *sev));
                 }
@@ -575,7 +649,7 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::Open => {
-                if let Some(target) = self.selected_row().and_then(|r| r.target.clone()) {
+                if let Some(target) = self.selected_row().and_then(|r| r.target()) {
                     self.detail = Some(target);
                     self.detail_scroll = 0;
                     self.mode = Mode::Detail;
@@ -588,7 +662,7 @@ impl App {
                 }
             }
             Action::Yaml | Action::Events | Action::Logs => {
-                let target = self.selected_row().and_then(|r| r.target.clone());
+                let target = self.selected_row().and_then(|r| r.target());
                 return match target {
                     Some(t) => self.open_text(action, t, Mode::Normal),
                     None => {

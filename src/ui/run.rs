@@ -229,6 +229,10 @@ async fn event_loop(
     extras_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (access_tx, mut access_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
     let mut action: Option<tokio::sync::mpsc::Receiver<crate::actions::exec::Progress>> = None;
+    // The rules run beside the UI, one run at a time; data that changes meanwhile is
+    // assessed by the next run.
+    let (rules_tx, mut rules_rx) = tokio::sync::mpsc::channel::<super::app::Verdict>(1);
+    let mut rules = Rules::default();
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
     loop {
@@ -290,9 +294,17 @@ async fn event_loop(
             _ = changed => {
                 if let Some(c) = &connected {
                     let t = std::time::Instant::now();
-                    app.set_snapshot(c.watched.snapshot());
+                    app.set_rows(c.watched.snapshot());
                     crate::timings::record("refresh", serde_json::json!({"us": t.elapsed().as_micros() as u64, "cause": "data"}));
+                    rules.start(&app, &rules_tx);
                 }
+                dirty = true;
+                None
+            }
+            Some((outcome, took)) = rules_rx.recv() => {
+                crate::timings::record("rules", serde_json::json!({"us": took.as_micros() as u64}));
+                app.set_outcome(outcome, took);
+                rules.done(&app, &rules_tx);
                 dirty = true;
                 None
             }
@@ -327,7 +339,9 @@ async fn event_loop(
             }
             _ = clock.tick() => {
                 let t = std::time::Instant::now();
-                app.tick(Utc::now());
+                if app.tick_rows(Utc::now()) {
+                    rules.start(&app, &rules_tx);
+                }
                 crate::timings::record("refresh", serde_json::json!({"us": t.elapsed().as_micros() as u64, "cause": "clock"}));
                 dirty = true;
                 None
@@ -459,6 +473,40 @@ async fn event_loop(
                 }
                 dirty = true;
             }
+        }
+    }
+}
+
+/// The rules' runs on the blocking pool: at most one at a time, and one more when the data
+/// changed while it ran.
+#[derive(Default)]
+struct Rules {
+    running: bool,
+    again: bool,
+}
+
+impl Rules {
+    fn start(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<super::app::Verdict>) {
+        if self.running {
+            self.again = true;
+            return;
+        }
+        let Some(input) = app.rules_input() else {
+            return;
+        };
+        self.running = true;
+        self.again = false;
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            // The loop has ended when nobody receives: nothing left to tell.
+            let _ = tx.blocking_send(super::app::judge(input));
+        });
+    }
+
+    fn done(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<super::app::Verdict>) {
+        self.running = false;
+        if self.again {
+            self.start(app, tx);
         }
     }
 }

@@ -94,7 +94,7 @@ impl App {
                 let target = if self.mode == Mode::Detail {
                     self.detail.clone()
                 } else {
-                    self.selected_row().and_then(|r| r.target.clone())
+                    self.selected_row().and_then(|r| r.target())
                 };
                 let Some(t) = target else {
                     self.message = Some((
