@@ -212,7 +212,12 @@ impl Extras {
 fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for svc in s.services.rows.iter() {
-        for p in s.pods.rows.iter().filter(|p| svc.selects(p)) {
+        for p in s
+            .pods
+            .in_namespace(&svc.namespace)
+            .iter()
+            .filter(|p| svc.selects(p))
+        {
             if let Some((c, _)) = p
                 .images
                 .iter()
@@ -229,9 +234,8 @@ fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
         .iter()
         .filter(|c| c.plugin.as_ref().is_some_and(|p| p.enabled))
     {
-        for p in s.pods.rows.iter().filter(|p| {
-            p.namespace == c.namespace
-                && p.labels.get("cnpg.io/cluster") == Some(&c.name)
+        for p in s.pods.in_namespace(&c.namespace).iter().filter(|p| {
+            p.labels.get("cnpg.io/cluster") == Some(&c.name)
                 && p.sidecars.iter().any(|sc| sc == crate::ui::app::SIDECAR)
         }) {
             out.push((

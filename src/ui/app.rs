@@ -359,9 +359,17 @@ impl App {
         }
     }
 
+    /// The extra kinds and logs, judged at once. They feed the rules only: the panes stay.
     pub fn set_extras(&mut self, extras: Extras) {
+        self.keep_extras(extras);
+        if let Some((outcome, took)) = self.assess() {
+            self.set_outcome(outcome, took);
+        }
+    }
+
+    /// `set_extras` without the rules, for a caller that runs them elsewhere.
+    pub fn keep_extras(&mut self, extras: Extras) {
         self.extras = Some(extras);
-        self.refresh();
         self.walk_gathered();
     }
 

@@ -328,7 +328,8 @@ async fn event_loop(
                 None
             }
             Some(extras) = extras_rx.recv() => {
-                app.set_extras(extras);
+                app.keep_extras(extras);
+                rules.start(&app, &rules_tx);
                 dirty = true;
                 None
             }
