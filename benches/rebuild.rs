@@ -18,6 +18,10 @@ use backstop::ui::app::{App, Location};
 use backstop::ui::theme::Theme;
 use backstop::ui::view;
 
+/// The allocator the binary runs with (src/main.rs): the figures are the app's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn timed(rounds: usize, mut f: impl FnMut()) -> serde_json::Value {
     // One untimed round: the first pays for page faults the rest do not.
     f();
