@@ -179,14 +179,13 @@ fn classify(e: &watcher::Error, spec: &KindSpec, had_data: bool) -> SyncState {
     }
 }
 
-/// Hands the pages a list was parsed from back to the system. glibc keeps freed memory
-/// in each worker thread's arena; after a 50k list that is tens of megabytes held for
-/// nothing (measured: 64 MB resident at 10k before, see BENCHMARKS.md).
+/// Hands the pages a list was parsed from back to the system: after a 50k list, tens of
+/// megabytes would otherwise stay with the worker threads that parsed it. The binary
+/// allocates with mimalloc (src/main.rs); under another allocator this finds nothing to do.
 fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system; it has no preconditions.
+    // SAFETY: mi_collect only frees memory mimalloc holds unused; no preconditions.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }
 
