@@ -231,7 +231,7 @@ async fn event_loop(
     let mut action: Option<tokio::sync::mpsc::Receiver<crate::actions::exec::Progress>> = None;
     // The rules run beside the UI, one run at a time; data that changes meanwhile is
     // assessed by the next run.
-    let (rules_tx, mut rules_rx) = tokio::sync::mpsc::channel::<super::app::Verdict>(1);
+    let (rules_tx, mut rules_rx) = tokio::sync::mpsc::channel::<Tagged>(1);
     let mut rules = Rules::default();
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
@@ -301,9 +301,12 @@ async fn event_loop(
                 dirty = true;
                 None
             }
-            Some((outcome, took)) = rules_rx.recv() => {
+            Some((generation, (outcome, took))) = rules_rx.recv() => {
                 crate::timings::record("rules", serde_json::json!({"us": took.as_micros() as u64}));
-                app.set_outcome(outcome, took);
+                // A verdict on the cluster or namespace left behind is dropped.
+                if generation == rules.generation {
+                    app.set_outcome(outcome, took);
+                }
                 rules.done(&app, &rules_tx);
                 dirty = true;
                 None
@@ -436,6 +439,7 @@ async fn event_loop(
                     app.extras = None;
                     app.findings.clear();
                     app.set_snapshot(Default::default());
+                    rules.forget();
                     extras_tick.reset_immediately();
                     connected = Some(start(c.client, ns));
                 }
@@ -463,6 +467,7 @@ async fn event_loop(
                         app.extras = None;
                         app.findings.clear();
                         app.set_snapshot(Default::default());
+                        rules.forget();
                         extras_tick.reset_immediately();
                         failure = None;
                     }
@@ -480,14 +485,19 @@ async fn event_loop(
 
 /// The rules' runs on the blocking pool: at most one at a time, and one more when the data
 /// changed while it ran.
+/// A verdict with the generation of the scope it judged.
+type Tagged = (u64, super::app::Verdict);
+
 #[derive(Default)]
 struct Rules {
     running: bool,
     again: bool,
+    /// Moves when the scope changes (namespace, context).
+    generation: u64,
 }
 
 impl Rules {
-    fn start(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<super::app::Verdict>) {
+    fn start(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<Tagged>) {
         if self.running {
             self.again = true;
             return;
@@ -497,14 +507,19 @@ impl Rules {
         };
         self.running = true;
         self.again = false;
-        let tx = tx.clone();
+        let (tx, generation) = (tx.clone(), self.generation);
         tokio::task::spawn_blocking(move || {
             // The loop has ended when nobody receives: nothing left to tell.
-            let _ = tx.blocking_send(super::app::judge(input));
+            let _ = tx.blocking_send((generation, super::app::judge(input)));
         });
     }
 
-    fn done(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<super::app::Verdict>) {
+    /// The scope changed: a run under way judges what is no longer shown.
+    fn forget(&mut self) {
+        self.generation += 1;
+    }
+
+    fn done(&mut self, app: &App, tx: &tokio::sync::mpsc::Sender<Tagged>) {
         self.running = false;
         if self.again {
             self.start(app, tx);
