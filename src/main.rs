@@ -16,6 +16,8 @@ fn return_memory_promptly() {
     // SAFETY: an integer option and a prctl without pointers, before any thread starts.
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        // Huge pages are a Linux matter; elsewhere there is nothing to turn off.
+        #[cfg(target_os = "linux")]
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }

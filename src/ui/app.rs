@@ -186,9 +186,9 @@ pub struct App {
     /// Read by every frame, so computed once per rebuild rather than per frame over
     /// every row: each pane's worst health, its rows (without headings), and the newest
     /// successful backup.
-    pub pane_health: [Health; PANES],
-    pub pane_rows: [usize; PANES],
-    pub newest_backup: Option<DateTime<Utc>>,
+    pub(super) pane_health: [Health; PANES],
+    pub(super) pane_rows: [usize; PANES],
+    pub(super) newest_backup: Option<DateTime<Utc>>,
 }
 
 /// A filter and the rows that pass it.
@@ -309,17 +309,8 @@ impl App {
     /// is rebuilt on every tick while that is cheap, and on a large cluster as often as
     /// keeps the rebuilds under about 0.1 % of a core (at 50k, about once a minute; the
     /// gathering every 30 s and the 1 Hz frames take the rest of the idle budget). Data
-    /// changes always rebuild.
-    pub fn tick(&mut self, now: DateTime<Utc>) {
-        if self.tick_rows(now)
-            && let Some((outcome, took)) = self.assess()
-        {
-            self.set_outcome(outcome, took);
-        }
-    }
-
-    /// `tick` without the rules: whether the panes were rebuilt (and the rules are due).
-    pub fn tick_rows(&mut self, now: DateTime<Utc>) -> bool {
+    /// changes always rebuild. True when the panes were rebuilt: the rules are due too.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
         self.now = now;
         let cost = self.refresh_cost + self.rules_cost;
         let due = cost < CHEAP_REFRESH || self.refreshed.elapsed() >= cost * 1000;

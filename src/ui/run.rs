@@ -343,7 +343,7 @@ async fn event_loop(
             }
             _ = clock.tick() => {
                 let t = std::time::Instant::now();
-                if app.tick_rows(Utc::now()) {
+                if app.tick(Utc::now()) {
                     rules.start(&app, &rules_tx);
                 }
                 crate::timings::record("refresh", serde_json::json!({"us": t.elapsed().as_micros() as u64, "cause": "clock"}));
@@ -483,11 +483,11 @@ async fn event_loop(
     }
 }
 
-/// The rules' runs on the blocking pool: at most one at a time, and one more when the data
-/// changed while it ran.
 /// A verdict with the generation of the scope it judged.
 type Tagged = (u64, super::app::Verdict);
 
+/// The rules' runs on the blocking pool: at most one at a time, and one more when the data
+/// changed while it ran.
 #[derive(Default)]
 struct Rules {
     running: bool,
