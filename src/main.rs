@@ -25,13 +25,13 @@ fn return_memory_promptly() {
 fn main() {
     return_memory_promptly();
     if let Err(e) = backstop::timings::init_from_env() {
-        eprintln!("backstop: {e:#}");
+        backstop::cli::eprint(&format!("backstop: {e:#}"));
     }
     let cli = backstop::cli::Cli::parse();
     match backstop::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("backstop: {e:#}");
+            backstop::cli::eprint(&format!("backstop: {e:#}"));
             std::process::exit(3);
         }
     }

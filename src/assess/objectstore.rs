@@ -322,7 +322,7 @@ fn secrets_present(f: &Facts, out: &mut Outcome) {
             {
                 None => {
                     evidence.push(format!(
-                        "ObjectStore {ns}/{} references secret {secret} key {key}: secret {ns}/{secret} not found",
+                        "ObjectStore {ns}/{} references key {key} of secret {secret}; secret {ns}/{secret} is not found",
                         o.name
                     ));
                     fixes.push(format!(
@@ -331,7 +331,7 @@ fn secrets_present(f: &Facts, out: &mut Outcome) {
                 }
                 Some(s) if !s.keys.iter().any(|k| k == key) => {
                     evidence.push(format!(
-                        "ObjectStore {ns}/{} references secret {secret} key {key}: secret {ns}/{secret} has keys [{}]",
+                        "ObjectStore {ns}/{} references key {key} of secret {secret}; secret {ns}/{secret} has keys [{}]",
                         o.name,
                         s.keys.join(", ")
                     ));
@@ -961,7 +961,7 @@ mod tests {
         assert_eq!(
             x.evidence,
             vec![
-                "ObjectStore orders/pg-orders-s3 references secret creds key ACCESS_SECRET_KEY: secret orders/creds has keys [ACCESS_KEY_ID]"
+                "ObjectStore orders/pg-orders-s3 references key ACCESS_SECRET_KEY of secret creds; secret orders/creds has keys [ACCESS_KEY_ID]"
             ]
         );
         assert!(

@@ -5,6 +5,7 @@
 //! a crash.
 
 pub mod probe;
+pub mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,7 +107,7 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
     );
     let (deployments, secrets, certificates, events) = tokio::join!(
         list_kind(client, cluster::deployments_spec(), ns),
-        list_kind(client, cluster::secrets_spec(), ns),
+        secrets::referenced(client, &object_stores.rows),
         list_kind(client, cluster::certificates_spec(), ns),
         list_kind(client, cluster::events_spec(), ns),
     );
@@ -174,7 +175,7 @@ pub async fn extras(
     };
     let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
         list_kind(client, cluster::deployments_spec(), namespace),
-        list_kind(client, cluster::secrets_spec(), namespace),
+        secrets::referenced(client, &snapshot.object_stores.rows),
         list_kind(client, cluster::certificates_spec(), namespace),
         list_kind(client, cluster::events_spec(), namespace),
         log_tails(client, snapshot),
@@ -260,7 +261,11 @@ async fn log_tails(client: &kube::Client, s: &Snapshot) -> Vec<LogTail> {
                 };
                 let lines = match tokio::time::timeout(READ_TIMEOUT, api.logs(&pod, &params)).await
                 {
-                    Ok(Ok(text)) => Ok(text.lines().map(str::to_string).collect()),
+                    // Credentials a process printed stay out of every finding quoting it.
+                    Ok(Ok(text)) => Ok(text
+                        .lines()
+                        .map(|l| crate::redact::redact(l).into_owned())
+                        .collect()),
                     Ok(Err(kube::Error::Api(s))) => Err(format!("{} ({})", s.message, s.code)),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("reading the log timed out".to_string()),

@@ -195,6 +195,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
         .findings
         .retain(|f| !silence.iter().any(|s| s == f.code));
     let report = Report::new(outcome, source, now, notes);
+    // Each format is safe as it comes: JSON escaped by serde, text and Markdown with every
+    // outside string cleaned by the report (the text's colours are its own).
     let text = match args.format {
         Format::Json => report.json(),
         Format::Markdown => report.markdown(),
@@ -204,7 +206,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
             report.text(colour)
         }
     };
-    super::print(text.trim_end())?;
+    super::print_raw(text.trim_end())?;
     Ok(match (report.status, args.fail_on) {
         (Status::Warning, FailOn::Critical) => 0,
         (s, _) => s.exit_code(),

@@ -20,7 +20,34 @@ pub fn default_log_path() -> PathBuf {
     state_dir().join("backstop.log")
 }
 
+/// kube's client module logs whole response bodies when one fails to parse (at WARN: one
+/// malformed Secret put every Secret's data of a SecretList in the file) and at DEBUG and
+/// TRACE. Its events are never written, whatever the level asked for.
+const BODY_LOGGING_TARGET: &str = "kube_client::client";
+
+/// Every line written to the log file passes the redactor and the sanitiser: a credential
+/// in an error message or an escape sequence in a name stays out of the file too.
+struct Redacting(std::fs::File);
+
+impl std::io::Write for Redacting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let redacted = crate::redact::redact(&text);
+        self.0
+            .write_all(crate::sanitize::clean(&redacted).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 pub fn init(path: &Path, level: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -31,10 +58,15 @@ pub fn init(path: &Path, level: &str) -> anyhow::Result<()> {
         .with_context(|| format!("opening the log file {}", path.display()))?;
     let filter = EnvFilter::try_new(level)
         .with_context(|| format!("--log-level '{level}' is not a level or a tracing filter"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(file))
+    let no_bodies =
+        tracing_subscriber::filter::filter_fn(|meta| meta.target() != BODY_LOGGING_TARGET);
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::sync::Mutex::new(Redacting(file)))
         .with_ansi(false)
+        .with_filter(filter)
+        .with_filter(no_bodies);
+    tracing_subscriber::registry()
+        .with(layer)
         .try_init()
         .map_err(|e| anyhow::anyhow!("{e}"))
 }

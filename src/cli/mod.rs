@@ -79,9 +79,16 @@ pub enum Command {
     Sim(sim::SimCommand),
 }
 
-/// Writes command output to stdout. A reader that stopped reading (`| head`) is not an
+/// Writes command output to stdout, through the sanitiser: names, messages and trees
+/// printed here came from outside. A reader that stopped reading (`| head`) is not an
 /// error: the output simply ends there.
 pub fn print(text: &str) -> anyhow::Result<()> {
+    print_raw(&crate::sanitize::clean(text))
+}
+
+/// Writes text that is safe as it is: JSON (serde escapes control characters) or a report
+/// whose outside parts were each cleaned and that carries colours of our own.
+pub fn print_raw(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|_| out.flush()) {
@@ -92,12 +99,18 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Writes a message to stderr, through the redactor and the sanitiser: an error can quote
+/// a file's content or an object's name.
+pub fn eprint(text: &str) {
+    eprintln!("{}", crate::sanitize::untrusted(text));
+}
+
 /// Runs the command line; the exit code on success.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let log_path = cli.log_file.clone().unwrap_or_else(default_log_path);
     // Logging is a convenience: if the file cannot be opened, say so and carry on.
     if let Err(e) = logging::init(&log_path, &cli.log_level) {
-        eprintln!("backstop: not logging: {e:#}");
+        eprint(&format!("backstop: not logging: {e:#}"));
     }
     match cli.command {
         None => dashboard::live(cli.connect, cli.theme.as_deref(), cli.read_only),

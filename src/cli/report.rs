@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::assess::catalog::area;
 use crate::assess::{Finding, Outcome, Severity, Status, Unknown};
+use crate::sanitize::{self, clean_line, untrusted};
 
 /// What `backstop check` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -107,40 +108,35 @@ impl Report {
         };
         let mut out = format!(
             "backstop check · {} · {}\nstatus: {status} ({})\n",
-            self.source,
+            clean_line(&self.source),
             self.generated_at,
             self.count_line()
         );
         for note in &self.notes {
-            out.push_str(&format!("note: {note}\n"));
+            out.push_str(&format!("note: {}\n", untrusted(note)));
         }
         for (title, list) in self.by_area() {
             out.push_str(&format!("\n{}\n", paint(title, "1")));
             for f in list {
-                let o = &f.object;
-                let what = if o.namespace.is_empty() {
-                    format!("{} {}", o.kind, o.name)
-                } else {
-                    format!("{} {}/{}", o.kind, o.namespace, o.name)
-                };
                 out.push_str(&format!(
-                    "  {} {}  {what}\n      {}\n",
+                    "  {} {}  {}\n      {}\n",
                     sev(f.severity),
                     paint(f.code, "1"),
-                    f.summary
+                    clean_line(&what(f)),
+                    untrusted(&f.summary)
                 ));
                 for e in &f.evidence {
-                    out.push_str(&format!("      │ {e}\n"));
+                    out.push_str(&format!("      │ {}\n", untrusted(e)));
                 }
                 if !f.remedy.is_empty() {
-                    out.push_str(&format!("      → {}\n", f.remedy));
+                    out.push_str(&format!("      → {}\n", untrusted(&f.remedy)));
                 }
             }
         }
         if !self.unknown.is_empty() {
             out.push_str(&format!("\n{}\n", paint("Could not check", "1")));
             for u in &self.unknown {
-                out.push_str(&format!("  ? {}: {}\n", u.area, u.reason));
+                out.push_str(&format!("  ? {}: {}\n", u.area, untrusted(&u.reason)));
             }
         }
         if self.findings.is_empty() && self.unknown.is_empty() {
@@ -149,32 +145,34 @@ impl Report {
         out
     }
 
+    /// Markdown for a ticket: the whole document passes the sanitiser (it has no colours of
+    /// its own), table cells stay on one line, and code fences outlast what they hold.
     pub fn markdown(&self) -> String {
+        sanitize::clean(&self.compose_markdown()).into_owned()
+    }
+
+    fn compose_markdown(&self) -> String {
+        let cell = |s: &str| clean_line(s).replace('|', "\\|");
         let mut out = format!(
             "# Backup health check: {}\n\n- **Source**: {}\n- **Generated**: {}\n- **Findings**: {}\n",
             self.status.as_str().to_uppercase(),
-            self.source,
+            clean_line(&self.source),
             self.generated_at,
             self.count_line()
         );
         for note in &self.notes {
-            out.push_str(&format!("- **Note**: {note}\n"));
+            out.push_str(&format!("- **Note**: {}\n", clean_line(&untrusted(note))));
         }
         if !self.findings.is_empty() {
             out.push_str("\n| Severity | Code | Object | Summary |\n|---|---|---|---|\n");
             for (_, list) in self.by_area() {
                 for f in list {
-                    let o = &f.object;
-                    let what = if o.namespace.is_empty() {
-                        format!("{} {}", o.kind, o.name)
-                    } else {
-                        format!("{} {}/{}", o.kind, o.namespace, o.name)
-                    };
                     out.push_str(&format!(
-                        "| {} | {} | `{what}` | {} |\n",
+                        "| {} | {} | {} | {} |\n",
                         f.severity.as_str(),
                         f.code,
-                        f.summary.replace('|', "\\|")
+                        inline_code(&cell(&what(f))),
+                        cell(&untrusted(&f.summary))
                     ));
                 }
             }
@@ -182,35 +180,39 @@ impl Report {
         for (title, list) in self.by_area() {
             out.push_str(&format!("\n## {title}\n"));
             for f in list {
-                let o = &f.object;
-                let what = if o.namespace.is_empty() {
-                    format!("{} {}", o.kind, o.name)
-                } else {
-                    format!("{} {}/{}", o.kind, o.namespace, o.name)
-                };
                 out.push_str(&format!(
-                    "\n### {} · {} · `{what}`\n\n{}\n",
+                    "\n### {} · {} · {}\n\n{}\n",
                     f.code,
                     f.severity.as_str(),
-                    f.summary
+                    inline_code(&clean_line(&what(f))),
+                    untrusted(&f.summary)
                 ));
                 if !f.evidence.is_empty() {
-                    out.push_str("\nEvidence:\n\n```text\n");
-                    for e in &f.evidence {
-                        out.push_str(e);
+                    let lines: Vec<String> = f.evidence.iter().map(|e| untrusted(e)).collect();
+                    let fence = sanitize::code_fence(lines.iter().map(String::as_str));
+                    out.push_str(&format!("\nEvidence:\n\n{fence}text\n"));
+                    for l in &lines {
+                        out.push_str(l);
                         out.push('\n');
                     }
-                    out.push_str("```\n");
+                    out.push_str(&fence);
+                    out.push('\n');
                 }
                 if !f.remedy.is_empty() {
-                    out.push_str(&format!("\nRemedy:\n\n```sh\n{}\n```\n", f.remedy));
+                    let remedy = untrusted(&f.remedy);
+                    let fence = sanitize::code_fence(remedy.lines());
+                    out.push_str(&format!("\nRemedy:\n\n{fence}sh\n{remedy}\n{fence}\n"));
                 }
             }
         }
         if !self.unknown.is_empty() {
             out.push_str("\n## Could not check\n\n");
             for u in &self.unknown {
-                out.push_str(&format!("- **{}**: {}\n", u.area, u.reason));
+                out.push_str(&format!(
+                    "- **{}**: {}\n",
+                    u.area,
+                    clean_line(&untrusted(&u.reason))
+                ));
             }
         }
         if self.findings.is_empty() && self.unknown.is_empty() {
@@ -218,4 +220,26 @@ impl Report {
         }
         out
     }
+}
+
+/// The object a finding is about, as `Kind namespace/name`.
+fn what(f: &Finding) -> String {
+    let o = &f.object;
+    if o.namespace.is_empty() {
+        format!("{} {}", o.kind, o.name)
+    } else {
+        format!("{} {}/{}", o.kind, o.namespace, o.name)
+    }
+}
+
+/// `s` as Markdown inline code, with a delimiter longer than any backtick run inside.
+fn inline_code(s: &str) -> String {
+    let tick = "`".repeat(sanitize::backtick_run(s) + 1);
+    // A space keeps a backtick at either end from joining the delimiter; Markdown drops it.
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{tick}{pad}{s}{pad}{tick}")
 }

@@ -118,18 +118,18 @@ fn serve(
             .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
         }
         tracing::info!(%local, scenario = %name, "simulator listening");
-        println!(
+        super::print(&format!(
             "backstop simulator: scenario '{name}' ({} objects) on http://{local}",
             sim.store.count()
-        );
+        ))?;
         if let Some(path) = &kubeconfig {
-            println!(
+            super::print(&format!(
                 "kubeconfig: {}  (export KUBECONFIG={} to use it with kubectl or backstop)",
                 path.display(),
                 path.display()
-            );
+            ))?;
         }
-        println!("Press Ctrl-C to stop.");
+        super::print("Press Ctrl-C to stop.")?;
         sim.serve(listener, shutdown_signal()).await.map(|_| 0)
     })
 }

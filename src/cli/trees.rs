@@ -92,7 +92,7 @@ pub fn run(cmd: TreesCommand, connect_args: ConnectArgs) -> anyhow::Result<i32> 
                 ))?;
             }
             for p in &problems {
-                eprintln!("{p}");
+                super::eprint(p);
             }
             Ok(if problems.is_empty() { 0 } else { 1 })
         }
@@ -194,7 +194,7 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
             s.answer.summary
         ));
         for e in &s.answer.evidence {
-            out.push_str(&format!("   │ {e}\n"));
+            out.push_str(&format!("   │ {}\n", crate::redact::redact(e)));
         }
     }
     match &end {

@@ -126,7 +126,10 @@ pub async fn events(
                 kind: e.type_.unwrap_or_default(),
                 reason: e.reason.unwrap_or_default(),
                 count: e.count.unwrap_or(1),
-                message: e.message.unwrap_or_default(),
+                message: e
+                    .message
+                    .map(|m| crate::redact::redact(&m).into_owned())
+                    .unwrap_or_default(),
                 source: e
                     .source
                     .and_then(|s| s.component)
@@ -181,7 +184,8 @@ pub async fn follow_logs(
         let mut out = Vec::with_capacity(batch.len());
         for line in batch {
             match line {
-                Ok(l) => out.push(l),
+                // Shown as kubectl shows it, less the credentials a process printed.
+                Ok(l) => out.push(crate::redact::redact(&l).into_owned()),
                 Err(e) => {
                     let _ = tx.send(LogChunk::Lines(out)).await;
                     let _ = tx

@@ -118,14 +118,6 @@ pub fn deployments_spec() -> KindSpec {
         absent: "deployments are not served",
     }
 }
-pub fn secrets_spec() -> KindSpec {
-    KindSpec {
-        label: "Secrets",
-        resource: resource("", "v1", "Secret", "secrets"),
-        selector: None,
-        absent: "secrets are not served",
-    }
-}
 pub fn certificates_spec() -> KindSpec {
     KindSpec {
         label: "Certificates",

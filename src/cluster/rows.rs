@@ -25,9 +25,11 @@ pub fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A field as text, without control characters or escape sequences: rows reach the screen,
+/// reports and transcripts.
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(crate::sanitize::clean(s).into_owned()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -67,7 +69,9 @@ pub fn conditions(status: Option<&Value>) -> Vec<Condition> {
                     kind: text(c.get("type")).unwrap_or_default(),
                     status: text(c.get("status")).unwrap_or_else(|| "Unknown".into()),
                     reason: text(c.get("reason")).unwrap_or_default(),
-                    message: text(c.get("message")).unwrap_or_default(),
+                    message: text(c.get("message"))
+                        .map(|m| crate::redact::redact(&m).into_owned())
+                        .unwrap_or_default(),
                     since: time(c.get("lastTransitionTime")),
                 })
                 .collect()
@@ -406,7 +410,8 @@ impl Row for BackupRow {
             // The CRD default: a Backup without a method is a barmanObjectStore one.
             method: text(d.pointer("/spec/method")).unwrap_or_else(|| "barmanObjectStore".into()),
             phase: text(d.pointer("/status/phase")).unwrap_or_default(),
-            error: text(d.pointer("/status/error")),
+            // Errors quote URLs and requests, credentials included, as the tool printed them.
+            error: text(d.pointer("/status/error")).map(|m| crate::redact::redact(&m).into_owned()),
             started: time(d.pointer("/status/startedAt")),
             stopped: time(d.pointer("/status/stoppedAt")),
             created: created(obj),
@@ -973,7 +978,9 @@ impl Row for EventRow {
             involved_name: text(d.pointer("/involvedObject/name")).unwrap_or_default(),
             kind: text(d.get("type")).unwrap_or_else(|| "Normal".into()),
             reason: text(d.get("reason")).unwrap_or_default(),
-            message: text(d.get("message")).unwrap_or_default(),
+            message: text(d.get("message"))
+                .map(|m| crate::redact::redact(&m).into_owned())
+                .unwrap_or_default(),
             count: d.get("count").and_then(Value::as_i64).unwrap_or(1),
             last_seen,
             source: text(d.pointer("/source/component"))

@@ -28,13 +28,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A fence that no line of `lines` closes early.
 fn fenced(lines: &[String], lang: &str, indent: &str) -> String {
-    let fence = if lines.iter().any(|l| l.contains("```")) {
-        "~~~~"
-    } else {
-        "```"
-    };
+    let fence = crate::sanitize::code_fence(lines.iter().map(String::as_str));
     let mut out = format!("{indent}{fence}{lang}\n");
     for l in lines {
         out.push_str(&format!("{indent}{}\n", redact(l)));
@@ -102,7 +97,13 @@ fn step(walk: &Walk, i: usize, v: &Visit) -> String {
     out
 }
 
+/// The transcript, ready for a file: names, titles, evidence and notes came from the
+/// cluster, the trees and the user, so the whole document passes the sanitiser.
 pub fn markdown(e: &Export) -> String {
+    crate::sanitize::clean(&compose(e)).into_owned()
+}
+
+fn compose(e: &Export) -> String {
     let w = e.walk;
     let leaf = w.leaf();
     let leaf_id = &w.current().node;

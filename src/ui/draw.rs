@@ -56,6 +56,24 @@ pub fn sync_sentence(kind: &str, s: &SyncState) -> Option<String> {
 }
 
 pub fn draw(app: &App, f: &mut Frame) {
+    draw_screen(app, f);
+    clean_cells(f.buffer_mut());
+}
+
+/// The last stop before the terminal: whatever a widget was handed, no cell carries a
+/// control character or a bidirectional override (a right-to-left override in a Backup's
+/// name would otherwise reverse the rest of its row, border included).
+fn clean_cells(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if crate::sanitize::is_clean(cell.symbol()) {
+            continue;
+        }
+        let cleaned = crate::sanitize::clean_line(cell.symbol()).into_owned();
+        cell.set_symbol(if cleaned.is_empty() { " " } else { &cleaned });
+    }
+}
+
+fn draw_screen(app: &App, f: &mut Frame) {
     let area = f.area();
     // Themes with a background paint the whole screen, not only the cells with text.
     f.render_widget(Block::new().style(app.theme.style(Role::Text)), area);

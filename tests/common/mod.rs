@@ -92,6 +92,17 @@ impl Drop for Served {
     }
 }
 
+/// The one transcript a test's walk exported under `state` (its XDG_STATE_HOME).
+pub fn only_transcript(state: &std::path::Path) -> String {
+    let dir = state.join("backstop").join("transcripts");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the transcripts folder {}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(files.len(), 1, "one transcript in {}", dir.display());
+    std::fs::read_to_string(files[0].path()).expect("the transcript reads")
+}
+
 /// Polls `check` until it returns Some or the deadline passes.
 pub fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
@@ -209,6 +220,23 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// A tmux format string for the pane (`#{pane_title}`, `#{alternate_on}`, ...).
+    pub fn display(&self, format: &str) -> String {
+        let out = std::process::Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display-message",
+                "-p",
+                "-t",
+                &self.session,
+                format,
+            ])
+            .output()
+            .expect("display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub fn pane_pid(&self) -> u32 {
