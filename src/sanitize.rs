@@ -111,9 +111,26 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Text from outside for a report or a transcript: credentials masked, then cleaned.
+/// The most characters of one outside string a report, a transcript or stderr shows: a
+/// 100k-character error or an HTML page given as a reason would bury everything else.
+pub const MAX_FIELD: usize = 4096;
+
+/// `s` cut to `max` characters, saying how much was left out.
+pub fn bounded(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => {
+            let rest = s[cut..].chars().count();
+            Cow::Owned(format!("{}… ({rest} more characters)", &s[..cut]))
+        }
+    }
+}
+
+/// Text from outside for a report, a transcript or stderr: credentials masked, cleaned,
+/// and bounded to [`MAX_FIELD`] characters.
 pub fn untrusted(s: &str) -> String {
-    clean(&crate::redact::redact(s)).into_owned()
+    let redacted = crate::redact::redact(s);
+    bounded(&clean(&redacted), MAX_FIELD).into_owned()
 }
 
 /// A Markdown code fence that no line of `lines` can close early: backticks, one more
@@ -162,6 +179,16 @@ mod tests {
     fn a_fence_outlasts_the_backticks_inside() {
         assert_eq!(code_fence(["plain"]), "```");
         assert_eq!(code_fence(["a ```` b", "``"]), "`````");
+    }
+
+    #[test]
+    fn long_text_is_cut_and_says_so() {
+        assert_eq!(bounded("héllo", 5), "héllo");
+        assert_eq!(bounded("héllo wörld", 5), "héllo… (6 more characters)");
+        let huge = format!("password={}", "a".repeat(100_000));
+        let shown = untrusted(&huge);
+        assert!(shown.starts_with("password=[redacted]"), "{shown}");
+        assert!(untrusted(&"é".repeat(10_000)).ends_with("… (5904 more characters)"));
     }
 
     #[test]

@@ -365,3 +365,29 @@ fn an_unreadable_log_is_an_unknown_entry_not_silence() {
             .all(|u| u["area"] == "objectstore")
     );
 }
+
+#[test]
+fn a_huge_error_is_cut_and_says_how_much() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = dir.path().join("huge.yaml");
+    let error = format!("barman-cloud-backup failed: {}", "e".repeat(100_000));
+    let name = format!("pg-orders-{}", "n".repeat(200));
+    std::fs::write(
+        &dump,
+        format!(
+            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: huge}}\nspec: {{base: healthy}}\n---\n\
+             apiVersion: postgresql.cnpg.io/v1\nkind: Backup\n\
+             metadata: {{name: {name}, namespace: orders, creationTimestamp: '2026-11-24T05:50:00Z'}}\n\
+             spec: {{cluster: {{name: pg-orders}}, method: plugin, pluginConfiguration: {{name: barman-cloud.cloudnative-pg.io}}}}\n\
+             status: {{phase: failed, error: '{error}', startedAt: '2026-11-24T05:50:00Z', stoppedAt: '2026-11-24T05:51:00Z'}}\n"
+        ),
+    )
+    .expect("dump written");
+    let dump = dump.display().to_string();
+    for format in ["text", "markdown"] {
+        let (_, out, _) = backstop(&["check", "--now", NOW, "--format", format, "--dump", &dump]);
+        assert!(out.contains("BKP001"), "{out}");
+        assert!(out.contains("more characters)"), "{out}");
+        assert!(out.len() < 40_000, "{format}: {} bytes", out.len());
+    }
+}

@@ -1,12 +1,13 @@
 //! A walk as Markdown for the incident channel, in the shape of the seed's change
 //! documentation template: summary, root cause, solution applied, validation, prevention.
-//! Every free text goes through `redact`: no credential value leaves in a transcript.
+//! Every free text goes through `untrusted`: no credential value leaves in a transcript, and
+//! no field runs longer than the sanitiser allows.
 
 use chrono::{DateTime, Utc};
 
 use super::record::{Visit, Walk};
 use crate::assess::{Finding, Severity, catalog};
-use crate::redact::redact;
+use crate::sanitize::untrusted;
 
 /// What the transcript says beside the walk itself.
 pub struct Export<'a> {
@@ -32,7 +33,7 @@ fn fenced(lines: &[String], lang: &str, indent: &str) -> String {
     let fence = crate::sanitize::code_fence(lines.iter().map(String::as_str));
     let mut out = format!("{indent}{fence}{lang}\n");
     for l in lines {
-        out.push_str(&format!("{indent}{}\n", redact(l)));
+        out.push_str(&format!("{indent}{}\n", untrusted(l)));
     }
     out.push_str(&format!("{indent}{fence}\n"));
     out
@@ -65,7 +66,7 @@ fn step(walk: &Walk, i: usize, v: &Visit) -> String {
         out.push_str(&format!(
             "- **Result**: {}: {}\n",
             a.verdict.branch(),
-            redact(&a.summary)
+            untrusted(&a.summary)
         ));
         if !a.evidence.is_empty() {
             out.push_str("- **Evidence**:\n\n");
@@ -87,11 +88,11 @@ fn step(walk: &Walk, i: usize, v: &Visit) -> String {
     if !v.note.trim().is_empty() {
         out.push_str("- **Note**:\n\n");
         for l in v.note.lines() {
-            out.push_str(&format!("  > {}\n", redact(l)));
+            out.push_str(&format!("  > {}\n", untrusted(l)));
         }
     }
     for a in &v.actions {
-        out.push_str(&format!("- **Action taken**: `{}`\n", redact(a)));
+        out.push_str(&format!("- **Action taken**: `{}`\n", untrusted(a)));
     }
     out.push('\n');
     out
@@ -154,7 +155,7 @@ fn compose(e: &Export) -> String {
         Some(l) => {
             out.push_str(&format!(
                 "**Diagnosis** (`{leaf_id}`): {}\n\n",
-                redact(l.diagnosis.trim())
+                untrusted(l.diagnosis.trim())
             ));
             if let (Some(c), Some(entry)) = (code, entry) {
                 out.push_str(&format!(
@@ -184,7 +185,7 @@ fn compose(e: &Export) -> String {
     } else {
         out.push_str("Run from backstop:\n\n");
         for a in actions {
-            out.push_str(&format!("- `{}`\n", redact(a)));
+            out.push_str(&format!("- `{}`\n", untrusted(a)));
         }
         out.push('\n');
     }
@@ -192,7 +193,7 @@ fn compose(e: &Export) -> String {
     if leaf.is_some() && !last.note.trim().is_empty() {
         out.push_str("Notes at the diagnosis:\n\n");
         for l in last.note.lines() {
-            out.push_str(&format!("> {}\n", redact(l)));
+            out.push_str(&format!("> {}\n", untrusted(l)));
         }
         out.push('\n');
     }
@@ -224,7 +225,7 @@ fn compose(e: &Export) -> String {
                         } else {
                             format!("{}/{}", f.object.namespace, f.object.name)
                         },
-                        redact(&f.summary)
+                        untrusted(&f.summary)
                     ));
                 }
             }
@@ -242,7 +243,7 @@ fn compose(e: &Export) -> String {
     out.push_str("## Prevention\n\n");
     if let Some(l) = leaf {
         for p in &l.prevention {
-            out.push_str(&format!("- {}\n", redact(p)));
+            out.push_str(&format!("- {}\n", untrusted(p)));
         }
     }
     match code {
@@ -294,7 +295,7 @@ fn compose(e: &Export) -> String {
                 v.decided().unwrap_or(""),
                 v.answer
                     .as_ref()
-                    .map(|a| redact(&a.summary))
+                    .map(|a| untrusted(&a.summary))
                     .unwrap_or_default()
             ));
         }
