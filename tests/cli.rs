@@ -203,3 +203,25 @@ fn output_into_a_closed_pipe_is_not_a_panic() {
         "the exit code still says critical"
     );
 }
+
+#[test]
+fn a_failed_atomic_write_leaves_no_temp_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The target is a folder with something in it: the final rename fails, as a full disk
+    // or a read-only mount would make the write fail.
+    let target = dir.path().join("walk.md");
+    std::fs::create_dir_all(target.join("inside")).expect("a folder in the way");
+    let err =
+        backstop::sim::write_atomically(&target, "the walk").expect_err("cannot replace a folder");
+    assert!(format!("{err:#}").contains("walk.md"), "{err:#}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("reads")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        vec!["walk.md".to_string()],
+        "only the folder that was there"
+    );
+}

@@ -97,26 +97,114 @@ fn logs_follow_the_sidecar_of_a_backups_instance() {
     t.wait_for("backstop-exited-0", WAIT);
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
-    let (k, v) = log_env();
-    let t = Tmux::start(
-        "term",
-        100,
-        30,
-        &[(k, &v)],
-        &format!("{} demo --scenario {}", bin(), fixture("mini.yaml")),
-    );
-    t.wait_for("3 Backups", WAIT);
+/// Sends `signal` to the dashboard, the shell's child in the pane.
+fn signal(t: &Tmux, signal: &str) {
     let shell = t.pane_pid();
-    // The dashboard is the shell's child: signal it, not the shell.
     let status = std::process::Command::new("pkill")
-        .args(["-TERM", "-P", &shell.to_string(), "backstop"])
+        .args([signal, "-P", &shell.to_string(), "backstop"])
         .status()
         .expect("pkill");
     assert!(status.success());
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    let (k, v) = log_env();
+    for sig in ["-TERM", "-HUP", "-INT"] {
+        let t = Tmux::start(
+            &format!("term{sig}"),
+            100,
+            30,
+            &[(k, &v)],
+            &format!("{} demo --scenario {}", bin(), fixture("mini.yaml")),
+        );
+        t.wait_for("3 Backups", WAIT);
+        signal(&t, sig);
+        let after = t.wait_for("backstop-exited-0", WAIT);
+        assert!(!after.contains("3 Backups"), "{sig}: {after}");
+        assert_eq!(t.display("#{alternate_on}"), "0", "{sig}");
+        assert_eq!(t.display("#{cursor_flag}"), "1", "{sig}: the cursor shows");
+    }
+}
+
+#[test]
+fn a_signal_writes_out_a_walk_with_unsaved_notes() {
+    let (k, v) = log_env();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let state_s = state.display().to_string();
+    let t = Tmux::start(
+        "rescue",
+        120,
+        40,
+        &[
+            (k, &v),
+            ("XDG_STATE_HOME", &state_s),
+            ("XDG_CONFIG_HOME", &state_s),
+        ],
+        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+    );
+    t.wait_for("findings ✖", WAIT);
+    t.keys(&["w"]);
+    t.wait_for("explains PLG004", WAIT);
+    t.keys(&["Enter", "n"]);
+    t.wait_for("Esc saves", WAIT);
+    t.keys(&["my precious note"]);
+    t.wait_for("my precious note", WAIT);
+    signal(&t, "-HUP");
     let after = t.wait_for("backstop-exited-0", WAIT);
-    assert!(!after.contains("3 Backups"), "{after}");
+    assert!(after.contains("unsaved notes were written to"), "{after}");
+    let md = common::only_transcript(&state);
+    assert!(md.contains("my precious note"), "{md}");
+}
+
+#[test]
+fn a_credential_plugin_that_never_answers_is_bounded_and_q_still_quits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kc = dir.path().join("exec-hang.kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n\
+         users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sleep, args: [\"1000\"]}}}]\n\
+         contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    )
+    .expect("kubeconfig");
+    let kc = kc.display().to_string();
+    let (k, v) = log_env();
+    // While it waits, the screen says so and q quits.
+    let t = Tmux::start(
+        "exec-wait",
+        120,
+        30,
+        &[(k, &v), ("BACKSTOP_CONNECT_TIMEOUT", "60")],
+        &format!("{} --kubeconfig {kc}", bin()),
+    );
+    t.wait_for("a credential plugin may be waiting", WAIT);
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", Duration::from_secs(5));
+    assert_eq!(t.display("#{alternate_on}"), "0");
+    // Past the limit, the failure screen says what to do.
+    let t = Tmux::start(
+        "exec-timeout",
+        120,
+        30,
+        &[(k, &v), ("BACKSTOP_CONNECT_TIMEOUT", "2")],
+        &format!("{} --kubeconfig {kc}", bin()),
+    );
+    let screen = t.wait_for("no connection within 2 s", WAIT);
+    assert!(screen.contains("credential plugin"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", Duration::from_secs(5));
+    // check ends too, UNKNOWN.
+    let began = std::time::Instant::now();
+    let out = std::process::Command::new(bin())
+        .args(["check", "--kubeconfig", &kc])
+        .env("BACKSTOP_CONNECT_TIMEOUT", "2")
+        .output()
+        .expect("check runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(began.elapsed() < Duration::from_secs(15));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no connection within 2 s"));
 }
 
 #[test]
@@ -345,25 +433,39 @@ fn the_dashboard_honours_the_config_files_silences() {
     t.keys(&["Escape", "q"]);
     t.wait_for("backstop-exited-0", WAIT);
 
-    std::fs::write(
-        dir.path().join("backstop/config.yaml"),
-        "check:\n  silence: [NOPE01]\n",
-    )
-    .expect("config");
-    let t = Tmux::start(
-        "badcfg",
-        140,
-        40,
-        &[(k, &v), ("XDG_CONFIG_HOME", &xdg)],
-        &format!("{} demo --scenario plugin-crashloop-oom", bin()),
-    );
-    let screen = t.wait_for("config not used", WAIT);
-    assert!(
-        screen.contains("'NOPE01' is not a finding code"),
-        "{screen}"
-    );
-    t.keys(&["q"]);
-    t.wait_for("backstop-exited-0", WAIT);
+    // A config that does not hold stops the dashboard before it takes the terminal: a typo
+    // beside `read_only: true` must never mean actions on (the audit's S4).
+    for (config, said) in [
+        (
+            "check:\n  silence: [NOPE01]\n",
+            "'NOPE01' is not a finding code",
+        ),
+        (
+            "read_only: true\ncheck:\n  silence: [BKP010]\n  tresholds:\n    backup-max-age: 30h\n",
+            "line 4: check: unknown field `tresholds`",
+        ),
+    ] {
+        std::fs::write(dir.path().join("backstop/config.yaml"), config).expect("config");
+        let t = Tmux::start(
+            "badcfg",
+            140,
+            40,
+            &[(k, &v), ("XDG_CONFIG_HOME", &xdg)],
+            &format!("{} demo --scenario plugin-crashloop-oom", bin()),
+        );
+        let screen = t.wait_for("backstop-exited-3", WAIT);
+        assert!(
+            screen.contains(said)
+                && screen.contains("config.yaml")
+                && screen.contains("did not start"),
+            "{screen}"
+        );
+        assert_eq!(
+            t.display("#{alternate_on}"),
+            "0",
+            "the terminal was never taken"
+        );
+    }
 }
 
 #[test]

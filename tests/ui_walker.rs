@@ -274,3 +274,109 @@ async fn a_diagnosis_offers_its_actions_and_the_walk_records_them() {
     };
     assert!(markdown.contains("Run from backstop:"), "{markdown}");
 }
+
+fn ctrl_c(w: &mut World) -> Option<Effect> {
+    w.app
+        .handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+}
+
+#[tokio::test]
+async fn below_the_minimum_size_only_quit_does_anything() {
+    let mut w = world("healthy").await;
+    w.app.screen = Some((40, 10));
+    // The audit's `4 s y`: on a screen that shows only "too small", nothing may be proposed,
+    // confirmed or run.
+    for k in ['4', 's', 'y', 'b', 'r', 'R', 'w', 'f', '?', '\n'] {
+        let code = if k == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(k)
+        };
+        assert_eq!(w.key(code), None, "{k:?} at 40x10");
+        assert_eq!(w.app.mode, Mode::Normal, "{k:?} at 40x10");
+    }
+    assert_eq!(w.app.focus, 0, "not even focus moves");
+    assert_eq!(w.key(KeyCode::Char('q')), Some(Effect::Quit));
+    // Enlarged, the same keys work again.
+    w.app.screen = Some((120, 40));
+    w.key(KeyCode::Char('4'));
+    assert_eq!(w.app.focus, 3);
+}
+
+#[tokio::test]
+async fn ctrl_c_quits_from_every_view() {
+    let mut w = world("plugin-crashloop-oom").await;
+    // Each view, reached as a user would, then Ctrl-C.
+    let views: Vec<(&str, Vec<KeyCode>)> = vec![
+        ("help", vec![KeyCode::Char('?')]),
+        ("detail", vec![KeyCode::Char('j'), KeyCode::Enter]),
+        ("yaml", vec![KeyCode::Char('j'), KeyCode::Char('y')]),
+        ("events", vec![KeyCode::Char('j'), KeyCode::Char('e')]),
+        ("logs", vec![KeyCode::Char('j'), KeyCode::Char('l')]),
+        ("findings", vec![KeyCode::Char('f')]),
+        ("chooser", vec![KeyCode::Char('w')]),
+        ("walker", vec![KeyCode::Char('w'), KeyCode::Enter]),
+        (
+            "confirm",
+            vec![KeyCode::Char('4'), KeyCode::Char('j'), KeyCode::Char('s')],
+        ),
+        ("filter", vec![KeyCode::Char('/')]),
+        ("command", vec![KeyCode::Char(':')]),
+    ];
+    for (name, keys) in views {
+        let mut w2 = world("plugin-crashloop-oom").await;
+        for k in keys {
+            w2.key(k);
+        }
+        assert_ne!(w2.app.mode, Mode::Normal, "{name} is open");
+        assert_eq!(ctrl_c(&mut w2), Some(Effect::Quit), "Ctrl-C in {name}");
+    }
+    // The note editor too: it has no unsaved note yet, so it quits at once.
+    w.key(KeyCode::Char('w'));
+    w.key(KeyCode::Enter);
+    w.key(KeyCode::Char('n'));
+    assert!(w.app.walk.as_ref().is_some_and(|v| v.editor.is_some()));
+    assert_eq!(
+        ctrl_c(&mut w),
+        Some(Effect::Quit),
+        "Ctrl-C in the note editor"
+    );
+}
+
+#[tokio::test]
+async fn quitting_with_unsaved_notes_asks_first() {
+    let mut w = world("plugin-crashloop-oom").await;
+    w.key(KeyCode::Char('w'));
+    w.key(KeyCode::Enter);
+    w.key(KeyCode::Char('n'));
+    for c in "my precious note".chars() {
+        w.key(KeyCode::Char(c));
+    }
+    // In the editor, Ctrl-C asks instead of dropping what was typed.
+    assert_eq!(ctrl_c(&mut w), None);
+    let asked = w.render(120, 40);
+    assert!(asked.contains("q or Ctrl-C again quits"), "{asked}");
+    w.key(KeyCode::Esc);
+    assert_eq!(w.app.mode, Mode::Walk);
+    // A failed export keeps the walk and its note; leaving the walk and pressing q asks.
+    w.app
+        .transcript_saved(Err("writing /ro/x.md: Read-only file system".into()));
+    w.key(KeyCode::Esc);
+    assert_eq!(w.app.mode, Mode::Normal);
+    assert_eq!(w.key(KeyCode::Char('q')), None, "q asks first");
+    assert!(w.render(120, 40).contains("notes no transcript holds"));
+    // Another key disarms; q again asks again, and a second q quits.
+    w.key(KeyCode::Char('j'));
+    assert_eq!(w.key(KeyCode::Char('q')), None);
+    assert_eq!(w.key(KeyCode::Char('q')), Some(Effect::Quit));
+    // Once saved, q quits at once.
+    let mut w = world("plugin-crashloop-oom").await;
+    w.key(KeyCode::Char('w'));
+    w.key(KeyCode::Enter);
+    w.key(KeyCode::Char('n'));
+    w.key(KeyCode::Char('x'));
+    w.key(KeyCode::Esc);
+    w.app.transcript_saved(Ok("/tmp/t.md".into()));
+    w.key(KeyCode::Esc);
+    assert_eq!(w.key(KeyCode::Char('q')), Some(Effect::Quit));
+}

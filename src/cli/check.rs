@@ -14,7 +14,7 @@ use super::config;
 use super::report::Report;
 use crate::assess::{self, Outcome, Status, Thresholds, catalog};
 use crate::checks::{self, Reach};
-use crate::cluster::connect::{ConnectOptions, connect};
+use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::sim::scenario::parse_duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -172,7 +172,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let (outcome, source, notes) = runtime.block_on(async {
+    let result = runtime.block_on(async {
         match &args.dump {
             Some(dump) => {
                 let spec = dump
@@ -189,7 +189,10 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
             }
             None => Ok(live(connect_args, now, &th).await),
         }
-    })?;
+    });
+    // A credential plugin that never returned still holds a thread: do not wait for it.
+    runtime.shutdown_background();
+    let (outcome, source, notes) = result?;
     let mut outcome = outcome;
     outcome
         .findings
@@ -223,7 +226,7 @@ async fn live(
         context: connect_args.context,
         namespace: connect_args.namespace,
     };
-    let (client, target) = match connect(&opts).await {
+    let (client, target) = match connect_bounded(&opts).await {
         Ok(c) => c,
         Err(e) => {
             let mut o = Outcome::default();

@@ -11,17 +11,14 @@ use crate::ui::app::Location;
 use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
 
-fn options(theme: Option<&str>, read_only: bool) -> Options {
-    let (thresholds, silence, config_error) =
-        match super::check::from_config(&super::config::default_path()) {
-            Ok((t, s)) => (t, s, None),
-            // The dashboard still opens: it says what is wrong with the file and uses defaults.
-            Err(e) => (
-                Default::default(),
-                Vec::new(),
-                Some(format!("config not used: {e:#}")),
-            ),
-        };
+/// What the dashboard runs with. A config file that does not parse, or names a key
+/// backstop does not know, stops it before the terminal is taken: running with defaults
+/// would silently drop a `read_only: true` beside a typo.
+fn options(theme: Option<&str>, read_only: bool) -> anyhow::Result<Options> {
+    let config_path = super::config::default_path();
+    let (thresholds, silence) = super::check::from_config(&config_path)
+        .map_err(|e| anyhow::anyhow!("{e:#}\nbackstop did not start: fix the config file, or move it aside to run with the defaults"))?;
+    let config = super::config::load(&config_path)?;
     // An explicit --theme wins over NO_COLOR, as no-color.org asks of command-line options.
     let no_color = if theme.is_some() {
         None
@@ -29,9 +26,6 @@ fn options(theme: Option<&str>, read_only: bool) -> Options {
         std::env::var("NO_COLOR").ok()
     };
     let (theme, error) = Theme::resolve(theme, no_color.as_deref());
-    // The config already failed above if it is unreadable: here only the walker's part.
-    let config_path = super::config::default_path();
-    let config = super::config::load(&config_path).unwrap_or_default();
     let walker = config.walker;
     let resolve = |p: PathBuf| super::config::WalkerConfig::resolve(&p, &config_path);
     let (trees, problems) = super::trees::load_all();
@@ -42,11 +36,10 @@ fn options(theme: Option<&str>, read_only: bool) -> Options {
             problems.join("; ")
         )
     });
-    Options {
+    Ok(Options {
         theme,
         theme_error: error
             .map(|e| format!("default theme used: {e}"))
-            .or(config_error)
             .or(tree_error),
         thresholds,
         silence,
@@ -67,7 +60,7 @@ fn options(theme: Option<&str>, read_only: bool) -> Options {
             .map(|(name, _)| name.clone())
             .collect(),
         actions_log: super::logging::state_dir().join("actions.log"),
-    }
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -83,8 +76,14 @@ pub fn live(connect: ConnectArgs, theme: Option<&str>, read_only: bool) -> anyho
         context: connect.context,
         namespace: connect.namespace,
     };
-    runtime()?.block_on(run(Source::Kube(opts), options(theme, read_only)))?;
-    Ok(0)
+    let options = options(theme, read_only)?;
+    let rt = runtime()?;
+    let result = rt.block_on(run(Source::Kube(opts), options));
+    // Quit while a credential plugin still ran: it must not outlive backstop, and the
+    // thread waiting on it must not hold the exit.
+    crate::cluster::connect::end_credential_plugins();
+    rt.shutdown_background();
+    result.map(|_| 0)
 }
 
 /// The simulator runs in-process: the dashboard's client talks to its router directly.
@@ -95,6 +94,8 @@ pub fn demo(
     read_only: bool,
 ) -> anyhow::Result<i32> {
     let sim = args.sim()?;
+    let mut options = options(theme, read_only)?;
+    options.training = args.training;
     let rt = runtime()?;
     rt.block_on(async move {
         let timeline = sim.start_timeline();
@@ -105,8 +106,6 @@ pub fn demo(
             namespace,
             demo: true,
         };
-        let mut options = options(theme, read_only);
-        options.training = args.training;
         let result = run(Source::Client { client, location }, options).await;
         timeline.abort();
         result

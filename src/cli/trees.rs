@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::ConnectArgs;
 use crate::assess::{self, Thresholds};
 use crate::checks::{self, Reach};
-use crate::cluster::connect::{ConnectOptions, connect};
+use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::trees::eval::{Env, GitRepo};
 use crate::trees::git::Checkout;
 use crate::trees::load::{Tree, parse, render};
@@ -144,7 +144,7 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let facts = runtime.block_on(async {
+    let result = runtime.block_on(async {
         match &args.dump {
             Some(d) => {
                 checks::facts_from_scenario(d.to_str().context("the dump path is not UTF-8")?, now)
@@ -156,7 +156,9 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
                     context: connect_args.context,
                     namespace: connect_args.namespace,
                 };
-                let (client, target) = connect(&opts).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (client, target) = connect_bounded(&opts)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 Ok(checks::collect(
                     &client,
                     target.namespace.as_deref(),
@@ -168,7 +170,10 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
                 .await)
             }
         }
-    })?;
+    });
+    // A credential plugin that never returned still holds a thread: do not wait for it.
+    runtime.shutdown_background();
+    let facts = result?;
     let assessed = assess::assess(&facts, now, &Thresholds::default());
     let checkout = args.repo.map(|root| Checkout { root });
     let env = Env {

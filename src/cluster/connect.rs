@@ -121,3 +121,71 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Target), ConnectE
         },
     ))
 }
+
+/// How long connecting may take before it counts as failed. An exec credential plugin (an
+/// SSO login waiting for a browser) runs while the client is built, and may never return.
+pub fn connect_timeout() -> std::time::Duration {
+    let secs = std::env::var("BACKSTOP_CONNECT_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(20);
+    std::time::Duration::from_secs(secs)
+}
+
+/// [`connect`], bounded by [`connect_timeout`]. Building the client runs a credential
+/// plugin synchronously, so it runs on a thread of its own: a plugin that never returns
+/// costs that thread, never the caller, which can still quit.
+pub async fn connect_bounded(opts: &ConnectOptions) -> Result<(Client, Target), ConnectError> {
+    let limit = connect_timeout();
+    let handle = tokio::runtime::Handle::current();
+    let owned = opts.clone();
+    let task = tokio::task::spawn_blocking(move || handle.block_on(connect(&owned)));
+    match tokio::time::timeout(limit, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ConnectError {
+            target: opts
+                .context
+                .clone()
+                .unwrap_or_else(|| "the current context".into()),
+            what: format!("connecting failed: {e}"),
+            hint: "run backstop again; if it repeats, report it with the log file".into(),
+        }),
+        Err(_) => {
+            end_credential_plugins();
+            Err(ConnectError {
+                target: opts
+                    .context
+                    .clone()
+                    .unwrap_or_else(|| "the current context".into()),
+                what: format!("no connection within {} s", limit.as_secs()),
+                hint: "an exec credential plugin (an SSO login) may be waiting for you: run `kubectl get ns` to log in, then start backstop again (BACKSTOP_CONNECT_TIMEOUT=SECONDS waits longer)".into(),
+            })
+        }
+    }
+}
+
+/// Stops the processes backstop started and still waits on: after a connect timeout, the
+/// credential plugin, which would otherwise outlive backstop as an orphan.
+pub fn end_credential_plugins() {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return;
+        };
+        for task in tasks.flatten() {
+            let Ok(children) = std::fs::read_to_string(task.path().join("children")) else {
+                continue;
+            };
+            for pid in children
+                .split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+            {
+                // SAFETY: a signal to a process this process started; no memory is touched.
+                unsafe {
+                    libc::kill(pid, libc::SIGTERM);
+                }
+            }
+        }
+    }
+}

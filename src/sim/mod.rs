@@ -380,8 +380,25 @@ pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
         .and_then(|n| n.to_str())
         .unwrap_or("kubeconfig");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("moving {} into place at {}", tmp.display(), path.display()))?;
-    Ok(())
+    let written = write_synced(&tmp, contents)
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|_| {
+            std::fs::rename(&tmp, path).with_context(|| {
+                format!("moving {} into place at {}", tmp.display(), path.display())
+            })
+        });
+    if written.is_err() {
+        // A full disk or a failed rename must not leave half a file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Writes and flushes to the disk, so that the rename that follows never publishes a
+/// file whose content is still only in memory.
+fn write_synced(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
 }

@@ -142,6 +142,11 @@ pub struct App {
     pub theme: Theme,
     /// One line for the footer: what just happened or went wrong.
     pub message: Option<(Health, String)>,
+    /// The terminal's size, once known: below the minimum no key but quit does anything,
+    /// since the screen shows nothing a key could act on.
+    pub screen: Option<(u16, u16)>,
+    /// A quit was asked while a walk had unsaved notes: the next quit goes through.
+    quit_armed: bool,
     pub now: DateTime<Utc>,
     pub detail: Option<ObjectRef>,
     pub detail_scroll: u16,
@@ -245,6 +250,8 @@ impl App {
             input: String::new(),
             theme,
             message: None,
+            screen: None,
+            quit_armed: false,
             now,
             detail: None,
             detail_scroll: 0,
@@ -490,7 +497,39 @@ impl App {
         self.panes[self.focus].selected = at as usize;
     }
 
+    /// The screen is below the minimum size: it only says so.
+    pub fn too_small(&self) -> bool {
+        self.screen
+            .is_some_and(|(w, h)| w < super::draw::MIN_WIDTH || h < super::draw::MIN_HEIGHT)
+    }
+
+    /// Quits, unless a walk holds notes no transcript has: then it asks first, and the
+    /// same key again quits.
+    fn quit(&mut self, armed: bool) -> Option<Effect> {
+        if !armed && self.walk.as_ref().is_some_and(|w| w.unsaved()) {
+            self.quit_armed = true;
+            self.message = Some((
+                Health::Warning,
+                "the walk has notes no transcript holds: w then x saves them; q or Ctrl-C again quits without saving".into(),
+            ));
+            return None;
+        }
+        Some(Effect::Quit)
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let armed = std::mem::take(&mut self.quit_armed);
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c || (self.too_small() && key.code == KeyCode::Char('q')) {
+            return self.quit(armed);
+        }
+        if self.too_small() {
+            return None;
+        }
+        if armed && action_for(&key) == Some(Action::Quit) && self.mode == Mode::Normal {
+            return self.quit(armed);
+        }
         match self.mode {
             Mode::Filter | Mode::Command => return self.edit_input(key),
             Mode::Choose => return self.handle_chooser_key(key),
@@ -624,7 +663,7 @@ impl App {
         let action = action_for(&key)?;
         self.message = None;
         match action {
-            Action::Quit => return Some(Effect::Quit),
+            Action::Quit => return self.quit(armed),
             Action::NextPane => self.focus = (self.focus + 1) % PANES,
             Action::PrevPane => self.focus = (self.focus + PANES - 1) % PANES,
             Action::FocusPane(i) => self.focus = i.min(PANES - 1),
@@ -874,9 +913,6 @@ impl App {
             KeyCode::Backspace => {
                 self.input.pop();
             }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                return Some(Effect::Quit);
-            }
             KeyCode::Char(c) => self.input.push(c),
             _ => {}
         }
@@ -899,7 +935,8 @@ impl App {
         let verb = words.next().unwrap_or("");
         let arg = words.next();
         match (verb, arg) {
-            ("q" | "q!" | "quit", _) => Some(Effect::Quit),
+            ("q!", _) => Some(Effect::Quit),
+            ("q" | "quit", _) => self.quit(false),
             ("ns" | "namespace", Some("all" | "-A")) => Some(Effect::Namespace(None)),
             ("ns" | "namespace", Some(ns)) => Some(Effect::Namespace(Some(ns.to_string()))),
             ("ctx" | "context", Some(_)) if self.location.demo => {

@@ -487,12 +487,16 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
             }
             Line::from(spans)
         }
-        Mode::Walk if app.walk.as_ref().is_some_and(|v| v.editor.is_some()) => Line::from(vec![
-            Span::styled(" Esc", t.style(Role::Key)),
-            Span::styled(" saves the note  ", t.style(Role::Muted)),
-            Span::styled("Ctrl-U/Ctrl-R", t.style(Role::Key)),
-            Span::styled(" undo/redo", t.style(Role::Muted)),
-        ]),
+        Mode::Walk
+            if app.message.is_none() && app.walk.as_ref().is_some_and(|v| v.editor.is_some()) =>
+        {
+            Line::from(vec![
+                Span::styled(" Esc", t.style(Role::Key)),
+                Span::styled(" saves the note  ", t.style(Role::Muted)),
+                Span::styled("Ctrl-U/Ctrl-R", t.style(Role::Key)),
+                Span::styled(" undo/redo", t.style(Role::Muted)),
+            ])
+        }
         Mode::Walk | Mode::Choose if app.message.is_none() => {
             let table = if app.mode == Mode::Walk {
                 hints_of(WALK_BINDINGS)

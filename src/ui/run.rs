@@ -13,7 +13,7 @@ use super::app::{App, Effect, Location};
 use super::draw::draw;
 use super::theme::Theme;
 use crate::cluster::Watched;
-use crate::cluster::connect::{ConnectError, ConnectOptions, connect};
+use crate::cluster::connect::{ConnectError, ConnectOptions, connect_bounded};
 use crate::cluster::fetch::{self, LogChunk};
 
 /// At most this many frames a second, however fast the data changes.
@@ -76,7 +76,11 @@ pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
     let _restore = Restore;
     let result = event_loop(&mut terminal, source, options).await;
     drop(_restore);
-    result
+    // Said once the terminal is back: where a signal's rescue wrote the walk.
+    if let Ok(Some(farewell)) = &result {
+        crate::cli::eprint(&format!("backstop: {farewell}"));
+    }
+    result.map(|_| ())
 }
 
 /// Does the read a YAML or events view asks for: (view id, its lines or why not).
@@ -98,18 +102,142 @@ pub async fn load_text(
     }
 }
 
-async fn sigterm() {
+/// The signals that end the dashboard: SIGTERM, SIGHUP (the terminal went away) and
+/// SIGINT (Ctrl-C from outside: raw mode reads Ctrl-C typed here as a key). Each ends it
+/// the same way, with the terminal restored and an unsaved walk written out.
+struct Signals {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = [
+                ("SIGTERM", SignalKind::terminate()),
+                ("SIGHUP", SignalKind::hangup()),
+                ("SIGINT", SignalKind::interrupt()),
+            ]
+            .into_iter()
+            .filter_map(|(name, kind)| signal(kind).ok().map(|s| (name, s)))
+            .collect();
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The name of the next signal received.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            let waits = self.streams.iter_mut().map(|(name, s)| {
+                Box::pin(async move {
+                    s.recv().await;
+                    *name
+                })
+            });
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
+    }
+}
+
+/// What waiting for a connection ended in.
+enum Waited<T> {
+    Done(T),
+    /// The user quit, or a signal came, before it was done.
+    Quit,
+}
+
+/// Waits for `work` (connecting) while the dashboard stays alive: the header counts the
+/// seconds and says a credential plugin may be waiting, q and Ctrl-C quit, signals quit.
+async fn while_connecting<T>(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    signals: &mut Signals,
+    input: &mut EventStream,
+    typed_ahead: &mut std::collections::VecDeque<crossterm::event::KeyEvent>,
+    work: impl std::future::Future<Output = T>,
+) -> anyhow::Result<Waited<T>> {
+    tokio::pin!(work);
+    let began = tokio::time::Instant::now();
+    let mut said = false;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            done = &mut work => {
+                if said {
+                    app.message = None;
+                }
+                return Ok(Waited::Done(done));
+            }
+            _ = signals.recv() => return Ok(Waited::Quit),
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                    let ctrl_c = key.code == crossterm::event::KeyCode::Char('c')
+                        && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
+                    if ctrl_c || key.code == crossterm::event::KeyCode::Char('q') {
+                        return Ok(Waited::Quit);
+                    }
+                    // Typed before the panes had rows: the keys act once connected.
+                    typed_ahead.push_back(key);
+                }
+                Some(Ok(Event::Resize(w, h))) => app.screen = Some((w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => return Ok(Waited::Quit),
+            },
+            _ = tick.tick() => {
+                let waited = began.elapsed().as_secs();
+                if waited >= 2 {
+                    said = true;
+                    app.message = Some((
+                        super::view::Health::Info,
+                        format!(
+                            "connecting… {waited} s of {} s (a credential plugin may be waiting for a login); q quits",
+                            crate::cluster::connect::connect_timeout().as_secs()
+                        ),
+                    ));
+                }
+            }
+        }
+        draw_frame(terminal, app, None)?;
+    }
+}
+
+/// After a signal: a walk with unsaved notes is written where transcripts go (else to the
+/// temporary folder), since nobody is there to be asked. Says where, or why not.
+fn rescue_walk(app: &mut App) -> Option<String> {
+    let Some(Effect::SaveTranscript { path, markdown }) = app.rescue_transcript() else {
+        return None;
+    };
+    let fallback = std::env::temp_dir().join(path.file_name().unwrap_or_default());
+    for target in [path, fallback] {
+        let written = target
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(anyhow::Error::from)
+            .and_then(|_| crate::sim::write_atomically(&target, &markdown));
+        match written {
+            Ok(()) => {
+                return Some(format!(
+                    "the walk's unsaved notes were written to {}",
+                    target.display()
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(path = %target.display(), error = %format!("{e:#}"), "rescuing the walk")
+            }
         }
     }
-    #[cfg(not(unix))]
-    std::future::pending::<()>().await
+    Some("the walk's unsaved notes could not be written anywhere (see the log)".into())
 }
 
 struct Connected {
@@ -139,7 +267,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     source: Source,
     options: Options,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let now = Utc::now();
     // The first frame comes before the connection: reading a kubeconfig and building a
     // client take tens of milliseconds the user should not stare at a blank screen for.
@@ -153,13 +281,29 @@ async fn event_loop(
         },
     };
     let mut app = App::with_trees(provisional, options.theme, now, options.trees);
+    app.screen = terminal.size().ok().map(|s| (s.width, s.height));
     draw_frame(terminal, &app, None)?;
+    let mut signals = Signals::new();
+    let mut input = EventStream::new();
+    let mut typed_ahead = std::collections::VecDeque::new();
     let (mut connected, location, opts, mut failure) = match source {
         Source::Client { client, location } => {
             let ns = location.namespace.clone();
             (Some(start(client, ns)), location, None, None)
         }
-        Source::Kube(opts) => match connect(&opts).await {
+        Source::Kube(opts) => match match while_connecting(
+            terminal,
+            &mut app,
+            &mut signals,
+            &mut input,
+            &mut typed_ahead,
+            connect_bounded(&opts),
+        )
+        .await?
+        {
+            Waited::Quit => return Ok(None),
+            Waited::Done(attempt) => attempt,
+        } {
             Ok((client, target)) => {
                 let location = Location {
                     context: target.context,
@@ -206,11 +350,8 @@ async fn event_loop(
     if let Some(c) = &connected {
         probe(&c.client, &probe_tx);
     }
-    let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let term = sigterm();
-    tokio::pin!(term);
     // Results of on-demand reads, tagged with the id of the text view that asked.
     let (fetched_tx, mut fetched_rx) =
         tokio::sync::mpsc::unbounded_channel::<(u64, Result<Vec<String>, String>)>();
@@ -272,7 +413,12 @@ async fn event_loop(
                     None => { action = None; None }
                 }
             }
-            ev = input.next() => match ev {
+            ev = async {
+                match typed_ahead.pop_front() {
+                    Some(key) => Some(Ok(Event::Key(key))),
+                    None => input.next().await,
+                }
+            } => match ev {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     dirty = true;
                     if failure.is_some() {
@@ -286,7 +432,11 @@ async fn event_loop(
                         app.handle_key(key)
                     }
                 }
-                Some(Ok(Event::Resize(_, _))) => { dirty = true; None }
+                Some(Ok(Event::Resize(w, h))) => {
+                    app.screen = Some((w, h));
+                    dirty = true;
+                    None
+                }
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => Some(Effect::Quit),
@@ -351,7 +501,10 @@ async fn event_loop(
                 None
             }
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,
-            _ = &mut term => Some(Effect::Quit),
+            signal = signals.recv() => {
+                tracing::info!(signal, "ending on a signal");
+                return Ok(rescue_walk(&mut app));
+            }
         };
         let client = connected.as_ref().map(|c| c.client.clone());
         match effect {
@@ -432,7 +585,7 @@ async fn event_loop(
                     ));
                 }
             }
-            Some(Effect::Quit) => return Ok(()),
+            Some(Effect::Quit) => return Ok(None),
             Some(Effect::Namespace(ns)) => {
                 if let Some(c) = connected.take() {
                     app.location.namespace = ns.clone();
@@ -451,7 +604,7 @@ async fn event_loop(
                     namespace: app.location.namespace.clone(),
                     ..base.clone()
                 };
-                match connect(&wanted).await {
+                match connect_bounded(&wanted).await {
                     Ok((client, target)) => {
                         connected = Some(start(client.clone(), target.namespace.clone()));
                         probe(&client, &probe_tx);

@@ -28,8 +28,33 @@ pub struct WalkView {
     pub scroll: u16,
     /// Where the last export went, or why it failed.
     pub saved: Option<Result<PathBuf, String>>,
+    /// The walk's notes as the last successful export wrote them.
+    pub saved_notes: Vec<String>,
     /// Training: the leaf the evidence leads to from the start, once the walk ended.
     pub evidence_leads_to: Option<String>,
+}
+
+impl WalkView {
+    /// Every note of the walk, in order.
+    pub fn notes(&self) -> Vec<String> {
+        self.walk
+            .visits
+            .iter()
+            .map(|v| v.note.clone())
+            .filter(|n| !n.trim().is_empty())
+            .collect()
+    }
+
+    /// Notes were written (or changed) since the last successful export: quitting would
+    /// lose them.
+    pub fn unsaved(&self) -> bool {
+        let notes = self.notes();
+        let typing = self
+            .editor
+            .as_ref()
+            .is_some_and(|e| e.lines().iter().any(|l| !l.trim().is_empty()));
+        typing || (!notes.is_empty() && notes != self.saved_notes)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +102,7 @@ impl App {
             editor: None,
             scroll: 0,
             saved: None,
+            saved_notes: Vec::new(),
             evidence_leads_to: None,
         });
         self.mode = Mode::Walk;
@@ -376,6 +402,19 @@ impl App {
         })
     }
 
+    /// The transcript of a walk whose notes would be lost (the dashboard is ending on a
+    /// signal, with nobody to ask): a note being typed is kept as the node's note first.
+    pub fn rescue_transcript(&mut self) -> Option<Effect> {
+        let view = self.walk.as_mut()?;
+        if !view.unsaved() {
+            return None;
+        }
+        if let Some(editor) = view.editor.take() {
+            view.walk.set_note(editor.lines().join("\n"));
+        }
+        self.export()
+    }
+
     /// The event loop wrote (or failed to write) the transcript.
     pub fn transcript_saved(&mut self, result: Result<PathBuf, String>) {
         self.message = Some(match &result {
@@ -383,6 +422,9 @@ impl App {
             Err(e) => (Health::Critical, format!("transcript not saved: {e}")),
         });
         if let Some(v) = self.walk.as_mut() {
+            if result.is_ok() {
+                v.saved_notes = v.notes();
+            }
             v.saved = Some(result);
         }
     }
