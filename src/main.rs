@@ -27,7 +27,19 @@ fn main() {
     if let Err(e) = backstop::timings::init_from_env() {
         backstop::cli::eprint(&format!("backstop: {e:#}"));
     }
-    let cli = backstop::cli::Cli::parse();
+    // A usage error is UNKNOWN (3) in the monitoring convention `check` follows: clap's own
+    // code 2 would read as CRITICAL to Nagios or a cron wrapper.
+    let cli = match backstop::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 3,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
     match backstop::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -286,12 +286,29 @@ async fn log_tails(client: &kube::Client, s: &Snapshot) -> Vec<LogTail> {
 /// Facts of a scenario (built-in name, file or folder) as of `now`, through the simulator
 /// in-process: what `check --dump` evaluates, with the scenario's logs but no network.
 pub async fn facts_from_scenario(spec: &str, now: DateTime<Utc>) -> anyhow::Result<Facts> {
+    facts_from_dump(spec, now, None).await
+}
+
+/// [`facts_from_scenario`] seen from one namespace, as `-n` scopes a live check. A dump
+/// with no object at all is an error, not an empty cluster: a truncated
+/// `kubectl get -A -o yaml > dump.yaml` in cron must not page someone for "CloudNativePG is
+/// not installed".
+pub async fn facts_from_dump(
+    spec: &str,
+    now: DateTime<Utc>,
+    namespace: Option<&str>,
+) -> anyhow::Result<Facts> {
     let sc = crate::sim::scenario::load(spec, now)?;
+    if sc.objects.is_empty() {
+        anyhow::bail!(
+            "{spec} is empty: it holds no Kubernetes object (an interrupted `kubectl get -A -o yaml`?); nothing was checked"
+        );
+    }
     let sim = Sim::new(&sc)?;
     let client = kube::Client::new(sim.router(), "default");
     Ok(collect(
         &client,
-        None,
+        namespace,
         Reach {
             logs: true,
             network: false,

@@ -178,9 +178,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
                 let spec = dump
                     .to_str()
                     .with_context(|| format!("{} is not a UTF-8 path", dump.display()))?;
-                let facts = checks::facts_from_scenario(spec, now)
-                    .await
-                    .with_context(|| format!("reading {}", dump.display()))?;
+                let facts =
+                    checks::facts_from_dump(spec, now, connect_args.namespace.as_deref()).await?;
                 anyhow::Ok((
                     assess::assess(&facts, now, &th),
                     dump.display().to_string(),

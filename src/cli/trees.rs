@@ -62,7 +62,7 @@ pub fn load_all() -> (Vec<Tree>, Vec<String>) {
     files.sort();
     for f in files {
         let origin = f.display().to_string();
-        match std::fs::read_to_string(&f) {
+        match crate::files::read_text(&f, crate::files::SMALL_LIMIT) {
             Ok(text) => match parse(&origin, &text) {
                 Ok(t) if trees.iter().any(|b| b.name == t.name) => problems.push(format!(
                     "{origin}: a tree named '{}' is already loaded",
@@ -100,8 +100,8 @@ pub fn run(cmd: TreesCommand, connect_args: ConnectArgs) -> anyhow::Result<i32> 
             let mut bad = 0;
             for f in files {
                 let origin = f.display().to_string();
-                let text =
-                    std::fs::read_to_string(&f).with_context(|| format!("cannot read {origin}"))?;
+                let text = crate::files::read_text(&f, crate::files::SMALL_LIMIT)
+                    .with_context(|| format!("cannot read {origin}"))?;
                 match parse(&origin, &text) {
                     Ok(t) => super::print(&format!(
                         "{origin}: ok: tree {}, {} nodes, {} leaves",
@@ -147,8 +147,12 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
     let result = runtime.block_on(async {
         match &args.dump {
             Some(d) => {
-                checks::facts_from_scenario(d.to_str().context("the dump path is not UTF-8")?, now)
-                    .await
+                checks::facts_from_dump(
+                    d.to_str().context("the dump path is not UTF-8")?,
+                    now,
+                    connect_args.namespace.as_deref(),
+                )
+                .await
             }
             None => {
                 let opts = ConnectOptions {

@@ -38,8 +38,21 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+/// A kubeconfig must be a regular file of reasonable size: kube reads it whole, and a FIFO
+/// or /dev/zero would block or fill memory.
+fn check_kubeconfig(path: &std::path::Path, origin: &str) -> Result<(), ConnectError> {
+    crate::files::check_file(path, crate::files::SMALL_LIMIT)
+        .map(|_| ())
+        .map_err(|e| ConnectError {
+            target: origin.to_string(),
+            what: format!("cannot read the kubeconfig {}: {e}", path.display()),
+            hint: "point --kubeconfig or KUBECONFIG at a kubeconfig file".into(),
+        })
+}
+
 fn read_kubeconfig(opts: &ConnectOptions) -> Result<Option<(Kubeconfig, String)>, ConnectError> {
     if let Some(path) = &opts.kubeconfig {
+        check_kubeconfig(path, &path.display().to_string())?;
         return Kubeconfig::read_from(path)
             .map(|k| Some((k, path.display().to_string())))
             .map_err(|e| ConnectError {
@@ -55,6 +68,14 @@ fn read_kubeconfig(opts: &ConnectOptions) -> Result<Option<(Kubeconfig, String)>
         (None, Some(p)) if p.exists() => p.display().to_string(),
         _ => return Ok(None),
     };
+    let paths: Vec<PathBuf> = match &from_env {
+        Some(v) => std::env::split_paths(v).collect(),
+        None => default.into_iter().collect(),
+    };
+    // kubectl skips KUBECONFIG entries that do not exist; kube does too.
+    for p in paths.iter().filter(|p| p.exists()) {
+        check_kubeconfig(p, &origin)?;
+    }
     Kubeconfig::read()
         .map(|k| Some((k, origin.clone())))
         .map_err(|e| ConnectError {

@@ -468,11 +468,21 @@ fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioEr
             out.doc = Some((place, raw));
             continue;
         }
-        let is_list = value
+        let kind_is_list = value
             .get("kind")
             .and_then(Value::as_str)
-            .is_some_and(|k| k.ends_with("List"))
-            && value.get("items").is_some_and(Value::is_array);
+            .is_some_and(|k| k.ends_with("List"));
+        if kind_is_list
+            && let Some(items) = value.get("items")
+            && !items.is_array()
+        {
+            return Err(ScenarioError::Invalid(format!(
+                "{place}: items of a {} must be a list of objects, found {}",
+                value.get("kind").and_then(Value::as_str).unwrap_or("List"),
+                json_type(items)
+            )));
+        }
+        let is_list = kind_is_list && value.get("items").is_some_and(Value::is_array);
         if is_list {
             let items = value
                 .get("items")
@@ -492,27 +502,25 @@ fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioEr
     Ok(())
 }
 
-fn read_dir_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let io = |e: std::io::Error| ScenarioError::Io {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            read_dir_files(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            out.push(p);
-        }
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
+}
+
+fn read_dir_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
+    let files = crate::files::files_below(dir, &["yaml", "yml", "json"]).map_err(|e| {
+        ScenarioError::Io {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    out.extend(files);
     Ok(())
 }
 
@@ -555,9 +563,11 @@ fn load_inner(
             files.push(path.to_path_buf());
         }
         for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|e| ScenarioError::Io {
-                path: f.display().to_string(),
-                message: e.to_string(),
+            let text = crate::files::read_text(f, crate::files::DUMP_LIMIT).map_err(|e| {
+                ScenarioError::Io {
+                    path: f.display().to_string(),
+                    message: e.to_string(),
+                }
             })?;
             parse_file(&f.display().to_string(), &text, &mut parsed)?;
         }

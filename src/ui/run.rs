@@ -1,6 +1,7 @@
 //! The event loop: terminal input, data changes and the clock in, frames out. The terminal
 //! is restored on every way out: normal exit, error, panic (ratatui's hook), SIGTERM.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -71,7 +72,13 @@ pub struct Options {
 /// Runs the dashboard until the user quits.
 pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
     crate::timings::record("phase", serde_json::json!({"at": "options loaded"}));
-    let mut terminal = ratatui::init();
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal, and standard output is not one: `backstop check` writes a report anywhere"
+        );
+    }
+    let mut terminal = ratatui::try_init()
+        .context("taking over the terminal (raw mode and the alternate screen)")?;
     crate::timings::record("phase", serde_json::json!({"at": "terminal ready"}));
     let _restore = Restore;
     let result = event_loop(&mut terminal, source, options).await;

@@ -220,9 +220,11 @@ impl Theme {
                 name: name_or_path.to_string(),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(|err| ThemeError::Read {
-            path: name_or_path.to_string(),
-            reason: err.to_string(),
+        let text = crate::files::read_text(path, crate::files::SMALL_LIMIT).map_err(|err| {
+            ThemeError::Read {
+                path: name_or_path.to_string(),
+                reason: err.to_string(),
+            }
         })?;
         Theme::parse(name_or_path, &text)
     }

@@ -1,0 +1,191 @@
+//! Files and flags a user can get wrong: special files, symlink loops, oversized and empty
+//! dumps, usage errors. Each ends quickly with a clear message and the UNKNOWN exit code
+//! (3) of the monitoring convention; none hangs, fills memory or reports a wrong finding.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs backstop, killed if it takes longer than `limit`: a regression fails, it does not
+/// hang the suite. (exit code, stdout, stderr)
+fn backstop(args: &[&str], limit: Duration) -> (i32, String, String) {
+    let dir = std::env::temp_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(args)
+        .env("BACKSTOP_LOG_FILE", dir.join("backstop-bad-input.log"))
+        .env("XDG_CONFIG_HOME", dir.join("backstop-bad-input-config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("backstop runs");
+    let began = Instant::now();
+    loop {
+        if child.try_wait().expect("waits").is_some() {
+            break;
+        }
+        if began.elapsed() > limit {
+            let _ = child.kill();
+            panic!("backstop {args:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const QUICK: Duration = Duration::from_secs(10);
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path and a mode.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn devices_fifos_and_symlink_loops_are_refused_at_once() {
+    let (code, _, err) = backstop(&["check", "--dump", "/dev/zero"], QUICK);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("character device"),
+        "{err}"
+    );
+    let (code, out, err) = backstop(&["trees", "lint", "/dev/zero"], QUICK);
+    assert_ne!(code, 0);
+    assert!(
+        format!("{out}{err}").contains("character device"),
+        "{out}{err}"
+    );
+    let (code, out, _) = backstop(&["check", "--kubeconfig", "/dev/zero"], QUICK);
+    assert_eq!(code, 3);
+    assert!(out.contains("character device"), "{out}");
+    let e = backstop::ui::theme::Theme::load("/dev/zero").expect_err("a device is no theme");
+    assert!(e.to_string().contains("character device"), "{e}");
+
+    // A dump folder with a FIFO among its YAML files.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+    )
+    .expect("file");
+    mkfifo(&dir.path().join("b-fifo.yaml"));
+    let (code, _, err) = backstop(
+        &["check", "--dump", &dir.path().display().to_string()],
+        QUICK,
+    );
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("b-fifo.yaml") && err.contains("a FIFO"),
+        "{err}"
+    );
+    // One with a symlink back to its parent.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = dir.path().join("dump");
+    std::fs::create_dir(&dump).expect("dump folder");
+    std::fs::write(
+        dump.join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+    )
+    .expect("file");
+    std::os::unix::fs::symlink("..", dump.join("loop")).expect("symlink");
+    let (code, _, err) = backstop(&["check", "--dump", &dump.display().to_string()], QUICK);
+    assert_eq!(code, 3);
+    assert!(err.contains("symlink loop"), "{err}");
+}
+
+#[test]
+fn an_oversized_dump_says_the_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = dir.path().join("big.yaml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(backstop::files::DUMP_LIMIT + 1))
+        .expect("a sparse file");
+    let (code, _, err) = backstop(&["check", "--dump", &big.display().to_string()], QUICK);
+    assert_eq!(code, 3);
+    assert!(err.contains("larger than 512 MiB"), "{err}");
+}
+
+#[test]
+fn an_empty_dump_is_unknown_not_critical() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in [("empty.yaml", ""), ("separators.yaml", "---\n---\n")] {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).expect("file");
+        let (code, out, err) = backstop(&["check", "--dump", &f.display().to_string()], QUICK);
+        assert_eq!(code, 3, "{out}{err}");
+        assert!(
+            err.contains("is empty") && !out.contains("PLG001"),
+            "{out}{err}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_are_unknown_and_help_is_not_an_error() {
+    for args in [
+        vec!["check", "--format", "xml"],
+        vec!["check", "--no-such-flag"],
+        vec!["check", "--format"],
+        vec!["sim"],
+    ] {
+        let (code, _, err) = backstop(&args, QUICK);
+        assert_eq!(code, 3, "{args:?}: {err}");
+    }
+    assert_eq!(backstop(&["--help"], QUICK).0, 0);
+    assert_eq!(backstop(&["check", "--help"], QUICK).0, 0);
+    assert_eq!(backstop(&["--version"], QUICK).0, 0);
+}
+
+#[test]
+fn a_namespace_scopes_a_dump_as_it_scopes_a_live_check() {
+    let codes = |args: &[&str]| -> Vec<(String, String)> {
+        let (_, out, err) = backstop(args, Duration::from_secs(30));
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+        let mut found: Vec<(String, String)> = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap_or("").to_string(),
+                    f["object"]["namespace"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let now = "2026-11-24T06:00:00Z";
+    let all = codes(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        now,
+        "--dump",
+        "objectstore-credentials",
+    ]);
+    assert!(all.iter().any(|(_, ns)| ns == "billing"), "{all:?}");
+    let orders = codes(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        now,
+        "--dump",
+        "objectstore-credentials",
+        "-n",
+        "orders",
+    ]);
+    assert!(
+        !orders.is_empty() && orders.iter().all(|(_, ns)| ns == "orders"),
+        "{orders:?}"
+    );
+    assert!(orders.len() < all.len());
+}
