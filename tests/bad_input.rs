@@ -189,3 +189,47 @@ fn a_namespace_scopes_a_dump_as_it_scopes_a_live_check() {
     );
     assert!(orders.len() < all.len());
 }
+
+#[test]
+fn one_malformed_object_does_not_hide_its_kind() {
+    let dump = format!(
+        "{}/tests/fixtures/malformed.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, out, err) = backstop(
+        &["check", "--now", "2026-11-24T06:00:00Z", "--dump", &dump],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("Error deserializing"), "{out}");
+
+    // The dashboard's watchers read the same way: every Pod and Cluster is a row.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let sc = backstop::sim::scenario::load(&dump, chrono::Utc::now()).expect("loads");
+        let sim = backstop::sim::Sim::new(&sc).expect("sim");
+        let client = kube::Client::new(sim.router(), "default");
+        let watched = backstop::cluster::Watched::start(&client, None);
+        let began = Instant::now();
+        let snap = loop {
+            let s = watched.snapshot();
+            if s.live() {
+                break s;
+            }
+            assert!(began.elapsed() < Duration::from_secs(10), "every kind live");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            snap.pods
+                .rows
+                .iter()
+                .any(|p| p.name == "cnpg-controller-manager-gtkr6qr46v-w4bfx"),
+            "the malformed pod is a row"
+        );
+        assert_eq!(
+            snap.clusters.rows.len(),
+            3,
+            "every Cluster, the malformed one too"
+        );
+    });
+}

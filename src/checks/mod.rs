@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DynamicObject, ListParams, LogParams};
+use kube::api::{Api, ListParams, LogParams};
 
 use crate::assess::Facts;
 use crate::assess::facts::LogTail;
@@ -35,7 +35,8 @@ pub async fn list_kind<R: Row>(
     spec: KindSpec,
     namespace: Option<&str>,
 ) -> KindState<R> {
-    let api: Api<DynamicObject> = match namespace {
+    // Lean, as the watchers read: one malformed object does not fail the list.
+    let api: Api<crate::cluster::lean::Lean> = match namespace {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &spec.resource),
         None => Api::all_with(client.clone(), &spec.resource),
     };
@@ -68,7 +69,7 @@ pub async fn list_kind<R: Row>(
                 };
             }
         };
-        rows.extend(page.items.iter().map(|o| Arc::new(R::project(o))));
+        rows.extend(page.items.iter().map(|o| Arc::new(R::project(&o.0))));
         token = page.metadata.continue_.filter(|c| !c.is_empty());
         if token.is_none() {
             break;

@@ -19,6 +19,9 @@ use serde_json::{Map, Value};
 #[serde(transparent)]
 pub struct Lean(pub DynamicObject);
 
+/// The metadata a row reads. One object with a field of the wrong type (a timestamp
+/// `garbage`, labels given as a list) must not fail the whole list it came in, which would
+/// hide every object of the kind: such a field reads as absent.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Meta {
@@ -26,11 +29,60 @@ struct Meta {
     namespace: Option<String>,
     uid: Option<String>,
     resource_version: Option<String>,
+    #[serde(deserialize_with = "lenient_i64")]
     generation: Option<i64>,
+    #[serde(deserialize_with = "lenient_map")]
     labels: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "lenient_map")]
     annotations: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "lenient_time")]
     creation_timestamp: Option<Time>,
+    #[serde(deserialize_with = "lenient_time")]
     deletion_timestamp: Option<Time>,
+}
+
+/// Accepts any JSON value, keeping what `keep` makes of it: never an error.
+struct AnyValue<F>(F);
+
+impl<'de, T, F: FnOnce(Value) -> Option<T>> serde::de::DeserializeSeed<'de> for AnyValue<F> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        Ok((self.0)(Value::deserialize(d)?))
+    }
+}
+
+fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+    use serde::de::DeserializeSeed;
+    AnyValue(|v: Value| match v {
+        Value::String(s) => s.parse::<k8s_openapi::jiff::Timestamp>().ok().map(Time),
+        _ => None,
+    })
+    .deserialize(d)
+}
+
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::DeserializeSeed;
+    AnyValue(|v: Value| v.as_i64()).deserialize(d)
+}
+
+/// A map of strings; a value that is not a string is dropped, anything but a map is none.
+fn lenient_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    use serde::de::DeserializeSeed;
+    AnyValue(|v: Value| match v {
+        Value::Object(m) => Some(
+            m.into_iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k, s)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => None,
+    })
+    .deserialize(d)
 }
 
 impl From<Meta> for ObjectMeta {
