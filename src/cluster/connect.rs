@@ -128,6 +128,11 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Target), ConnectE
         }
     };
     let server = config.cluster_url.to_string();
+    let mut config = config;
+    // kube retries 429/503/504 up to 15 times with delays growing to minutes: an API group
+    // answering 503 for ever read as "syncing" for ever. The watchers retry with their own
+    // backoff and say what failed meanwhile; a one-shot read reports the answer it got.
+    config.default_retry = false;
     let client = Client::try_from(config).map_err(|e| ConnectError {
         target: server.clone(),
         what: format!("cannot build a client: {e}"),

@@ -125,6 +125,14 @@ impl<R> Default for KindState<R> {
 
 const PUBLISH_EVERY: Duration = Duration::from_millis(33);
 const PROBE_EVERY: Duration = Duration::from_secs(3);
+/// A watch that brought nothing for this long is asked whether the API still answers.
+/// kube's watcher does not pass bookmarks on, so a quiet kind and a frozen server look the
+/// same from the stream: a cheap read (one object's metadata) tells them apart. Quiet for
+/// 6 s, 3 s to answer, one tick of lateness: a server that accepts connections but answers
+/// nothing is marked stale within 10 s. On an idle cluster that is one small read per kind
+/// every 6 s.
+const QUIET_FOR: Duration = Duration::from_secs(6);
+const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 
 /// The rows of one namespace in rows kept in (namespace, name) order.
 pub fn of_namespace<'a, R: Row>(rows: &'a [Arc<R>], ns: &str) -> &'a [Arc<R>] {
@@ -142,6 +150,14 @@ pub fn resource_name(spec: &KindSpec) -> String {
 /// unreachable (stale when there were rows already).
 pub fn state_of(e: &kube::Error, spec: &KindSpec, verb: &str, had_data: bool) -> SyncState {
     match e {
+        // A web page, not the API's Status or plain 404: the URL is not a Kubernetes API
+        // server, and "not installed" would send the engineer the wrong way.
+        kube::Error::Api(s) if s.message.trim_start().starts_with('<') => {
+            SyncState::Error(format!(
+                "the server answered {} with a web page, not as the Kubernetes API does: is the kubeconfig's server URL the API server's?",
+                s.code
+            ))
+        }
         kube::Error::Api(s) if s.code == 404 => SyncState::NotInstalled {
             what: spec.absent.to_string(),
         },
@@ -151,9 +167,9 @@ pub fn state_of(e: &kube::Error, spec: &KindSpec, verb: &str, had_data: bool) ->
         },
         kube::Error::Api(s) if had_data => SyncState::Stale {
             since: Utc::now(),
-            reason: s.message.clone(),
+            reason: format!("{} ({})", s.message, s.code),
         },
-        kube::Error::Api(s) => SyncState::Error(s.message.clone()),
+        kube::Error::Api(s) => SyncState::Error(format!("{} ({})", s.message, s.code)),
         other if had_data => SyncState::Stale {
             since: Utc::now(),
             reason: other.to_string(),
@@ -189,6 +205,13 @@ fn release_free_memory() {
     }
 }
 
+/// A watch event older than what was already applied: the server's history restarted (a
+/// new server, an etcd restore). Only a fresh list can say what exists now.
+fn went_back(applied: u64, obj: &DynamicObject) -> bool {
+    let v = resource_version(obj);
+    v > 0 && applied > 0 && v < applied
+}
+
 fn resource_version(obj: &DynamicObject) -> u64 {
     obj.metadata
         .resource_version
@@ -215,11 +238,19 @@ pub async fn run<R: Row>(
         config = config.labels(sel);
     }
     let probe_api = api.clone();
-    let mut events = watcher::watcher(api, config).default_backoff().boxed();
+    let start_watch = || {
+        watcher::watcher(api.clone(), config.clone())
+            .default_backoff()
+            .boxed()
+    };
+    let mut events = start_watch();
     // After a lost connection the watcher resumes without an event: a quiet kind would stay
-    // "stale" for ever. While stale, a cheap read says whether the API answers again.
-    let mut probe = tokio::time::interval(PROBE_EVERY);
+    // "stale" for ever. While stale, a cheap read says whether the API answers again; while
+    // live but quiet, the same read says whether it still answers at all.
+    let mut probe = tokio::time::interval(Duration::from_secs(1));
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = tokio::time::Instant::now();
+    let mut last_probe = tokio::time::Instant::now();
     let mut rows: BTreeMap<Key, Arc<R>> = BTreeMap::new();
     let mut pending: Option<BTreeMap<Key, Arc<R>>> = None;
     let mut sync = SyncState::Syncing;
@@ -241,16 +272,47 @@ pub async fn run<R: Row>(
                 dirty = false;
                 last_publish = tokio::time::Instant::now();
             }
-            _ = probe.tick(), if matches!(sync, SyncState::Stale { .. }) => {
-                let answered = tokio::time::timeout(PROBE_EVERY, probe_api.list_metadata(&kube::api::ListParams::default().limit(1))).await;
-                if matches!(answered, Ok(Ok(_))) {
-                    tracing::debug!(kind = spec.label, "the API answers again");
-                    sync = SyncState::Live;
-                    dirty = true;
+            _ = probe.tick() => {
+                let stale = matches!(sync, SyncState::Stale { .. });
+                let due = if stale {
+                    last_probe.elapsed() >= PROBE_EVERY
+                } else {
+                    sync == SyncState::Live && heard.elapsed() >= QUIET_FOR && last_probe.elapsed() >= QUIET_FOR
+                };
+                if !due {
+                    continue;
+                }
+                last_probe = tokio::time::Instant::now();
+                let one = kube::api::ListParams::default().limit(1);
+                let asked = probe_api.list_metadata(&one);
+                match tokio::time::timeout(ANSWER_WITHIN, asked).await {
+                    Ok(Ok(_)) => {
+                        heard = tokio::time::Instant::now();
+                        if stale {
+                            // What changed while the connection was gone (a restarted server
+                            // with other content, an etcd restore) only a fresh list shows: a
+                            // resumed watch would keep rows that no longer exist.
+                            tracing::debug!(kind = spec.label, "the API answers again: relisting");
+                            events = start_watch();
+                            sync = SyncState::Live;
+                            dirty = true;
+                        }
+                    }
+                    answer if !stale => {
+                        let reason = match answer {
+                            Ok(Err(e)) => e.to_string(),
+                            _ => format!("the API server did not answer within {} s", ANSWER_WITHIN.as_secs()),
+                        };
+                        tracing::debug!(kind = spec.label, %reason, "a quiet watch's probe failed");
+                        sync = SyncState::Stale { since: chrono::Utc::now(), reason };
+                        dirty = true;
+                    }
+                    _ => {}
                 }
             }
             item = events.next() => {
                 let Some(item) = item else { return };
+                heard = tokio::time::Instant::now();
                 match item {
                     Ok(Event::Init) => {
                         crate::timings::record("init_start", serde_json::json!({"kind": spec.label}));
@@ -271,6 +333,12 @@ pub async fn run<R: Row>(
                         crate::timings::record("init_done", serde_json::json!({"kind": spec.label, "rows": rows.len()}));
                         release_free_memory();
                         sync = SyncState::Live;
+                    }
+                    Ok(Event::Apply(Lean(obj))) if went_back(rv, &obj) => {
+                        tracing::debug!(kind = spec.label, "resourceVersion went backwards: relisting");
+                        events = start_watch();
+                        rv = 0;
+                        continue;
                     }
                     Ok(Event::Apply(Lean(obj))) => {
                         rv = rv.max(resource_version(&obj));
