@@ -435,7 +435,7 @@ fn the_dashboard_honours_the_config_files_silences() {
 
     // A config that does not hold stops the dashboard before it takes the terminal: a typo
     // beside `read_only: true` must never mean actions on (the audit's S4).
-    for (config, said) in [
+    for (i, (config, said)) in [
         (
             "check:\n  silence: [NOPE01]\n",
             "'NOPE01' is not a finding code",
@@ -444,10 +444,13 @@ fn the_dashboard_honours_the_config_files_silences() {
             "read_only: true\ncheck:\n  silence: [BKP010]\n  tresholds:\n    backup-max-age: 30h\n",
             "line 4: check: unknown field `tresholds`",
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         std::fs::write(dir.path().join("backstop/config.yaml"), config).expect("config");
         let t = Tmux::start(
-            "badcfg",
+            &format!("badcfg{i}"),
             140,
             40,
             &[(k, &v), ("XDG_CONFIG_HOME", &xdg)],
@@ -662,6 +665,17 @@ fn read_only_turns_actions_off_visibly() {
     t.keys(&["3", "b"]);
     let screen = t.wait_for("read-only: actions are off", WAIT);
     assert!(!screen.contains("Confirm:"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("backstop-exited-0", WAIT);
+}
+
+#[test]
+fn a_namespace_that_does_not_exist_is_said_not_shown_green() {
+    let (k, v) = log_env();
+    let t = Tmux::start("nosuchns", 120, 30, &[(k, &v)], &format!("{} demo", bin()));
+    t.wait_for("4 Flux", WAIT);
+    t.keys(&[":", "ns nosuch", "Enter"]);
+    t.wait_for("namespace nosuch does not exist", WAIT);
     t.keys(&["q"]);
     t.wait_for("backstop-exited-0", WAIT);
 }

@@ -189,3 +189,72 @@ fn a_server_back_with_other_content_leaves_no_ghost_rows() {
             .expect("stopped");
     });
 }
+
+/// What cannot be read is never shown as a fact: with Backups forbidden, a Cluster's last
+/// backup is `?` and why, not `✔ never`; and the findings list does not open with "every
+/// rule passed" when areas could not be checked.
+#[test]
+fn unreadable_backups_show_question_marks_not_never() {
+    use backstop::ui::app::{App, Location};
+    use backstop::ui::draw::draw;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("nobackups.yaml");
+    std::fs::write(
+        &scenario,
+        "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {name: nobackups}\nspec:\n  base: healthy\n  faults:\n    forbidden: [{group: postgresql.cnpg.io, resource: backups, verbs: [list, watch]}]\n",
+    )
+    .expect("scenario");
+    let sim = Sim::from_scenario(&scenario.display().to_string()).expect("loads");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let client = kube::Client::new(sim.router(), "default");
+        let watched = Watched::start(&client, None);
+        let snap = eventually_async(
+            "backups forbidden, the rest live",
+            Duration::from_secs(10),
+            || {
+                let s = watched.snapshot();
+                async move {
+                    (matches!(s.backups.sync, SyncState::Forbidden { .. }) && s.settled())
+                        .then_some(s)
+                }
+            },
+        )
+        .await;
+        let mut app = App::new(
+            Location {
+                context: "sim".into(),
+                server: "sim".into(),
+                namespace: None,
+                demo: true,
+            },
+            backstop::ui::theme::Theme::no_color(),
+            chrono::Utc::now(),
+        );
+        app.set_snapshot(snap.clone());
+        app.set_extras(backstop::checks::extras(&client, None, &snap, false).await);
+        app.handle_key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE));
+        let render = |app: &App| {
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50))
+                .expect("terminal");
+            t.draw(|f| draw(app, f)).expect("draws");
+            t.backend().to_string()
+        };
+        let screen = render(&app);
+        let cluster_rows: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.contains("analytics/pg-analytics") || l.contains("orders/pg-orders "))
+            .collect();
+        assert!(!cluster_rows.is_empty(), "{screen}");
+        for row in &cluster_rows {
+            assert!(!row.contains("never") && !row.contains("✔"), "{row}");
+            assert!(row.contains("?") && row.contains("forbidden"), "{row}");
+        }
+        assert!(screen.contains("last backup"), "{screen}");
+        app.handle_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE));
+        let findings = render(&app);
+        assert!(!findings.contains("every rule passed"), "{findings}");
+        assert!(findings.contains("? could not check"), "{findings}");
+    });
+}

@@ -189,8 +189,13 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
             )],
         ));
     }
+    let unread = app.snapshot.backups.sync != SyncState::Live
+        && !matches!(app.snapshot.backups.sync, SyncState::Stale { .. })
+        && app.snapshot.object_stores.rows.is_empty();
     let newest = match app.newest_backup {
         Some(n) => format!("│ last backup {} ", age(Some(n), app.now)),
+        // Nothing read is not nothing there.
+        None if unread => "│ last backup ? ".into(),
         None => "│ no backup yet ".into(),
     };
     pieces.push((1, vec![Span::styled(newest, base)]));
@@ -824,10 +829,22 @@ fn draw_findings(app: &App, f: &mut Frame, area: Rect) {
     let inner = block.inner(r);
     f.render_widget(block, r);
     let mut lines: Vec<Line> = Vec::new();
-    if app.findings.is_empty() {
+    if app.findings.is_empty() && app.unknown.is_empty() {
         lines.push(Line::styled(
             "✔ No finding: every rule passed.",
             t.style(Role::Ok),
+        ));
+    } else if app.findings.is_empty() {
+        // What could not be read is no pass: the list says so first.
+        lines.push(Line::styled(
+            format!(
+                "? No finding in what could be read; {} could not be checked (below).",
+                match app.unknown.len() {
+                    1 => "1 area".to_string(),
+                    n => format!("{n} areas"),
+                }
+            ),
+            t.style(Role::Unknown),
         ));
     }
     // The selected finding is shown whole; the others one line each.

@@ -375,6 +375,7 @@ async fn event_loop(
         Duration::from_secs(30),
     );
     extras_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let (scope_tx, mut scope_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let (access_tx, mut access_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
     let mut action: Option<tokio::sync::mpsc::Receiver<crate::actions::exec::Progress>> = None;
     // The rules run beside the UI, one run at a time; data that changes meanwhile is
@@ -408,6 +409,11 @@ async fn event_loop(
             }
         };
         let effect = tokio::select! {
+            Some(said) = scope_rx.recv() => {
+                app.message = Some((super::view::Health::Warning, said));
+                dirty = true;
+                None
+            }
             Some(result) = access_rx.recv() => {
                 app.access_checked(result);
                 dirty = true;
@@ -594,6 +600,24 @@ async fn event_loop(
             }
             Some(Effect::Quit) => return Ok(None),
             Some(Effect::Namespace(ns)) => {
+                if let (Some(c), Some(name)) = (&connected, &ns) {
+                    // An empty namespace and a mistyped one look alike: all green. Say which.
+                    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+                        kube::Api::all(c.client.clone());
+                    let (tx, name) = (scope_tx.clone(), name.clone());
+                    tokio::spawn(async move {
+                        let said = match api.get_opt(&name).await {
+                            Ok(Some(_)) => None,
+                            Ok(None) => Some(format!(
+                                "namespace {name} does not exist: every pane is empty for that reason (kubectl get ns)"
+                            )),
+                            Err(e) => Some(format!("namespace {name} could not be read: {e}")),
+                        };
+                        if let Some(m) = said {
+                            let _ = tx.send(m);
+                        }
+                    });
+                }
                 if let Some(c) = connected.take() {
                     app.location.namespace = ns.clone();
                     app.extras = None;

@@ -509,6 +509,9 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
     ];
     let width = columns.len();
     let by_cluster = ByCluster::new(&s.backups.rows);
+    // Backups that could not be read say nothing about a Cluster's last backup: the row
+    // shows `?` and why, never "never" with a check mark.
+    let unread = unreadable(&s.backups.sync).map(|why| format!("backups not read: {why}"));
     let mut rows = Vec::new();
     if !s.clusters.rows.is_empty() {
         rows.push(heading("Clusters", width));
@@ -568,10 +571,14 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             .filter(|b| b.phase == "completed")
             .filter_map(|b| b.stopped.or(b.when()))
             .max();
+        let (when, unread_h) = match &unread {
+            Some(_) => ("?".to_string(), Health::Unknown),
+            None => (ago(last, now).replace(" ago", ""), Health::Ok),
+        };
         rows.push(ViewRow {
-            health: arch_h.max(sched_h).max(phase_h),
+            health: arch_h.max(sched_h).max(phase_h).max(unread_h),
             cells: Cells::Text(vec![
-                ago(last, now).replace(" ago", ""),
+                when,
                 nsname(&c.namespace, &c.name),
                 // The problem the on-call needs first goes where there is room for it.
                 match cluster_problem(c) {
@@ -590,6 +597,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 c.phase_reason
                     .clone()
                     .filter(|_| cluster_problem(c).is_some())
+                    .or_else(|| unread.clone())
                     .unwrap_or_default(),
             ]),
             object: Some(ObjectRef {
@@ -791,6 +799,20 @@ pub fn panes(s: &Snapshot, now: DateTime<Utc>) -> [PaneView; 4] {
 }
 
 /// The newest successful backup across clusters: the header's one number.
+/// Why a kind's rows say nothing of the cluster: it could not be read (forbidden, an
+/// error, not served) or has not been yet. Stale rows are the last known, and marked.
+pub fn unreadable(sync: &SyncState) -> Option<String> {
+    match sync {
+        SyncState::Live | SyncState::Stale { .. } => None,
+        SyncState::Syncing => Some("not read yet".into()),
+        SyncState::Forbidden { verb, resource } => {
+            Some(format!("forbidden (you may not {verb} {resource})"))
+        }
+        SyncState::NotInstalled { what } => Some(what.clone()),
+        SyncState::Error(e) => Some(e.clone()),
+    }
+}
+
 pub fn newest_backup(s: &Snapshot) -> Option<DateTime<Utc>> {
     let from_backups = s
         .backups
