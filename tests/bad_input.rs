@@ -196,6 +196,41 @@ fn a_kubeconfig_that_lies_about_its_size_is_still_bounded() {
 }
 
 #[test]
+fn sim_serve_of_an_empty_file_says_it_is_empty() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "---\n").expect("file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["sim", "serve", "--listen", "127.0.0.1:0", "--scenario"])
+        .arg(&empty)
+        .env("BACKSTOP_LOG_FILE", dir.path().join("log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let said = rx.recv_timeout(QUICK);
+    let _ = child.kill();
+    let _ = child.wait();
+    let said = said.expect("a line on stderr before the deadline");
+    assert!(
+        said.contains("scenario 'empty' is empty") && said.contains("no Kubernetes object"),
+        "{said}"
+    );
+}
+
+#[test]
 fn an_empty_dump_is_unknown_not_critical() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, text) in [("empty.yaml", ""), ("separators.yaml", "---\n---\n")] {
