@@ -9,11 +9,38 @@ use std::time::{Duration, Instant};
 /// Runs backstop, killed if it takes longer than `limit`: a regression fails, it does not
 /// hang the suite. (exit code, stdout, stderr)
 fn backstop(args: &[&str], limit: Duration) -> (i32, String, String) {
+    backstop_with(args, &[], limit)
+}
+
+/// The most address space the binary may take here: a reader that lost its bound fails on
+/// an allocation within a second, instead of taking gigabytes from the machine until the
+/// deadline (`/dev/zero` filled 9.7 GB in 15 s).
+const MEMORY_CAP: u64 = 4 << 30;
+
+/// [`backstop`] with environment variables set.
+fn backstop_with(args: &[&str], env: &[(&str, &str)], limit: Duration) -> (i32, String, String) {
+    use std::os::unix::process::CommandExt;
     let dir = std::env::temp_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backstop"));
+    command
         .args(args)
         .env("BACKSTOP_LOG_FILE", dir.join("backstop-bad-input.log"))
         .env("XDG_CONFIG_HOME", dir.join("backstop-bad-input-config"))
+        .envs(env.iter().copied());
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            let cap = libc::rlimit {
+                rlim_cur: MEMORY_CAP,
+                rlim_max: MEMORY_CAP,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &cap) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -103,11 +130,104 @@ fn an_oversized_dump_says_the_limit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let big = dir.path().join("big.yaml");
     std::fs::File::create(&big)
-        .and_then(|f| f.set_len(backstop::files::DUMP_LIMIT + 1))
+        .and_then(|f| f.set_len(backstop::files::DUMP_LIMIT.bytes + 1))
         .expect("a sparse file");
     let (code, _, err) = backstop(&["check", "--dump", &big.display().to_string()], QUICK);
     assert_eq!(code, 3);
     assert!(err.contains("larger than 512 MiB"), "{err}");
+    assert!(
+        err.contains("split it into several files in a folder"),
+        "says what to do: {err}"
+    );
+}
+
+/// How many times the report's line about the kubeconfig names `path` (the header names
+/// the source as well).
+fn mentions(report: &str, path: &Path) -> usize {
+    let line = report
+        .lines()
+        .find(|l| l.contains("cannot read the kubeconfig"))
+        .unwrap_or_else(|| panic!("a line about the kubeconfig: {report}"));
+    line.matches(&path.display().to_string()).count()
+}
+
+#[test]
+fn a_kubeconfig_is_read_within_its_limit_and_named_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = dir.path().join("big-kubeconfig");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(2 << 20))
+        .expect("a sparse file");
+    let (code, out, err) = backstop(
+        &["check", "--kubeconfig", &big.display().to_string()],
+        QUICK,
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        out.contains("larger than 1 MiB, the most backstop reads from a kubeconfig"),
+        "{out}"
+    );
+    assert_eq!(mentions(&out, &big), 1, "{out}");
+
+    // In a KUBECONFIG list, a missing file is skipped as kubectl skips it; a FIFO is
+    // refused at once, named once.
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let list =
+        std::env::join_paths([dir.path().join("missing"), fifo.clone()]).expect("a path list");
+    let (code, out, err) = backstop_with(
+        &["check"],
+        &[("KUBECONFIG", list.to_str().expect("utf-8"))],
+        QUICK,
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("it is a FIFO"), "{out}");
+    assert_eq!(mentions(&out, &fifo), 1, "{out}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_kubeconfig_that_lies_about_its_size_is_still_bounded() {
+    // /proc/self/pagemap says it is empty, and reads as 8 bytes for every page of the
+    // address space: a reader that trusts the size reads until memory runs out.
+    let (code, out, err) = backstop(&["check", "--kubeconfig", "/proc/self/pagemap"], QUICK);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("larger than 1 MiB"), "{out}{err}");
+}
+
+#[test]
+fn sim_serve_of_an_empty_file_says_it_is_empty() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "---\n").expect("file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["sim", "serve", "--listen", "127.0.0.1:0", "--scenario"])
+        .arg(&empty)
+        .env("BACKSTOP_LOG_FILE", dir.path().join("log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let said = rx.recv_timeout(QUICK);
+    let _ = child.kill();
+    let _ = child.wait();
+    let said = said.expect("a line on stderr before the deadline");
+    assert!(
+        said.contains("scenario 'empty' is empty") && said.contains("no Kubernetes object"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -77,7 +77,7 @@ impl WalkerConfig {
 
 /// Reads the config; a missing file is the defaults.
 pub fn load(path: &Path) -> anyhow::Result<Config> {
-    let text = match crate::files::read_text(path, crate::files::SMALL_LIMIT) {
+    let text = match crate::files::read_text(path, crate::files::CONFIG_LIMIT) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => anyhow::bail!("cannot read the config file {}: {e}", path.display()),

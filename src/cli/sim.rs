@@ -130,6 +130,13 @@ fn serve(
             ))?;
         }
         super::print("Press Ctrl-C to stop.")?;
+        // Serving an empty cluster is allowed (a blank training room), but a truncated dump
+        // served by mistake must not pass for a cluster without CloudNativePG.
+        if sim.info.objects == 0 {
+            super::eprint(&format!(
+                "backstop: scenario '{name}' is empty: it holds no Kubernetes object, so the cluster served has none"
+            ));
+        }
         sim.serve(listener, shutdown_signal()).await.map(|_| 0)
     })
 }

@@ -62,7 +62,7 @@ pub fn load_all() -> (Vec<Tree>, Vec<String>) {
     files.sort();
     for f in files {
         let origin = f.display().to_string();
-        match crate::files::read_text(&f, crate::files::SMALL_LIMIT) {
+        match crate::files::read_text(&f, crate::files::TREE_LIMIT) {
             Ok(text) => match parse(&origin, &text) {
                 Ok(t) if trees.iter().any(|b| b.name == t.name) => problems.push(format!(
                     "{origin}: a tree named '{}' is already loaded",
@@ -100,7 +100,7 @@ pub fn run(cmd: TreesCommand, connect_args: ConnectArgs) -> anyhow::Result<i32> 
             let mut bad = 0;
             for f in files {
                 let origin = f.display().to_string();
-                let text = crate::files::read_text(&f, crate::files::SMALL_LIMIT)
+                let text = crate::files::read_text(&f, crate::files::TREE_LIMIT)
                     .with_context(|| format!("cannot read {origin}"))?;
                 match parse(&origin, &text) {
                     Ok(t) => super::print(&format!(

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+use super::kubeconfig;
+
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
@@ -38,51 +40,45 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
-/// A kubeconfig must be a regular file of reasonable size: kube reads it whole, and a FIFO
-/// or /dev/zero would block or fill memory.
-fn check_kubeconfig(path: &std::path::Path, origin: &str) -> Result<(), ConnectError> {
-    crate::files::check_file(path, crate::files::SMALL_LIMIT)
-        .map(|_| ())
-        .map_err(|e| ConnectError {
-            target: origin.to_string(),
-            what: format!("cannot read the kubeconfig {}: {e}", path.display()),
-            hint: "point --kubeconfig or KUBECONFIG at a kubeconfig file".into(),
-        })
+fn unreadable(e: kubeconfig::Unreadable, hint: &str) -> ConnectError {
+    ConnectError {
+        target: e.path.display().to_string(),
+        what: format!("cannot read the kubeconfig: {}", e.reason),
+        hint: hint.into(),
+    }
 }
 
 fn read_kubeconfig(opts: &ConnectOptions) -> Result<Option<(Kubeconfig, String)>, ConnectError> {
     if let Some(path) = &opts.kubeconfig {
-        check_kubeconfig(path, &path.display().to_string())?;
-        return Kubeconfig::read_from(path)
+        return kubeconfig::read_file(path)
             .map(|k| Some((k, path.display().to_string())))
-            .map_err(|e| ConnectError {
-                target: path.display().to_string(),
-                what: format!("cannot read the kubeconfig: {e}"),
-                hint: "check the path given with --kubeconfig".into(),
-            });
+            .map_err(|e| unreadable(e, "check the path given with --kubeconfig"));
     }
     let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
     let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config"));
-    let origin = match (&from_env, &default) {
-        (Some(v), _) => format!("KUBECONFIG={}", v.to_string_lossy()),
-        (None, Some(p)) if p.exists() => p.display().to_string(),
+    let (paths, origin): (Vec<PathBuf>, String) = match (&from_env, default) {
+        (Some(v), _) => (
+            std::env::split_paths(v).collect(),
+            format!("KUBECONFIG={}", v.to_string_lossy()),
+        ),
+        (None, Some(p)) if p.exists() => {
+            let origin = p.display().to_string();
+            (vec![p], origin)
+        }
         _ => return Ok(None),
     };
-    let paths: Vec<PathBuf> = match &from_env {
-        Some(v) => std::env::split_paths(v).collect(),
-        None => default.into_iter().collect(),
-    };
-    // kubectl skips KUBECONFIG entries that do not exist; kube does too.
-    for p in paths.iter().filter(|p| p.exists()) {
-        check_kubeconfig(p, &origin)?;
-    }
-    Kubeconfig::read()
-        .map(|k| Some((k, origin.clone())))
-        .map_err(|e| ConnectError {
+    match kubeconfig::read_merged(&paths) {
+        Ok(Some(k)) => Ok(Some((k, origin))),
+        Ok(None) => Err(ConnectError {
             target: origin,
-            what: format!("cannot read the kubeconfig: {e}"),
-            hint: "check the file (kubectl config view) or pass --kubeconfig".into(),
-        })
+            what: "none of the files it names exists".into(),
+            hint: "point KUBECONFIG at kubeconfig files, or pass --kubeconfig".into(),
+        }),
+        Err(e) => Err(unreadable(
+            e,
+            "check the file (kubectl config view) or pass --kubeconfig",
+        )),
+    }
 }
 
 /// Builds a client the way kubectl would choose its cluster.

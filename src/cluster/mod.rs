@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod fetch;
+pub mod kubeconfig;
 pub mod lean;
 pub mod rows;
 pub mod watch;

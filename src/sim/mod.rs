@@ -64,6 +64,8 @@ pub struct ScenarioInfo {
     pub name: String,
     pub description: String,
     pub expect: Vec<String>,
+    /// Objects the scenario itself holds (the simulator adds namespaces of its own).
+    pub objects: usize,
 }
 
 pub struct Sim {
@@ -251,6 +253,7 @@ impl Sim {
                 name: sc.name.clone(),
                 description: sc.description.clone(),
                 expect: sc.expect.clone(),
+                objects: sc.objects.len(),
             },
             requests: AtomicU64::new(0),
             writes: Default::default(),

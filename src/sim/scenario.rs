@@ -420,6 +420,16 @@ fn check_object(obj: &Value, place: &str) -> Result<(), ScenarioError> {
             kind_of(obj)
         )));
     }
+    // Without this, `metadata: astring` read as "the object has no metadata.name".
+    if let Some(metadata) = obj.get("metadata")
+        && !metadata.is_object()
+        && !metadata.is_null()
+    {
+        return Err(ScenarioError::Invalid(format!(
+            "{place}: metadata must be a mapping (name, namespace, labels...), found {}",
+            kind_of(metadata)
+        )));
+    }
     for (field, pointer) in [
         ("apiVersion", "/apiVersion"),
         ("kind", "/kind"),
@@ -479,7 +489,7 @@ fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioEr
             return Err(ScenarioError::Invalid(format!(
                 "{place}: items of a {} must be a list of objects, found {}",
                 value.get("kind").and_then(Value::as_str).unwrap_or("List"),
-                json_type(items)
+                kind_of(items)
             )));
         }
         let is_list = kind_is_list && value.get("items").is_some_and(Value::is_array);
@@ -502,24 +512,10 @@ fn parse_file(file: &str, text: &str, out: &mut Parsed) -> Result<(), ScenarioEr
     Ok(())
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
 fn read_dir_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let files = crate::files::files_below(dir, &["yaml", "yml", "json"]).map_err(|e| {
-        ScenarioError::Io {
-            path: dir.display().to_string(),
-            message: e.to_string(),
-        }
-    })?;
+    // The walk's errors name the file or folder they are about.
+    let files = crate::files::files_below(dir, &["yaml", "yml", "json"])
+        .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
     out.extend(files);
     Ok(())
 }
@@ -908,6 +904,19 @@ mod tests {
         assert_eq!(
             err,
             "t.yaml: document 1 (line 1), items[1]: the object has no apiVersion: every object needs apiVersion, kind and metadata.name"
+        );
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_shape_is_named_as_such() {
+        let err = |text: &str| parse(text).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err("apiVersion: v1\nkind: List\nitems: notalist\n"),
+            "t.yaml: document 1 (line 1): items of a List must be a list of objects, found a string"
+        );
+        assert_eq!(
+            err("apiVersion: v1\nkind: ConfigMap\nmetadata: astring\n"),
+            "t.yaml: document 1 (line 1): metadata must be a mapping (name, namespace, labels...), found a string"
         );
     }
 

@@ -220,7 +220,7 @@ impl Theme {
                 name: name_or_path.to_string(),
             });
         }
-        let text = crate::files::read_text(path, crate::files::SMALL_LIMIT).map_err(|err| {
+        let text = crate::files::read_text(path, crate::files::THEME_LIMIT).map_err(|err| {
             ThemeError::Read {
                 path: name_or_path.to_string(),
                 reason: err.to_string(),
