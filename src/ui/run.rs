@@ -85,7 +85,7 @@ pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
     drop(_restore);
     // Said once the terminal is back: where a signal's rescue wrote the walk.
     if let Ok(Some(farewell)) = &result {
-        crate::cli::eprint(&format!("backstop: {farewell}"));
+        eprintln!("backstop: {}", crate::sanitize::untrusted(farewell));
     }
     result.map(|_| ())
 }
