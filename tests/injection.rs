@@ -136,7 +136,10 @@ fn the_dashboard_and_a_transcript_carry_no_escapes() {
     t.keys(&["Escape", "4", "Enter"]);
     screens.push(t.wait_for("kustomize build failed: RED", wait));
     // A walk from it, exported.
-    t.keys(&["W", "a"]);
+    t.keys(&["W"]);
+    // Autopilot starts once the walk's first check has run on fresh facts.
+    screens.push(t.wait_for("◀ proposed", wait));
+    t.keys(&["a"]);
     screens.push(t.wait_for("Diagnosis", wait));
     t.keys(&["x"]);
     screens.push(t.wait_for("transcript saved to", wait));

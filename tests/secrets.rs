@@ -122,7 +122,10 @@ fn the_dashboard_its_transcript_and_its_log_show_no_credentials() {
     t.keys(&["Escape", "y"]);
     screens.push(t.wait_for("kind: ObjectStore", wait));
     // A walk from it, exported.
-    t.keys(&["Escape", "W", "a"]);
+    t.keys(&["Escape", "W"]);
+    // Autopilot starts once the walk's first check has run on fresh facts.
+    screens.push(t.wait_for("◀ proposed", wait));
+    t.keys(&["a"]);
     screens.push(t.wait_for("Diagnosis", wait));
     t.keys(&["x"]);
     screens.push(t.wait_for("transcript saved to", wait));

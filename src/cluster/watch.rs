@@ -317,6 +317,9 @@ pub async fn run<R: Row>(
                     Ok(Event::Init) => {
                         crate::timings::record("init_start", serde_json::json!({"kind": spec.label}));
                         pending = Some(BTreeMap::new());
+                        // A fresh list sets the mark anew: the server's history may have
+                        // restarted lower, which is not "going backwards".
+                        rv = 0;
                     }
                     Ok(Event::InitApply(Lean(obj))) => {
                         rv = rv.max(resource_version(&obj));
