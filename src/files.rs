@@ -37,7 +37,7 @@ pub const TREE_LIMIT: Limit = Limit {
 pub const CONFIG_LIMIT: Limit = Limit {
     bytes: MIB,
     what: "the config file",
-    advice: "the config is a few lines of YAML: check the path given with --config",
+    advice: "the config is a few lines of YAML: check $XDG_CONFIG_HOME/backstop/config.yaml (~/.config/backstop/config.yaml)",
 };
 pub const KUBECONFIG_LIMIT: Limit = Limit {
     bytes: MIB,
@@ -253,7 +253,7 @@ mod tests {
         let e = read_text(&big, CONFIG_LIMIT).expect_err("too large");
         assert_eq!(
             e.to_string(),
-            "it is larger than 1 MiB, the most backstop reads from the config file: the config is a few lines of YAML: check the path given with --config"
+            "it is larger than 1 MiB, the most backstop reads from the config file: the config is a few lines of YAML: check $XDG_CONFIG_HOME/backstop/config.yaml (~/.config/backstop/config.yaml)"
         );
         std::fs::write(&big, "kind: List\n").expect("small");
         assert_eq!(

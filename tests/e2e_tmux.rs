@@ -392,7 +392,9 @@ fn findings_appear_in_the_header_and_f_lists_them() {
     let screen = t.wait_for("findings ✖", WAIT);
     assert!(screen.contains("CrashLoopBackOff"), "{screen}");
     t.keys(&["f"]);
-    let list = t.wait_for("Findings ", WAIT);
+    // A capture can catch a frame half written: wait for what is asserted.
+    t.wait_for("Findings ", WAIT);
+    let list = t.wait_for("PLG005", WAIT);
     assert!(list.contains("PLG004") && list.contains("PLG005"), "{list}");
     t.keys(&["Enter"]);
     // Causes first: the plugin pod's findings lead the list, so Enter opens the pod.
@@ -499,8 +501,9 @@ fn a_walk_with_a_note_is_exported_as_a_transcript() {
     assert!(first.contains("✔ pass"), "{first}");
     // Accept the proposal, then let autopilot follow the evidence to the diagnosis.
     t.keys(&["Enter"]);
-    let pods = t.wait_for("Are the plugin pods ready?", WAIT);
-    assert!(pods.contains("plugin-registered pass ›"), "{pods}");
+    t.wait_for("Are the plugin pods ready?", WAIT);
+    let pods = t.wait_for("plugin-registered pass ›", WAIT);
+    assert!(pods.contains("Are the plugin pods ready?"), "{pods}");
     t.keys(&["a"]);
     let leaf = t.wait_for("Diagnosis", WAIT);
     assert!(
