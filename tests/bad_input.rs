@@ -322,6 +322,12 @@ fn one_malformed_object_does_not_hide_its_kind() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(!out.contains("Error deserializing"), "{out}");
+    // Each malformed object is named, with its field.
+    assert!(
+        out.contains("note: Pod cnpg-system/cnpg-controller-manager-gtkr6qr46v-w4bfx: malformed metadata.creationTimestamp")
+            && out.contains("note: Cluster orders/pg-orders: malformed metadata.labels"),
+        "{out}"
+    );
 
     // The dashboard's watchers read the same way: every Pod and Cluster is a row.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -350,6 +356,36 @@ fn one_malformed_object_does_not_hide_its_kind() {
             snap.clusters.rows.len(),
             3,
             "every Cluster, the malformed one too"
+        );
+        assert_eq!(
+            snap.clusters.malformed.as_slice(),
+            ["Cluster orders/pg-orders: malformed metadata.labels, read as absent".to_string()]
+        );
+        // The Backups pane, which reads Clusters, names it under its rows.
+        let mut app = backstop::ui::app::App::new(
+            backstop::ui::app::Location {
+                context: "sim".into(),
+                server: "sim".into(),
+                namespace: None,
+                demo: true,
+            },
+            backstop::ui::theme::Theme::no_color(),
+            chrono::Utc::now(),
+        );
+        app.set_snapshot(snap.clone());
+        app.handle_key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('3'),
+            crossterm::event::KeyModifiers::NONE,
+        ));
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).expect("terminal");
+        t.draw(|f| backstop::ui::draw::draw(&app, f))
+            .expect("draws");
+        let screen = t.backend().to_string();
+        assert!(
+            screen.contains("[1 malformed]")
+                && screen.contains("Cluster orders/pg-orders: malformed metadata.labels"),
+            "{screen}"
         );
     });
 }

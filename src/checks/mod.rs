@@ -18,7 +18,7 @@ use kube::api::{Api, ListParams, LogParams};
 use crate::assess::Facts;
 use crate::assess::facts::LogTail;
 use crate::cluster::rows::Row;
-use crate::cluster::watch::{KindSpec, KindState, SyncState, state_of};
+use crate::cluster::watch::{KindSpec, KindState, SyncState, malformed_note, state_of};
 use crate::cluster::{self, Snapshot};
 use crate::sim::Sim;
 
@@ -41,6 +41,7 @@ pub async fn list_kind<R: Row>(
         None => Api::all_with(client.clone(), &spec.resource),
     };
     let mut rows = Vec::new();
+    let mut malformed = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let mut lp = ListParams::default().limit(500);
@@ -53,23 +54,21 @@ pub async fn list_kind<R: Row>(
         let page = match tokio::time::timeout(READ_TIMEOUT, api.list(&lp)).await {
             Ok(Ok(page)) => page,
             Ok(Err(e)) => {
-                return KindState {
-                    rows: Arc::new(vec![]),
-                    sync: state_of(&e, &spec, "list", false),
-                    version: 1,
-                    rv: 0,
-                };
+                return KindState::without_rows(state_of(&e, &spec, "list", false));
             }
             Err(_) => {
-                return KindState {
-                    rows: Arc::new(vec![]),
-                    sync: SyncState::Error(format!("listing {} timed out", spec.label)),
-                    version: 1,
-                    rv: 0,
-                };
+                return KindState::without_rows(SyncState::Error(format!(
+                    "listing {} timed out",
+                    spec.label
+                )));
             }
         };
         rows.extend(page.items.iter().map(|o| Arc::new(R::project(&o.0))));
+        malformed.extend(
+            page.items
+                .iter()
+                .filter_map(|o| malformed_note(&spec, &o.0, &o.1)),
+        );
         token = page.metadata.continue_.filter(|c| !c.is_empty());
         if token.is_none() {
             break;
@@ -80,6 +79,7 @@ pub async fn list_kind<R: Row>(
         sync: SyncState::Live,
         version: 1,
         rv: 0,
+        malformed: Arc::new(malformed),
     }
 }
 
@@ -282,6 +282,28 @@ async fn log_tails(client: &kube::Client, s: &Snapshot) -> Vec<LogTail> {
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await
+}
+
+/// Every object read with a malformed field, named with the field, over all the kinds the
+/// rules read: `check` lists them as notes.
+pub fn malformed(f: &Facts) -> Vec<String> {
+    let s = &f.snapshot;
+    [
+        &s.pods.malformed,
+        &s.services.malformed,
+        &s.object_stores.malformed,
+        &s.backups.malformed,
+        &s.clusters.malformed,
+        &s.scheduled.malformed,
+        &s.kustomizations.malformed,
+        &s.git_repos.malformed,
+        &f.deployments.malformed,
+        &f.certificates.malformed,
+        &f.events.malformed,
+    ]
+    .iter()
+    .flat_map(|m| m.iter().cloned())
+    .collect()
 }
 
 /// Facts of a scenario (built-in name, file or folder) as of `now`, through the simulator

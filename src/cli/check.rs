@@ -183,7 +183,9 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
                 anyhow::Ok((
                     assess::assess(&facts, now, &th),
                     dump.display().to_string(),
-                    vec!["saved manifests: no network probes".to_string()],
+                    std::iter::once("saved manifests: no network probes".to_string())
+                        .chain(checks::malformed(&facts))
+                        .collect(),
                 ))
             }
             None => Ok(live(connect_args, now, &th).await),
@@ -261,10 +263,11 @@ async fn live(
         },
     )
     .await;
-    let notes = if simulated {
+    let mut notes = if simulated {
         vec!["a simulated cluster: endpoints are fictional, network probes skipped".to_string()]
     } else {
         vec![]
     };
+    notes.extend(checks::malformed(&facts));
     (assess::assess(&facts, now, th), target.context, notes)
 }

@@ -17,7 +17,19 @@ use serde_json::{Map, Value};
 /// when kube-runtime needs to, which a watcher does not).
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
-pub struct Lean(pub DynamicObject);
+pub struct Lean(
+    pub DynamicObject,
+    /// Metadata fields that were present but not what Kubernetes writes, read as absent:
+    /// the watcher names the object and the field.
+    #[serde(skip)]
+    pub Vec<&'static str>,
+);
+
+thread_local! {
+    /// The malformed fields of the object being parsed on this thread: serde gives a
+    /// field's deserializer no way back to the object it belongs to.
+    static MALFORMED: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// The metadata a row reads. One object with a field of the wrong type (a timestamp
 /// `garbage`, labels given as a list) must not fail the whole list it came in, which would
@@ -31,30 +43,60 @@ struct Meta {
     resource_version: Option<String>,
     #[serde(deserialize_with = "lenient_i64")]
     generation: Option<i64>,
-    #[serde(deserialize_with = "lenient_map")]
+    #[serde(deserialize_with = "lenient_labels")]
     labels: Option<BTreeMap<String, String>>,
-    #[serde(deserialize_with = "lenient_map")]
+    #[serde(deserialize_with = "lenient_annotations")]
     annotations: Option<BTreeMap<String, String>>,
-    #[serde(deserialize_with = "lenient_time")]
+    #[serde(deserialize_with = "lenient_created")]
     creation_timestamp: Option<Time>,
-    #[serde(deserialize_with = "lenient_time")]
+    #[serde(deserialize_with = "lenient_deleted")]
     deletion_timestamp: Option<Time>,
 }
 
-/// Accepts any JSON value, keeping what `keep` makes of it: never an error.
-struct AnyValue<F>(F);
+/// Accepts any JSON value, keeping what `keep` makes of it: never an error. A value that
+/// is there but yields nothing is noted as malformed under `field`.
+struct AnyValue<F>(&'static str, F);
 
 impl<'de, T, F: FnOnce(Value) -> Option<T>> serde::de::DeserializeSeed<'de> for AnyValue<F> {
     type Value = Option<T>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-        Ok((self.0)(Value::deserialize(d)?))
+        let v = Value::deserialize(d)?;
+        let present = !v.is_null();
+        let kept = (self.1)(v);
+        if present && kept.is_none() {
+            MALFORMED.with(|m| m.borrow_mut().push(self.0));
+        }
+        Ok(kept)
     }
 }
 
-fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+fn lenient_created<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+    lenient_time("metadata.creationTimestamp", d)
+}
+
+fn lenient_deleted<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+    lenient_time("metadata.deletionTimestamp", d)
+}
+
+fn lenient_labels<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    lenient_map("metadata.labels", d)
+}
+
+fn lenient_annotations<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    lenient_map("metadata.annotations", d)
+}
+
+fn lenient_time<'de, D: Deserializer<'de>>(
+    field: &'static str,
+    d: D,
+) -> Result<Option<Time>, D::Error> {
     use serde::de::DeserializeSeed;
-    AnyValue(|v: Value| match v {
+    AnyValue(field, |v: Value| match v {
         Value::String(s) => s.parse::<k8s_openapi::jiff::Timestamp>().ok().map(Time),
         _ => None,
     })
@@ -63,15 +105,16 @@ fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Erro
 
 fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     use serde::de::DeserializeSeed;
-    AnyValue(|v: Value| v.as_i64()).deserialize(d)
+    AnyValue("metadata.generation", |v: Value| v.as_i64()).deserialize(d)
 }
 
 /// A map of strings; a value that is not a string is dropped, anything but a map is none.
 fn lenient_map<'de, D: Deserializer<'de>>(
+    field: &'static str,
     d: D,
 ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     use serde::de::DeserializeSeed;
-    AnyValue(|v: Value| match v {
+    AnyValue(field, |v: Value| match v {
         Value::Object(m) => Some(
             m.into_iter()
                 .filter_map(|(k, v)| match v {
@@ -115,13 +158,16 @@ impl<'de> Visitor<'de> for LeanVisitor {
         let mut api_version = None;
         let mut kind = None;
         let mut metadata = ObjectMeta::default();
+        let mut malformed = Vec::new();
         let mut data = Map::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 "apiVersion" => api_version = map.next_value::<Option<String>>()?,
                 "kind" => kind = map.next_value::<Option<String>>()?,
                 "metadata" => {
-                    metadata = map.next_value::<Option<Meta>>()?.unwrap_or_default().into()
+                    MALFORMED.with(|m| m.borrow_mut().clear());
+                    metadata = map.next_value::<Option<Meta>>()?.unwrap_or_default().into();
+                    malformed = MALFORMED.with(|m| std::mem::take(&mut *m.borrow_mut()));
                 }
                 _ => {
                     data.insert(key.into_owned(), map.next_value::<Value>()?);
@@ -132,11 +178,14 @@ impl<'de> Visitor<'de> for LeanVisitor {
             (Some(api_version), Some(kind)) => Some(TypeMeta { api_version, kind }),
             _ => None,
         };
-        Ok(Lean(DynamicObject {
-            types,
-            metadata,
-            data: Value::Object(data),
-        }))
+        Ok(Lean(
+            DynamicObject {
+                types,
+                metadata,
+                data: Value::Object(data),
+            },
+            malformed,
+        ))
     }
 }
 

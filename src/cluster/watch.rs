@@ -70,6 +70,9 @@ pub struct KindState<R> {
     /// The newest resourceVersion applied, when numeric: what the benchmark's
     /// event-to-screen latency is matched on.
     pub rv: u64,
+    /// Objects read with a malformed metadata field (read as absent), named with the field:
+    /// shown beside the rows, never hiding them.
+    pub malformed: Arc<Vec<String>>,
 }
 
 impl<R> Clone for KindState<R> {
@@ -79,6 +82,7 @@ impl<R> Clone for KindState<R> {
             sync: self.sync.clone(),
             version: self.version,
             rv: self.rv,
+            malformed: self.malformed.clone(),
         }
     }
 }
@@ -92,6 +96,7 @@ impl<R: Row> KindState<R> {
             sync: SyncState::Live,
             version: 1,
             rv: 0,
+            malformed: Default::default(),
         }
     }
 
@@ -108,6 +113,7 @@ impl<R: Row> KindState<R> {
             sync,
             version: 1,
             rv: 0,
+            malformed: Default::default(),
         }
     }
 }
@@ -119,6 +125,7 @@ impl<R> Default for KindState<R> {
             sync: SyncState::Syncing,
             version: 0,
             rv: 0,
+            malformed: Default::default(),
         }
     }
 }
@@ -205,6 +212,28 @@ fn release_free_memory() {
     }
 }
 
+/// What to say of an object read with malformed metadata fields: which object, which
+/// fields. Its content is never quoted (it may be a Secret's).
+pub fn malformed_note(spec: &KindSpec, obj: &DynamicObject, fields: &[&str]) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    let ns = obj.metadata.namespace.as_deref().unwrap_or("");
+    let name = obj.metadata.name.as_deref().unwrap_or("?");
+    let at = if ns.is_empty() {
+        name.to_string()
+    } else {
+        format!("{ns}/{name}")
+    };
+    let note = format!(
+        "{} {at}: malformed {}, read as absent",
+        spec.resource.kind,
+        fields.join(", ")
+    );
+    tracing::warn!(%note, "a malformed object");
+    Some(note)
+}
+
 /// A watch event older than what was already applied: the server's history restarted (a
 /// new server, an etcd restore). Only a fresh list can say what exists now.
 fn went_back(applied: u64, obj: &DynamicObject) -> bool {
@@ -253,6 +282,8 @@ pub async fn run<R: Row>(
     let mut last_probe = tokio::time::Instant::now();
     let mut rows: BTreeMap<Key, Arc<R>> = BTreeMap::new();
     let mut pending: Option<BTreeMap<Key, Arc<R>>> = None;
+    let mut malformed: BTreeMap<Key, String> = BTreeMap::new();
+    let mut pending_malformed: BTreeMap<Key, String> = BTreeMap::new();
     let mut sync = SyncState::Syncing;
     let mut version = 0u64;
     let mut rv = 0u64;
@@ -264,7 +295,7 @@ pub async fn run<R: Row>(
             biased;
             _ = tokio::time::sleep_until(publish_at), if dirty => {
                 version += 1;
-                let state = KindState { rows: Arc::new(rows.values().cloned().collect()), sync: sync.clone(), version, rv };
+                let state = KindState { rows: Arc::new(rows.values().cloned().collect()), sync: sync.clone(), version, rv, malformed: Arc::new(malformed.values().cloned().collect()) };
                 if tx.send(state).is_err() {
                     return;
                 }
@@ -317,13 +348,17 @@ pub async fn run<R: Row>(
                     Ok(Event::Init) => {
                         crate::timings::record("init_start", serde_json::json!({"kind": spec.label}));
                         pending = Some(BTreeMap::new());
+                        pending_malformed.clear();
                         // A fresh list sets the mark anew: the server's history may have
                         // restarted lower, which is not "going backwards".
                         rv = 0;
                     }
-                    Ok(Event::InitApply(Lean(obj))) => {
+                    Ok(Event::InitApply(Lean(obj, bad))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
+                        if let Some(note) = malformed_note(&spec, &obj, &bad) {
+                            pending_malformed.insert(row.key(), note);
+                        }
                         let target = pending.get_or_insert_with(BTreeMap::new);
                         target.insert(row.key(), Arc::new(row));
                         // The list is not complete yet: nothing to show.
@@ -332,26 +367,32 @@ pub async fn run<R: Row>(
                     Ok(Event::InitDone) => {
                         if let Some(fresh) = pending.take() {
                             rows = fresh;
+                            malformed = std::mem::take(&mut pending_malformed);
                         }
                         crate::timings::record("init_done", serde_json::json!({"kind": spec.label, "rows": rows.len()}));
                         release_free_memory();
                         sync = SyncState::Live;
                     }
-                    Ok(Event::Apply(Lean(obj))) if went_back(rv, &obj) => {
+                    Ok(Event::Apply(Lean(obj, _))) if went_back(rv, &obj) => {
                         tracing::debug!(kind = spec.label, "resourceVersion went backwards: relisting");
                         events = start_watch();
                         rv = 0;
                         continue;
                     }
-                    Ok(Event::Apply(Lean(obj))) => {
+                    Ok(Event::Apply(Lean(obj, bad))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
+                        match malformed_note(&spec, &obj, &bad) {
+                            Some(note) => malformed.insert(row.key(), note),
+                            None => malformed.remove(&row.key()),
+                        };
                         rows.insert(row.key(), Arc::new(row));
                         sync = SyncState::Live;
                     }
-                    Ok(Event::Delete(Lean(obj))) => {
+                    Ok(Event::Delete(Lean(obj, _))) => {
                         rv = rv.max(resource_version(&obj));
                         let row = R::project(&obj);
+                        malformed.remove(&row.key());
                         rows.remove(&row.key());
                         sync = SyncState::Live;
                     }

@@ -343,6 +343,12 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
             ));
         }
     }
+    if !view.malformed.is_empty() {
+        title.push(Span::styled(
+            format!("[{} malformed] ", view.malformed.len()),
+            t.style(Role::Warning),
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style(if focused {
@@ -358,6 +364,7 @@ fn draw_pane(app: &App, f: &mut Frame, area: Rect, index: usize) {
         .sources
         .iter()
         .filter_map(|(k, s)| sync_sentence(k, s))
+        .chain(view.malformed.iter().cloned())
         .collect();
     if visible.is_empty() {
         let mut lines: Vec<Line> = problems

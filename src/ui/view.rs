@@ -109,6 +109,13 @@ pub struct PaneView {
     pub empty_health: Health,
     /// Each column's natural width: its title or its widest cell (of the first rows).
     pub natural: Vec<u16>,
+    /// Objects of the pane's kinds read with a malformed field, named: shown under the rows.
+    pub malformed: Vec<String>,
+}
+
+/// The malformed-object notes of the kinds a pane reads, in order.
+fn malformed_of<const N: usize>(kinds: [&Arc<Vec<String>>; N]) -> Vec<String> {
+    kinds.iter().flat_map(|k| k.iter().cloned()).collect()
 }
 
 impl ViewRow {
@@ -312,6 +319,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             ("pods", s.pods.sync.clone()),
             ("services", s.services.sync.clone()),
         ],
+        malformed: malformed_of([&s.pods.malformed, &s.services.malformed]),
         empty_health: if s.services.sync == SyncState::Live {
             Health::Warning
         } else {
@@ -443,6 +451,7 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             ("objectstores", s.object_stores.sync.clone()),
             ("clusters", s.clusters.sync.clone()),
         ],
+        malformed: malformed_of([&s.object_stores.malformed, &s.clusters.malformed]),
         empty:
             "No ObjectStore: clusters back up through spec.backup.barmanObjectStore, or not at all"
                 .into(),
@@ -649,6 +658,11 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             ("clusters", s.clusters.sync.clone()),
             ("scheduledbackups", s.scheduled.sync.clone()),
         ],
+        malformed: malformed_of([
+            &s.backups.malformed,
+            &s.clusters.malformed,
+            &s.scheduled.malformed,
+        ]),
         empty: "No Cluster and no Backup in scope".into(),
         empty_health: Health::Ok,
     }
@@ -784,6 +798,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             ("kustomizations", s.kustomizations.sync.clone()),
             ("gitrepositories", s.git_repos.sync.clone()),
         ],
+        malformed: malformed_of([&s.kustomizations.malformed, &s.git_repos.malformed]),
         empty: "No Kustomization in scope".into(),
         empty_health: Health::Ok,
     }
@@ -867,6 +882,7 @@ mod tests {
                 sync: SyncState::Live,
                 version: 1,
                 rv: 0,
+                malformed: Default::default(),
             },
             ..Default::default()
         };
