@@ -97,6 +97,7 @@ fn a_server_that_answers_nothing_is_stale_within_15_s_and_live_after() {
         all_live(&watched).await;
         relay.freeze.send(true).expect("freeze");
         let frozen_at = std::time::Instant::now();
+        let frozen_utc = chrono::Utc::now();
         eventually_async("every kind stale", Duration::from_secs(15), || {
             let s = watched.snapshot();
             async move {
@@ -109,11 +110,31 @@ fn a_server_that_answers_nothing_is_stale_within_15_s_and_live_after() {
         .await;
         let snap = watched.snapshot();
         assert!(!snap.pods.rows.is_empty(), "the last rows are kept");
-        let SyncState::Stale { reason, .. } = &snap.pods.sync else {
+        let SyncState::Stale { reason, since } = &snap.pods.sync else {
             unreachable!()
         };
         assert!(reason.contains("did not answer"), "{reason}");
+        // Since the server last answered, not since the probe gave up.
+        assert!(
+            *since <= frozen_utc + chrono::Duration::seconds(1),
+            "{since} vs {frozen_utc}"
+        );
         println!("stale {:?} after the freeze", frozen_at.elapsed());
+        // A YAML view opened now says the server did not answer, instead of loading for ever.
+        let client = client_for(&kc).await;
+        let effect = backstop::ui::app::Effect::Yaml {
+            id: 1,
+            target: backstop::ui::view::ObjectRef {
+                kind: "Cluster",
+                namespace: "orders".into(),
+                name: "pg-orders".into(),
+            },
+        };
+        let (_, yaml) = backstop::ui::run::load_text(client, &effect, chrono::Utc::now())
+            .await
+            .expect("a text view");
+        let why = yaml.expect_err("no YAML from a frozen server");
+        assert!(why.contains("did not answer"), "{why}");
         relay.freeze.send(false).expect("thaw");
         all_live(&watched).await;
         drop(served);

@@ -335,7 +335,9 @@ pub async fn run<R: Row>(
                             _ => format!("the API server did not answer within {} s", ANSWER_WITHIN.as_secs()),
                         };
                         tracing::debug!(kind = spec.label, %reason, "a quiet watch's probe failed");
-                        sync = SyncState::Stale { since: chrono::Utc::now(), reason };
+                        // Stale since the server last answered, not since it was noticed.
+                        let silent = chrono::Duration::from_std(heard.elapsed()).unwrap_or_default();
+                        sync = SyncState::Stale { since: chrono::Utc::now() - silent, reason };
                         dirty = true;
                     }
                     _ => {}

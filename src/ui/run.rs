@@ -17,6 +17,24 @@ use crate::cluster::Watched;
 use crate::cluster::connect::{ConnectError, ConnectOptions, connect_bounded};
 use crate::cluster::fetch::{self, LogChunk};
 
+/// How long a YAML or events view waits for the API server.
+const TEXT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A frozen API server would leave a view "[loading…]" for ever: the read is bounded and
+/// says why it stopped.
+async fn bounded<T>(
+    read: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(TEXT_READ_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "the API server did not answer within {} s",
+                TEXT_READ_TIMEOUT.as_secs()
+            ))
+        })
+}
+
 /// At most this many frames a second, however fast the data changes.
 const FRAME: Duration = Duration::from_millis(33);
 
@@ -98,11 +116,23 @@ pub async fn load_text(
 ) -> Option<(u64, Result<Vec<String>, String>)> {
     match effect {
         Effect::Yaml { id, target } => {
-            let r = fetch::yaml(client, target.kind, &target.namespace, &target.name).await;
+            let r = bounded(fetch::yaml(
+                client,
+                target.kind,
+                &target.namespace,
+                &target.name,
+            ))
+            .await;
             Some((*id, r.map(|y| y.lines().map(str::to_string).collect())))
         }
         Effect::Events { id, target } => {
-            let r = fetch::events(client, target.kind, &target.namespace, &target.name).await;
+            let r = bounded(fetch::events(
+                client,
+                target.kind,
+                &target.namespace,
+                &target.name,
+            ))
+            .await;
             Some((*id, r.map(|e| super::app::event_lines(&e, now))))
         }
         _ => None,
