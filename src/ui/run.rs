@@ -660,8 +660,15 @@ async fn event_loop(
             }
             Some(Effect::Context(ctx)) => {
                 let Some(base) = &opts else { continue };
+                // A retry from the failure screen connects as first asked: the context
+                // shown there may be a placeholder, not a name.
+                let context = if failure.is_some() {
+                    base.context.clone()
+                } else {
+                    Some(ctx)
+                };
                 let wanted = ConnectOptions {
-                    context: Some(ctx),
+                    context,
                     namespace: app.location.namespace.clone(),
                     ..base.clone()
                 };
