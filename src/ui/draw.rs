@@ -189,8 +189,7 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
             )],
         ));
     }
-    let unread = app.snapshot.backups.sync != SyncState::Live
-        && !matches!(app.snapshot.backups.sync, SyncState::Stale { .. })
+    let unread = super::view::unreadable(&app.snapshot.backups.sync).is_some()
         && app.snapshot.object_stores.rows.is_empty();
     let newest = match app.newest_backup {
         Some(n) => format!("│ last backup {} ", age(Some(n), app.now)),
