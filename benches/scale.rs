@@ -1177,7 +1177,7 @@ fn run_case(
     let served = Served::start(rt, sim)?;
     let context = context_name(n);
     let kubeconfig = dir.path.join("kubeconfig");
-    sim::write_atomically(&kubeconfig, &sim::kubeconfig(served.addr, &context))
+    backstop::files::write_atomically(&kubeconfig, &sim::kubeconfig(served.addr, &context))
         .context("writing the kubeconfig")?;
     let tmux = Tmux::new(&dir.path)?;
     let case = Case {

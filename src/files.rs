@@ -4,6 +4,8 @@
 //! some files lie about their size (/proc files say 0 bytes).
 
 use std::collections::BTreeSet;
+
+use anyhow::Context;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -218,6 +220,41 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// Writes a file whole or not at all: a temporary file renamed into place.
+pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("backstop-output");
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = write_synced(&tmp, contents)
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|_| {
+            std::fs::rename(&tmp, path).with_context(|| {
+                format!("moving {} into place at {}", tmp.display(), path.display())
+            })
+        });
+    if written.is_err() {
+        // A full disk or a failed rename must not leave half a file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Writes and flushes to the disk, so that the rename that follows never publishes a
+/// file whose content is still only in memory.
+fn write_synced(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod files;
+pub mod model;
 pub mod redact;
 pub mod sanitize;
 pub mod sim;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use backstop::actions::exec::{self, Progress};
 use backstop::actions::{Plan, Verb, plan};
-use backstop::assess::Subject;
 use backstop::checks::{Reach, collect};
+use backstop::model::{Kind, ObjectRef};
 use backstop::sim::{Sim, Write, scenario};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -50,7 +50,11 @@ impl Cluster {
         .await;
         plan(
             verb,
-            &Subject::new(kind, ns, name),
+            &ObjectRef::new(
+                Kind::from_name(kind).ok_or(format!("no kind {kind}"))?,
+                ns,
+                name,
+            ),
             &facts.snapshot,
             &facts.deployments.rows,
             at(),

@@ -272,7 +272,7 @@ fn text_and_markdown_read_well() {
 fn an_unreachable_cluster_is_unknown_with_exit_3() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kc = dir.path().join("kubeconfig");
-    backstop::sim::write_atomically(
+    backstop::files::write_atomically(
         &kc,
         &backstop::sim::kubeconfig("127.0.0.1:9".parse().expect("addr"), "nowhere"),
     )

@@ -211,8 +211,8 @@ fn a_failed_atomic_write_leaves_no_temp_file() {
     // or a read-only mount would make the write fail.
     let target = dir.path().join("walk.md");
     std::fs::create_dir_all(target.join("inside")).expect("a folder in the way");
-    let err =
-        backstop::sim::write_atomically(&target, "the walk").expect_err("cannot replace a folder");
+    let err = backstop::files::write_atomically(&target, "the walk")
+        .expect_err("cannot replace a folder");
     assert!(format!("{err:#}").contains("walk.md"), "{err:#}");
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .expect("reads")

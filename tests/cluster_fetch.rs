@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use backstop::cluster::fetch::{self, LogChunk};
+use backstop::model::Kind;
 use backstop::sim::Sim;
 use common::fixture;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
@@ -22,7 +23,7 @@ async fn yaml_is_fresh_and_leaves_out_managed_fields() {
     let backups: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         "demo",
-        &backstop::cluster::backups_spec().resource,
+        &backstop::cluster::fetch::resource_of(Kind::Backup),
     );
     backups
         .patch(
@@ -45,7 +46,7 @@ async fn yaml_is_fresh_and_leaves_out_managed_fields() {
             .is_some(),
         "the API recorded a manager"
     );
-    let yaml = fetch::yaml(client, "Backup", "demo", "pg-backup-1")
+    let yaml = fetch::yaml(client, Kind::Backup, "demo", "pg-backup-1")
         .await
         .expect("yaml");
     assert!(
@@ -59,7 +60,7 @@ async fn yaml_is_fresh_and_leaves_out_managed_fields() {
 #[tokio::test]
 async fn a_missing_object_says_so() {
     let (_sim, client) = client();
-    let err = fetch::yaml(client, "Backup", "demo", "gone")
+    let err = fetch::yaml(client, Kind::Backup, "demo", "gone")
         .await
         .expect_err("not found");
     assert_eq!(err, "getting Backup demo/gone: not found (deleted since?)");
@@ -68,7 +69,7 @@ async fn a_missing_object_says_so() {
 #[tokio::test]
 async fn events_of_one_object() {
     let (_sim, client) = client();
-    let events = fetch::events(client.clone(), "Pod", "demo", "web-0")
+    let events = fetch::events(client.clone(), Kind::Pod, "demo", "web-0")
         .await
         .expect("events");
     assert_eq!(events.len(), 1);
@@ -77,7 +78,7 @@ async fn events_of_one_object() {
         ("Pulled", "kubelet")
     );
     assert!(
-        fetch::events(client, "Pod", "demo", "pg-1")
+        fetch::events(client, Kind::Pod, "demo", "pg-1")
             .await
             .expect("events")
             .is_empty()

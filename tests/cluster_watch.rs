@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use backstop::cluster::Watched;
-use backstop::cluster::watch::SyncState;
+use backstop::model::SyncState;
 use backstop::sim::Sim;
 use common::{eventually_async, fixture};
 use kube::Client;
@@ -32,7 +32,7 @@ async fn rows_arrive_and_follow_changes() {
     let backups: Api<kube::api::DynamicObject> = Api::namespaced_with(
         client.clone(),
         "demo",
-        &backstop::cluster::backups_spec().resource,
+        &backstop::cluster::fetch::resource_of(backstop::model::Kind::Backup),
     );
     backups
         .patch_status(
@@ -129,8 +129,11 @@ async fn dropped_watch_streams_resume_and_stay_live() {
     .await;
     // Several drops later, a change still arrives and the state is still live.
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let backups: Api<kube::api::DynamicObject> =
-        Api::namespaced_with(client, "demo", &backstop::cluster::backups_spec().resource);
+    let backups: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        client,
+        "demo",
+        &backstop::cluster::fetch::resource_of(backstop::model::Kind::Backup),
+    );
     backups
         .patch_status(
             "pg-backup-1",

@@ -255,7 +255,7 @@ fn an_unreachable_cluster_is_a_readable_screen() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kc = dir.path().join("kubeconfig");
     // Port 9 on loopback: nothing listens there.
-    backstop::sim::write_atomically(
+    backstop::files::write_atomically(
         &kc,
         &backstop::sim::kubeconfig("127.0.0.1:9".parse().expect("addr"), "nowhere"),
     )

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use backstop::cluster::Watched;
 use backstop::cluster::connect::{ConnectOptions, connect};
-use backstop::cluster::watch::SyncState;
+use backstop::model::SyncState;
 use backstop::sim::Sim;
 use common::{Served, eventually_async};
 use tokio::io::AsyncWriteExt;
@@ -91,7 +91,7 @@ fn a_server_that_answers_nothing_is_stale_within_15_s_and_live_after() {
         let relay = Relay::start(upstream).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let kc = dir.path().join("kubeconfig");
-        backstop::sim::write_atomically(&kc, &backstop::sim::kubeconfig(relay.addr, "relay"))
+        backstop::files::write_atomically(&kc, &backstop::sim::kubeconfig(relay.addr, "relay"))
             .expect("kubeconfig");
         let watched = Watched::start(&client_for(&kc).await, None);
         all_live(&watched).await;
@@ -125,7 +125,7 @@ fn a_server_that_answers_nothing_is_stale_within_15_s_and_live_after() {
         let effect = backstop::ui::app::Effect::Yaml {
             id: 1,
             target: backstop::ui::view::ObjectRef {
-                kind: "Cluster",
+                kind: backstop::model::Kind::Cluster,
                 namespace: "orders".into(),
                 name: "pg-orders".into(),
             },

@@ -28,7 +28,7 @@ struct World {
     app: App,
     client: kube::Client,
     /// What the app was given, once every kind was live.
-    snap: backstop::cluster::Snapshot,
+    snap: backstop::model::Snapshot,
     scenario: scenario::Scenario,
     _watched: Watched,
     _sim: std::sync::Arc<Sim>,

@@ -201,7 +201,7 @@ async fn walk_this_on_a_finding_walks_the_tree_that_fits_about_its_object() {
         .expect("about the finding's object");
     assert_eq!(
         (
-            about.kind.as_str(),
+            about.kind.name(),
             about.namespace.as_str(),
             about.name.as_str()
         ),

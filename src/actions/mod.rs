@@ -7,9 +7,9 @@ pub mod exec;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::assess::Subject;
-use crate::cluster::Snapshot;
-use crate::cluster::rows::DeploymentRow;
+use crate::model::Snapshot;
+use crate::model::rows::DeploymentRow;
+use crate::model::{Kind, ObjectRef};
 
 pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
@@ -123,7 +123,7 @@ pub enum Follow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub verb: Verb,
-    pub target: Subject,
+    pub target: ObjectRef,
     /// What will change, for the confirm dialog.
     pub what: String,
     /// The equivalent commands, to copy or to compare.
@@ -176,7 +176,7 @@ pub fn deployment_of<'a>(
 /// says why, in words for the footer.
 pub fn plan(
     verb: Verb,
-    target: &Subject,
+    target: &ObjectRef,
     snapshot: &Snapshot,
     deployments: &[std::sync::Arc<DeploymentRow>],
     now: DateTime<Utc>,
@@ -193,8 +193,8 @@ pub fn plan(
             follow,
         })
     };
-    match (verb, target.kind.as_str()) {
-        (Verb::Reconcile | Verb::ReconcileWithSource, "Kustomization") => {
+    match (verb, target.kind) {
+        (Verb::Reconcile | Verb::ReconcileWithSource, Kind::Kustomization) => {
             let ks = snapshot
                 .kustomizations
                 .rows
@@ -250,7 +250,7 @@ pub fn plan(
                 },
             )
         }
-        (Verb::Reconcile | Verb::ReconcileWithSource, "GitRepository") => plan(
+        (Verb::Reconcile | Verb::ReconcileWithSource, Kind::GitRepository) => plan(
             format!(
                 "Asks source-controller to fetch GitRepository {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches."
             ),
@@ -262,7 +262,7 @@ pub fn plan(
                 requested_at: nanos.clone(),
             },
         ),
-        (Verb::ToggleSuspend, "Kustomization") => {
+        (Verb::ToggleSuspend, Kind::Kustomization) => {
             let ks = snapshot
                 .kustomizations
                 .rows
@@ -293,7 +293,7 @@ pub fn plan(
                 Follow::Done,
             )
         }
-        (Verb::ToggleSuspend, "ScheduledBackup") => {
+        (Verb::ToggleSuspend, Kind::ScheduledBackup) => {
             let sb = snapshot
                 .scheduled
                 .rows
@@ -315,8 +315,8 @@ pub fn plan(
                 Follow::Done,
             )
         }
-        (Verb::Restart, "Pod" | "Deployment") => {
-            let deployment = if target.kind == "Deployment" {
+        (Verb::Restart, Kind::Pod | Kind::Deployment) => {
+            let deployment = if target.kind == Kind::Deployment {
                 deployments
                     .iter()
                     .map(|d| d.as_ref())
@@ -353,10 +353,10 @@ pub fn plan(
                 },
             )
         }
-        (Verb::BackupNow, "Cluster" | "Backup" | "ScheduledBackup") => {
-            let cluster_name = match target.kind.as_str() {
-                "Cluster" => name.to_string(),
-                "Backup" => snapshot
+        (Verb::BackupNow, Kind::Cluster | Kind::Backup | Kind::ScheduledBackup) => {
+            let cluster_name = match target.kind {
+                Kind::Cluster => name.to_string(),
+                Kind::Backup => snapshot
                     .backups
                     .rows
                     .iter()
@@ -424,7 +424,7 @@ pub fn plan(
             )
         }
         (verb, kind) => Err(match verb {
-            Verb::Reconcile | Verb::ReconcileWithSource if kind == "Pod" => {
+            Verb::Reconcile | Verb::ReconcileWithSource if kind == Kind::Pod => {
                 "r on a plugin or operator pod restarts its Deployment; reconcile is for Flux rows"
                     .to_string()
             }

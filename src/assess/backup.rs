@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::by_cluster::ByCluster;
 use super::objectstore::{backup_now, delta, span, ts, unreadable};
-use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
-use crate::cluster::rows::{BackupRow, ClusterRow, PLUGIN_NAME};
+use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
+use crate::model::by_cluster::ByCluster;
+use crate::model::domain::PLUGIN_NAME;
+use crate::model::rows::{BackupRow, ClusterRow};
 
 const AREA: &str = "backup";
 
@@ -147,7 +148,7 @@ fn newest_failed(f: &Facts, by_cluster: &ByCluster, clusters_ok: bool, out: &mut
         out.push(Finding {
             code: "BKP001",
             severity: Severity::Critical,
-            object: Subject::new("Backup", ns, &b.name),
+            object: ObjectRef::new(Kind::Backup, ns, &b.name),
             summary: format!("The newest backup of Cluster {ns}/{cluster}, {}, {}", b.name, b.phase),
             evidence,
             remedy: format!(
@@ -314,7 +315,7 @@ fn too_old(
     out.push(Finding {
         code: "BKP002",
         severity,
-        object: Subject::new("Cluster", ns, name),
+        object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name}: {age} (limit {})", span(limit)),
         evidence,
         remedy,
@@ -339,7 +340,7 @@ fn slow(f: &Facts, by_cluster: &ByCluster, th: &Thresholds, out: &mut Outcome) {
             out.push(Finding {
                 code: "BKP003",
                 severity: Severity::Warning,
-                object: Subject::new("Backup", ns, &b.name),
+                object: ObjectRef::new(Kind::Backup, ns, &b.name),
                 summary: format!("Backup {ns}/{} of Cluster {cluster} took {} (limit {})", b.name, span(took), span(limit)),
                 evidence: vec![
                     format!("Backup {ns}/{} status.startedAt: {}", b.name, b.started.map(ts).unwrap_or_default()),
@@ -424,7 +425,7 @@ fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Outcome) {
         out.push(Finding {
             code: "BKP004",
             severity: Severity::Warning,
-            object: Subject::new("Backup", ns, &b.name),
+            object: ObjectRef::new(Kind::Backup, ns, &b.name),
             summary: format!(
                 "Backup {ns}/{} of Cluster {} has been {phase} for {} (limit {})",
                 b.name,
@@ -452,7 +453,7 @@ fn archiving(c: &ClusterRow, out: &mut Outcome) {
     out.push(Finding {
         code: "BKP005",
         severity: Severity::Critical,
-        object: Subject::new("Cluster", ns, name),
+        object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name}: WAL archiving is failing"),
         evidence: vec![format!(
             "Cluster {ns}/{name} condition ContinuousArchiving=False ({}){since}: {}",
@@ -499,7 +500,7 @@ fn incomplete_plugin(c: &ClusterRow, out: &mut Outcome) {
     out.push(Finding {
         code: "BKP006",
         severity: Severity::Critical,
-        object: Subject::new("Cluster", ns, name),
+        object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name}: the Barman Cloud plugin entry is incomplete"),
         evidence,
         remedy: format!(
@@ -527,7 +528,7 @@ fn legacy(c: &ClusterRow, out: &mut Outcome) {
     out.push(Finding {
         code: "BKP009",
         severity: Severity::Warning,
-        object: Subject::new("Cluster", ns, name),
+        object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name} still uses the in-tree spec.backup.barmanObjectStore (deprecated since CNPG 1.26)"),
         evidence,
         remedy: format!(
@@ -567,7 +568,7 @@ fn unconfigured(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
     out.push(Finding {
         code: "BKP010",
         severity: Severity::Info,
-        object: Subject::new("Cluster", ns, name),
+        object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name} has no backup configured"),
         evidence: vec![
             format!("Cluster {ns}/{name} spec.plugins: no {PLUGIN_NAME} entry"),
@@ -595,7 +596,7 @@ fn suspended(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "BKP007",
             severity: Severity::Warning,
-            object: Subject::new("ScheduledBackup", ns, name),
+            object: ObjectRef::new(Kind::ScheduledBackup, ns, name),
             summary: format!("ScheduledBackup {ns}/{name} (Cluster {}) is suspended", sb.cluster),
             evidence,
             remedy: format!(
@@ -642,7 +643,7 @@ fn wrong_method(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "BKP008",
             severity: Severity::Critical,
-            object: Subject::new("ScheduledBackup", ns, name),
+            object: ObjectRef::new(Kind::ScheduledBackup, ns, name),
             summary: format!("ScheduledBackup {ns}/{name} uses the in-tree method on plugin Cluster {}: its backups fail", c.name),
             evidence,
             remedy: format!(
@@ -661,11 +662,11 @@ mod tests {
     use super::super::{Facts, Finding, Outcome, Severity, Thresholds};
     use super::rules;
     use crate::assess::testing::{live, state};
-    use crate::cluster::rows::{
+    use crate::model::rows::{
         BackupRow, ClusterRow, Condition, EventRow, ObjectStoreRow, PluginRef, ScheduledBackupRow,
         ServerWindow,
     };
-    use crate::cluster::watch::{KindState, SyncState};
+    use crate::model::{KindState, SyncState};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
@@ -781,7 +782,7 @@ mod tests {
     }
 
     fn subject(x: &Finding) -> (&str, &str, &str) {
-        (&x.object.kind, &x.object.namespace, &x.object.name)
+        (x.object.kind.name(), &x.object.namespace, &x.object.name)
     }
 
     #[test]

@@ -12,9 +12,10 @@ use super::plugin::{
     PLUGIN_SERVICE, View, complete, cond_line, human, is_plugin_image, namespace_in_view,
     plugin_deployment, plugin_services, rows_of, selector_text, ts, view, warning_events,
 };
-use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
-use crate::cluster::rows::{
-    ClusterRow, DeploymentRow, GitRepositoryRow, KustomizationRow, PLUGIN_NAME, PodRow, condition,
+use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
+use crate::model::domain::PLUGIN_NAME;
+use crate::model::rows::{
+    ClusterRow, DeploymentRow, GitRepositoryRow, KustomizationRow, PodRow, condition,
     short_revision,
 };
 
@@ -173,7 +174,7 @@ fn kustomization(
     now: DateTime<Utc>,
 ) {
     let (ns, name) = (k.namespace.as_str(), k.name.as_str());
-    let subject = || Subject::new("Kustomization", ns, name);
+    let subject = || ObjectRef::new(Kind::Kustomization, ns, name);
     // A suspended Kustomization refuses `flux reconcile`.
     let then_reconcile = if k.suspended {
         format!("flux resume kustomization {name} -n {ns} (it is suspended)")
@@ -328,7 +329,7 @@ fn kustomization_rest(
         out.push(Finding {
             code: "FLX007",
             severity: Severity::Warning,
-            object: Subject::new("Kustomization", ns, name),
+            object: ObjectRef::new(Kind::Kustomization, ns, name),
             summary: format!("Kustomization {ns}/{name} is stalled ({}): Flux will not retry it", st.reason),
             evidence: vec![cond_line(st)],
             remedy: format!("Fix the terminal error named in the condition, then: {then_reconcile}; details: {logs}"),
@@ -340,7 +341,7 @@ fn kustomization_rest(
         out.push(Finding {
             code: "FLX007",
             severity: Severity::Warning,
-            object: Subject::new("Kustomization", ns, name),
+            object: ObjectRef::new(Kind::Kustomization, ns, name),
             summary: format!(
                 "Kustomization {ns}/{name} has been reconciling for {}, longer than its timeout of {}",
                 human(now - since),
@@ -369,7 +370,7 @@ fn kustomization_rest(
         out.push(Finding {
             code: "FLX008",
             severity: Severity::Warning,
-            object: Subject::new("Kustomization", ns, name),
+            object: ObjectRef::new(Kind::Kustomization, ns, name),
             summary: format!(
                 "Kustomization {ns}/{name} failed to apply the newest revision {}: the cluster still runs {}",
                 short_revision(attempted),
@@ -474,7 +475,7 @@ fn dependency(
     out.push(Finding {
         code: "FLX003",
         severity: Severity::Warning,
-        object: Subject::new("Kustomization", ns, name),
+        object: ObjectRef::new(Kind::Kustomization, ns, name),
         summary,
         evidence,
         remedy,
@@ -582,7 +583,7 @@ fn sources(
             out.push(Finding {
                 code: "FLX005",
                 severity: Severity::Critical,
-                object: Subject::new("GitRepository", ns, name),
+                object: ObjectRef::new(Kind::GitRepository, ns, name),
                 summary: format!("GitRepository {ns}/{name} is not Ready: Kustomization {who} cannot get new revisions"),
                 evidence,
                 remedy: format!(
@@ -594,7 +595,7 @@ fn sources(
             out.push(Finding {
                 code: "FLX006",
                 severity: Severity::Warning,
-                object: Subject::new("GitRepository", ns, name),
+                object: ObjectRef::new(Kind::GitRepository, ns, name),
                 summary: format!("GitRepository {ns}/{name} is suspended: no new commits reach Kustomization {who}"),
                 evidence: vec!["spec.suspend: true".into()],
                 remedy: format!("flux resume source git {name} -n {ns}"),
@@ -713,7 +714,7 @@ fn object_stores_absent(out: &mut Outcome, f: &Facts, ks: &[Arc<KustomizationRow
         out.push(Finding {
             code: "FLX009",
             severity: Severity::Critical,
-            object: Subject::new("ObjectStore", &cl.namespace, store),
+            object: ObjectRef::new(Kind::ObjectStore, &cl.namespace, store),
             summary: format!(
                 "ObjectStore {ns}/{store}, named by Cluster {ns}/{}, does not exist and no Kustomization applies it, yet Kustomization {}/{} is Ready",
                 cl.name,
@@ -774,7 +775,7 @@ fn plugin_absent(out: &mut Outcome, f: &Facts, ks: &[Arc<KustomizationRow>]) {
                     out.push(Finding {
                         code: "FLX009",
                         severity: Severity::Critical,
-                        object: Subject::new("Service", &d.namespace, PLUGIN_SERVICE),
+                        object: ObjectRef::new(Kind::Service, &d.namespace, PLUGIN_SERVICE),
                         summary: format!(
                             "The Barman Cloud plugin Service is absent and in no Kustomization's inventory, while Kustomization {}/{} applied the plugin Deployment {}/{} and is Ready",
                             k.namespace, k.name, d.namespace, d.name
@@ -862,7 +863,7 @@ fn plugin_absent(out: &mut Outcome, f: &Facts, ks: &[Arc<KustomizationRow>]) {
         out.push(Finding {
             code: "FLX009",
             severity: Severity::Critical,
-            object: Subject::new("Deployment", &svc.namespace, &svc.name),
+            object: ObjectRef::new(Kind::Deployment, &svc.namespace, &svc.name),
             summary: format!(
                 "The Barman Cloud plugin Deployment is absent and in no Kustomization's inventory, while Kustomization {}/{} applied its Service {}/{} and is Ready",
                 k.namespace, k.name, svc.namespace, svc.name
@@ -963,7 +964,7 @@ fn controllers(out: &mut Outcome, f: &Facts) {
             out.push(Finding {
                 code: "FLX010",
                 severity: Severity::Critical,
-                object: Subject::new("Deployment", ns, app),
+                object: ObjectRef::new(Kind::Deployment, ns, app),
                 summary: format!("Flux {app} in {ns} has no ready pod: {what}"),
                 evidence,
                 remedy: format!(
@@ -979,8 +980,8 @@ mod tests {
 
     use super::*;
     use crate::assess::testing::{at, labels, live, one, state};
-    use crate::cluster::rows::{Condition, ObjectStoreRow, PluginRef, ServiceRow, SourceRef};
-    use crate::cluster::watch::SyncState;
+    use crate::model::SyncState;
+    use crate::model::rows::{Condition, ObjectStoreRow, PluginRef, ServiceRow, SourceRef};
 
     fn now() -> DateTime<Utc> {
         at("2026-11-24T06:00:00Z")
@@ -1214,7 +1215,7 @@ mod tests {
         let x = one(&out, "FLX001");
         assert_eq!(
             x.object,
-            Subject::new("Kustomization", "flux-system", "apps")
+            ObjectRef::new(Kind::Kustomization, "flux-system", "apps")
         );
         assert_eq!(
             x.evidence[0],
@@ -1362,7 +1363,7 @@ mod tests {
         let x = one(&out, "FLX004");
         assert_eq!(
             x.object,
-            Subject::new("Kustomization", "flux-system", "infra")
+            ObjectRef::new(Kind::Kustomization, "flux-system", "infra")
         );
         assert!(
             x.summary
@@ -1400,7 +1401,7 @@ mod tests {
         assert_eq!(codes(&out), vec!["FLX005"]);
         assert_eq!(
             one(&out, "FLX005").object,
-            Subject::new("Kustomization", "flux-system", "apps")
+            ObjectRef::new(Kind::Kustomization, "flux-system", "apps")
         );
     }
 
@@ -1432,7 +1433,7 @@ mod tests {
         let x = one(&out, "FLX005");
         assert_eq!(
             x.object,
-            Subject::new("GitRepository", "flux-system", "flux-system")
+            ObjectRef::new(Kind::GitRepository, "flux-system", "flux-system")
         );
         assert!(x.summary.contains("flux-system/apps, flux-system/infra"));
         assert!(x.evidence[0].starts_with("condition Ready=False AuthenticationFailed"));
@@ -1471,7 +1472,7 @@ mod tests {
         let x = one(&out, "FLX006");
         assert_eq!(
             x.object,
-            Subject::new("Kustomization", "flux-system", "apps")
+            ObjectRef::new(Kind::Kustomization, "flux-system", "apps")
         );
         assert_eq!(x.remedy, "flux resume kustomization apps -n flux-system");
 
@@ -1484,7 +1485,7 @@ mod tests {
         let x = one(&out, "FLX006");
         assert_eq!(
             x.object,
-            Subject::new("GitRepository", "flux-system", "flux-system")
+            ObjectRef::new(Kind::GitRepository, "flux-system", "flux-system")
         );
         assert_eq!(
             x.remedy,
@@ -1620,7 +1621,7 @@ mod tests {
         let out = run(&f);
         assert_eq!(codes(&out), vec!["FLX009"]);
         let x = one(&out, "FLX009");
-        assert_eq!(x.object, Subject::new("ObjectStore", "db", "store"));
+        assert_eq!(x.object, ObjectRef::new(Kind::ObjectStore, "db", "store"));
         assert!(x.summary.contains("named by Cluster db/pg"));
         assert!(x.evidence.contains(&"Kustomization flux-system/apps status.inventory lists: db_pg_postgresql.cnpg.io_Cluster".to_string()));
         assert!(
@@ -1702,7 +1703,7 @@ mod tests {
         let x = one(&out, "FLX009");
         assert_eq!(
             x.object,
-            Subject::new("Service", "cnpg-system", "barman-cloud")
+            ObjectRef::new(Kind::Service, "cnpg-system", "barman-cloud")
         );
         // Near miss: the Service was applied (and lost its label, or was deleted since).
         set_ks(&mut f, vec![apps(), infra()]);
@@ -1742,7 +1743,7 @@ mod tests {
         let x = one(&out, "FLX009");
         assert_eq!(
             x.object,
-            Subject::new("Deployment", "cnpg-system", "barman-cloud")
+            ObjectRef::new(Kind::Deployment, "cnpg-system", "barman-cloud")
         );
         // Near miss: nothing of cnpg-system is in view (a namespace-scoped read).
         let mut scoped = f.clone();
@@ -1784,7 +1785,7 @@ mod tests {
         let x = one(&out, "FLX010");
         assert_eq!(
             x.object,
-            Subject::new("Deployment", "flux-system", "kustomize-controller")
+            ObjectRef::new(Kind::Deployment, "flux-system", "kustomize-controller")
         );
         assert_eq!(
             x.evidence[0],

@@ -4,9 +4,7 @@
 //! test on fixture rows.
 
 pub mod backup;
-pub mod by_cluster;
 pub mod catalog;
-pub mod facts;
 pub mod flux;
 pub mod objectstore;
 pub mod plugin;
@@ -18,7 +16,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use facts::Facts;
+pub use crate::model::facts::Facts;
+pub use crate::model::{Kind, ObjectRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,31 +37,12 @@ impl Severity {
     }
 }
 
-/// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Subject {
-    pub kind: String,
-    /// Empty for cluster-scoped objects and for findings about an absent API.
-    pub namespace: String,
-    pub name: String,
-}
-
-impl Subject {
-    pub fn new(kind: &str, namespace: &str, name: &str) -> Subject {
-        Subject {
-            kind: kind.into(),
-            namespace: namespace.into(),
-            name: name.into(),
-        }
-    }
-}
-
 /// One thing wrong (or worth knowing), with its proof and what to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
-    pub object: Subject,
+    pub object: ObjectRef,
     /// One line a person reads first.
     pub summary: String,
     /// The fields, condition messages, events or log lines that prove it, verbatim.

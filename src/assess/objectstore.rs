@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
-use super::by_cluster::ByCluster;
-use super::facts::LogTail;
-use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
-use crate::cluster::rows::{ClusterRow, ObjectStoreRow, PLUGIN_NAME};
-use crate::cluster::watch::{KindState, SyncState};
+use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
+use crate::model::by_cluster::ByCluster;
+use crate::model::domain::PLUGIN_NAME;
+use crate::model::facts::LogTail;
+use crate::model::rows::{ClusterRow, ObjectStoreRow};
+use crate::model::{KindState, SyncState};
 
 const AREA: &str = "objectstore";
 
@@ -275,7 +276,7 @@ fn stores_exist(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "OBJ001",
             severity: Severity::Critical,
-            object: Subject::new("Cluster", ns, name),
+            object: ObjectRef::new(Kind::Cluster, ns, name),
             summary: format!("Cluster {ns}/{name} names ObjectStore {store}, which does not exist in namespace {ns}"),
             evidence,
             remedy: format!(
@@ -367,7 +368,7 @@ fn secrets_present(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "OBJ002",
             severity: Severity::Critical,
-            object: Subject::new("ObjectStore", ns, &o.name),
+            object: ObjectRef::new(Kind::ObjectStore, ns, &o.name),
             summary: format!("ObjectStore {ns}/{} references missing secret data: {}", o.name, names.join(", ")),
             evidence,
             remedy: format!(
@@ -420,7 +421,7 @@ fn failed_after_success(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "OBJ004",
             severity: Severity::Critical,
-            object: Subject::new("ObjectStore", ns, &o.name),
+            object: ObjectRef::new(Kind::ObjectStore, ns, &o.name),
             summary: format!(
                 "ObjectStore {ns}/{}: the last backup of server {} failed after the last successful one",
                 o.name,
@@ -500,7 +501,7 @@ fn windows_present(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "OBJ003",
             severity: Severity::Warning,
-            object: Subject::new("ObjectStore", &ns, &name),
+            object: ObjectRef::new(Kind::ObjectStore, &ns, &name),
             summary: format!("ObjectStore {ns}/{name} has no recovery window for server {}", servers.join(", ")),
             evidence,
             remedy: format!(
@@ -534,7 +535,7 @@ fn endpoints_reachable(f: &Facts, out: &mut Outcome) {
         out.push(Finding {
             code: "OBJ005",
             severity: Severity::Critical,
-            object: Subject::new("ObjectStore", &ns, &name),
+            object: ObjectRef::new(Kind::ObjectStore, &ns, &name),
             summary: format!("ObjectStore {ns}/{name}: the object store endpoint cannot be reached"),
             evidence,
             remedy: format!(
@@ -670,7 +671,7 @@ fn store_errors(f: &Facts, out: &mut Outcome) {
             out.push(Finding {
                 code: class.code,
                 severity: class.severity,
-                object: Subject::new("ObjectStore", &ns, &name),
+                object: ObjectRef::new(Kind::ObjectStore, &ns, &name),
                 summary: format!(
                     "ObjectStore {ns}/{name} {} (seen by Cluster {})",
                     class.what,
@@ -748,15 +749,15 @@ mod tests {
 
     use chrono::{DateTime, TimeDelta, Utc};
 
-    use super::super::facts::{EndpointProbe, LogTail};
     use super::super::{Facts, Finding, Severity, Thresholds};
     use super::rules;
     use crate::assess::testing::{live, state};
-    use crate::cluster::rows::{
+    use crate::model::SyncState;
+    use crate::model::facts::{EndpointProbe, LogTail};
+    use crate::model::rows::{
         BackupRow, ClusterRow, Condition, ObjectStoreRow, PluginRef, PodRow, SecretRow,
         ServerWindow,
     };
-    use crate::cluster::watch::SyncState;
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
@@ -924,7 +925,7 @@ mod tests {
         assert_eq!(x.severity, Severity::Critical);
         assert_eq!(
             (
-                x.object.kind.as_str(),
+                x.object.kind.name(),
                 x.object.namespace.as_str(),
                 x.object.name.as_str()
             ),
@@ -955,7 +956,7 @@ mod tests {
         let out = run(&f);
         let x = only(&out, "OBJ002");
         assert_eq!(
-            (x.object.kind.as_str(), x.object.name.as_str()),
+            (x.object.kind.name(), x.object.name.as_str()),
             ("ObjectStore", "pg-orders-s3")
         );
         assert_eq!(
@@ -1129,7 +1130,7 @@ mod tests {
         let x = only(&out, "OBJ006");
         assert_eq!(x.severity, Severity::Critical);
         assert_eq!(
-            (x.object.kind.as_str(), x.object.name.as_str()),
+            (x.object.kind.name(), x.object.name.as_str()),
             ("ObjectStore", "pg-orders-s3")
         );
         assert_eq!(

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{Facts, Finding, Outcome, Severity, Subject, Thresholds};
-use crate::cluster::rows::{
-    CertificateRow, ClusterRow, Condition, DeploymentRow, PLUGIN_NAME, PodRow, ServiceRow,
-    condition, image_tag,
+use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
+use crate::model::domain::PLUGIN_NAME;
+use crate::model::rows::{
+    CertificateRow, ClusterRow, Condition, DeploymentRow, PodRow, ServiceRow, condition, image_tag,
 };
-use crate::cluster::watch::{KindState, SyncState, of_namespace};
+use crate::model::state::of_namespace;
+use crate::model::{KindState, SyncState};
 
 const AREA: &str = "plugin";
 /// The native sidecar the plugin injects into every instance pod.
@@ -435,7 +436,7 @@ fn cnpg_not_installed(what: &str) -> Finding {
     Finding {
         code: "PLG001",
         severity: Severity::Critical,
-        object: Subject::new("CustomResourceDefinition", "", CLUSTERS),
+        object: ObjectRef::new(Kind::CustomResourceDefinition, "", CLUSTERS),
         summary:
             "CloudNativePG is not installed: the clusters.postgresql.cnpg.io API is not served"
                 .into(),
@@ -478,7 +479,7 @@ fn installed(out: &mut Outcome, c: &Ctx) {
         out.push(Finding {
             code: "PLG002",
             severity: Severity::Critical,
-            object: Subject::new("CustomResourceDefinition", "", OBJECT_STORES),
+            object: ObjectRef::new(Kind::CustomResourceDefinition, "", OBJECT_STORES),
             summary: format!(
                 "The Barman Cloud plugin is not installed (no {OBJECT_STORES}), yet Cluster {who} uses it"
             ),
@@ -505,7 +506,7 @@ fn installed(out: &mut Outcome, c: &Ctx) {
     out.push(Finding {
         code: "PLG002",
         severity: Severity::Critical,
-        object: Subject::new("Service", &ns, PLUGIN_SERVICE),
+        object: ObjectRef::new(Kind::Service, &ns, PLUGIN_SERVICE),
         summary: format!(
             "No Service is labelled {PLUGIN_LABEL}={PLUGIN_NAME}: the operator cannot find the Barman Cloud plugin that Cluster {who} uses"
         ),
@@ -575,7 +576,7 @@ fn operator_namespace(out: &mut Outcome, c: &Ctx) {
         out.push(Finding {
             code: "PLG003",
             severity: Severity::Critical,
-            object: Subject::new("Service", ns, svc),
+            object: ObjectRef::new(Kind::Service, ns, svc),
             summary: format!(
                 "The Barman Cloud plugin Service {ns}/{svc} is not in the CNPG operator's namespace ({op}): the operator only discovers plugins in its own namespace"
             ),
@@ -612,7 +613,7 @@ fn operator_ready(out: &mut Outcome, c: &Ctx) {
             out.push(Finding {
                 code: "PLG007",
                 severity: Severity::Critical,
-                object: Subject::new("Deployment", ns, n),
+                object: ObjectRef::new(Kind::Deployment, ns, n),
                 summary: format!("The CloudNativePG operator Deployment {ns}/{n} has no ready replica"),
                 evidence,
                 remedy: if d.replicas == Some(0) {
@@ -658,7 +659,7 @@ fn operator_ready(out: &mut Outcome, c: &Ctx) {
         out.push(Finding {
             code: "PLG007",
             severity: Severity::Critical,
-            object: Subject::new("Pod", ns, &first.name),
+            object: ObjectRef::new(Kind::Pod, ns, &first.name),
             summary: format!("The CloudNativePG operator in {ns} has no ready pod"),
             evidence,
             remedy: format!(
@@ -681,7 +682,7 @@ fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
             out.push(Finding {
                 code: "PLG004",
                 severity: Severity::Critical,
-                object: Subject::new("Deployment", &d.namespace, &d.name),
+                object: ObjectRef::new(Kind::Deployment, &d.namespace, &d.name),
                 summary: format!(
                     "The Barman Cloud plugin Deployment {}/{} has no available replica",
                     d.namespace, d.name
@@ -768,7 +769,7 @@ fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
             out.push(Finding {
                 code: "PLG004",
                 severity: Severity::Critical,
-                object: Subject::new("Pod", &pod.namespace, &pod.name),
+                object: ObjectRef::new(Kind::Pod, &pod.namespace, &pod.name),
                 summary: format!(
                     "Barman Cloud plugin pod {}/{} is in {} (ready {}/{})",
                     pod.namespace, pod.name, pod.status, pod.ready.0, pod.ready.1
@@ -783,7 +784,7 @@ fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
             out.push(Finding {
                 code: "PLG005",
                 severity: Severity::Critical,
-                object: Subject::new("Pod", &pod.namespace, &pod.name),
+                object: ObjectRef::new(Kind::Pod, &pod.namespace, &pod.name),
                 summary: format!(
                     "Barman Cloud plugin container {container} in pod {}/{} was OOMKilled",
                     pod.namespace, pod.name
@@ -802,7 +803,7 @@ fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
             out.push(Finding {
                 code: "PLG006",
                 severity: Severity::Warning,
-                object: Subject::new("Pod", &pod.namespace, &pod.name),
+                object: ObjectRef::new(Kind::Pod, &pod.namespace, &pod.name),
                 summary: format!(
                     "Barman Cloud plugin pod {}/{} restarted {} times (threshold {})",
                     pod.namespace, pod.name, pod.restarts, c.th.restarts
@@ -853,10 +854,13 @@ fn no_plugin_pod(out: &mut Outcome, c: &Ctx, p: &Plugin) {
                     d.name
                 )
             };
-            (Subject::new("Deployment", &d.namespace, &d.name), remedy)
+            (
+                ObjectRef::new(Kind::Deployment, &d.namespace, &d.name),
+                remedy,
+            )
         }
         None => (
-            Subject::new("Service", ns, &p.svc.name),
+            ObjectRef::new(Kind::Service, ns, &p.svc.name),
             format!(
                 "No Deployment runs the plugin: reinstall it in {ns} ({INSTALL_PLUGIN}), or restore its Deployment in Git (see FLX009)"
             ),
@@ -951,7 +955,7 @@ fn certificates(out: &mut Outcome, c: &Ctx) {
             out.push(Finding {
                 code: "PLG009",
                 severity: Severity::Warning,
-                object: Subject::new("Certificate", &cert.namespace, &cert.name),
+                object: ObjectRef::new(Kind::Certificate, &cert.namespace, &cert.name),
                 summary,
                 evidence,
                 remedy: format!(
@@ -981,7 +985,7 @@ fn cluster_phase(out: &mut Outcome, clusters: &[Arc<ClusterRow>]) {
         out.push(Finding {
             code: "PLG008",
             severity: Severity::Critical,
-            object: Subject::new("Cluster", &cl.namespace, &cl.name),
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
             summary: format!(
                 "Cluster {}/{} cannot reconcile: the operator cannot use the Barman Cloud plugin",
                 cl.namespace, cl.name
@@ -1051,7 +1055,7 @@ fn version_skew(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
         out.push(Finding {
             code: "PLG010",
             severity: Severity::Warning,
-            object: Subject::new("Cluster", &cl.namespace, &cl.name),
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
             summary: format!(
                 "Cluster {}/{} reports Barman Cloud plugin {v}, but the plugin runs {tag}",
                 cl.namespace, cl.name
@@ -1128,7 +1132,7 @@ fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
         out.push(Finding {
             code: "PLG011",
             severity: Severity::Critical,
-            object: Subject::new("Cluster", &cl.namespace, &cl.name),
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
             summary: format!(
                 "Cluster {}/{} uses the Barman Cloud plugin, but instance pod {names} has no {SIDECAR} sidecar: it neither archives WAL nor takes backups",
                 cl.namespace, cl.name
@@ -1160,9 +1164,9 @@ pub(super) fn human(d: chrono::Duration) -> String {
 mod tests {
     use super::*;
     use crate::assess::testing::{at, labels, live, one, state};
-    use crate::cluster::rows::{ObjectStoreRow, PluginRef};
+    use crate::model::rows::{ObjectStoreRow, PluginRef};
 
-    fn forbidden<R: crate::cluster::rows::Row>(resource: &str) -> KindState<R> {
+    fn forbidden<R: crate::model::rows::Row>(resource: &str) -> KindState<R> {
         state(SyncState::Forbidden {
             verb: "list".into(),
             resource: resource.into(),
@@ -1371,8 +1375,8 @@ mod tests {
         let x = one(&out, "PLG001");
         assert_eq!(
             x.object,
-            Subject::new(
-                "CustomResourceDefinition",
+            ObjectRef::new(
+                Kind::CustomResourceDefinition,
                 "",
                 "clusters.postgresql.cnpg.io"
             )
@@ -1395,8 +1399,8 @@ mod tests {
         let x = one(&out, "PLG002");
         assert_eq!(
             x.object,
-            Subject::new(
-                "CustomResourceDefinition",
+            ObjectRef::new(
+                Kind::CustomResourceDefinition,
                 "",
                 "objectstores.barmancloud.cnpg.io"
             )
@@ -1413,7 +1417,7 @@ mod tests {
         let x = one(&out, "PLG002");
         assert_eq!(
             x.object,
-            Subject::new("Service", "cnpg-system", "barman-cloud")
+            ObjectRef::new(Kind::Service, "cnpg-system", "barman-cloud")
         );
         assert!(x.evidence[0].ends_with("none"));
 
@@ -1472,7 +1476,10 @@ mod tests {
         let out = run(&f);
         assert_eq!(codes(&out), vec!["PLG003"]);
         let x = one(&out, "PLG003");
-        assert_eq!(x.object, Subject::new("Service", "backups", "barman-cloud"));
+        assert_eq!(
+            x.object,
+            ObjectRef::new(Kind::Service, "backups", "barman-cloud")
+        );
         assert!(
             x.evidence
                 .iter()
@@ -1508,7 +1515,7 @@ mod tests {
             },
             operator_deploy(),
         ]);
-        f.events = live(vec![crate::cluster::rows::EventRow {
+        f.events = live(vec![crate::model::rows::EventRow {
             involved_kind: "Pod".into(),
             involved_namespace: "cnpg-system".into(),
             involved_name: "barman-cloud-7d9-abcde".into(),
@@ -1522,7 +1529,7 @@ mod tests {
         let x = one(&out, "PLG004");
         assert_eq!(
             x.object,
-            Subject::new("Pod", "cnpg-system", "barman-cloud-7d9-abcde")
+            ObjectRef::new(Kind::Pod, "cnpg-system", "barman-cloud-7d9-abcde")
         );
         assert!(x.summary.contains("CrashLoopBackOff"));
         assert!(
@@ -1613,7 +1620,7 @@ mod tests {
         let x = one(&out, "PLG004");
         assert_eq!(
             x.object,
-            Subject::new("Deployment", "cnpg-system", "barman-cloud")
+            ObjectRef::new(Kind::Deployment, "cnpg-system", "barman-cloud")
         );
         assert!(
             x.remedy
@@ -1650,7 +1657,7 @@ mod tests {
         let x = one(&out, "PLG005");
         assert_eq!(
             x.object,
-            Subject::new("Pod", "cnpg-system", "barman-cloud-7d9-abcde")
+            ObjectRef::new(Kind::Pod, "cnpg-system", "barman-cloud-7d9-abcde")
         );
         assert!(
             x.evidence.contains(
@@ -1734,7 +1741,7 @@ mod tests {
         let x = one(&out, "PLG007");
         assert_eq!(
             x.object,
-            Subject::new("Deployment", "cnpg-system", "cnpg-controller-manager")
+            ObjectRef::new(Kind::Deployment, "cnpg-system", "cnpg-controller-manager")
         );
         assert!(x.evidence.contains(&"status.readyReplicas: 0".to_string()));
         assert!(
@@ -1765,7 +1772,7 @@ mod tests {
         );
         let out = run(&f);
         let x = one(&out, "PLG007");
-        assert_eq!(x.object.kind, "Pod");
+        assert_eq!(x.object.kind, Kind::Pod);
         assert!(out.unknown.is_empty());
     }
 
@@ -1799,7 +1806,7 @@ mod tests {
             }]);
             let out = run(&f);
             let x = one(&out, "PLG008");
-            assert_eq!(x.object, Subject::new("Cluster", "db", "pg"));
+            assert_eq!(x.object, ObjectRef::new(Kind::Cluster, "db", "pg"));
             assert_eq!(x.evidence[0], format!("status.phase: {phase}"));
             assert!(
                 x.evidence[1].starts_with("status.phaseReason: Error while discovering plugins")
@@ -1824,7 +1831,7 @@ mod tests {
         let x = one(&out, "PLG009");
         assert_eq!(
             x.object,
-            Subject::new("Certificate", "cnpg-system", "barman-cloud-server")
+            ObjectRef::new(Kind::Certificate, "cnpg-system", "barman-cloud-server")
         );
         assert!(x.summary.contains("expires in 10d0h"));
         assert!(
@@ -1893,7 +1900,7 @@ mod tests {
         }]);
         let out = run(&f);
         let x = one(&out, "PLG010");
-        assert_eq!(x.object, Subject::new("Cluster", "db", "pg"));
+        assert_eq!(x.object, ObjectRef::new(Kind::Cluster, "db", "pg"));
         assert_eq!(
             x.evidence,
             vec![
@@ -1936,7 +1943,7 @@ mod tests {
         let out = run(&f);
         assert_eq!(codes(&out), vec!["PLG011"]);
         let x = one(&out, "PLG011");
-        assert_eq!(x.object, Subject::new("Cluster", "db", "pg"));
+        assert_eq!(x.object, ObjectRef::new(Kind::Cluster, "db", "pg"));
         assert_eq!(
             x.evidence,
             vec!["Pod db/pg-2 spec.initContainers with restartPolicy Always: none".to_string()]

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Finding, Outcome};
-use crate::cluster::watch::{KindState, SyncState};
+use crate::model::{KindState, SyncState};
 
-pub fn live<R: crate::cluster::rows::Row>(rows: Vec<R>) -> KindState<R> {
+pub fn live<R: crate::model::rows::Row>(rows: Vec<R>) -> KindState<R> {
     KindState::live(rows)
 }
 
-pub fn state<R: crate::cluster::rows::Row>(sync: SyncState) -> KindState<R> {
+pub fn state<R: crate::model::rows::Row>(sync: SyncState) -> KindState<R> {
     KindState::without_rows(sync)
 }
 

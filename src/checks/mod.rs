@@ -16,10 +16,10 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 
 use crate::assess::Facts;
-use crate::assess::facts::LogTail;
-use crate::cluster::rows::Row;
-use crate::cluster::watch::{KindSpec, KindState, SyncState, malformed_note, state_of};
-use crate::cluster::{self, Snapshot};
+use crate::cluster::project::Project;
+use crate::cluster::watch::{KindSpec, malformed_note, state_of};
+use crate::model::facts::LogTail;
+use crate::model::{Kind, KindState, Snapshot, SyncState};
 use crate::sim::Sim;
 
 /// How long one read may take before it counts as failed.
@@ -30,7 +30,7 @@ const CONCURRENCY: usize = 4;
 const LOG_TAIL: i64 = 200;
 
 /// Lists one kind whole (500 a page) into rows, with the state an error leaves.
-pub async fn list_kind<R: Row>(
+pub async fn list_kind<R: Project>(
     client: &kube::Client,
     spec: KindSpec,
     namespace: Option<&str>,
@@ -96,21 +96,21 @@ pub struct Reach {
 pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reach) -> Facts {
     let ns = namespace;
     let (pods, services, object_stores, backups, clusters, scheduled, kustomizations, git_repos) = tokio::join!(
-        list_kind(client, cluster::pods_spec(), ns),
+        list_kind(client, KindSpec::of(Kind::Pod), ns),
         // The plugin's Service lives in the operator's namespace, whatever the scope.
-        list_kind(client, cluster::plugin_services_spec(), None),
-        list_kind(client, cluster::object_stores_spec(), ns),
-        list_kind(client, cluster::backups_spec(), ns),
-        list_kind(client, cluster::clusters_spec(), ns),
-        list_kind(client, cluster::scheduled_backups_spec(), ns),
-        list_kind(client, cluster::kustomizations_spec(), ns),
-        list_kind(client, cluster::git_repositories_spec(), ns),
+        list_kind(client, KindSpec::plugin_services(), None),
+        list_kind(client, KindSpec::of(Kind::ObjectStore), ns),
+        list_kind(client, KindSpec::of(Kind::Backup), ns),
+        list_kind(client, KindSpec::of(Kind::Cluster), ns),
+        list_kind(client, KindSpec::of(Kind::ScheduledBackup), ns),
+        list_kind(client, KindSpec::of(Kind::Kustomization), ns),
+        list_kind(client, KindSpec::of(Kind::GitRepository), ns),
     );
     let (deployments, secrets, certificates, events) = tokio::join!(
-        list_kind(client, cluster::deployments_spec(), ns),
+        list_kind(client, KindSpec::of(Kind::Deployment), ns),
         secrets::referenced(client, &object_stores.rows),
-        list_kind(client, cluster::certificates_spec(), ns),
-        list_kind(client, cluster::events_spec(), ns),
+        list_kind(client, KindSpec::of(Kind::Certificate), ns),
+        list_kind(client, KindSpec::of(Kind::Event), ns),
     );
     let snapshot = Snapshot {
         taken: Some(Utc::now()),
@@ -149,12 +149,12 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
 /// watch, and the logs. Refreshed on a slow cadence.
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
-    pub deployments: KindState<crate::cluster::rows::DeploymentRow>,
-    pub secrets: KindState<crate::cluster::rows::SecretRow>,
-    pub certificates: KindState<crate::cluster::rows::CertificateRow>,
-    pub events: KindState<crate::cluster::rows::EventRow>,
+    pub deployments: KindState<crate::model::rows::DeploymentRow>,
+    pub secrets: KindState<crate::model::rows::SecretRow>,
+    pub certificates: KindState<crate::model::rows::CertificateRow>,
+    pub events: KindState<crate::model::rows::EventRow>,
     pub logs: Vec<LogTail>,
-    pub endpoints: Vec<crate::assess::facts::EndpointProbe>,
+    pub endpoints: Vec<crate::model::facts::EndpointProbe>,
     /// Whether the endpoints were probed this time.
     pub probed: bool,
 }
@@ -175,10 +175,10 @@ pub async fn extras(
         }
     };
     let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
-        list_kind(client, cluster::deployments_spec(), namespace),
+        list_kind(client, KindSpec::of(Kind::Deployment), namespace),
         secrets::referenced(client, &snapshot.object_stores.rows),
-        list_kind(client, cluster::certificates_spec(), namespace),
-        list_kind(client, cluster::events_spec(), namespace),
+        list_kind(client, KindSpec::of(Kind::Certificate), namespace),
+        list_kind(client, KindSpec::of(Kind::Event), namespace),
         log_tails(client, snapshot),
         probes,
     );
@@ -238,12 +238,14 @@ fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
     {
         for p in s.pods.in_namespace(&c.namespace).iter().filter(|p| {
             p.labels.get("cnpg.io/cluster") == Some(&c.name)
-                && p.sidecars.iter().any(|sc| sc == crate::ui::app::SIDECAR)
+                && p.sidecars
+                    .iter()
+                    .any(|sc| sc == crate::model::domain::SIDECAR)
         }) {
             out.push((
                 p.namespace.clone(),
                 p.name.clone(),
-                crate::ui::app::SIDECAR.to_string(),
+                crate::model::domain::SIDECAR.to_string(),
             ));
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::assess::facts::EndpointProbe;
-use crate::cluster::rows::ObjectStoreRow;
+use crate::model::facts::EndpointProbe;
+use crate::model::rows::ObjectStoreRow;
 
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -9,8 +9,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::cluster::rows::{ObjectStoreRow, SecretRow};
-use crate::cluster::watch::{KindState, SyncState};
+use crate::model::rows::{ObjectStoreRow, SecretRow};
+use crate::model::{KindState, SyncState};
 
 /// A Secret's key names; its values are skipped by the parser, never held as text.
 #[derive(Deserialize)]

@@ -15,7 +15,7 @@ use super::report::Report;
 use crate::assess::{self, Outcome, Status, Thresholds, catalog};
 use crate::checks::{self, Reach};
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
-use crate::sim::scenario::parse_duration;
+use crate::model::kubefmt::parse_duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -111,7 +111,7 @@ fn serve(
             .context("reading the address listened on")?;
         let name = sim.info.name.clone();
         if let Some(path) = &kubeconfig {
-            sim::write_atomically(
+            crate::files::write_atomically(
                 path,
                 &sim::kubeconfig(local, &format!("backstop-sim-{name}")),
             )

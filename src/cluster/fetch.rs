@@ -8,22 +8,12 @@ use kube::api::{Api, DynamicObject, ListParams, LogParams};
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
-use super::rows::time;
+use super::project::time;
+use crate::model::Kind;
 
-/// The API resource of a kind the panes show.
-pub fn resource_of(kind: &str) -> Option<ApiResource> {
-    let spec = match kind {
-        "Pod" => super::pods_spec(),
-        "ObjectStore" => super::object_stores_spec(),
-        "Backup" => super::backups_spec(),
-        "Cluster" => super::clusters_spec(),
-        "ScheduledBackup" => super::scheduled_backups_spec(),
-        "Kustomization" => super::kustomizations_spec(),
-        "GitRepository" => super::git_repositories_spec(),
-        "Service" => super::plugin_services_spec(),
-        _ => return None,
-    };
-    Some(spec.resource)
+/// The API resource of a kind.
+pub fn resource_of(kind: Kind) -> ApiResource {
+    super::watch::KindSpec::of(kind).resource
 }
 
 fn describe_error(what: &str, e: &kube::Error) -> String {
@@ -60,11 +50,11 @@ fn redact(obj: &mut Value) {
 /// The object as YAML, fresh from the API, without managedFields.
 pub async fn yaml(
     client: kube::Client,
-    kind: &str,
+    kind: Kind,
     namespace: &str,
     name: &str,
 ) -> Result<String, String> {
-    let ar = resource_of(kind).ok_or_else(|| format!("no YAML view for a {kind}"))?;
+    let ar = resource_of(kind);
     let api: Api<DynamicObject> = Api::namespaced_with(client, namespace, &ar);
     let obj = api
         .get(name)
@@ -93,7 +83,7 @@ pub struct EventLine {
 /// The object's events, newest first.
 pub async fn events(
     client: kube::Client,
-    kind: &str,
+    kind: Kind,
     namespace: &str,
     name: &str,
 ) -> Result<Vec<EventLine>, String> {

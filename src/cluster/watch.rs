@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
@@ -14,118 +14,44 @@ use kube::runtime::watcher::{self, Event};
 use tokio::sync::{Notify, watch};
 
 use super::lean::Lean;
-use super::rows::{Key, Row};
-
-/// Where a kind's data stands, shown in its pane.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SyncState {
-    Syncing,
-    Live,
-    /// The connection was lost: the rows are the last known, marked.
-    Stale {
-        since: DateTime<Utc>,
-        reason: String,
-    },
-    Forbidden {
-        verb: String,
-        resource: String,
-    },
-    /// The CRD is absent: e.g. "Flux is not installed".
-    NotInstalled {
-        what: String,
-    },
-    Error(String),
-}
-
-impl SyncState {
-    /// A word for the state, readable without colour.
-    pub fn word(&self) -> &'static str {
-        match self {
-            SyncState::Syncing => "syncing",
-            SyncState::Live => "live",
-            SyncState::Stale { .. } => "stale",
-            SyncState::Forbidden { .. } => "forbidden",
-            SyncState::NotInstalled { .. } => "not installed",
-            SyncState::Error(_) => "error",
-        }
-    }
-}
+use super::project::Project;
+use crate::model::domain::{Kind, PLUGIN_SELECTOR};
+use crate::model::rows::Key;
+use crate::model::state::{KindState, SyncState};
 
 /// A kind to watch: its API resource, an optional label selector, and what its absence means.
 #[derive(Debug, Clone)]
 pub struct KindSpec {
+    pub kind: Kind,
     pub label: &'static str,
     pub resource: ApiResource,
     pub selector: Option<&'static str>,
     pub absent: &'static str,
 }
 
-/// What a watcher publishes: rows in key order, its state, a version that moves on change.
-#[derive(Debug)]
-pub struct KindState<R> {
-    /// In (namespace, name) order.
-    pub rows: Arc<Vec<Arc<R>>>,
-    pub sync: SyncState,
-    pub version: u64,
-    /// The newest resourceVersion applied, when numeric: what the benchmark's
-    /// event-to-screen latency is matched on.
-    pub rv: u64,
-    /// Objects read with a malformed metadata field (read as absent), named with the field:
-    /// shown beside the rows, never hiding them.
-    pub malformed: Arc<Vec<String>>,
-}
-
-impl<R> Clone for KindState<R> {
-    fn clone(&self) -> Self {
-        KindState {
-            rows: self.rows.clone(),
-            sync: self.sync.clone(),
-            version: self.version,
-            rv: self.rv,
-            malformed: self.malformed.clone(),
-        }
-    }
-}
-
-impl<R: Row> KindState<R> {
-    /// Live rows: what a settled watcher or a successful list publishes.
-    pub fn live(mut rows: Vec<R>) -> Self {
-        rows.sort_by_key(|r| r.key());
-        KindState {
-            rows: Arc::new(rows.into_iter().map(Arc::new).collect()),
-            sync: SyncState::Live,
-            version: 1,
-            rv: 0,
-            malformed: Default::default(),
+impl KindSpec {
+    pub fn of(kind: Kind) -> KindSpec {
+        KindSpec {
+            kind,
+            label: kind.label(),
+            resource: ApiResource {
+                group: kind.group().into(),
+                version: kind.version().into(),
+                api_version: kind.api_version(),
+                kind: kind.name().into(),
+                plural: kind.plural().into(),
+            },
+            selector: None,
+            absent: kind.absent(),
         }
     }
 
-    /// The rows of one namespace. Rows are kept in (namespace, name) order, so this is a
-    /// slice found by bisection, not a scan: rules that look per namespace stay linear.
-    pub fn in_namespace(&self, ns: &str) -> &[Arc<R>] {
-        of_namespace(&self.rows, ns)
-    }
-
-    /// No rows, and why (forbidden, not installed, ...).
-    pub fn without_rows(sync: SyncState) -> Self {
-        KindState {
-            rows: Arc::new(Vec::new()),
-            sync,
-            version: 1,
-            rv: 0,
-            malformed: Default::default(),
-        }
-    }
-}
-
-impl<R> Default for KindState<R> {
-    fn default() -> Self {
-        KindState {
-            rows: Arc::new(Vec::new()),
-            sync: SyncState::Syncing,
-            version: 0,
-            rv: 0,
-            malformed: Default::default(),
+    /// Services labelled with the plugin's name: how the operator finds the plugin.
+    pub fn plugin_services() -> KindSpec {
+        KindSpec {
+            label: "Plugin services",
+            selector: Some(PLUGIN_SELECTOR),
+            ..KindSpec::of(Kind::Service)
         }
     }
 }
@@ -141,16 +67,9 @@ const PROBE_EVERY: Duration = Duration::from_secs(3);
 const QUIET_FOR: Duration = Duration::from_secs(6);
 const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 
-/// The rows of one namespace in rows kept in (namespace, name) order.
-pub fn of_namespace<'a, R: Row>(rows: &'a [Arc<R>], ns: &str) -> &'a [Arc<R>] {
-    let start = rows.partition_point(|r| r.namespace() < ns);
-    let len = rows[start..].partition_point(|r| r.namespace() == ns);
-    &rows[start..start + len]
-}
-
 /// `plural.group` of a kind spec, as RBAC and error messages name it.
 pub fn resource_name(spec: &KindSpec) -> String {
-    crate::sim::registry::qualified(&spec.resource.group, &spec.resource.plural)
+    spec.kind.qualified()
 }
 
 /// Reads an API error the way an engineer needs it: not installed, forbidden, or
@@ -251,7 +170,7 @@ fn resource_version(obj: &DynamicObject) -> u64 {
 
 /// Watches one kind until the task is aborted. Errors never end it: the watcher retries
 /// with backoff and the state says what is wrong meanwhile.
-pub async fn run<R: Row>(
+pub async fn run<R: Project>(
     client: kube::Client,
     spec: KindSpec,
     namespace: Option<String>,

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
+pub use crate::model::kubefmt::parse_duration;
 
 pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
 
@@ -48,55 +49,6 @@ pub enum ScenarioError {
 
 pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
-}
-
-/// A duration in scenario files: `500ms`, `20s`, `10m`, `1h30m`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = Duration::ZERO;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            "ms"
-        } else {
-            match c {
-                'h' => "h",
-                'm' => "m",
-                's' => "s",
-                _ => {
-                    return Err(format!(
-                        "'{s}' is not a duration: use a number and a unit (ms, s, m, h), e.g. 30s"
-                    ));
-                }
-            }
-        };
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("'{s}' is not a duration: a number must come before '{unit}'"))?;
-        num.clear();
-        let secs = match unit {
-            "ms" => n / 1000.0,
-            "s" => n,
-            "m" => n * 60.0,
-            _ => n * 3600.0,
-        };
-        total += Duration::from_secs_f64(secs);
-    }
-    if !num.is_empty() {
-        return Err(format!(
-            "'{s}' is not a duration: '{num}' needs a unit (ms, s, m, h)"
-        ));
-    }
-    Ok(total)
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

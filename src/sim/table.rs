@@ -4,6 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::model::kubefmt::{
+    containers, human_duration, pod_ready, pod_status, restartable_init_names,
+};
+
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
@@ -282,167 +286,6 @@ fn age_of(ts: &str, now: DateTime<Utc>) -> Value {
         )),
         Err(_) => Value::String("<invalid>".into()),
     }
-}
-
-/// kubectl's `duration.HumanDuration`: `45s`, `3m20s`, `2h5m`, `5d`, `1y20d`.
-pub fn human_duration(d: chrono::Duration) -> String {
-    let secs = d.num_seconds();
-    if secs < -1 {
-        return "<invalid>".into();
-    }
-    if secs < 0 {
-        return "0s".into();
-    }
-    let s = secs;
-    let m = s / 60;
-    let h = m / 60;
-    let days = h / 24;
-    if s < 120 {
-        format!("{s}s")
-    } else if m < 10 {
-        if s % 60 == 0 {
-            format!("{m}m")
-        } else {
-            format!("{m}m{}s", s % 60)
-        }
-    } else if m < 180 {
-        format!("{m}m")
-    } else if h < 8 {
-        if m % 60 == 0 {
-            format!("{h}h")
-        } else {
-            format!("{h}h{}m", m % 60)
-        }
-    } else if h < 48 {
-        format!("{h}h")
-    } else if h < 24 * 8 {
-        if h % 24 == 0 {
-            format!("{days}d")
-        } else {
-            format!("{days}d{}h", h % 24)
-        }
-    } else if h < 24 * 365 * 2 {
-        format!("{days}d")
-    } else if h < 24 * 365 * 8 {
-        let y = days / 365;
-        if days % 365 == 0 {
-            format!("{y}y")
-        } else {
-            format!("{y}y{}d", days % 365)
-        }
-    } else {
-        format!("{}y", days / 365)
-    }
-}
-
-fn containers<'a>(obj: &'a Value, key: &str) -> &'a [Value] {
-    obj.pointer(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-fn restartable_init_names(pod: &Value) -> Vec<&str> {
-    containers(pod, "/spec/initContainers")
-        .iter()
-        .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .collect()
-}
-
-/// READY as kubectl 1.28+ prints it: native sidecars count as containers.
-fn pod_ready(pod: &Value) -> String {
-    let sidecars = restartable_init_names(pod);
-    let total = containers(pod, "/spec/containers").len() + sidecars.len();
-    let ready_in = |key: &str, only: Option<&[&str]>| {
-        containers(pod, key)
-            .iter()
-            .filter(|s| {
-                only.is_none_or(|names| {
-                    names.contains(&s.get("name").and_then(Value::as_str).unwrap_or(""))
-                })
-            })
-            .filter(|s| s.get("ready").and_then(Value::as_bool) == Some(true))
-            .count()
-    };
-    let ready = ready_in("/status/containerStatuses", None)
-        + ready_in("/status/initContainerStatuses", Some(&sidecars));
-    format!("{ready}/{total}")
-}
-
-/// STATUS as kubectl's printPod derives it.
-pub fn pod_status(pod: &Value) -> String {
-    let mut reason = pod
-        .pointer("/status/phase")
-        .and_then(Value::as_str)
-        .unwrap_or("Unknown")
-        .to_string();
-    if let Some(r) = pod.pointer("/status/reason").and_then(Value::as_str) {
-        reason = r.to_string();
-    }
-    let sidecars = restartable_init_names(pod);
-    let inits = containers(pod, "/status/initContainerStatuses");
-    let init_total = containers(pod, "/spec/initContainers").len();
-    let mut initializing = false;
-    for (i, st) in inits.iter().enumerate() {
-        let name = st.get("name").and_then(Value::as_str).unwrap_or("");
-        let sidecar_up = st.get("started").and_then(Value::as_bool) == Some(true)
-            || st.pointer("/state/running").is_some();
-        if sidecars.contains(&name) && sidecar_up {
-            continue;
-        }
-        if let Some(t) = st.pointer("/state/terminated") {
-            if t.get("exitCode").and_then(Value::as_i64) == Some(0) {
-                continue;
-            }
-            reason = match t.get("reason").and_then(Value::as_str) {
-                Some(r) => format!("Init:{r}"),
-                None => format!(
-                    "Init:ExitCode:{}",
-                    t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)
-                ),
-            };
-            initializing = true;
-        } else if let Some(r) = st
-            .pointer("/state/waiting/reason")
-            .and_then(Value::as_str)
-            .filter(|r| *r != "PodInitializing")
-        {
-            reason = format!("Init:{r}");
-            initializing = true;
-        } else {
-            reason = format!("Init:{i}/{init_total}");
-            initializing = true;
-        }
-        break;
-    }
-    if !initializing {
-        let mut has_running = false;
-        for st in containers(pod, "/status/containerStatuses").iter().rev() {
-            if let Some(r) = st.pointer("/state/waiting/reason").and_then(Value::as_str) {
-                reason = r.to_string();
-            } else if let Some(t) = st.pointer("/state/terminated") {
-                reason = match t.get("reason").and_then(Value::as_str) {
-                    Some(r) => r.to_string(),
-                    None => format!(
-                        "ExitCode:{}",
-                        t.get("exitCode").and_then(Value::as_i64).unwrap_or(0)
-                    ),
-                };
-            } else if st.pointer("/state/running").is_some()
-                && st.get("ready").and_then(Value::as_bool) == Some(true)
-            {
-                has_running = true;
-            }
-        }
-        if reason == "Completed" && has_running {
-            reason = "Running".into();
-        }
-    }
-    if pod.pointer("/metadata/deletionTimestamp").is_some() {
-        reason = "Terminating".into();
-    }
-    reason
 }
 
 fn pod_restarts(pod: &Value, now: DateTime<Utc>) -> Value {

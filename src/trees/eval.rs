@@ -6,10 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{Check, LogSource};
-use crate::assess::{Facts, Finding, Outcome as Assessed, Subject};
-use crate::cluster::rows::{ClusterRow, condition};
-use crate::cluster::watch::{KindState, SyncState};
-use crate::sim::scenario::parse_duration;
+use crate::assess::{Facts, Finding, Outcome as Assessed};
+use crate::model::kubefmt::parse_duration;
+use crate::model::rows::{ClusterRow, condition};
+use crate::model::{Kind, ObjectRef};
+use crate::model::{KindState, SyncState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -61,7 +62,7 @@ pub struct Env<'a> {
     pub facts: &'a Facts,
     pub assessed: &'a Assessed,
     /// The object the walk is about, if it started from one.
-    pub context: Option<&'a Subject>,
+    pub context: Option<&'a ObjectRef>,
     pub now: DateTime<Utc>,
     pub git: Option<&'a dyn GitRepo>,
 }
@@ -79,23 +80,23 @@ impl Env<'_> {
             .collect();
         let Some(ctx) = self.context else { return all };
         let s = &self.facts.snapshot;
-        let names: Vec<(String, String)> = match ctx.kind.as_str() {
-            "Cluster" => vec![(ctx.namespace.clone(), ctx.name.clone())],
-            "Backup" => s
+        let names: Vec<(String, String)> = match ctx.kind {
+            Kind::Cluster => vec![(ctx.namespace.clone(), ctx.name.clone())],
+            Kind::Backup => s
                 .backups
                 .rows
                 .iter()
                 .filter(|b| b.namespace == ctx.namespace && b.name == ctx.name)
                 .map(|b| (b.namespace.clone(), b.cluster.clone()))
                 .collect(),
-            "ScheduledBackup" => s
+            Kind::ScheduledBackup => s
                 .scheduled
                 .rows
                 .iter()
                 .filter(|b| b.namespace == ctx.namespace && b.name == ctx.name)
                 .map(|b| (b.namespace.clone(), b.cluster.clone()))
                 .collect(),
-            "ObjectStore" => all
+            Kind::ObjectStore => all
                 .iter()
                 .filter(|c| {
                     c.namespace == ctx.namespace
@@ -104,7 +105,7 @@ impl Env<'_> {
                 })
                 .map(|c| (c.namespace.clone(), c.name.clone()))
                 .collect(),
-            "Pod" => s
+            Kind::Pod => s
                 .pods
                 .rows
                 .iter()
@@ -140,15 +141,15 @@ impl Env<'_> {
             |ns: &str, name: &str| clusters.iter().any(|c| c.namespace == ns && c.name == name);
         let o = &f.object;
         let s = &self.facts.snapshot;
-        match o.kind.as_str() {
-            "Cluster" => has(&o.namespace, &o.name),
-            "Backup" => s.backups.rows.iter().any(|b| {
+        match o.kind {
+            Kind::Cluster => has(&o.namespace, &o.name),
+            Kind::Backup => s.backups.rows.iter().any(|b| {
                 b.namespace == o.namespace && b.name == o.name && has(&b.namespace, &b.cluster)
             }),
-            "ScheduledBackup" => s.scheduled.rows.iter().any(|b| {
+            Kind::ScheduledBackup => s.scheduled.rows.iter().any(|b| {
                 b.namespace == o.namespace && b.name == o.name && has(&b.namespace, &b.cluster)
             }),
-            "ObjectStore" => clusters.iter().any(|c| {
+            Kind::ObjectStore => clusters.iter().any(|c| {
                 c.namespace == o.namespace
                     && c.plugin.as_ref().and_then(|p| p.object_store.as_deref())
                         == Some(o.name.as_str())
@@ -255,13 +256,13 @@ fn duration(text: &str) -> Result<chrono::Duration, Answer> {
         })
 }
 
-type Conditions = Vec<(String, Vec<crate::cluster::rows::Condition>)>;
+type Conditions = Vec<(String, Vec<crate::model::rows::Condition>)>;
 
 /// The conditions of the rows `pick` keeps, by `namespace/name`, and the kind's state.
 fn conditions_of<'a, R>(
     state: &'a KindState<R>,
     pick: &dyn Fn(&str, &str) -> bool,
-    parts: impl Fn(&R) -> (&String, &String, &Vec<crate::cluster::rows::Condition>),
+    parts: impl Fn(&R) -> (&String, &String, &Vec<crate::model::rows::Condition>),
 ) -> (Conditions, &'a SyncState) {
     let rows = state
         .rows
@@ -557,7 +558,7 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
                         "Cluster {}/{}: last successful backup {t} ({} ago)",
                         c.namespace,
                         c.name,
-                        crate::sim::table::human_duration(env.now - t)
+                        crate::model::kubefmt::human_duration(env.now - t)
                     )),
                     None => bad.push(format!(
                         "Cluster {}/{}: no successful backup",
@@ -604,7 +605,7 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
                         b.namespace,
                         b.name,
                         b.duration()
-                            .map(crate::sim::table::human_duration)
+                            .map(crate::model::kubefmt::human_duration)
                             .unwrap_or_default()
                     )
                 })
@@ -740,9 +741,9 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
             let want = pattern.to_lowercase();
             let clusters = env.clusters();
             let relevant = |ns: &str, pod: &str, c: &str| match container {
-                LogSource::Plugin => c != crate::ui::app::SIDECAR,
+                LogSource::Plugin => c != crate::model::domain::SIDECAR,
                 LogSource::Sidecar => {
-                    c == crate::ui::app::SIDECAR
+                    c == crate::model::domain::SIDECAR
                         && s.pods.rows.iter().any(|p| {
                             p.namespace == ns
                                 && p.name == pod

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{ACTIONS, ASK, Check, Node, SERVED_RESOURCES, TreeFile};
 use crate::assess::catalog;
-use crate::sim::scenario::parse_duration;
+use crate::model::kubefmt::parse_duration;
 
 /// A tree that passed lint.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,6 +10,7 @@ pub mod transcript;
 pub mod walk;
 
 use self::load::{Tree, parse};
+use crate::model::Kind;
 
 /// The built-in trees, from the seed's decision trees, common issues and checklist.
 const BUILTIN: &[(&str, &str)] = &[
@@ -81,7 +82,7 @@ fn main_area(tree: &Tree) -> Option<&str> {
 /// The tree that fits an object: among the trees that explain its first explained finding
 /// code (worst first), the one about that code's area, then the most specific (listing the
 /// fewest findings); else the tree for its kind. With the reason, said to the engineer.
-pub fn fitting(trees: &[Tree], codes: &[&str], kind: &str) -> Option<(usize, String)> {
+pub fn fitting(trees: &[Tree], codes: &[&str], kind: Kind) -> Option<(usize, String)> {
     for code in codes {
         let best = trees
             .iter()
@@ -93,10 +94,10 @@ pub fn fitting(trees: &[Tree], codes: &[&str], kind: &str) -> Option<(usize, Str
         }
     }
     let by_kind = match kind {
-        "Pod" | "Deployment" | "Service" | "Certificate" => "plugin-issue",
-        "ObjectStore" | "Secret" => "objectstore-connection",
-        "Backup" | "ScheduledBackup" | "Cluster" => "backup-failing",
-        "Kustomization" | "GitRepository" => "flux-reconciliation-failing",
+        Kind::Pod | Kind::Deployment | Kind::Service | Kind::Certificate => "plugin-issue",
+        Kind::ObjectStore | Kind::Secret => "objectstore-connection",
+        Kind::Backup | Kind::ScheduledBackup | Kind::Cluster => "backup-failing",
+        Kind::Kustomization | Kind::GitRepository => "flux-reconciliation-failing",
         _ => return None,
     };
     trees
@@ -115,17 +116,17 @@ mod tests {
         let name = |r: Option<(usize, String)>| r.map(|(i, _)| trees[i].name.clone());
         // The primary tree explains OBJ001 too; the ObjectStore tree is the specific one.
         assert_eq!(
-            name(fitting(&trees, &["OBJ001"], "ObjectStore")),
+            name(fitting(&trees, &["OBJ001"], Kind::ObjectStore)),
             Some("objectstore-connection".into())
         );
         assert_eq!(
-            name(fitting(&trees, &["PLG005"], "Pod")),
+            name(fitting(&trees, &["PLG005"], Kind::Pod)),
             Some("plugin-pods-not-starting".into())
         );
         assert_eq!(
-            name(fitting(&trees, &[], "Kustomization")),
+            name(fitting(&trees, &[], Kind::Kustomization)),
             Some("flux-reconciliation-failing".into())
         );
-        assert_eq!(name(fitting(&trees, &[], "Namespace")), None);
+        assert_eq!(name(fitting(&trees, &[], Kind::Event)), None);
     }
 }

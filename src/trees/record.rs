@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::eval::{Answer, Env, evaluate};
 use super::load::Tree;
 use super::model::{ASK, Leaf, Node};
-use crate::assess::Subject;
+use crate::assess::ObjectRef;
 
 /// The branch taken at a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +85,7 @@ impl Score {
 pub struct Walk {
     pub tree: Tree,
     /// The object the walk is about, when started from one.
-    pub context: Option<Subject>,
+    pub context: Option<ObjectRef>,
     /// Proposals stay hidden until the trainee has chosen; autopilot is off.
     pub training: bool,
     pub started: DateTime<Utc>,
@@ -95,7 +95,7 @@ pub struct Walk {
 }
 
 impl Walk {
-    pub fn new(tree: Tree, context: Option<Subject>, training: bool, now: DateTime<Utc>) -> Walk {
+    pub fn new(tree: Tree, context: Option<ObjectRef>, training: bool, now: DateTime<Utc>) -> Walk {
         let start = Visit::at(&tree.start);
         Walk {
             tree,

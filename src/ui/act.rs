@@ -9,10 +9,10 @@ use super::keys::Action;
 use super::view::Health;
 use crate::actions::exec::Progress;
 use crate::actions::{Plan, Verb, plan};
-use crate::assess::Subject;
+use crate::model::{Kind, ObjectRef};
 
 /// What a diagnosis's action would act on, or why it cannot.
-pub type LeafTarget = Result<(Verb, Subject), String>;
+pub type LeafTarget = Result<(Verb, ObjectRef), String>;
 
 /// An action waiting for a yes.
 #[derive(Debug, Clone)]
@@ -31,9 +31,11 @@ pub struct Running {
 
 impl App {
     /// The verb a key means on a row of this kind.
-    pub fn verb_for(action: Action, kind: &str) -> Option<Verb> {
+    pub fn verb_for(action: Action, kind: Kind) -> Option<Verb> {
         match action {
-            Action::Reconcile if kind == "Pod" || kind == "Deployment" => Some(Verb::Restart),
+            Action::Reconcile if kind == Kind::Pod || kind == Kind::Deployment => {
+                Some(Verb::Restart)
+            }
             Action::Reconcile => Some(Verb::Reconcile),
             Action::ReconcileWithSource => Some(Verb::ReconcileWithSource),
             Action::Suspend => Some(Verb::ToggleSuspend),
@@ -54,7 +56,7 @@ impl App {
     }
 
     /// Opens the confirm dialog for `verb` on `target`, and asks whether the user may.
-    pub fn propose_action(&mut self, verb: Verb, target: Subject) -> Option<Effect> {
+    pub fn propose_action(&mut self, verb: Verb, target: ObjectRef) -> Option<Effect> {
         if self.refuse_read_only() {
             return None;
         }
@@ -97,7 +99,7 @@ impl App {
             return None;
         };
         let verb = Self::verb_for(action, t.kind)?;
-        self.propose_action(verb, Subject::new(t.kind, &t.namespace, &t.name))
+        self.propose_action(verb, ObjectRef::new(t.kind, &t.namespace, &t.name))
     }
 
     pub fn access_checked(&mut self, result: Result<(), String>) {
@@ -201,14 +203,14 @@ impl App {
                 .rows
                 .iter()
                 .find(|p| p.labels.get(key).map(String::as_str) == Some(value))
-                .map(|p| Subject::new("Pod", &p.namespace, &p.name))
+                .map(|p| ObjectRef::new(Kind::Pod, &p.namespace, &p.name))
                 .ok_or_else(|| format!("no pod labelled {key}={value} in view"))
         };
         // The Kustomization a Flux action means: the walk's own, a failing one, the one
         // that delivers the plugin, the first.
         // Suspending is the seed's emergency stop for the plugin: its Kustomization first.
         let kustomization = |plugin_first: bool| {
-            if let Some(c) = context.filter(|c| c.kind == "Kustomization") {
+            if let Some(c) = context.filter(|c| c.kind == Kind::Kustomization) {
                 return Ok(c.clone());
             }
             let rows = &s.kustomizations.rows;
@@ -230,12 +232,12 @@ impl App {
             };
             found
                 .or(rows.first())
-                .map(|k| Subject::new("Kustomization", &k.namespace, &k.name))
+                .map(|k| ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name))
                 .ok_or_else(|| "no Kustomization in view".to_string())
         };
         let cluster = || {
             if let Some(c) = context
-                .filter(|c| matches!(c.kind.as_str(), "Cluster" | "Backup" | "ScheduledBackup"))
+                .filter(|c| matches!(c.kind, Kind::Cluster | Kind::Backup | Kind::ScheduledBackup))
             {
                 return Ok(c.clone());
             }
@@ -243,7 +245,7 @@ impl App {
                 .rows
                 .iter()
                 .find(|c| c.plugin.as_ref().is_some_and(|p| p.enabled))
-                .map(|c| Subject::new("Cluster", &c.namespace, &c.name))
+                .map(|c| ObjectRef::new(Kind::Cluster, &c.namespace, &c.name))
                 .ok_or_else(|| "no Cluster using the plugin in view".to_string())
         };
         leaf.remedy
@@ -264,7 +266,7 @@ impl App {
                         .rows
                         .iter()
                         .find(|k| k.suspended)
-                        .map(|k| Subject::new("Kustomization", &k.namespace, &k.name))
+                        .map(|k| ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name))
                         .ok_or_else(|| "no suspended Kustomization in view".to_string())
                         .map(|t| (Verb::ToggleSuspend, t)),
                     "backup-now" => cluster().map(|t| (Verb::BackupNow, t)),

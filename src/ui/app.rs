@@ -13,19 +13,19 @@ use super::theme::Theme;
 use super::view::{self, Health, ObjectRef, PaneView};
 use crate::assess::{self, Finding, Severity, Thresholds, Unknown};
 use crate::checks::Extras;
-use crate::cluster::Snapshot;
 use crate::cluster::fetch::{EventLine, LogChunk};
+use crate::model::{Kind, Snapshot};
 
 pub const PANES: usize = 4;
 
 /// Kinds with a detail view.
-pub const DETAIL_KINDS: &[&str] = &[
-    "Pod",
-    "ObjectStore",
-    "Backup",
-    "Cluster",
-    "Kustomization",
-    "GitRepository",
+pub const DETAIL_KINDS: &[Kind] = &[
+    Kind::Pod,
+    Kind::ObjectStore,
+    Kind::Backup,
+    Kind::Cluster,
+    Kind::Kustomization,
+    Kind::GitRepository,
 ];
 
 /// The container the Barman Cloud plugin injects into instance pods.
@@ -215,12 +215,12 @@ pub fn judge((facts, now, th): RulesInput) -> Verdict {
 }
 
 /// The worst finding about each object: what marks its row.
-fn marks_of(findings: &[Finding]) -> HashMap<(&str, &str, &str), Severity> {
-    let mut worst: HashMap<(&str, &str, &str), Severity> = HashMap::new();
+fn marks_of(findings: &[Finding]) -> HashMap<(Kind, &str, &str), Severity> {
+    let mut worst: HashMap<(Kind, &str, &str), Severity> = HashMap::new();
     for f in findings {
         let o = &f.object;
         let e = worst
-            .entry((o.kind.as_ref(), o.namespace.as_str(), o.name.as_str()))
+            .entry((o.kind, o.namespace.as_str(), o.name.as_str()))
             .or_insert(f.severity);
         *e = (*e).max(f.severity);
     }
@@ -402,17 +402,6 @@ impl App {
         self.refresh_cost = self.refreshed - began;
     }
 
-    /// The worst finding about an object, if any.
-    pub fn worst_finding(&self, kind: &str, namespace: &str, name: &str) -> Option<Severity> {
-        self.findings
-            .iter()
-            .filter(|f| {
-                f.object.kind == kind && f.object.namespace == namespace && f.object.name == name
-            })
-            .map(|f| f.severity)
-            .max()
-    }
-
     /// Each row takes the state of its worst finding when that is worse.
     fn mark_rows(&mut self) {
         let worst = marks_of(&self.findings);
@@ -590,7 +579,7 @@ impl App {
                             match kind {
                                 Some(kind) => {
                                     self.detail = Some(ObjectRef {
-                                        kind,
+                                        kind: *kind,
                                         namespace: f.object.namespace.clone(),
                                         name: f.object.name.clone(),
                                     });
@@ -636,7 +625,7 @@ impl App {
                         let verb = Self::verb_for(a, t.kind)?;
                         return self.propose_action(
                             verb,
-                            crate::assess::Subject::new(t.kind, &t.namespace, &t.name),
+                            crate::model::ObjectRef::new(t.kind, &t.namespace, &t.name),
                         );
                     }
                     _ => {}
@@ -801,7 +790,7 @@ impl App {
             }
         };
         match target.kind {
-            "Pod" => {
+            Kind::Pod => {
                 let p = pod_in(&target.namespace, &target.name).ok_or("the pod is gone")?;
                 let container = ["barman-cloud", "manager", SIDECAR]
                     .iter()
@@ -811,7 +800,7 @@ impl App {
                     .ok_or("the pod has no container")?;
                 Ok((p.namespace.clone(), p.name.clone(), container))
             }
-            "Backup" => {
+            Kind::Backup => {
                 let b = s
                     .backups
                     .rows
@@ -826,7 +815,7 @@ impl App {
                     ),
                 }
             }
-            "Cluster" => {
+            Kind::Cluster => {
                 let c = s
                     .clusters
                     .rows
@@ -839,7 +828,7 @@ impl App {
                     .ok_or("the cluster reports no primary yet")?;
                 sidecar(&c.namespace, &primary)
             }
-            "ObjectStore" => {
+            Kind::ObjectStore => {
                 let user = s
                     .clusters
                     .rows
@@ -856,8 +845,8 @@ impl App {
                     .ok_or("its cluster reports no primary yet")?;
                 sidecar(&user.namespace, &primary)
             }
-            "Kustomization" | "GitRepository" => {
-                let controller = if target.kind == "Kustomization" {
+            Kind::Kustomization | Kind::GitRepository => {
+                let controller = if target.kind == Kind::Kustomization {
                     "kustomize-controller"
                 } else {
                     "source-controller"

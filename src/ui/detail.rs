@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::view::{ObjectRef, age, short};
-use crate::cluster::Snapshot;
-use crate::cluster::rows::{Condition, short_revision};
+use crate::model::rows::{Condition, short_revision};
+use crate::model::{Kind, Snapshot};
 
 /// A titled block of `label: value` lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +65,7 @@ fn conditions(list: &[Condition], now: DateTime<Utc>) -> Section {
 pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<Vec<Section>> {
     let same = |ns: &str, name: &str| ns == target.namespace && name == target.name;
     match target.kind {
-        "Pod" => {
+        Kind::Pod => {
             let p = s.pods.rows.iter().find(|p| same(&p.namespace, &p.name))?;
             let mut out = vec![section(
                 "Pod",
@@ -112,7 +112,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             ));
             Some(out)
         }
-        "ObjectStore" => {
+        Kind::ObjectStore => {
             let o = s
                 .object_stores
                 .rows
@@ -186,7 +186,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             ));
             Some(out)
         }
-        "Backup" => {
+        Kind::Backup => {
             let b = s
                 .backups
                 .rows
@@ -209,7 +209,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
                     l(
                         "took",
                         b.duration()
-                            .map(crate::sim::table::human_duration)
+                            .map(crate::model::kubefmt::human_duration)
                             .unwrap_or_else(|| "-".into()),
                     ),
                     l(
@@ -270,7 +270,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             out.push(section("Related", related));
             Some(out)
         }
-        "Cluster" => {
+        Kind::Cluster => {
             let c = s
                 .clusters
                 .rows
@@ -347,7 +347,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             ));
             Some(out)
         }
-        "Kustomization" => {
+        Kind::Kustomization => {
             let k = s
                 .kustomizations
                 .rows
@@ -428,7 +428,7 @@ pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             out.push(section("Related", related));
             Some(out)
         }
-        "GitRepository" => {
+        Kind::GitRepository => {
             let g = s
                 .git_repos
                 .rows

@@ -11,7 +11,7 @@ use super::detail;
 use super::keys::{BINDINGS, Binding, CHOOSER_BINDINGS, WALK_BINDINGS, hints, hints_of};
 use super::theme::Role;
 use super::view::{ColumnDef, Health, PaneView, age};
-use crate::cluster::watch::SyncState;
+use crate::model::SyncState;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;

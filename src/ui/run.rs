@@ -261,7 +261,7 @@ fn rescue_walk(app: &mut App) -> Option<String> {
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .map_err(anyhow::Error::from)
-            .and_then(|_| crate::sim::write_atomically(&target, &markdown));
+            .and_then(|_| crate::files::write_atomically(&target, &markdown));
         match written {
             Ok(()) => {
                 return Some(format!(
@@ -599,7 +599,7 @@ async fn event_loop(
                     .parent()
                     .map_or(Ok(()), std::fs::create_dir_all)
                     .map_err(anyhow::Error::from)
-                    .and_then(|_| crate::sim::write_atomically(&path, &markdown))
+                    .and_then(|_| crate::files::write_atomically(&path, &markdown))
                     .map(|_| path.clone())
                     .map_err(|e| format!("writing {}: {e:#}", path.display()));
                 app.transcript_saved(result);

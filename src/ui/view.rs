@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::assess::by_cluster::ByCluster;
-use crate::cluster::Snapshot;
-use crate::cluster::rows::*;
-use crate::cluster::watch::SyncState;
-use crate::sim::table::human_duration;
+use crate::model::Snapshot;
+use crate::model::SyncState;
+use crate::model::by_cluster::ByCluster;
+use crate::model::kubefmt::human_duration;
+use crate::model::rows::*;
+pub use crate::model::{Kind, ObjectRef};
 
 /// A row's state, always with a word and a glyph beside the colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,14 +66,6 @@ const fn col(title: &'static str, min: u16, max: u16, drop: u8) -> ColumnDef {
         max,
         drop,
     }
-}
-
-/// What Enter opens for a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRef {
-    pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
 }
 
 /// A row's text, or the backup it is formatted from when drawn: a pane of 50,000 backups
@@ -131,10 +124,10 @@ impl ViewRow {
     }
 
     /// The target's kind, namespace and name, borrowed.
-    pub fn target_key(&self) -> Option<(&'static str, &str, &str)> {
+    pub fn target_key(&self) -> Option<(Kind, &str, &str)> {
         match (&self.object, &self.cells) {
             (Some(o), _) => Some((o.kind, &o.namespace, &o.name)),
-            (None, Cells::Backup(b)) => Some(("Backup", &b.namespace, &b.name)),
+            (None, Cells::Backup(b)) => Some((Kind::Backup, &b.namespace, &b.name)),
             (None, Cells::Text(_)) => None,
         }
     }
@@ -274,7 +267,7 @@ pub fn plugin_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 image_tag(image),
             ]),
             object: Some(ObjectRef {
-                kind: "Pod",
+                kind: Kind::Pod,
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
             }),
@@ -383,7 +376,7 @@ pub fn object_stores_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             ]
         };
         let target = Some(ObjectRef {
-            kind: "ObjectStore",
+            kind: Kind::ObjectStore,
             namespace: os.namespace.clone(),
             name: os.name.clone(),
         });
@@ -610,7 +603,7 @@ pub fn backups_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                     .unwrap_or_default(),
             ]),
             object: Some(ObjectRef {
-                kind: "Cluster",
+                kind: Kind::Cluster,
                 namespace: c.namespace.clone(),
                 name: c.name.clone(),
             }),
@@ -744,7 +737,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                 ready.map(|c| short(&c.message, 120)).unwrap_or_default(),
             ]),
             object: Some(ObjectRef {
-                kind: "Kustomization",
+                kind: Kind::Kustomization,
                 namespace: k.namespace.clone(),
                 name: k.name.clone(),
             }),
@@ -781,7 +774,7 @@ pub fn flux_pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
                     .unwrap_or_default(),
             ]),
             object: Some(ObjectRef {
-                kind: "GitRepository",
+                kind: Kind::GitRepository,
                 namespace: g.namespace.clone(),
                 name: g.name.clone(),
             }),
@@ -848,7 +841,7 @@ pub fn newest_backup(s: &Snapshot) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::watch::KindState;
+    use crate::model::KindState;
     use std::sync::Arc;
 
     fn backup(

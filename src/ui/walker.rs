@@ -11,7 +11,7 @@ use super::app::{App, DETAIL_KINDS, Effect, Mode};
 use super::keys::{ChooserAction, WalkAction, action_in};
 use super::theme::Role;
 use super::view::Health;
-use crate::assess::{self, Subject};
+use crate::assess::{self, ObjectRef};
 use crate::trees::eval::{Env, GitRepo};
 use crate::trees::record::Walk;
 use crate::trees::transcript::{self, Export};
@@ -91,7 +91,7 @@ impl App {
     pub fn start_walk(
         &mut self,
         index: usize,
-        context: Option<Subject>,
+        context: Option<ObjectRef>,
         training: bool,
     ) -> Option<Effect> {
         let tree = self.trees.get(index)?.clone();
@@ -111,7 +111,7 @@ impl App {
 
     /// "Walk this": the tree that fits the selected finding, row or open object.
     pub fn walk_this(&mut self) -> Option<Effect> {
-        let (subject, codes): (Subject, Vec<&'static str>) = match self.mode {
+        let (subject, codes): (ObjectRef, Vec<&'static str>) = match self.mode {
             Mode::Findings => {
                 let f = self.findings.get(self.findings_selected)?;
                 (f.object.clone(), vec![f.code])
@@ -139,10 +139,10 @@ impl App {
                     })
                     .map(|f| f.code)
                     .collect();
-                (Subject::new(t.kind, &t.namespace, &t.name), codes)
+                (ObjectRef::new(t.kind, &t.namespace, &t.name), codes)
             }
         };
-        match crate::trees::fitting(&self.trees, &codes, &subject.kind) {
+        match crate::trees::fitting(&self.trees, &codes, subject.kind) {
             Some((index, why)) => {
                 let effect = self.start_walk(index, Some(subject), false);
                 if let Some(v) = &self.walk {
@@ -158,8 +158,8 @@ impl App {
                     Health::Info,
                     format!(
                         "no tree fits a {}: press w to choose one",
-                        if DETAIL_KINDS.contains(&subject.kind.as_str()) {
-                            subject.kind.as_str()
+                        if DETAIL_KINDS.contains(&subject.kind) {
+                            subject.kind.name()
                         } else {
                             "row like this"
                         }

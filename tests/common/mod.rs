@@ -64,7 +64,7 @@ impl Served {
             .recv_timeout(Duration::from_secs(10))
             .expect("simulator started");
         let kubeconfig = dir.path().join("kubeconfig");
-        sim::write_atomically(&kubeconfig, &sim::kubeconfig(addr, "sim"))
+        backstop::files::write_atomically(&kubeconfig, &sim::kubeconfig(addr, "sim"))
             .expect("kubeconfig written");
         Served {
             addr,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::cluster::rows::BackupRow;
+use crate::model::rows::BackupRow;
 
 /// Backups by (namespace, cluster), each group newest first: by creation (else start),
 /// then by name, descending, so the first of a group is the one the operator made last.

@@ -1,6 +1,6 @@
-//! Compact rows projected from cluster objects: what the panes show and the health rules
-//! read, a few hundred bytes each instead of a whole object. Lenient: every field is
-//! optional, unknown values are kept as text, nothing here panics on cluster data.
+//! Cluster objects projected into rows: the only place a watched object's JSON is read.
+//! Lenient: every field is optional, unknown values are kept as text, nothing here panics
+//! on cluster data; text is cleaned of control characters and credentials as it is read.
 
 use std::collections::BTreeMap;
 
@@ -8,15 +8,13 @@ use chrono::{DateTime, Utc};
 use kube::api::DynamicObject;
 use serde_json::Value;
 
-use crate::sim::table::pod_status;
+use crate::model::domain::PLUGIN_NAME;
+use crate::model::kubefmt::pod_status;
+use crate::model::rows::*;
 
-pub type Key = (String, String);
-
-/// A row kept in a watched store.
-pub trait Row: Clone + Send + Sync + std::fmt::Debug + 'static {
+/// A row made from a cluster object.
+pub trait Project: Row {
     fn project(obj: &DynamicObject) -> Self;
-    fn key(&self) -> Key;
-    fn namespace(&self) -> &str;
 }
 
 pub fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
@@ -43,22 +41,6 @@ fn created(obj: &DynamicObject) -> Option<DateTime<Utc>> {
         .map(|t| DateTime::<Utc>::from_timestamp_nanos(t.0.as_nanosecond() as i64))
 }
 
-/// A status condition, verbatim.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Condition {
-    pub kind: String,
-    pub status: String,
-    pub reason: String,
-    pub message: String,
-    pub since: Option<DateTime<Utc>>,
-}
-
-impl Condition {
-    pub fn is_true(&self) -> bool {
-        self.status == "True"
-    }
-}
-
 pub fn conditions(status: Option<&Value>) -> Vec<Condition> {
     status
         .and_then(|s| s.get("conditions"))
@@ -79,64 +61,11 @@ pub fn conditions(status: Option<&Value>) -> Vec<Condition> {
         .unwrap_or_default()
 }
 
-pub fn condition<'a>(list: &'a [Condition], kind: &str) -> Option<&'a Condition> {
-    list.iter().find(|c| c.kind == kind)
-}
-
 fn labels(obj: &DynamicObject) -> BTreeMap<String, String> {
     obj.metadata.labels.clone().unwrap_or_default()
 }
 
-/// The tag of an image reference (`ghcr.io/x/y:v0.14.0` → `v0.14.0`), or its digest's start.
-pub fn image_tag(image: &str) -> String {
-    if let Some((_, digest)) = image.split_once('@') {
-        return digest.chars().take(19).collect();
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) => tag.to_string(),
-        None => "latest".to_string(),
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PodRow {
-    pub namespace: String,
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-    pub ready: (usize, usize),
-    /// STATUS as kubectl prints it: Running, CrashLoopBackOff, Init:0/1, Terminating...
-    pub status: String,
-    pub phase: String,
-    pub restarts: i64,
-    pub last_termination: Option<String>,
-    pub last_termination_at: Option<DateTime<Utc>>,
-    pub created: Option<DateTime<Utc>>,
-    /// (container, image) for containers then init containers.
-    pub images: Vec<(String, String)>,
-    /// Init containers that run beside the others (native sidecars).
-    pub sidecars: Vec<String>,
-    pub node: Option<String>,
-}
-
-impl PodRow {
-    pub fn image_of(&self, container: &str) -> Option<&str> {
-        self.images
-            .iter()
-            .find(|(c, _)| c == container)
-            .map(|(_, i)| i.as_str())
-    }
-
-    pub fn is_ready(&self) -> bool {
-        self.ready.1 > 0 && self.ready.0 == self.ready.1
-    }
-}
-
-impl Row for PodRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for PodRow {
     fn project(obj: &DynamicObject) -> Self {
         let data = &obj.data;
         // kubectl's STATUS logic reads metadata too (deletionTimestamp): only a deleted
@@ -218,27 +147,9 @@ impl Row for PodRow {
             node: text(data.pointer("/spec/nodeName")),
         }
     }
-
-    fn key(&self) -> Key {
-        (self.namespace.clone(), self.name.clone())
-    }
 }
 
-/// A Service: the plugin is found through the one labelled with its name.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServiceRow {
-    pub namespace: String,
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
-    pub selector: BTreeMap<String, String>,
-}
-
-impl Row for ServiceRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for ServiceRow {
     fn project(obj: &DynamicObject) -> Self {
         let selector = obj
             .data
@@ -258,51 +169,9 @@ impl Row for ServiceRow {
             selector,
         }
     }
-
-    fn key(&self) -> Key {
-        (self.namespace.clone(), self.name.clone())
-    }
 }
 
-impl ServiceRow {
-    /// Whether a pod is one this Service sends traffic to.
-    pub fn selects(&self, pod: &PodRow) -> bool {
-        pod.namespace == self.namespace
-            && !self.selector.is_empty()
-            && self
-                .selector
-                .iter()
-                .all(|(k, v)| pod.labels.get(k) == Some(v))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServerWindow {
-    pub server: String,
-    pub first_point: Option<DateTime<Utc>>,
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_failure: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ObjectStoreRow {
-    pub namespace: String,
-    pub name: String,
-    pub destination: String,
-    pub endpoint: Option<String>,
-    pub provider: String,
-    pub retention: Option<String>,
-    pub servers: Vec<ServerWindow>,
-    /// (secret name, key) pairs the credentials and endpointCA reference.
-    pub secret_refs: Vec<(String, String)>,
-    pub created: Option<DateTime<Utc>>,
-}
-
-impl Row for ObjectStoreRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for ObjectStoreRow {
     fn project(obj: &DynamicObject) -> Self {
         let cfg = obj.data.pointer("/spec/configuration");
         let get = |p: &str| cfg.and_then(|c| c.pointer(p));
@@ -358,49 +227,9 @@ impl Row for ObjectStoreRow {
             created: created(obj),
         }
     }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
 }
 
-fn key_of_row(ns: &str, name: &str) -> Key {
-    (ns.to_string(), name.to_string())
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BackupRow {
-    pub namespace: String,
-    pub name: String,
-    pub cluster: String,
-    pub method: String,
-    /// Empty until the operator has seen it: shown as "new".
-    pub phase: String,
-    pub error: Option<String>,
-    pub started: Option<DateTime<Utc>>,
-    pub stopped: Option<DateTime<Utc>>,
-    pub created: Option<DateTime<Utc>>,
-    pub pod: Option<String>,
-    pub backup_id: Option<String>,
-    pub scheduled_by: Option<String>,
-}
-
-impl BackupRow {
-    /// When it happened, for ordering: start, else creation.
-    pub fn when(&self) -> Option<DateTime<Utc>> {
-        self.started.or(self.created)
-    }
-
-    pub fn duration(&self) -> Option<chrono::Duration> {
-        Some(self.stopped? - self.started?)
-    }
-}
-
-impl Row for BackupRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for BackupRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         BackupRow {
@@ -424,59 +253,9 @@ impl Row for BackupRow {
                 .and_then(|l| l.get("cnpg.io/scheduled-backup").cloned()),
         }
     }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
 }
 
-pub const PLUGIN_NAME: &str = "barman-cloud.cloudnative-pg.io";
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PluginRef {
-    pub enabled: bool,
-    pub wal_archiver: bool,
-    pub object_store: Option<String>,
-    pub server_name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ClusterRow {
-    pub namespace: String,
-    pub name: String,
-    pub instances: Option<i64>,
-    pub ready_instances: Option<i64>,
-    pub phase: String,
-    pub phase_reason: Option<String>,
-    pub primary: Option<String>,
-    /// The Barman Cloud plugin entry of spec.plugins, when there is one.
-    pub plugin: Option<PluginRef>,
-    /// spec.backup.barmanObjectStore is set (the deprecated in-tree path).
-    pub legacy_barman: bool,
-    pub conditions: Vec<Condition>,
-    pub plugin_version: Option<String>,
-    pub created: Option<DateTime<Utc>>,
-}
-
-impl ClusterRow {
-    /// The server name the plugin writes under: its parameter, else the cluster's name.
-    pub fn server_name(&self) -> &str {
-        self.plugin
-            .as_ref()
-            .and_then(|p| p.server_name.as_deref())
-            .unwrap_or(&self.name)
-    }
-
-    pub fn archiving(&self) -> Option<&Condition> {
-        condition(&self.conditions, "ContinuousArchiving")
-    }
-}
-
-impl Row for ClusterRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for ClusterRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let plugin = d
@@ -520,30 +299,9 @@ impl Row for ClusterRow {
             created: created(obj),
         }
     }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ScheduledBackupRow {
-    pub namespace: String,
-    pub name: String,
-    pub cluster: String,
-    pub schedule: String,
-    pub suspended: bool,
-    /// As written; None means the CRD default, barmanObjectStore.
-    pub method: Option<String>,
-    pub next: Option<DateTime<Utc>>,
-    pub last: Option<DateTime<Utc>>,
-}
-
-impl Row for ScheduledBackupRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for ScheduledBackupRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         ScheduledBackupRow {
@@ -560,50 +318,9 @@ impl Row for ScheduledBackupRow {
             last: time(d.pointer("/status/lastScheduleTime")),
         }
     }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SourceRef {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct KustomizationRow {
-    pub namespace: String,
-    pub name: String,
-    pub conditions: Vec<Condition>,
-    pub suspended: bool,
-    pub applied: Option<String>,
-    pub attempted: Option<String>,
-    pub last_handled: Option<String>,
-    pub depends_on: Vec<(String, String)>,
-    pub source: SourceRef,
-    pub path: Option<String>,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
-    pub last_reconciled: Option<DateTime<Utc>>,
-    pub generation: Option<i64>,
-    pub observed_generation: Option<i64>,
-    pub inventory: Vec<String>,
-}
-
-impl KustomizationRow {
-    pub fn ready(&self) -> Option<&Condition> {
-        condition(&self.conditions, "Ready")
-    }
-}
-
-impl Row for KustomizationRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for KustomizationRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
@@ -660,34 +377,9 @@ impl Row for KustomizationRow {
                 .unwrap_or_default(),
         }
     }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct GitRepositoryRow {
-    pub namespace: String,
-    pub name: String,
-    pub url: String,
-    pub reference: Option<String>,
-    pub revision: Option<String>,
-    pub suspended: bool,
-    pub conditions: Vec<Condition>,
-}
-
-impl GitRepositoryRow {
-    pub fn ready(&self) -> Option<&Condition> {
-        condition(&self.conditions, "Ready")
-    }
-}
-
-impl Row for GitRepositoryRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
+impl Project for GitRepositoryRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
         let reference = ["branch", "tag", "semver", "name", "commit"]
@@ -706,23 +398,115 @@ impl Row for GitRepositoryRow {
             conditions: conditions(d.get("status")),
         }
     }
+}
 
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
+impl Project for DeploymentRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        DeploymentRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            labels: labels(obj),
+            replicas: d.pointer("/spec/replicas").and_then(Value::as_i64),
+            available: d
+                .pointer("/status/availableReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            ready: d
+                .pointer("/status/readyReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            conditions: conditions(d.get("status")),
+            images: d
+                .pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|c| {
+                            Some((
+                                text(c.get("name"))?,
+                                text(c.get("image")).unwrap_or_default(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            selector: d
+                .pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            generation: obj.metadata.generation,
+            observed_generation: d
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64),
+        }
     }
 }
 
-/// `main@sha1:4f1c0a9e…` → `main@4f1c0a9`
-pub fn short_revision(rev: &str) -> String {
-    match rev
-        .split_once("@sha1:")
-        .or_else(|| rev.split_once("@sha256:"))
-    {
-        Some((branch, sha)) => format!("{branch}@{}", &sha[..sha.len().min(7)]),
-        None if rev.len() > 12 && rev.chars().all(|c| c.is_ascii_hexdigit()) => {
-            rev[..7].to_string()
+impl Project for SecretRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let mut keys: Vec<String> = ["data", "stringData"]
+            .iter()
+            .filter_map(|f| obj.data.get(*f).and_then(Value::as_object))
+            .flat_map(|m| m.keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        SecretRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            keys,
         }
-        None => rev.to_string(),
+    }
+}
+
+impl Project for CertificateRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        CertificateRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            secret_name: text(d.pointer("/spec/secretName")),
+            conditions: conditions(d.get("status")),
+            not_after: time(d.pointer("/status/notAfter")),
+            dns_names: d
+                .pointer("/spec/dnsNames")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(|v| text(Some(v))).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Project for EventRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let last_seen = ["/lastTimestamp", "/eventTime", "/firstTimestamp"]
+            .iter()
+            .find_map(|p| time(d.pointer(p)))
+            .or_else(|| created(obj));
+        EventRow {
+            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            involved_kind: text(d.pointer("/involvedObject/kind")).unwrap_or_default(),
+            involved_namespace: text(d.pointer("/involvedObject/namespace")).unwrap_or_default(),
+            involved_name: text(d.pointer("/involvedObject/name")).unwrap_or_default(),
+            kind: text(d.get("type")).unwrap_or_else(|| "Normal".into()),
+            reason: text(d.get("reason")).unwrap_or_default(),
+            message: text(d.get("message"))
+                .map(|m| crate::redact::redact(&m).into_owned())
+                .unwrap_or_default(),
+            count: d.get("count").and_then(Value::as_i64).unwrap_or(1),
+            last_seen,
+            source: text(d.pointer("/source/component"))
+                .or_else(|| text(d.get("reportingComponent")))
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -796,200 +580,5 @@ mod tests {
     fn revisions_shorten() {
         assert_eq!(short_revision("main@sha1:363a6a8fe6a7f2c3"), "main@363a6a8");
         assert_eq!(short_revision("v1.2.3"), "v1.2.3");
-    }
-}
-
-/// A Deployment: the plugin's and the operator's availability, and their image tags.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DeploymentRow {
-    pub namespace: String,
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-    pub replicas: Option<i64>,
-    pub available: i64,
-    pub ready: i64,
-    pub conditions: Vec<Condition>,
-    /// (container, image) of the pod template.
-    pub images: Vec<(String, String)>,
-    pub selector: BTreeMap<String, String>,
-    pub generation: Option<i64>,
-    pub observed_generation: Option<i64>,
-}
-
-impl Row for DeploymentRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    fn project(obj: &DynamicObject) -> Self {
-        let d = &obj.data;
-        DeploymentRow {
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            labels: labels(obj),
-            replicas: d.pointer("/spec/replicas").and_then(Value::as_i64),
-            available: d
-                .pointer("/status/availableReplicas")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            ready: d
-                .pointer("/status/readyReplicas")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            conditions: conditions(d.get("status")),
-            images: d
-                .pointer("/spec/template/spec/containers")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|c| {
-                            Some((
-                                text(c.get("name"))?,
-                                text(c.get("image")).unwrap_or_default(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            selector: d
-                .pointer("/spec/selector/matchLabels")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            generation: obj.metadata.generation,
-            observed_generation: d
-                .pointer("/status/observedGeneration")
-                .and_then(Value::as_i64),
-        }
-    }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
-}
-
-/// A Secret as the rules may see it: its key names, never its values.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SecretRow {
-    pub namespace: String,
-    pub name: String,
-    pub keys: Vec<String>,
-}
-
-impl Row for SecretRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    fn project(obj: &DynamicObject) -> Self {
-        let mut keys: Vec<String> = ["data", "stringData"]
-            .iter()
-            .filter_map(|f| obj.data.get(*f).and_then(Value::as_object))
-            .flat_map(|m| m.keys().cloned())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        SecretRow {
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            keys,
-        }
-    }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
-}
-
-/// A cert-manager Certificate (the plugin's TLS).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CertificateRow {
-    pub namespace: String,
-    pub name: String,
-    pub secret_name: Option<String>,
-    pub conditions: Vec<Condition>,
-    pub not_after: Option<DateTime<Utc>>,
-    pub dns_names: Vec<String>,
-}
-
-impl Row for CertificateRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    fn project(obj: &DynamicObject) -> Self {
-        let d = &obj.data;
-        CertificateRow {
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            secret_name: text(d.pointer("/spec/secretName")),
-            conditions: conditions(d.get("status")),
-            not_after: time(d.pointer("/status/notAfter")),
-            dns_names: d
-                .pointer("/spec/dnsNames")
-                .and_then(Value::as_array)
-                .map(|l| l.iter().filter_map(|v| text(Some(v))).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
-    }
-}
-
-/// A core/v1 Event about an object.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EventRow {
-    pub namespace: String,
-    pub name: String,
-    pub involved_kind: String,
-    pub involved_namespace: String,
-    pub involved_name: String,
-    /// Normal or Warning.
-    pub kind: String,
-    pub reason: String,
-    pub message: String,
-    pub count: i64,
-    pub last_seen: Option<DateTime<Utc>>,
-    pub source: String,
-}
-
-impl Row for EventRow {
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    fn project(obj: &DynamicObject) -> Self {
-        let d = &obj.data;
-        let last_seen = ["/lastTimestamp", "/eventTime", "/firstTimestamp"]
-            .iter()
-            .find_map(|p| time(d.pointer(p)))
-            .or_else(|| created(obj));
-        EventRow {
-            namespace: obj.metadata.namespace.clone().unwrap_or_default(),
-            name: obj.metadata.name.clone().unwrap_or_default(),
-            involved_kind: text(d.pointer("/involvedObject/kind")).unwrap_or_default(),
-            involved_namespace: text(d.pointer("/involvedObject/namespace")).unwrap_or_default(),
-            involved_name: text(d.pointer("/involvedObject/name")).unwrap_or_default(),
-            kind: text(d.get("type")).unwrap_or_else(|| "Normal".into()),
-            reason: text(d.get("reason")).unwrap_or_default(),
-            message: text(d.get("message"))
-                .map(|m| crate::redact::redact(&m).into_owned())
-                .unwrap_or_default(),
-            count: d.get("count").and_then(Value::as_i64).unwrap_or(1),
-            last_seen,
-            source: text(d.pointer("/source/component"))
-                .or_else(|| text(d.get("reportingComponent")))
-                .unwrap_or_default(),
-        }
-    }
-
-    fn key(&self) -> Key {
-        key_of_row(&self.namespace, &self.name)
     }
 }

@@ -2,9 +2,9 @@
 //! the health check needs. Each piece carries its sync state, so a rule that cannot be
 //! evaluated says why instead of guessing.
 
-use crate::cluster::Snapshot;
-use crate::cluster::rows::{CertificateRow, DeploymentRow, EventRow, SecretRow};
-use crate::cluster::watch::KindState;
+use crate::model::KindState;
+use crate::model::Snapshot;
+use crate::model::rows::{CertificateRow, DeploymentRow, EventRow, SecretRow};
 
 /// Recent lines of one container's log (the plugin's, or an instance's sidecar).
 #[derive(Debug, Clone, PartialEq)]
