@@ -102,10 +102,10 @@ const BUILTIN_NAMES: [&str; 4] = ["dark", "light", "high-contrast", "terminal16"
 
 /// Paired with [`BUILTIN_NAMES`] by position.
 const BUILTIN_FILES: [&str; 4] = [
-    include_str!("../../themes/dark.yaml"),
-    include_str!("../../themes/light.yaml"),
-    include_str!("../../themes/high-contrast.yaml"),
-    include_str!("../../themes/terminal16.yaml"),
+    include_str!("../../../themes/dark.yaml"),
+    include_str!("../../../themes/light.yaml"),
+    include_str!("../../../themes/high-contrast.yaml"),
+    include_str!("../../../themes/terminal16.yaml"),
 ];
 
 #[derive(Debug, Clone)]
