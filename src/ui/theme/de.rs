@@ -12,7 +12,7 @@ use std::fmt;
 use ratatui::style::{Color, Modifier, Style};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{ROLE_NAMES, ThemeError};
+use super::{ROLE_COUNT, ROLE_NAMES, ThemeError};
 
 // How errors keep their line and field: serde_yaml marks an error with the
 // position and path of the value being read when it was raised, but only
@@ -94,7 +94,7 @@ pub(super) fn content_error(origin: &str, err: &serde_yaml::Error) -> ThemeError
 pub(super) struct ThemeFile {
     pub(super) name: Option<String>,
     pub(super) description: Option<String>,
-    pub(super) roles: Option<[Option<Style>; 17]>,
+    pub(super) roles: Option<[Option<Style>; ROLE_COUNT]>,
 }
 
 const FILE_FIELDS: [&str; 3] = ["name", "description", "roles"];
@@ -241,7 +241,7 @@ impl<'de> Visitor<'de> for FileVisitor {
     }
 }
 
-struct Roles([Option<Style>; 17]);
+struct Roles([Option<Style>; ROLE_COUNT]);
 
 impl<'de> de::Deserialize<'de> for Roles {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -262,7 +262,7 @@ impl<'de> Visitor<'de> for RolesVisitor {
 
     // `roles:` with nothing under it: reported as missing roles afterwards.
     fn visit_unit<E: de::Error>(self) -> Result<Roles, E> {
-        Ok(Roles([None; 17]))
+        Ok(Roles([None; ROLE_COUNT]))
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Roles, E> {
@@ -270,7 +270,7 @@ impl<'de> Visitor<'de> for RolesVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Roles, A::Error> {
-        let mut styles = [None; 17];
+        let mut styles = [None; ROLE_COUNT];
         loop {
             let seen = styles.map(|style: Option<Style>| style.is_some());
             let key = Key {

@@ -12,81 +12,59 @@ use ratatui::style::{Modifier, Style};
 
 mod de;
 
-/// What a piece of the screen means; a theme gives each one a style.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Ordinary text, and the base style: its background, if any, is the
-    /// theme's background, so draw it over the whole frame first.
-    Text,
-    /// Secondary text: ages, hints, help.
-    Muted,
-    /// Decorative emphasis.
-    Accent,
-    /// Panel titles.
-    Title,
-    /// Panel borders.
-    Border,
-    /// The border of the panel that has the keyboard focus.
-    BorderFocused,
-    /// The top bar.
-    Header,
-    /// The selected row.
-    Selection,
-    /// The filter or command input.
-    Filter,
-    /// Key hints.
-    Key,
-    Ok,
-    Warning,
-    Critical,
-    Unknown,
-    Info,
-    Syncing,
-    Stale,
+/// Defines [`Role`], [`Role::ALL`] and each role's key in a theme file from one list, so that
+/// a role cannot be added without its key, nor the keys fall out of the enum's order.
+macro_rules! roles {
+    ($($(#[$doc:meta])* $role:ident => $name:literal,)+) => {
+        /// What a piece of the screen means; a theme gives each one a style.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Role {
+            $($(#[$doc])* $role,)+
+        }
+
+        impl Role {
+            pub const ALL: [Role; ROLE_COUNT] = [$(Role::$role,)+];
+        }
+
+        const ROLE_COUNT: usize = [$($name,)+].len();
+
+        /// YAML keys, in the order of [`Role::ALL`].
+        const ROLE_NAMES: [&str; ROLE_COUNT] = [$($name,)+];
+    };
 }
 
-/// YAML keys, in the order of [`Role::ALL`] (a test keeps them in step).
-const ROLE_NAMES: [&str; 17] = [
-    "text",
-    "muted",
-    "accent",
-    "title",
-    "border",
-    "border-focused",
-    "header",
-    "selection",
-    "filter",
-    "key",
-    "ok",
-    "warning",
-    "critical",
-    "unknown",
-    "info",
-    "syncing",
-    "stale",
-];
+roles! {
+    /// Ordinary text, and the base style: its background, if any, is the
+    /// theme's background, so draw it over the whole frame first.
+    Text => "text",
+    /// Secondary text: ages, hints, help.
+    Muted => "muted",
+    /// Decorative emphasis.
+    Accent => "accent",
+    /// Panel titles.
+    Title => "title",
+    /// Panel borders.
+    Border => "border",
+    /// The border of the panel that has the keyboard focus.
+    BorderFocused => "border-focused",
+    /// The top bar.
+    Header => "header",
+    /// The selected row.
+    Selection => "selection",
+    /// The filter or command input.
+    Filter => "filter",
+    /// Key hints.
+    Key => "key",
+    Ok => "ok",
+    Warning => "warning",
+    Critical => "critical",
+    Unknown => "unknown",
+    Info => "info",
+    Syncing => "syncing",
+    Stale => "stale",
+}
 
 impl Role {
-    pub const ALL: [Role; 17] = [
-        Role::Text,
-        Role::Muted,
-        Role::Accent,
-        Role::Title,
-        Role::Border,
-        Role::BorderFocused,
-        Role::Header,
-        Role::Selection,
-        Role::Filter,
-        Role::Key,
-        Role::Ok,
-        Role::Warning,
-        Role::Critical,
-        Role::Unknown,
-        Role::Info,
-        Role::Syncing,
-        Role::Stale,
-    ];
-
     /// The role's key in a theme file (kebab-case).
     pub fn name(self) -> &'static str {
         ROLE_NAMES[self.index()]
@@ -111,7 +89,7 @@ const BUILTIN_FILES: [&str; 4] = [
 pub struct Theme {
     pub name: String,
     pub description: String,
-    styles: [Style; 17],
+    styles: [Style; ROLE_COUNT],
 }
 
 impl Theme {

@@ -42,11 +42,17 @@ fn all_roles_except(skip: &[&str]) -> String {
 
 #[test]
 fn role_names_follow_all() {
+    // `index` is the discriminant: right only while `roles!` gives none explicitly.
     for (index, role) in Role::ALL.iter().enumerate() {
         assert_eq!(role.index(), index);
     }
     assert_eq!(Role::BorderFocused.name(), "border-focused");
     assert_eq!(Role::Stale.name(), "stale");
+    // A key given twice would leave the second role impossible to set from a file.
+    let mut names = ROLE_NAMES.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ROLE_NAMES.len());
 }
 
 #[test]
