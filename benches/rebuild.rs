@@ -14,9 +14,11 @@ use backstop::assess::{self, Thresholds};
 use backstop::checks::{self, Reach};
 use backstop::sim::Sim;
 use backstop::sim::seed::{Scale, scenario};
-use backstop::ui::app::{App, Location};
+use backstop::ui::app::{App, Location, Settings};
+use backstop::ui::msg::{Cmd, Msg};
+use backstop::ui::panes;
+use backstop::ui::rules_task::judge;
 use backstop::ui::theme::Theme;
-use backstop::ui::view;
 
 /// The allocator the binary runs with (src/main.rs): the figures are the app's.
 #[global_allocator]
@@ -52,7 +54,7 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
     let th = Thresholds::default();
 
     let panes = timed(rounds, || {
-        std::hint::black_box(view::panes(&snapshot, now));
+        std::hint::black_box(panes::panes(&snapshot, now, &th));
     });
     let rules = timed(rounds, || {
         std::hint::black_box(assess::assess(&facts, now, &th));
@@ -63,16 +65,16 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
         parts.insert(name.into(), timed(rounds, f)["p50_ms"].clone());
     };
     part("pane_plugin", &mut || {
-        std::hint::black_box(view::plugin_pane(&snapshot, now));
+        std::hint::black_box(panes::pane(0, &snapshot, now, &th));
     });
     part("pane_stores", &mut || {
-        std::hint::black_box(view::object_stores_pane(&snapshot, now));
+        std::hint::black_box(panes::pane(1, &snapshot, now, &th));
     });
     part("pane_backups", &mut || {
-        std::hint::black_box(view::backups_pane(&snapshot, now));
+        std::hint::black_box(panes::pane(2, &snapshot, now, &th));
     });
     part("pane_flux", &mut || {
-        std::hint::black_box(view::flux_pane(&snapshot, now));
+        std::hint::black_box(panes::pane(3, &snapshot, now, &th));
     });
     part("rules_plugin", &mut || {
         std::hint::black_box(assess::plugin::rules(&facts, now, &th));
@@ -95,13 +97,22 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
         },
         Theme::no_color(),
         now,
+        Settings::default(),
     );
-    app.set_extras(extras);
-    let refresh = timed(rounds, || app.set_snapshot(snapshot.clone()));
+    app.update(Msg::Extras(Box::new(extras)));
+    // A data change as the dashboard takes it: the panes, then the rules on the same data.
+    let refresh = timed(rounds, || {
+        for cmd in app.update(Msg::Data(Box::new(snapshot.clone()))) {
+            if let Cmd::Assess(input) = cmd {
+                let (outcome, took) = judge(*input);
+                app.update(Msg::Verdict(outcome, took));
+            }
+        }
+    });
     Ok(serde_json::json!({
         "backups": snapshot.backups.rows.len(),
         "pods": snapshot.pods.rows.len(),
-        "findings": app.findings.len(),
+        "findings": app.board.findings.len(),
         "panes": panes,
         "rules": rules,
         "refresh": refresh,

@@ -1,23 +1,23 @@
 //! Renders the dashboard on built-in scenarios to SVG, with a frozen clock, for the README:
 //! `scripts/screenshots.sh` runs it and turns the SVGs into PNGs. Never drawn by hand.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use backstop::cluster::Watched;
-use backstop::cluster::fetch::{self, LogChunk};
 use backstop::sim::{Sim, scenario};
-use backstop::ui::app::{App, Effect, Location};
-use backstop::ui::draw::draw;
-use backstop::ui::run::load_text;
+use backstop::ui::app::{App, Location, Settings};
+use backstop::ui::headless::Headless;
+use backstop::ui::overlays::Overlay;
+use backstop::ui::runtime::{Reach, Runtime};
 use backstop::ui::theme::Theme;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 const ANCHOR: &str = "2026-11-24T06:00:00Z";
+/// How long a scenario may take to settle, or a view to load.
+const WITHIN: Duration = Duration::from_secs(20);
 const CELL_W: f64 = 8.43;
 const CELL_H: f64 = 17.0;
 
@@ -123,93 +123,67 @@ fn svg(buf: &Buffer, bg_default: &str, fg_default: &str) -> String {
     out
 }
 
+/// The dashboard on `spec` as the binary shows it, every kind live and the facts judged,
+/// its clock frozen at `now`.
 async fn settled(
     spec: &str,
     theme: Theme,
     now: DateTime<Utc>,
-) -> anyhow::Result<(App, Watched, std::sync::Arc<Sim>)> {
+) -> anyhow::Result<(Headless, Arc<Sim>)> {
     let sc = scenario::load(spec, now)?;
     let sim = Sim::new(&sc)?;
-    let watched = Watched::start(&kube::Client::new(sim.router(), "default"), None);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let s = watched.snapshot();
-        if s.live() {
-            let client = kube::Client::new(sim.router(), "default");
-            let extras = backstop::checks::extras(&client, None, &s, false).await;
-            let mut app = App::new(
-                Location {
-                    context: format!("demo: {}", sc.name),
-                    server: "sim".into(),
-                    namespace: None,
-                    demo: true,
-                },
-                theme,
-                now,
-            );
-            app.set_snapshot(s);
-            app.set_extras(extras);
-            return Ok((app, watched, sim));
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "scenario {spec} did not settle"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let client = kube::Client::new(sim.router(), "default");
+    let app = App::new(
+        Location {
+            context: format!("demo: {}", sc.name),
+            server: "sim".into(),
+            namespace: None,
+            demo: true,
+        },
+        theme,
+        now,
+        Settings {
+            trees: backstop::trees::builtin(),
+            transcripts: std::env::temp_dir(),
+            ..Settings::default()
+        },
+    );
+    let runtime = Runtime::new(
+        Some(client),
+        None,
+        Reach {
+            options: None,
+            actions_log: std::env::temp_dir().join("backstop-screenshots-actions.log"),
+            ticking: false,
+        },
+    );
+    let mut ui = Headless { app, runtime };
+    ui.until("every kind live", WITHIN, |a| a.board.snapshot.live())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ui.gather(WITHIN).await.map_err(anyhow::Error::msg)?;
+    Ok((ui, sim))
 }
 
-/// Does the IO a view asks for, as the event loop would.
-async fn fulfil(app: &mut App, client: &kube::Client, effect: Option<Effect>, now: DateTime<Utc>) {
-    match effect {
-        Some(effect @ (Effect::Yaml { .. } | Effect::Events { .. })) => {
-            if let Some((id, lines)) = load_text(client.clone(), &effect, now).await {
-                app.text_loaded(id, lines);
-            }
-        }
-        Some(Effect::Logs {
-            id,
-            namespace,
-            pod,
-            container,
-        }) => {
-            let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-            let task = tokio::spawn(fetch::follow_logs(
-                client.clone(),
-                namespace,
-                pod,
-                container,
-                500,
-                tx,
-            ));
-            if let Ok(Some(LogChunk::Lines(lines))) =
-                tokio::time::timeout(Duration::from_secs(5), rx.recv()).await
-            {
-                app.log_chunk(id, LogChunk::Lines(lines));
-            }
-            task.abort();
-        }
-        Some(Effect::Gather { .. }) => {
-            let snapshot = app.snapshot.clone();
-            app.set_extras(backstop::checks::extras(client, None, &snapshot, false).await);
-        }
-        _ => {}
-    }
-}
-
-/// Types keys; `\n` is Enter. Returns the last effect asked for.
-fn press(app: &mut App, keys: &str) -> Option<Effect> {
-    let mut last = None;
+/// Types keys; `\n` is Enter.
+async fn press(ui: &mut Headless, keys: &str) {
     for c in keys.chars() {
         let code = match c {
             '\n' => KeyCode::Enter,
             c => KeyCode::Char(c),
         };
-        if let Some(e) = app.handle_key(KeyEvent::new(code, KeyModifiers::NONE)) {
-            last = Some(e);
-        }
+        ui.key(KeyEvent::new(code, KeyModifiers::NONE)).await;
     }
-    last
+}
+
+/// What `|` waits for: the view just opened has its lines, and a walk's check has run.
+fn caught_up(app: &App) -> bool {
+    let text_ready = app.overlays.iter().all(|o| match o {
+        Overlay::Text(t) => !t.lines.is_empty(),
+        _ => true,
+    });
+    let walk_ready = app.walk.as_ref().is_none_or(|w| !w.running);
+    text_ready && walk_ready
 }
 
 #[tokio::main]
@@ -286,17 +260,16 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     for (file, scenario, keys, (w, h)) in shots {
-        let (mut app, _watched, sim) = settled(scenario, theme.clone(), now).await?;
-        let client = kube::Client::new(sim.router(), "default");
+        let (mut ui, _sim) = settled(scenario, theme.clone(), now).await?;
         // `|` waits for what the keys before it asked for (a fetch, a gathering).
         for keys in keys.split('|') {
-            let effect = press(&mut app, keys);
-            fulfil(&mut app, &client, effect, now).await;
+            press(&mut ui, keys).await;
+            ui.until("the view caught up", WITHIN, caught_up)
+                .await
+                .map_err(anyhow::Error::msg)?;
         }
-        let mut terminal = Terminal::new(TestBackend::new(*w, *h))?;
-        terminal.draw(|f| draw(&app, f))?;
         let path = format!("{out_dir}/{file}.svg");
-        std::fs::write(&path, svg(terminal.backend().buffer(), &bg, &fg))?;
+        std::fs::write(&path, svg(&ui.frame(*w, *h), &bg, &fg))?;
         println!("{path}");
     }
     Ok(())

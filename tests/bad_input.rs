@@ -371,11 +371,14 @@ fn one_malformed_object_does_not_hide_its_kind() {
             },
             backstop::ui::theme::Theme::no_color(),
             chrono::Utc::now(),
+            backstop::ui::app::Settings::default(),
         );
-        app.set_snapshot(snap.clone());
-        app.handle_key(crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char('3'),
-            crossterm::event::KeyModifiers::NONE,
+        app.update(backstop::ui::msg::Msg::Data(Box::new(snap.clone())));
+        app.update(backstop::ui::msg::Msg::Key(
+            crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char('3'),
+                crossterm::event::KeyModifiers::NONE,
+            ),
         ));
         let mut t =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).expect("terminal");

@@ -368,7 +368,7 @@ fn ctx_switches_cluster_and_ns_scopes_the_panes() {
     t.keys(&[":", "ctx beta", "Enter"]);
     let screen = t.wait_for("[backups forbidden]", WAIT);
     assert!(
-        screen.contains(" beta ") && screen.contains("you may not list backups.postgresql.cnpg.io"),
+        screen.contains(" beta ") && screen.contains("may not list backups.postgresql.cnpg.io"),
         "{screen}"
     );
     t.keys(&[":", "ctx nowhere", "Enter"]);

@@ -11,9 +11,13 @@ use std::time::Duration;
 
 use backstop::cluster::Watched;
 use backstop::cluster::connect::{ConnectOptions, connect};
-use backstop::model::SyncState;
+use backstop::model::{Kind, ObjectRef, SyncState};
 use backstop::sim::Sim;
+use backstop::ui::msg::{Cmd, Msg};
+use backstop::ui::runtime::{Reach, Runtime};
+use common::world::World;
 use common::{Served, eventually_async};
+use crossterm::event::KeyCode;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -122,17 +126,30 @@ fn a_server_that_answers_nothing_is_stale_within_15_s_and_live_after() {
         println!("stale {:?} after the freeze", frozen_at.elapsed());
         // A YAML view opened now says the server did not answer, instead of loading for ever.
         let client = client_for(&kc).await;
-        let effect = backstop::ui::app::Effect::Yaml {
-            id: 1,
-            target: backstop::ui::view::ObjectRef {
-                kind: backstop::model::Kind::Cluster,
-                namespace: "orders".into(),
-                name: "pg-orders".into(),
+        let mut runtime = Runtime::new(
+            Some(client),
+            None,
+            Reach {
+                options: None,
+                actions_log: dir.path().join("actions.log"),
+                ticking: false,
             },
-        };
-        let (_, yaml) = backstop::ui::run::load_text(client, &effect, chrono::Utc::now())
-            .await
-            .expect("a text view");
+        );
+        runtime
+            .perform(Cmd::Yaml {
+                id: 1,
+                target: ObjectRef::new(Kind::Cluster, "orders", "pg-orders"),
+            })
+            .await;
+        let yaml = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Msg::Text { lines, .. } = runtime.next().await {
+                    return lines;
+                }
+            }
+        })
+        .await
+        .expect("the view hears back within its bound");
         let why = yaml.expect_err("no YAML from a frozen server");
         assert!(why.contains("did not answer"), "{why}");
         relay.freeze.send(false).expect("thaw");
@@ -216,9 +233,6 @@ fn a_server_back_with_other_content_leaves_no_ghost_rows() {
 /// rule passed" when areas could not be checked.
 #[test]
 fn unreadable_backups_show_question_marks_not_never() {
-    use backstop::ui::app::{App, Location};
-    use backstop::ui::draw::draw;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let dir = tempfile::tempdir().expect("temp dir");
     let scenario = dir.path().join("nobackups.yaml");
     std::fs::write(
@@ -226,43 +240,17 @@ fn unreadable_backups_show_question_marks_not_never() {
         "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {name: nobackups}\nspec:\n  base: healthy\n  faults:\n    forbidden: [{group: postgresql.cnpg.io, resource: backups, verbs: [list, watch]}]\n",
     )
     .expect("scenario");
-    let sim = Sim::from_scenario(&scenario.display().to_string()).expect("loads");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async move {
-        let client = kube::Client::new(sim.router(), "default");
-        let watched = Watched::start(&client, None);
-        let snap = eventually_async(
-            "backups forbidden, the rest live",
-            Duration::from_secs(10),
-            || {
-                let s = watched.snapshot();
-                async move {
-                    (matches!(s.backups.sync, SyncState::Forbidden { .. }) && s.settled())
-                        .then_some(s)
-                }
-            },
-        )
-        .await;
-        let mut app = App::new(
-            Location {
-                context: "sim".into(),
-                server: "sim".into(),
-                namespace: None,
-                demo: true,
-            },
-            backstop::ui::theme::Theme::no_color(),
-            chrono::Utc::now(),
-        );
-        app.set_snapshot(snap.clone());
-        app.set_extras(backstop::checks::extras(&client, None, &snap, false).await);
-        app.handle_key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE));
-        let render = |app: &App| {
-            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50))
-                .expect("terminal");
-            t.draw(|f| draw(app, f)).expect("draws");
-            t.backend().to_string()
-        };
-        let screen = render(&app);
+        let mut w = World::start(&scenario.display().to_string()).await;
+        assert!(matches!(
+            w.app.board.snapshot.backups.sync,
+            SyncState::Forbidden { .. }
+        ));
+        w.gather().await;
+        w.press(KeyCode::Char('3')).await;
+        let render = |w: &World| w.render(150, 50);
+        let screen = render(&w);
         let cluster_rows: Vec<&str> = screen
             .lines()
             .filter(|l| l.contains("analytics/pg-analytics") || l.contains("orders/pg-orders "))
@@ -273,8 +261,8 @@ fn unreadable_backups_show_question_marks_not_never() {
             assert!(row.contains("?") && row.contains("forbidden"), "{row}");
         }
         assert!(screen.contains("last backup"), "{screen}");
-        app.handle_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE));
-        let findings = render(&app);
+        w.press(KeyCode::Char('f')).await;
+        let findings = render(&w);
         assert!(!findings.contains("every rule passed"), "{findings}");
         assert!(findings.contains("? could not check"), "{findings}");
     });

@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod catalog;
 pub mod flux;
+pub mod health;
 pub mod objectstore;
 pub mod plugin;
 #[cfg(test)]

@@ -35,7 +35,7 @@ const INSTALL_CNPG: &str = "kubectl apply --server-side -f https://raw.githubuse
 /// image and passing the first readiness probe fit well within it.
 const START_GRACE_SECS: i64 = 300;
 /// kubectl STATUS values that mean a container cannot run, whatever its age.
-const FAILING: &[&str] = &[
+pub(crate) const FAILING: &[&str] = &[
     "CrashLoopBackOff",
     "ImagePullBackOff",
     "ErrImagePull",

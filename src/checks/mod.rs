@@ -4,13 +4,15 @@
 //! Every read is bounded in time and concurrency; what fails becomes a sync state, never
 //! a crash.
 
+pub mod dump;
+pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
 pub mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
@@ -20,7 +22,6 @@ use crate::cluster::project::Project;
 use crate::cluster::watch::{KindSpec, malformed_note, state_of};
 use crate::model::facts::LogTail;
 use crate::model::{Kind, KindState, Snapshot, SyncState};
-use crate::sim::Sim;
 
 /// How long one read may take before it counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -306,38 +307,4 @@ pub fn malformed(f: &Facts) -> Vec<String> {
     .iter()
     .flat_map(|m| m.iter().cloned())
     .collect()
-}
-
-/// Facts of a scenario (built-in name, file or folder) as of `now`, through the simulator
-/// in-process: what `check --dump` evaluates, with the scenario's logs but no network.
-pub async fn facts_from_scenario(spec: &str, now: DateTime<Utc>) -> anyhow::Result<Facts> {
-    facts_from_dump(spec, now, None).await
-}
-
-/// [`facts_from_scenario`] seen from one namespace, as `-n` scopes a live check. A dump
-/// with no object at all is an error, not an empty cluster: a truncated
-/// `kubectl get -A -o yaml > dump.yaml` in cron must not page someone for "CloudNativePG is
-/// not installed".
-pub async fn facts_from_dump(
-    spec: &str,
-    now: DateTime<Utc>,
-    namespace: Option<&str>,
-) -> anyhow::Result<Facts> {
-    let sc = crate::sim::scenario::load(spec, now)?;
-    if sc.objects.is_empty() {
-        anyhow::bail!(
-            "{spec} is empty: it holds no Kubernetes object (an interrupted `kubectl get -A -o yaml`?); nothing was checked"
-        );
-    }
-    let sim = Sim::new(&sc)?;
-    let client = kube::Client::new(sim.router(), "default");
-    Ok(collect(
-        &client,
-        namespace,
-        Reach {
-            logs: true,
-            network: false,
-        },
-    )
-    .await)
 }

@@ -38,9 +38,11 @@ fn options(theme: Option<&str>, read_only: bool) -> anyhow::Result<Options> {
     });
     Ok(Options {
         theme,
-        theme_error: error
+        problems: error
             .map(|e| format!("default theme used: {e}"))
-            .or(tree_error),
+            .into_iter()
+            .chain(tree_error)
+            .collect(),
         thresholds,
         silence,
         trees,

@@ -6,6 +6,7 @@ pub mod by_cluster;
 pub mod domain;
 pub mod facts;
 pub mod kubefmt;
+pub mod log_source;
 pub mod object;
 pub mod relate;
 pub mod rows;

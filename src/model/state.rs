@@ -161,6 +161,15 @@ impl<R> KindState<R> {
 }
 
 impl SyncState {
+    /// Why a kind shows no rows that say anything: None when live, or stale (the last
+    /// known rows are shown, marked as such).
+    pub fn why_no_rows(&self, what: &str) -> Option<String> {
+        match self {
+            SyncState::Stale { .. } => None,
+            other => other.why_unreadable(what),
+        }
+    }
+
     /// Why rows in this state cannot be read, as one sentence naming `what`; None when
     /// live. Every layer says it this way: panes, findings, tree answers.
     pub fn why_unreadable(&self, what: &str) -> Option<String> {

@@ -1,15 +1,19 @@
-//! The terminal user interface: state and update (app), what panes show (view, detail),
-//! pure drawing (draw), the key map (keys), themes, the
-//! event loop (run), and the troubleshooting walker (walker, draw_walk).
+//! The terminal user interface. Data flows one way: the runtime turns keys, watch events,
+//! verdicts and reads into `Msg`s; `App::update` turns each into `Cmd`s the runtime
+//! performs; `draw` paints the App. Panes in `panes/`, overlays in `overlays/`, every key
+//! in `keys/`.
 
-pub mod act;
 pub mod app;
-pub mod detail;
+pub mod board;
 pub mod draw;
-pub mod draw_walk;
+pub mod headless;
 pub mod keys;
+pub mod msg;
+pub mod overlays;
+pub mod panes;
+pub mod rules_task;
 pub mod run;
-pub mod text;
+pub mod runtime;
+pub mod settings;
 pub mod theme;
-pub mod view;
-pub mod walker;
+pub mod widgets;

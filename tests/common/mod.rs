@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use backstop::sim::{self, Sim};
 
+pub mod world;
+
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }

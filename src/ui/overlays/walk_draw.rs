@@ -1,18 +1,19 @@
-//! Drawing the tree chooser and the walker: pure functions of the App.
+//! Drawing a walk: the breadcrumbs, the question with its check's evidence and the
+//! proposed branch, or the diagnosis with its remedy and actions.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::App;
-use super::draw::{centered, more_below, severity_glyph, severity_role};
-use super::theme::{Role, Theme};
-use super::view::age;
-use super::walker::WalkView;
+use super::Ctx;
+use super::walk::{WalkView, about};
 use crate::assess::catalog;
 use crate::trees::eval::Verdict;
 use crate::trees::model::Leaf;
+use crate::ui::panes::age;
+use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::{more_below, selectable, severity_glyph, severity_role};
 
 fn verdict_look(v: Verdict) -> (&'static str, Role) {
     match v {
@@ -21,162 +22,6 @@ fn verdict_look(v: Verdict) -> (&'static str, Role) {
         Verdict::Unknown => ("? unknown", Role::Unknown),
         Verdict::Error => ("! error", Role::Warning),
     }
-}
-
-/// A row the engineer can select: `▸` and the selection style when selected, then `key`
-/// (a number to press, or nothing) and the rest.
-fn selectable<'a>(t: &Theme, selected: bool, key: String, rest: Vec<Span<'a>>) -> Line<'a> {
-    let mut spans = vec![Span::styled(
-        format!("{}{key}", if selected { "▸ " } else { "  " }),
-        t.style(Role::Key),
-    )];
-    spans.extend(rest);
-    let line = Line::from(spans);
-    if selected {
-        line.style(t.style(Role::Selection))
-    } else {
-        line
-    }
-}
-
-fn about(view: &WalkView) -> String {
-    match &view.walk.context {
-        Some(s) if s.namespace.is_empty() => format!(" · about {} {}", s.kind, s.name),
-        Some(s) => format!(" · about {} {}/{}", s.kind, s.namespace, s.name),
-        None => String::new(),
-    }
-}
-
-pub fn draw_chooser(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let r = centered(area, 94, 90);
-    f.render_widget(Clear, r);
-    let training = if app.chooser.training {
-        Span::styled(" training: on (t) ", t.style(Role::Warning))
-    } else {
-        Span::styled(" training: off (t) ", t.style(Role::Muted))
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.style(Role::BorderFocused))
-        .title(Span::styled(
-            " Troubleshooting trees · Enter walks · Esc closes ",
-            t.style(Role::Title),
-        ))
-        .title(Line::from(training).right_aligned());
-    let inner = block.inner(r);
-    f.render_widget(block, r);
-    let mut lines: Vec<Line> = Vec::new();
-    let offset = app.chooser_offset();
-    if let Some(v) = &app.walk {
-        lines.push(selectable(
-            t,
-            app.chooser.selected == 0,
-            "↩ Resume  ".into(),
-            vec![
-                Span::styled(v.walk.tree.title.clone(), t.style(Role::Text)),
-                Span::styled(
-                    format!(
-                        "  at {}, {} choices made{}",
-                        v.walk.current().node,
-                        v.walk.visits.len() - 1,
-                        about(v)
-                    ),
-                    t.style(Role::Muted),
-                ),
-            ],
-        ));
-        lines.push(Line::raw(""));
-    }
-    let width = app
-        .trees
-        .iter()
-        .map(|tr| tr.title.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (i, tree) in app.trees.iter().enumerate() {
-        let found: Vec<&str> = app
-            .findings
-            .iter()
-            .map(|fd| fd.code)
-            .filter(|c| tree.findings.iter().any(|x| x == c))
-            .collect();
-        // Worst first, as the findings are; each code once.
-        let mut codes: Vec<&str> = Vec::new();
-        for c in &found {
-            if !codes.contains(c) {
-                codes.push(c);
-            }
-        }
-        let selected = app.chooser.selected == i + offset;
-        let mark = if found.is_empty() {
-            Span::styled("  ", t.style(Role::Muted))
-        } else {
-            Span::styled("● ", t.style(Role::Warning))
-        };
-        let mut spans = vec![
-            mark,
-            Span::styled(format!("{:<width$}  ", tree.title), t.style(Role::Text)),
-            Span::styled(
-                format!(
-                    "{} · {} questions",
-                    tree.name,
-                    tree.nodes.len() - tree.leaves()
-                ),
-                t.style(Role::Muted),
-            ),
-        ];
-        if !codes.is_empty() {
-            let more = if codes.len() > 3 {
-                format!(" +{}", codes.len() - 3)
-            } else {
-                String::new()
-            };
-            spans.push(Span::styled(
-                format!(
-                    " · explains {}{more}",
-                    codes[..codes.len().min(3)].join(" ")
-                ),
-                t.style(Role::Warning),
-            ));
-        }
-        if tree.origin != "built in" {
-            spans.push(Span::styled(
-                format!(" · {}", tree.origin),
-                t.style(Role::Accent),
-            ));
-        }
-        lines.push(selectable(t, selected, String::new(), spans));
-    }
-    // One tree a row, clipped at the edge; what the selected one is about wraps below.
-    let list_height = (lines.len() as u16).min(inner.height);
-    let [list_area, about_area] =
-        Layout::vertical([Constraint::Length(list_height), Constraint::Fill(1)]).areas(inner);
-    f.render_widget(Paragraph::new(lines), list_area);
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(tree) = app
-        .chooser
-        .selected
-        .checked_sub(offset)
-        .and_then(|i| app.trees.get(i))
-    {
-        lines.push(Line::raw(""));
-        if !tree.description.is_empty() {
-            lines.push(Line::styled(tree.description.clone(), t.style(Role::Text)));
-        }
-        if !tree.source.is_empty() {
-            lines.push(Line::styled(
-                format!("source: {}", tree.source),
-                t.style(Role::Muted),
-            ));
-        }
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "● a current finding is one this tree explains. From a row or a finding, W walks the tree that fits it.",
-        t.style(Role::Muted),
-    ));
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), about_area);
 }
 
 fn breadcrumbs<'a>(view: &'a WalkView, t: &Theme) -> Line<'a> {
@@ -205,8 +50,8 @@ fn breadcrumbs<'a>(view: &'a WalkView, t: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn leaf_lines<'a>(app: &App, view: &'a WalkView, leaf: &'a Leaf) -> Vec<Line<'a>> {
-    let t = &app.theme;
+fn leaf_lines<'a>(ctx: &Ctx, view: &'a WalkView, leaf: &'a Leaf) -> Vec<Line<'a>> {
+    let t = ctx.theme;
     let entry = leaf.finding.as_deref().and_then(catalog::find);
     let role = entry
         .map(|e| severity_role(e.severity))
@@ -317,8 +162,8 @@ fn leaf_lines<'a>(app: &App, view: &'a WalkView, leaf: &'a Leaf) -> Vec<Line<'a>
     lines
 }
 
-fn question_lines<'a>(app: &App, view: &'a WalkView) -> Vec<Line<'a>> {
-    let t = &app.theme;
+fn question_lines<'a>(ctx: &Ctx, view: &'a WalkView) -> Vec<Line<'a>> {
+    let t = ctx.theme;
     let v = view.walk.current();
     let mut lines = Vec::new();
     if view.running {
@@ -374,9 +219,8 @@ fn wrapped_height(lines: &[Line], width: u16) -> u16 {
         .min(usize::from(u16::MAX)) as u16
 }
 
-pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let Some(view) = &app.walk else { return };
+pub fn draw_walk(view: &WalkView, f: &mut Frame, area: Rect, ctx: &Ctx) {
+    let t = ctx.theme;
     let w = &view.walk;
     // The walk has the whole body: the panes behind it would only be noise.
     let r = area;
@@ -421,7 +265,7 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
                     format!(
                         "  ran {} ({} ago)",
                         at.format("%H:%M:%S"),
-                        age(Some(at), app.now)
+                        age(Some(at), ctx.board.now)
                     )
                 })
                 .unwrap_or_default();
@@ -438,7 +282,7 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
     let note = &w.current().note;
     let editing = view.editor.is_some();
     let actions = if leaf.is_some() {
-        app.leaf_actions().len() as u16
+        view.leaf_actions(ctx).len() as u16
     } else {
         0
     };
@@ -449,8 +293,8 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
     };
     let bottom_height = if editing { 7 } else { bottom_height };
     let body = match leaf {
-        Some(l) => leaf_lines(app, view, l),
-        None => question_lines(app, view),
+        Some(l) => leaf_lines(ctx, view, l),
+        None => question_lines(ctx, view),
     };
     // The branches follow the evidence right below it; long evidence scrolls.
     let body_height = wrapped_height(&body, inner.width) + 1;
@@ -470,7 +314,7 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
     );
     if body_height.saturating_sub(view.scroll) > body_area.height + 1 && body_area.height > 0 {
         more_below(
-            app,
+            ctx.theme,
             f,
             body_area.right(),
             body_area.bottom() - 1,
@@ -529,10 +373,10 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
         ));
     }
     if leaf.is_some() {
-        let actions = app.leaf_actions();
+        let actions = view.leaf_actions(ctx);
         if !actions.is_empty() {
             bottom.push(Line::styled(
-                if app.read_only {
+                if ctx.settings.read_only {
                     "Actions (read-only: off):"
                 } else {
                     "Actions (Enter asks to confirm):"
@@ -546,7 +390,7 @@ pub fn draw_walk(app: &App, f: &mut Frame, area: Rect) {
                 Ok((_, s)) => format!("{} {}/{}", s.kind, s.namespace, s.name),
                 Err(why) => why.clone(),
             };
-            let role = if target.is_ok() && !app.read_only {
+            let role = if target.is_ok() && !ctx.settings.read_only {
                 Role::Text
             } else {
                 Role::Muted
