@@ -17,23 +17,26 @@ pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
 
 /// The scenarios embedded in the binary, in the order `sim list` shows them.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("healthy", include_str!("scenarios/healthy.yaml")),
+    ("healthy", include_str!("../scenarios/healthy.yaml")),
     (
         "gitignore-trap",
-        include_str!("scenarios/gitignore-trap.yaml"),
+        include_str!("../scenarios/gitignore-trap.yaml"),
     ),
     (
         "plugin-crashloop-oom",
-        include_str!("scenarios/plugin-crashloop-oom.yaml"),
+        include_str!("../scenarios/plugin-crashloop-oom.yaml"),
     ),
     (
         "objectstore-credentials",
-        include_str!("scenarios/objectstore-credentials.yaml"),
+        include_str!("../scenarios/objectstore-credentials.yaml"),
     ),
-    ("slow-backups", include_str!("scenarios/slow-backups.yaml")),
+    (
+        "slow-backups",
+        include_str!("../scenarios/slow-backups.yaml"),
+    ),
     (
         "flux-stuck-dependency",
-        include_str!("scenarios/flux-stuck-dependency.yaml"),
+        include_str!("../scenarios/flux-stuck-dependency.yaml"),
     ),
 ];
 
