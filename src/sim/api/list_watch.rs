@@ -127,10 +127,7 @@ pub(super) fn watch_collection(
         .get("timeoutSeconds")
         .and_then(|s| s.parse::<u64>().ok())
         .map(Duration::from_secs);
-    let content_type = match &render {
-        Render::Metadata => "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
-        other => other.content_type(),
-    };
+    let content_type = render.content_type_one();
     let req = WatchRequest {
         t: target.t.clone(),
         ns: target.ns.clone(),
@@ -166,6 +163,7 @@ pub(super) fn selectors(q: &Query) -> Result<(LabelSelector, FieldSelector), Api
 }
 
 impl Render {
+    /// The content type of one object: a get, or each event of a watch.
     pub(super) fn content_type_one(&self) -> &'static str {
         match self {
             Render::Metadata => "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::list_watch::{list, watch_collection};
+use super::list_watch::{list, selectors, watch_collection};
 use super::logs::logs;
 use super::write::{access_review, flag_dry_run, parse_object, patch_object};
 use super::{Query, flag, json_response, ok};
@@ -17,7 +17,6 @@ use crate::sim::Sim;
 use crate::sim::discovery;
 use crate::sim::faults::forbidden_error;
 use crate::sim::registry::ResourceType;
-use crate::sim::selectors::{FieldSelector, LabelSelector};
 use crate::sim::status::ApiError;
 use crate::sim::store::{Part, WriteOpts, obj_key};
 use crate::sim::watch::Render;
@@ -260,10 +259,7 @@ async fn resource(
             Ok(ok(&deleted))
         }
         "deletecollection" => {
-            let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
-                .map_err(ApiError::bad_request)?;
-            let fields = FieldSelector::parse(q.get("fieldSelector").map_or("", String::as_str))
-                .map_err(ApiError::bad_request)?;
+            let (labels, fields) = selectors(q)?;
             let (items, _) = sim.store.list(&t, target.ns.as_deref(), &labels, &fields);
             let mut deleted = Vec::new();
             for obj in items {
