@@ -105,15 +105,6 @@ impl LabelSelector {
         Ok(LabelSelector(reqs))
     }
 
-    /// A selector from a map (a Service's `spec.selector`).
-    pub fn from_map(map: &serde_json::Map<String, Value>) -> Self {
-        LabelSelector(
-            map.iter()
-                .map(|(k, v)| Req::Eq(k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect(),
-        )
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

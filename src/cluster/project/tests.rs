@@ -1,0 +1,69 @@
+use super::*;
+use serde_json::json;
+
+fn obj(v: Value) -> DynamicObject {
+    serde_json::from_value(v).expect("a valid object")
+}
+
+#[test]
+fn pods_project_sidecars_restarts_and_status() {
+    let pod = PodRow::project(&obj(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "barman-cloud-7d9", "namespace": "cnpg-system", "labels": {"app": "barman-cloud"}},
+        "spec": {"containers": [{"name": "barman-cloud", "image": "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.14.0"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "barman-cloud", "ready": false, "restartCount": 7,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-11-24T05:58:00Z"}}}]}
+    })));
+    assert_eq!(pod.status, "CrashLoopBackOff");
+    assert_eq!((pod.ready, pod.restarts), ((0, 1), 7));
+    assert_eq!(pod.last_termination.as_deref(), Some("OOMKilled"));
+    assert_eq!(
+        image_tag(pod.image_of("barman-cloud").unwrap_or("")),
+        "v0.14.0"
+    );
+}
+
+#[test]
+fn a_missing_status_is_unknown_not_healthy() {
+    let b = BackupRow::project(&obj(
+        json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Backup",
+        "metadata": {"name": "b", "namespace": "db"}, "spec": {"cluster": {"name": "pg"}}}),
+    ));
+    assert_eq!(
+        (b.phase.as_str(), b.method.as_str()),
+        ("", "barmanObjectStore")
+    );
+    let c = ClusterRow::project(&obj(
+        json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg", "namespace": "db"}, "spec": {"plugins": [{"name": PLUGIN_NAME, "parameters": {"barmanObjectName": "store"}}]}}),
+    ));
+    assert!(c.archiving().is_none());
+    assert_eq!(
+        c.plugin.as_ref().map(|p| (p.enabled, p.wal_archiver)),
+        Some((true, false))
+    );
+    assert_eq!(c.server_name(), "pg");
+}
+
+#[test]
+fn object_stores_read_providers_windows_and_secret_refs() {
+    let os = ObjectStoreRow::project(&obj(
+        json!({"apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
+        "metadata": {"name": "minio", "namespace": "db"},
+        "spec": {"retentionPolicy": "30d", "configuration": {"destinationPath": "s3://backups/pg", "endpointURL": "https://minio:9000",
+            "endpointCA": {"name": "minio-ca", "key": "ca.crt"},
+            "s3Credentials": {"accessKeyId": {"name": "minio-creds", "key": "ACCESS_KEY_ID"}, "secretAccessKey": {"name": "minio-creds", "key": "ACCESS_SECRET_KEY"}}}},
+        "status": {"serverRecoveryWindow": {"pg": {"firstRecoverabilityPoint": "2026-10-25T02:00:00Z", "lastSuccessfulBackupTime": "2026-11-24T02:03:00Z"}}}}),
+    ));
+    assert_eq!(os.provider, "S3");
+    assert_eq!(os.secret_refs.len(), 3);
+    assert_eq!(os.servers[0].server, "pg");
+    assert!(os.servers[0].last_failure.is_none());
+}
+
+#[test]
+fn revisions_shorten() {
+    assert_eq!(short_revision("main@sha1:363a6a8fe6a7f2c3"), "main@363a6a8");
+    assert_eq!(short_revision("v1.2.3"), "v1.2.3");
+}

@@ -1,0 +1,304 @@
+//! Scenarios: plain Kubernetes YAML (a List, multi-document files, folders) plus an
+//! optional `kind: Scenario` document for logs, a timeline and faults. See docs/SCENARIOS.md.
+
+mod clock;
+mod load;
+mod overlay;
+mod parse;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+pub use self::clock::shift_times;
+pub use self::load::load;
+use super::faults::{ErrorRule, Forbid};
+use super::registry::split_api_version;
+pub use crate::model::kubefmt::parse_duration;
+
+pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
+
+/// The scenarios embedded in the binary, in the order `sim list` shows them.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("healthy", include_str!("../scenarios/healthy.yaml")),
+    (
+        "gitignore-trap",
+        include_str!("../scenarios/gitignore-trap.yaml"),
+    ),
+    (
+        "plugin-crashloop-oom",
+        include_str!("../scenarios/plugin-crashloop-oom.yaml"),
+    ),
+    (
+        "objectstore-credentials",
+        include_str!("../scenarios/objectstore-credentials.yaml"),
+    ),
+    (
+        "slow-backups",
+        include_str!("../scenarios/slow-backups.yaml"),
+    ),
+    (
+        "flux-stuck-dependency",
+        include_str!("../scenarios/flux-stuck-dependency.yaml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ScenarioError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("no scenario named '{0}': give a built-in name ({names}) or a file or folder of YAML", names = builtin_names().join(", "))]
+    Unknown(String),
+}
+
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(n, _)| *n).collect()
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_duration(&s).map_err(serde::de::Error::custom)
+}
+
+fn de_opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    s.map(|s| parse_duration(&s).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Clock {
+    pub anchor: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GenerateSpec {
+    pub per_second: f64,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogSpec {
+    /// `namespace/name`
+    pub pod: String,
+    pub container: String,
+    #[serde(default)]
+    pub lines: Vec<String>,
+    #[serde(default)]
+    pub previous: Vec<String>,
+    #[serde(default)]
+    pub generate: Option<GenerateSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchStep {
+    #[serde(rename = "ref")]
+    pub target: ObjRef,
+    pub merge: Value,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RestartStep {
+    /// `namespace/name`
+    pub pod: String,
+    pub container: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub then: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EventStep {
+    pub involved: ObjRef,
+    #[serde(default = "normal")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+fn normal() -> String {
+    "Normal".into()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Apply(Value),
+    Patch(PatchStep),
+    Delete(ObjRef),
+    Restart(RestartStep),
+    Event(EventStep),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawStep {
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    after: Option<Duration>,
+    #[serde(default)]
+    apply: Option<Value>,
+    #[serde(default)]
+    patch: Option<PatchStep>,
+    #[serde(default)]
+    delete: Option<ObjRef>,
+    #[serde(default)]
+    restart: Option<RestartStep>,
+    #[serde(default)]
+    event: Option<EventStep>,
+}
+
+impl RawStep {
+    fn action(self) -> Result<(Duration, Action), String> {
+        let after = self.after.unwrap_or_default();
+        let mut actions: Vec<Action> = Vec::new();
+        actions.extend(self.apply.map(Action::Apply));
+        actions.extend(self.patch.map(Action::Patch));
+        actions.extend(self.delete.map(Action::Delete));
+        actions.extend(self.restart.map(Action::Restart));
+        actions.extend(self.event.map(Action::Event));
+        match actions.len() {
+            1 => Ok((after, actions.remove(0))),
+            0 => Err("a step needs one action: apply, patch, delete, restart or event".into()),
+            _ => Err("a step has more than one action: give each its own step".into()),
+        }
+    }
+}
+
+// Not deny_unknown_fields: the flattened map takes the inline action, which is then read
+// as a step, and that rejects unknown fields.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry {
+    #[serde(deserialize_with = "de_duration")]
+    at: Duration,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    every: Option<Duration>,
+    #[serde(default)]
+    steps: Vec<RawStep>,
+    #[serde(flatten)]
+    inline: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    pub at: Duration,
+    pub every: Option<Duration>,
+    pub steps: Vec<(Duration, Action)>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultSpec {
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub latency: Option<Duration>,
+    #[serde(default)]
+    pub errors: Vec<ErrorRule>,
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub drop_watches_after: Option<Duration>,
+    #[serde(default)]
+    pub expire_next_watch: bool,
+    #[serde(default)]
+    pub forbidden: Vec<Forbid>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSpec {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    expect: Vec<String>,
+    #[serde(default)]
+    remove: Vec<ObjRef>,
+    #[serde(default)]
+    clock: Option<Clock>,
+    #[serde(default)]
+    logs: Vec<LogSpec>,
+    #[serde(default)]
+    timeline: Vec<RawEntry>,
+    #[serde(default)]
+    faults: Option<FaultSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawScenarioDoc {
+    #[allow(dead_code)]
+    api_version: String,
+    #[allow(dead_code)]
+    kind: String,
+    #[serde(default)]
+    metadata: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    spec: RawSpec,
+}
+
+/// A scenario ready to load: its objects with timestamps already moved to the present.
+#[derive(Debug, Clone, Default)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub expect: Vec<String>,
+    pub objects: Vec<Value>,
+    pub logs: Vec<LogSpec>,
+    pub timeline: Vec<TimelineEntry>,
+    pub faults: FaultSpec,
+    /// How far the scenario's timestamps were moved (now - anchor).
+    pub shift: chrono::Duration,
+}
+
+/// Identity of an object within a scenario: (group, kind, namespace, name).
+pub type Identity = (String, String, String, String);
+
+pub fn identity(obj: &Value) -> Identity {
+    let s = |p: &str| {
+        obj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let av = s("/apiVersion");
+    let (group, _) = split_api_version(&av);
+    (
+        group.to_string(),
+        s("/kind"),
+        s("/metadata/namespace"),
+        s("/metadata/name"),
+    )
+}
+
+fn describe(id: &Identity) -> String {
+    if id.2.is_empty() {
+        format!("{} {}", id.1, id.3)
+    } else {
+        format!("{} {}/{}", id.1, id.2, id.3)
+    }
+}
+
+#[cfg(test)]
+mod tests;
