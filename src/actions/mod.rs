@@ -1,10 +1,11 @@
 //! Safe actions, planned purely: what will change, the equivalent flux or kubectl command,
 //! the exact requests (the ones flux and kubectl send, DOMAIN §4.5 and §2.7), the
 //! permissions they need, and how to follow them to their outcome. `plan` plans one from
-//! the dashboard's view, `exec` sends it.
+//! the dashboard's view, `remedy` says what a diagnosis's action acts on, `exec` sends it.
 
 pub mod exec;
 mod plan;
+pub mod remedy;
 
 use serde_json::Value;
 
