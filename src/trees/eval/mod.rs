@@ -8,6 +8,8 @@ mod findings;
 mod flux;
 mod generic;
 mod logs;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
