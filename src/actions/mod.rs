@@ -5,7 +5,7 @@
 
 pub mod exec;
 mod plan;
-pub mod remedy;
+pub(crate) mod remedy;
 
 use serde_json::Value;
 

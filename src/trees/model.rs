@@ -186,7 +186,7 @@ impl RemedyAction {
 }
 
 /// The kinds `api_served` may ask about; a tree names them `plural.group`.
-pub const SERVED: [Kind; 6] = [
+pub(crate) const SERVED: [Kind; 6] = [
     Kind::Cluster,
     Kind::Backup,
     Kind::ObjectStore,
@@ -196,7 +196,7 @@ pub const SERVED: [Kind; 6] = [
 ];
 
 /// The kind `api_served` names by `resource`, if it may ask about it.
-pub fn served_kind(resource: &str) -> Option<Kind> {
+pub(crate) fn served_kind(resource: &str) -> Option<Kind> {
     SERVED.into_iter().find(|k| k.qualified() == resource)
 }
 
