@@ -173,8 +173,8 @@ fn walk_follows_the_gitignore_trap_into_a_real_checkout() {
 
 #[tokio::test]
 async fn a_training_transcript_says_where_the_path_left_the_evidence() {
-    use backstop::trees::record::Walk;
     use backstop::trees::transcript::{Export, markdown};
+    use backstop::trees::walk::Walk;
     let facts = facts_from_scenario("plugin-crashloop-oom", now())
         .await
         .expect("facts");

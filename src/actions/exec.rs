@@ -6,11 +6,13 @@ use std::time::Duration;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::{Body, Follow, Plan, Request, Resource};
+use super::{Body, Follow, Plan, Request};
+use crate::cluster::fetch::resource_of;
+use crate::model::Kind;
 
 /// How often a followed object is read again.
 const POLL: Duration = Duration::from_millis(500);
@@ -23,19 +25,8 @@ pub enum Progress {
     Done(Result<String, String>),
 }
 
-fn api(client: &kube::Client, r: &Resource, namespace: &str) -> Api<DynamicObject> {
-    let ar = ApiResource {
-        group: r.group.into(),
-        version: r.version.into(),
-        api_version: if r.group.is_empty() {
-            r.version.into()
-        } else {
-            format!("{}/{}", r.group, r.version)
-        },
-        kind: r.kind.into(),
-        plural: r.plural.into(),
-    };
-    Api::namespaced_with(client.clone(), namespace, &ar)
+fn api(client: &kube::Client, kind: Kind, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), namespace, &resource_of(kind))
 }
 
 fn said(e: kube::Error) -> String {
@@ -75,11 +66,7 @@ pub async fn allowed(client: &kube::Client, plan: &Plan) -> Result<(), String> {
             })?;
         let status = answer.status.unwrap_or_default();
         if !status.allowed {
-            let qualified = if group.is_empty() {
-                resource.to_string()
-            } else {
-                format!("{resource}.{group}")
-            };
+            let qualified = r.kind.qualified();
             let why = status
                 .reason
                 .filter(|r| !r.is_empty())
@@ -94,7 +81,7 @@ pub async fn allowed(client: &kube::Client, plan: &Plan) -> Result<(), String> {
 }
 
 async fn send(client: &kube::Client, r: &Request) -> Result<(), String> {
-    let api = api(client, &r.resource, &r.namespace);
+    let api = api(client, r.kind, &r.namespace);
     let params = PatchParams {
         field_manager: Some("backstop".into()),
         ..Default::default()
@@ -110,7 +97,7 @@ async fn send(client: &kube::Client, r: &Request) -> Result<(), String> {
             .map(|_| ()),
         Body::Create => {
             let obj: DynamicObject = serde_json::from_value(r.payload.clone())
-                .map_err(|e| format!("building {} {}: {e}", r.resource.kind, r.name))?;
+                .map_err(|e| format!("building {} {}: {e}", r.kind, r.name))?;
             api.create(
                 &PostParams {
                     field_manager: Some("backstop".into()),
@@ -161,12 +148,13 @@ async fn follow(
             name,
             requested_at,
         } => {
-            let resource = plan
+            // The object reconciled is the last written: a source comes first.
+            let kind = plan
                 .requests
                 .last()
-                .map(|r| r.resource.clone())
-                .unwrap_or(super::KUSTOMIZATIONS);
-            let api = api(client, &resource, namespace);
+                .map(|r| r.kind)
+                .unwrap_or(Kind::Kustomization);
+            let api = api(client, kind, namespace);
             let _ = tx
                 .send(Progress::Step(format!(
                     "waiting for the controller to handle the request ({requested_at})"
@@ -196,7 +184,7 @@ async fn follow(
             }
         }
         Follow::Backup { namespace, name } => {
-            let api = api(client, &super::BACKUPS, namespace);
+            let api = api(client, Kind::Backup, namespace);
             let mut last = String::new();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(6 * 3600);
             loop {
@@ -230,7 +218,7 @@ async fn follow(
             }
         }
         Follow::Rollout { namespace, name } => {
-            let api = api(client, &super::DEPLOYMENTS, namespace);
+            let api = api(client, Kind::Deployment, namespace);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
             loop {
                 let obj = get(&api, name).await?;
@@ -261,7 +249,7 @@ pub async fn run(client: kube::Client, plan: Plan, tx: mpsc::Sender<Progress>) {
         let _ = tx
             .send(Progress::Step(format!(
                 "sending: {} {}/{}",
-                r.resource.kind, r.namespace, r.name
+                r.kind, r.namespace, r.name
             )))
             .await;
         if let Err(e) = send(&client, r).await {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{ACTIONS, ASK, Check, Node, SERVED_RESOURCES, TreeFile};
+use super::model::{ASK, Check, Node, RemedyAction, SERVED, TreeFile, served_kind};
 use crate::assess::catalog;
 use crate::model::kubefmt::parse_duration;
 
@@ -70,12 +70,10 @@ fn line_of(text: &str, key: &str, value: &str, from: usize) -> Option<usize> {
 
 fn check_params(check: &Check) -> Option<String> {
     match check {
-        Check::ApiServed { resource } if !SERVED_RESOURCES.contains(&resource.as_str()) => {
-            Some(format!(
-                "api_served: unknown resource '{resource}': use one of {}",
-                SERVED_RESOURCES.join(", ")
-            ))
-        }
+        Check::ApiServed { resource } if served_kind(resource).is_none() => Some(format!(
+            "api_served: unknown resource '{resource}': use one of {}",
+            SERVED.map(|k| k.qualified()).join(", ")
+        )),
         Check::BackupRecent { max_age } => parse_duration(max_age)
             .err()
             .map(|e| format!("backup_recent.max_age: {e}")),
@@ -178,7 +176,17 @@ pub fn parse(origin: &str, text: &str) -> Result<Tree, Vec<LintError>> {
                 "node id 'ask' is reserved: it means the engineer chooses".into(),
             );
         }
-        if nodes.insert(node.id.clone(), node.clone()).is_some() {
+        let mut typed = node.clone();
+        if let Some(leaf) = typed.leaf.as_mut() {
+            // Unknown names are reported below, with their line.
+            leaf.remedy.actions = leaf
+                .remedy
+                .written
+                .iter()
+                .filter_map(|a| RemedyAction::from_name(a))
+                .collect();
+        }
+        if nodes.insert(node.id.clone(), typed).is_some() {
             err(line, format!("duplicate node id '{}'", node.id));
         }
         lines.entry(node.id.clone()).or_insert(line.unwrap_or(0));
@@ -214,14 +222,14 @@ pub fn parse(origin: &str, text: &str) -> Result<Tree, Vec<LintError>> {
                         format!("leaf '{}': '{code}' is not a finding code", node.id),
                     );
                 }
-                for a in &leaf.remedy.actions {
-                    if !ACTIONS.contains(&a.as_str()) {
+                for a in &leaf.remedy.written {
+                    if RemedyAction::from_name(a).is_none() {
                         err(
                             line_of(text, "-", a, line.unwrap_or(1)).or(line),
                             format!(
                                 "leaf '{}': unknown action '{a}': use {}",
                                 node.id,
-                                ACTIONS.join(", ")
+                                RemedyAction::ALL.map(RemedyAction::name).join(", ")
                             ),
                         );
                     }
@@ -243,7 +251,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Tree, Vec<LintError>> {
                 for (branch, target) in node.branches() {
                     if target != ASK && !nodes.contains_key(target) {
                         err(
-                            line_of(text, branch, target, line.unwrap_or(1)).or(line),
+                            line_of(text, branch.name(), target, line.unwrap_or(1)).or(line),
                             format!(
                                 "node '{}': {branch} goes to '{target}', which is not a node of this tree",
                                 node.id
@@ -374,6 +382,12 @@ nodes:
     fn a_good_tree_loads() {
         let t = parse("t.yaml", GOOD).expect("loads");
         assert_eq!((t.nodes.len(), t.leaves()), (3, 2));
+        let leaf = t.node("broken").and_then(|n| n.leaf.as_ref());
+        assert_eq!(
+            leaf.map(|l| l.remedy.actions.clone()),
+            Some(vec![RemedyAction::RestartPlugin]),
+            "the action names are read at load"
+        );
     }
 
     #[test]
@@ -429,9 +443,9 @@ nodes:
             "{}",
             lint(&GOOD.replace("finding: PLG004", "finding: PLG999"))
         );
-        assert!(
-            lint(&GOOD.replace("restart-plugin", "reboot-everything"))
-                .contains("unknown action 'reboot-everything'")
+        assert_eq!(
+            lint(&GOOD.replace("restart-plugin", "reboot-everything")),
+            "t.yaml:16: leaf 'broken': unknown action 'reboot-everything': use restart-plugin, restart-operator, reconcile, reconcile-with-source, suspend, resume, backup-now"
         );
         assert!(
             lint(&GOOD.replace("start: a", "start: z"))

@@ -5,7 +5,6 @@ pub mod eval;
 pub mod git;
 pub mod load;
 pub mod model;
-pub mod record;
 pub mod transcript;
 pub mod walk;
 

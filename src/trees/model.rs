@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::model::Kind;
+
 fn ask() -> String {
     "ask".to_string()
 }
@@ -63,18 +65,53 @@ impl Node {
         self.leaf.is_some()
     }
 
-    /// The branches a question node has, as (name, target).
-    pub fn branches(&self) -> Vec<(&'static str, &str)> {
-        let mut out = Vec::new();
-        if let Some(p) = &self.pass {
-            out.push(("pass", p.as_str()));
+    /// Where `branch` leads; None for a pass or fail the node does not have.
+    pub fn target(&self, branch: Branch) -> Option<&str> {
+        match branch {
+            Branch::Pass => self.pass.as_deref(),
+            Branch::Fail => self.fail.as_deref(),
+            Branch::Unknown => Some(self.unknown.as_str()),
+            Branch::Error => Some(self.error.as_str()),
         }
-        if let Some(f) = &self.fail {
-            out.push(("fail", f.as_str()));
+    }
+
+    /// The branches a question node has, as (branch, target), in file order.
+    pub fn branches(&self) -> Vec<(Branch, &str)> {
+        Branch::ALL
+            .into_iter()
+            .filter_map(|b| Some((b, self.target(b)?)))
+            .collect()
+    }
+}
+
+/// A way out of a question node: one per verdict a check can give. The file spells them
+/// as the node's keys `pass`, `fail`, `unknown` and `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    Pass,
+    Fail,
+    Unknown,
+    Error,
+}
+
+impl Branch {
+    pub const ALL: [Branch; 4] = [Branch::Pass, Branch::Fail, Branch::Unknown, Branch::Error];
+
+    /// The key a tree file writes it as.
+    pub fn name(self) -> &'static str {
+        match self {
+            Branch::Pass => "pass",
+            Branch::Fail => "fail",
+            Branch::Unknown => "unknown",
+            Branch::Error => "error",
         }
-        out.push(("unknown", self.unknown.as_str()));
-        out.push(("error", self.error.as_str()));
-        out
+    }
+}
+
+impl std::fmt::Display for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // pad, not write: the walker lines branch names up in a column.
+        f.pad(self.name())
     }
 }
 
@@ -98,30 +135,70 @@ pub struct Leaf {
 pub struct Remedy {
     #[serde(default)]
     pub commands: Vec<String>,
-    #[serde(default)]
-    pub actions: Vec<String>,
+    /// The actions as the file names them; `load` reads them into `actions`, so that an
+    /// unknown name is a lint error with its leaf and line, not a bare YAML error.
+    #[serde(default, rename = "actions")]
+    pub(super) written: Vec<String>,
+    /// The safe actions the diagnosis offers, in file order.
+    #[serde(skip)]
+    pub actions: Vec<RemedyAction>,
 }
 
-/// The actions a leaf may offer (run by the app once safe actions exist).
-pub const ACTIONS: &[&str] = &[
-    "restart-plugin",
-    "restart-operator",
-    "reconcile",
-    "reconcile-with-source",
-    "suspend",
-    "resume",
-    "backup-now",
+/// A safe action a diagnosis may offer; `actions::remedy` says what each acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemedyAction {
+    RestartPlugin,
+    RestartOperator,
+    Reconcile,
+    ReconcileWithSource,
+    Suspend,
+    Resume,
+    BackupNow,
+}
+
+impl RemedyAction {
+    pub const ALL: [RemedyAction; 7] = [
+        RemedyAction::RestartPlugin,
+        RemedyAction::RestartOperator,
+        RemedyAction::Reconcile,
+        RemedyAction::ReconcileWithSource,
+        RemedyAction::Suspend,
+        RemedyAction::Resume,
+        RemedyAction::BackupNow,
+    ];
+
+    /// As a tree file and the walker name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RemedyAction::RestartPlugin => "restart-plugin",
+            RemedyAction::RestartOperator => "restart-operator",
+            RemedyAction::Reconcile => "reconcile",
+            RemedyAction::ReconcileWithSource => "reconcile-with-source",
+            RemedyAction::Suspend => "suspend",
+            RemedyAction::Resume => "resume",
+            RemedyAction::BackupNow => "backup-now",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RemedyAction> {
+        RemedyAction::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// The kinds `api_served` may ask about; a tree names them `plural.group`.
+pub(crate) const SERVED: [Kind; 6] = [
+    Kind::Cluster,
+    Kind::Backup,
+    Kind::ObjectStore,
+    Kind::Kustomization,
+    Kind::GitRepository,
+    Kind::Certificate,
 ];
 
-/// The API resources `api_served` may ask about.
-pub const SERVED_RESOURCES: &[&str] = &[
-    "clusters.postgresql.cnpg.io",
-    "backups.postgresql.cnpg.io",
-    "objectstores.barmancloud.cnpg.io",
-    "kustomizations.kustomize.toolkit.fluxcd.io",
-    "gitrepositories.source.toolkit.fluxcd.io",
-    "certificates.cert-manager.io",
-];
+/// The kind `api_served` names by `resource`, if it may ask about it.
+pub(crate) fn served_kind(resource: &str) -> Option<Kind> {
+    SERVED.into_iter().find(|k| k.qualified() == resource)
+}
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::record::{Visit, Walk};
+use super::walk::{Visit, Walk};
 use crate::assess::{Finding, Severity, catalog};
 use crate::sanitize::untrusted;
 

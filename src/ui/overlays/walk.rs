@@ -11,13 +11,13 @@ use ratatui_textarea::TextArea;
 
 use super::{Ctx, Do};
 use crate::actions::Verb;
+use crate::actions::remedy::resolve;
 use crate::assess;
-use crate::model::{Kind, ObjectRef};
+use crate::model::ObjectRef;
 use crate::trees::eval::{Env, GitRepo};
 use crate::trees::load::Tree;
-use crate::trees::record::Walk;
 use crate::trees::transcript::{self, Export};
-use crate::trees::walk::autopilot;
+use crate::trees::walk::{Walk, autopilot};
 use crate::ui::keys::{WALK_BINDINGS, WalkAction, action_in, hints_of};
 use crate::ui::msg::Cmd;
 use crate::ui::panes::Health;
@@ -349,83 +349,13 @@ impl WalkView {
         let Some(leaf) = self.walk.leaf() else {
             return Vec::new();
         };
-        let s = &ctx.board.snapshot;
         let context = self.walk.context.as_ref();
-        let pod_by = |key: &str, value: &str| {
-            s.pods
-                .rows
-                .iter()
-                .find(|p| p.labels.get(key).map(String::as_str) == Some(value))
-                .map(|p| ObjectRef::new(Kind::Pod, &p.namespace, &p.name))
-                .ok_or_else(|| format!("no pod labelled {key}={value} in view"))
-        };
-        // The Kustomization a Flux action means: the walk's own, a failing one, the one
-        // that delivers the plugin, the first.
-        // Suspending is the seed's emergency stop for the plugin: its Kustomization first.
-        let kustomization = |plugin_first: bool| {
-            if let Some(c) = context.filter(|c| c.kind == Kind::Kustomization) {
-                return Ok(c.clone());
-            }
-            let rows = &s.kustomizations.rows;
-            let failing = || {
-                rows.iter()
-                    .find(|k| k.ready().is_some_and(|r| r.status != "True"))
-            };
-            let plugin = || {
-                rows.iter().find(|k| {
-                    k.inventory
-                        .iter()
-                        .any(|i| i.ends_with("_barman-cloud_apps_Deployment"))
-                })
-            };
-            let found = if plugin_first {
-                plugin().or_else(failing)
-            } else {
-                failing().or_else(plugin)
-            };
-            found
-                .or(rows.first())
-                .map(|k| ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name))
-                .ok_or_else(|| "no Kustomization in view".to_string())
-        };
-        let cluster = || {
-            if let Some(c) = context
-                .filter(|c| matches!(c.kind, Kind::Cluster | Kind::Backup | Kind::ScheduledBackup))
-            {
-                return Ok(c.clone());
-            }
-            s.clusters
-                .rows
-                .iter()
-                .find(|c| c.plugin.as_ref().is_some_and(|p| p.enabled))
-                .map(|c| ObjectRef::new(Kind::Cluster, &c.namespace, &c.name))
-                .ok_or_else(|| "no Cluster using the plugin in view".to_string())
-        };
         leaf.remedy
             .actions
             .iter()
-            .map(|name| {
-                let target = match name.as_str() {
-                    "restart-plugin" => pod_by("app", "barman-cloud").map(|t| (Verb::Restart, t)),
-                    "restart-operator" => pod_by("app.kubernetes.io/name", "cloudnative-pg")
-                        .map(|t| (Verb::Restart, t)),
-                    "reconcile" => kustomization(false).map(|t| (Verb::Reconcile, t)),
-                    "reconcile-with-source" => {
-                        kustomization(false).map(|t| (Verb::ReconcileWithSource, t))
-                    }
-                    "suspend" => kustomization(true).map(|t| (Verb::ToggleSuspend, t)),
-                    "resume" => s
-                        .kustomizations
-                        .rows
-                        .iter()
-                        .find(|k| k.suspended)
-                        .map(|k| ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name))
-                        .ok_or_else(|| "no suspended Kustomization in view".to_string())
-                        .map(|t| (Verb::ToggleSuspend, t)),
-                    "backup-now" => cluster().map(|t| (Verb::BackupNow, t)),
-                    other => Err(format!("'{other}' is not an action backstop runs")),
-                };
-                (name.clone(), target)
+            .map(|&a| {
+                let target = resolve(a, &ctx.board.snapshot, context);
+                (a.name().to_string(), target)
             })
             .collect()
     }

@@ -1,0 +1,369 @@
+//! Planning an action from what the dashboard sees: one function per verb, each saying
+//! in words for the footer why it does not apply to a kind or an object.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use super::{Body, Follow, Plan, Request, Verb};
+use crate::model::Snapshot;
+use crate::model::domain::{PLUGIN_NAME, REQUESTED_AT, RESTARTED_AT};
+use crate::model::rows::DeploymentRow;
+use crate::model::{Kind, ObjectRef};
+
+/// Plans `verb` on `target`, from what the dashboard sees. An action that does not apply
+/// says why, in words for the footer.
+pub fn plan(
+    verb: Verb,
+    target: &ObjectRef,
+    snapshot: &Snapshot,
+    deployments: &[Arc<DeploymentRow>],
+    now: DateTime<Utc>,
+) -> Result<Plan, String> {
+    match verb {
+        Verb::Reconcile | Verb::ReconcileWithSource => reconcile(verb, target, snapshot, now),
+        Verb::ToggleSuspend => toggle_suspend(target, snapshot),
+        Verb::Restart => restart(target, snapshot, deployments, now),
+        Verb::BackupNow => backup_now(target, snapshot, now),
+    }
+}
+
+/// Flux's "reconcile now": the requestedAt annotation on the object.
+fn annotate(kind: Kind, namespace: &str, name: &str, at: &str) -> Request {
+    Request {
+        kind,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        body: Body::Merge,
+        payload: json!({"metadata": {"annotations": {REQUESTED_AT: at}}}),
+    }
+}
+
+fn suspend(kind: Kind, namespace: &str, name: &str, to: bool) -> Request {
+    Request {
+        kind,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        body: Body::Merge,
+        payload: json!({"spec": {"suspend": to}}),
+    }
+}
+
+/// The Deployment that owns a pod: the one in its namespace whose selector it matches.
+fn deployment_of<'a>(
+    deployments: &'a [Arc<DeploymentRow>],
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Option<&'a DeploymentRow> {
+    deployments.iter().map(|d| d.as_ref()).find(|d| {
+        d.namespace == namespace
+            && !d.selector.is_empty()
+            && d.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    })
+}
+
+/// Reconcile (with its source, for `Verb::ReconcileWithSource`) a Kustomization or a
+/// GitRepository, as `flux reconcile` does.
+fn reconcile(
+    verb: Verb,
+    target: &ObjectRef,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+) -> Result<Plan, String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let nanos = now.to_rfc3339_opts(SecondsFormat::Nanos, true);
+    let follow = Follow::Reconcile {
+        namespace: ns.into(),
+        name: name.into(),
+        requested_at: nanos.clone(),
+    };
+    let (what, commands, requests) = match target.kind {
+        Kind::Kustomization => reconcile_kustomization(verb, target, snapshot, &nanos)?,
+        Kind::GitRepository => (
+            format!(
+                "Asks source-controller to fetch GitRepository {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches."
+            ),
+            vec![format!("flux reconcile source git {name} -n {ns}")],
+            vec![annotate(Kind::GitRepository, ns, name, &nanos)],
+        ),
+        Kind::Pod => {
+            return Err(
+                "r on a plugin or operator pod restarts its Deployment; reconcile is for Flux rows"
+                    .into(),
+            );
+        }
+        kind => {
+            return Err(format!(
+                "a {kind} cannot be reconciled: select a Kustomization or GitRepository"
+            ));
+        }
+    };
+    Ok(Plan {
+        verb,
+        target: target.clone(),
+        what,
+        commands,
+        requests,
+        follow,
+    })
+}
+
+/// What a Kustomization's reconcile will do, its commands and its requests: its source's
+/// first when asked `--with-source`.
+fn reconcile_kustomization(
+    verb: Verb,
+    target: &ObjectRef,
+    snapshot: &Snapshot,
+    nanos: &str,
+) -> Result<(String, Vec<String>, Vec<Request>), String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let ks = snapshot
+        .kustomizations
+        .in_namespace(ns)
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| format!("Kustomization {ns}/{name} is not in view any more"))?;
+    if ks.suspended {
+        // As flux refuses: a suspended object ignores the request.
+        return Err(format!(
+            "Kustomization {ns}/{name} is suspended: resume it first (s)"
+        ));
+    }
+    let mut requests = Vec::new();
+    let mut what = String::new();
+    let mut flag = "";
+    if verb == Verb::ReconcileWithSource {
+        let source = &ks.source;
+        if source.kind != Kind::GitRepository.name() {
+            return Err(format!(
+                "its source is a {}: backstop reconciles GitRepository sources",
+                source.kind
+            ));
+        }
+        requests.push(annotate(
+            Kind::GitRepository,
+            &source.namespace,
+            &source.name,
+            nanos,
+        ));
+        what.push_str(&format!(
+            "Asks source-controller to fetch GitRepository {}/{} now, then ",
+            source.namespace, source.name
+        ));
+        flag = " --with-source";
+    }
+    requests.push(annotate(Kind::Kustomization, ns, name, nanos));
+    what.push_str(&format!(
+        "{}sks kustomize-controller to reconcile Kustomization {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches, then reports Ready.",
+        if what.is_empty() { "A" } else { "a" }
+    ));
+    let commands = vec![
+        format!("flux reconcile kustomization {name} -n {ns}{flag}"),
+        format!(
+            "kubectl annotate --field-manager=flux-client-side-apply --overwrite -n {ns} kustomization/{name} {REQUESTED_AT}=\"{nanos}\""
+        ),
+    ];
+    Ok((what, commands, requests))
+}
+
+/// Suspend a running Kustomization or ScheduledBackup, resume a suspended one.
+fn toggle_suspend(target: &ObjectRef, snapshot: &Snapshot) -> Result<Plan, String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let gone = || format!("{} {ns}/{name} is not in view any more", target.kind);
+    let (to, effect, flux) = match target.kind {
+        Kind::Kustomization => {
+            let ks = snapshot
+                .kustomizations
+                .in_namespace(ns)
+                .iter()
+                .find(|k| k.name == name)
+                .ok_or_else(gone)?;
+            let to = !ks.suspended;
+            let (word, effect) = if to {
+                (
+                    "suspend",
+                    "Flux stops applying it (and everything that depends on it waits) until it is resumed",
+                )
+            } else {
+                (
+                    "resume",
+                    "Flux applies it again at its next interval (resume does not request a reconcile: r does)",
+                )
+            };
+            (
+                to,
+                effect,
+                Some(format!("flux {word} kustomization {name} -n {ns}")),
+            )
+        }
+        Kind::ScheduledBackup => {
+            let sb = snapshot
+                .scheduled
+                .in_namespace(ns)
+                .iter()
+                .find(|b| b.name == name)
+                .ok_or_else(gone)?;
+            let to = !sb.suspended;
+            let effect = if to {
+                "no backup is scheduled until it is resumed"
+            } else {
+                "backups are scheduled again from its next run"
+            };
+            (to, effect, None)
+        }
+        kind => {
+            return Err(format!(
+                "a {kind} cannot be suspended: select a Kustomization or ScheduledBackup"
+            ));
+        }
+    };
+    let singular = target.kind.name().to_lowercase();
+    let kubectl = format!(
+        "kubectl -n {ns} patch {singular} {name} --type merge -p '{{\"spec\":{{\"suspend\":{to}}}}}'"
+    );
+    Ok(Plan {
+        verb: Verb::ToggleSuspend,
+        target: target.clone(),
+        what: format!(
+            "Sets spec.suspend: {to} on {} {ns}/{name}: {effect}.",
+            target.kind
+        ),
+        commands: flux.into_iter().chain([kubectl]).collect(),
+        requests: vec![suspend(target.kind, ns, name, to)],
+        follow: Follow::Done,
+    })
+}
+
+/// `kubectl rollout restart` of the Deployment, or of the one that owns the pod.
+fn restart(
+    target: &ObjectRef,
+    snapshot: &Snapshot,
+    deployments: &[Arc<DeploymentRow>],
+    now: DateTime<Utc>,
+) -> Result<Plan, String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let deployment = match target.kind {
+        Kind::Deployment => deployments
+            .iter()
+            .map(|d| d.as_ref())
+            .find(|d| d.namespace == ns && d.name == name),
+        Kind::Pod => {
+            let pod = snapshot
+                .pods
+                .in_namespace(ns)
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| format!("pod {ns}/{name} is not in view any more"))?;
+            deployment_of(deployments, ns, &pod.labels)
+        }
+        kind => {
+            return Err(format!(
+                "a {kind} cannot be restarted: select a plugin or operator pod"
+            ));
+        }
+    }
+    .ok_or_else(|| format!("no Deployment owns {ns}/{name} (or Deployments could not be read)"))?;
+    let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let d = &deployment.name;
+    Ok(Plan {
+        verb: Verb::Restart,
+        target: target.clone(),
+        what: format!(
+            "Restarts Deployment {ns}/{d}: sets spec.template.metadata.annotations[{RESTARTED_AT}], so its pods are replaced one by one as the rollout strategy allows."
+        ),
+        commands: vec![format!("kubectl -n {ns} rollout restart deployment/{d}")],
+        requests: vec![Request {
+            kind: Kind::Deployment,
+            namespace: ns.into(),
+            name: d.clone(),
+            body: Body::Strategic,
+            payload: json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}}),
+        }],
+        follow: Follow::Rollout {
+            namespace: ns.into(),
+            name: d.clone(),
+        },
+    })
+}
+
+/// `kubectl cnpg backup` of the Cluster, or of the one a Backup or schedule is for.
+fn backup_now(target: &ObjectRef, snapshot: &Snapshot, now: DateTime<Utc>) -> Result<Plan, String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let cluster_name = match target.kind {
+        Kind::Cluster => name.to_string(),
+        Kind::Backup => snapshot
+            .backups
+            .in_namespace(ns)
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.cluster.clone())
+            .ok_or("the backup is not in view any more")?,
+        Kind::ScheduledBackup => snapshot
+            .scheduled
+            .in_namespace(ns)
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.cluster.clone())
+            .ok_or("the schedule is not in view any more")?,
+        kind => {
+            return Err(format!(
+                "no backup for a {kind}: select a Cluster, a Backup or a ScheduledBackup"
+            ));
+        }
+    };
+    let cluster = snapshot
+        .clusters
+        .in_namespace(ns)
+        .iter()
+        .find(|c| c.name == cluster_name)
+        .ok_or_else(|| format!("Cluster {ns}/{cluster_name} is not in view"))?;
+    let plugin = cluster.plugin.as_ref().is_some_and(|p| p.enabled);
+    if !plugin && !cluster.legacy_barman {
+        return Err(format!(
+            "Cluster {ns}/{cluster_name} has no backup configured (no plugin, no barmanObjectStore)"
+        ));
+    }
+    // As `kubectl cnpg backup` names it: CLUSTER-YYYYMMDDhhmmss.
+    let backup = format!("{cluster_name}-{}", now.format("%Y%m%d%H%M%S"));
+    let (method, spec, flags) = if plugin {
+        (
+            "plugin",
+            json!({"cluster": {"name": cluster_name}, "method": "plugin", "pluginConfiguration": {"name": PLUGIN_NAME}}),
+            format!(" --method plugin --plugin-name {PLUGIN_NAME}"),
+        )
+    } else {
+        (
+            "barmanObjectStore",
+            json!({"cluster": {"name": cluster_name}, "method": "barmanObjectStore"}),
+            " --method barmanObjectStore".to_string(),
+        )
+    };
+    Ok(Plan {
+        verb: Verb::BackupNow,
+        target: target.clone(),
+        what: format!(
+            "Creates Backup {ns}/{backup} (method {method}) for Cluster {cluster_name}, and follows it through its phases until completed or failed."
+        ),
+        commands: vec![format!(
+            "kubectl cnpg backup {cluster_name} -n {ns} --backup-name {backup}{flags}"
+        )],
+        requests: vec![Request {
+            kind: Kind::Backup,
+            namespace: ns.into(),
+            name: backup.clone(),
+            body: Body::Create,
+            payload: json!({
+                "apiVersion": Kind::Backup.api_version(),
+                "kind": Kind::Backup.name(),
+                "metadata": {"name": backup, "namespace": ns},
+                "spec": spec,
+            }),
+        }],
+        follow: Follow::Backup {
+            namespace: ns.into(),
+            name: backup,
+        },
+    })
+}

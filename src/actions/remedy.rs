@@ -1,0 +1,309 @@
+//! What a diagnosis's action acts on: the verb, and the object the dashboard sees that it
+//! means (which pod is the plugin, which Kustomization, which Cluster). Pure, so the walker
+//! shows each action with its target, or why there is none, before anything is asked.
+
+use super::Verb;
+use crate::model::domain::{OPERATOR_APP, OPERATOR_LABEL};
+use crate::model::rows::KustomizationRow;
+use crate::model::{Kind, ObjectRef, Snapshot};
+use crate::trees::model::RemedyAction;
+
+/// The label the plugin's manifest puts on its pods.
+const PLUGIN_POD_LABEL: (&str, &str) = ("app", "barman-cloud");
+
+/// The inventory entry of the plugin's Deployment in the Kustomization that delivers it.
+const PLUGIN_DEPLOYMENT_ENTRY: &str = "_barman-cloud_apps_Deployment";
+
+/// The verb `action` means and the object it acts on, from what is in view and the object
+/// the walk is about; or why it has nothing to act on.
+pub fn resolve(
+    action: RemedyAction,
+    snapshot: &Snapshot,
+    context: Option<&ObjectRef>,
+) -> Result<(Verb, ObjectRef), String> {
+    let (verb, target) = match action {
+        RemedyAction::RestartPlugin => {
+            let (key, value) = PLUGIN_POD_LABEL;
+            (Verb::Restart, pod_labelled(snapshot, key, value))
+        }
+        RemedyAction::RestartOperator => (
+            Verb::Restart,
+            pod_labelled(snapshot, OPERATOR_LABEL, OPERATOR_APP),
+        ),
+        RemedyAction::Reconcile => (Verb::Reconcile, kustomization(snapshot, context, false)),
+        RemedyAction::ReconcileWithSource => (
+            Verb::ReconcileWithSource,
+            kustomization(snapshot, context, false),
+        ),
+        // Suspending is the seed's emergency stop for the plugin: its Kustomization first.
+        RemedyAction::Suspend => (Verb::ToggleSuspend, kustomization(snapshot, context, true)),
+        RemedyAction::Resume => (
+            Verb::ToggleSuspend,
+            snapshot
+                .kustomizations
+                .rows
+                .iter()
+                .find(|k| k.suspended)
+                .map(|k| kustomization_ref(k))
+                .ok_or_else(|| "no suspended Kustomization in view".to_string()),
+        ),
+        RemedyAction::BackupNow => (Verb::BackupNow, cluster(snapshot, context)),
+    };
+    target.map(|t| (verb, t))
+}
+
+/// The first pod in view labelled `key=value`.
+fn pod_labelled(s: &Snapshot, key: &str, value: &str) -> Result<ObjectRef, String> {
+    s.pods
+        .rows
+        .iter()
+        .find(|p| p.labels.get(key).map(String::as_str) == Some(value))
+        .map(|p| ObjectRef::new(Kind::Pod, &p.namespace, &p.name))
+        .ok_or_else(|| format!("no pod labelled {key}={value} in view"))
+}
+
+fn kustomization_ref(k: &KustomizationRow) -> ObjectRef {
+    ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name)
+}
+
+/// The Kustomization a Flux action means: the walk's own; else a failing one or the one
+/// that delivers the plugin (that one first when `plugin_first`); else the first.
+fn kustomization(
+    s: &Snapshot,
+    context: Option<&ObjectRef>,
+    plugin_first: bool,
+) -> Result<ObjectRef, String> {
+    if let Some(c) = context.filter(|c| c.kind == Kind::Kustomization) {
+        return Ok(c.clone());
+    }
+    let rows = &s.kustomizations.rows;
+    let failing = || {
+        rows.iter()
+            .find(|k| k.ready().is_some_and(|r| !r.is_true()))
+    };
+    let plugin = || {
+        rows.iter().find(|k| {
+            k.inventory
+                .iter()
+                .any(|i| i.ends_with(PLUGIN_DEPLOYMENT_ENTRY))
+        })
+    };
+    let found = if plugin_first {
+        plugin().or_else(failing)
+    } else {
+        failing().or_else(plugin)
+    };
+    found
+        .or(rows.first())
+        .map(|k| kustomization_ref(k))
+        .ok_or_else(|| "no Kustomization in view".to_string())
+}
+
+/// The Cluster to back up: the walk's (its Backup or schedule plans it for their Cluster),
+/// else the first that uses the plugin.
+fn cluster(s: &Snapshot, context: Option<&ObjectRef>) -> Result<ObjectRef, String> {
+    if let Some(c) =
+        context.filter(|c| matches!(c.kind, Kind::Cluster | Kind::Backup | Kind::ScheduledBackup))
+    {
+        return Ok(c.clone());
+    }
+    s.clusters
+        .rows
+        .iter()
+        .find(|c| c.plugin.as_ref().is_some_and(|p| p.enabled))
+        .map(|c| ObjectRef::new(Kind::Cluster, &c.namespace, &c.name))
+        .ok_or_else(|| "no Cluster using the plugin in view".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KindState;
+    use crate::model::rows::{ClusterRow, Condition, PluginRef, PodRow};
+
+    fn pod(ns: &str, name: &str, label: (&str, &str)) -> PodRow {
+        PodRow {
+            namespace: ns.into(),
+            name: name.into(),
+            labels: [(label.0.to_string(), label.1.to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    fn ks(name: &str, ready: &str, suspended: bool, inventory: &[&str]) -> KustomizationRow {
+        KustomizationRow {
+            namespace: "flux-system".into(),
+            name: name.into(),
+            suspended,
+            conditions: vec![Condition {
+                kind: "Ready".into(),
+                status: ready.into(),
+                ..Default::default()
+            }],
+            inventory: inventory.iter().map(|i| i.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn cluster(name: &str, plugin: bool) -> ClusterRow {
+        ClusterRow {
+            namespace: "db".into(),
+            name: name.into(),
+            plugin: Some(PluginRef {
+                enabled: plugin,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// A plugin and an operator pod; Kustomizations `apps` (failing), `infra` (delivers
+    /// the plugin) and `old` (suspended); Cluster `legacy` without the plugin, `pg` with it.
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            pods: KindState::live(vec![
+                pod("cnpg-system", "barman-cloud-7d9", ("app", "barman-cloud")),
+                pod(
+                    "cnpg-system",
+                    "cnpg-controller-manager-5f",
+                    ("app.kubernetes.io/name", "cloudnative-pg"),
+                ),
+            ]),
+            kustomizations: KindState::live(vec![
+                ks("apps", "False", false, &[]),
+                ks(
+                    "infra",
+                    "True",
+                    false,
+                    &["cnpg-system_barman-cloud_apps_Deployment"],
+                ),
+                ks("old", "True", true, &[]),
+            ]),
+            clusters: KindState::live(vec![cluster("legacy", false), cluster("pg", true)]),
+            ..Default::default()
+        }
+    }
+
+    fn shown(r: Result<(Verb, ObjectRef), String>) -> Result<(Verb, String), String> {
+        r.map(|(v, t)| (v, t.display()))
+    }
+
+    #[test]
+    fn the_restarts_act_on_the_plugin_and_operator_pods() {
+        let s = snapshot();
+        assert_eq!(
+            shown(resolve(RemedyAction::RestartPlugin, &s, None)),
+            Ok((Verb::Restart, "Pod cnpg-system/barman-cloud-7d9".into()))
+        );
+        assert_eq!(
+            shown(resolve(RemedyAction::RestartOperator, &s, None)),
+            Ok((
+                Verb::Restart,
+                "Pod cnpg-system/cnpg-controller-manager-5f".into()
+            ))
+        );
+        assert_eq!(
+            resolve(RemedyAction::RestartPlugin, &Snapshot::default(), None),
+            Err("no pod labelled app=barman-cloud in view".into())
+        );
+    }
+
+    #[test]
+    fn reconcile_means_a_failing_kustomization_and_suspend_the_plugins() {
+        let s = snapshot();
+        assert_eq!(
+            shown(resolve(RemedyAction::Reconcile, &s, None)),
+            Ok((Verb::Reconcile, "Kustomization flux-system/apps".into()))
+        );
+        assert_eq!(
+            shown(resolve(RemedyAction::ReconcileWithSource, &s, None)),
+            Ok((
+                Verb::ReconcileWithSource,
+                "Kustomization flux-system/apps".into()
+            ))
+        );
+        assert_eq!(
+            shown(resolve(RemedyAction::Suspend, &s, None)),
+            Ok((
+                Verb::ToggleSuspend,
+                "Kustomization flux-system/infra".into()
+            ))
+        );
+        assert_eq!(
+            shown(resolve(RemedyAction::Resume, &s, None)),
+            Ok((Verb::ToggleSuspend, "Kustomization flux-system/old".into()))
+        );
+    }
+
+    #[test]
+    fn the_walks_own_object_comes_first() {
+        let s = snapshot();
+        let own = ObjectRef::new(Kind::Kustomization, "tenants", "mine");
+        for action in [RemedyAction::Reconcile, RemedyAction::Suspend] {
+            assert_eq!(
+                resolve(action, &s, Some(&own)).map(|(_, t)| t),
+                Ok(own.clone()),
+                "{action:?}"
+            );
+        }
+        let backup = ObjectRef::new(Kind::Backup, "db", "pg-20261124");
+        assert_eq!(
+            resolve(RemedyAction::BackupNow, &s, Some(&backup)),
+            Ok((Verb::BackupNow, backup.clone())),
+            "plan() finds the Backup's Cluster"
+        );
+        let pod = ObjectRef::new(Kind::Pod, "db", "pg-1");
+        assert_eq!(
+            shown(resolve(RemedyAction::BackupNow, &s, Some(&pod))),
+            Ok((Verb::BackupNow, "Cluster db/pg".into())),
+            "a context of another kind is passed over: the first Cluster using the plugin"
+        );
+    }
+
+    #[test]
+    fn nothing_to_act_on_says_what_is_missing() {
+        let empty = Snapshot::default();
+        assert_eq!(
+            resolve(RemedyAction::Reconcile, &empty, None),
+            Err("no Kustomization in view".into())
+        );
+        assert_eq!(
+            resolve(RemedyAction::Resume, &snapshot_without_suspended(), None),
+            Err("no suspended Kustomization in view".into())
+        );
+        assert_eq!(
+            resolve(RemedyAction::BackupNow, &empty, None),
+            Err("no Cluster using the plugin in view".into())
+        );
+    }
+
+    fn snapshot_without_suspended() -> Snapshot {
+        Snapshot {
+            kustomizations: KindState::live(vec![ks("apps", "True", false, &[])]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn without_a_failing_one_reconcile_takes_the_plugins_then_the_first() {
+        let mut s = snapshot();
+        s.kustomizations = KindState::live(vec![
+            ks("apps", "True", false, &[]),
+            ks(
+                "infra",
+                "True",
+                false,
+                &["cnpg-system_barman-cloud_apps_Deployment"],
+            ),
+        ]);
+        assert_eq!(
+            shown(resolve(RemedyAction::Reconcile, &s, None)),
+            Ok((Verb::Reconcile, "Kustomization flux-system/infra".into()))
+        );
+        s.kustomizations = KindState::live(vec![ks("apps", "True", false, &[])]);
+        assert_eq!(
+            shown(resolve(RemedyAction::Reconcile, &s, None)),
+            Ok((Verb::Reconcile, "Kustomization flux-system/apps".into()))
+        );
+    }
+}

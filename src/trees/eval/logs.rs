@@ -1,0 +1,75 @@
+//! `log_matches`: whether the recent log lines already read (the plugin's, or the sidecars'
+//! of the walk's Clusters) say something.
+
+use super::{Answer, Env, Verdict, answer};
+use crate::model::domain::{CLUSTER_LABEL, SIDECAR};
+use crate::model::facts::LogTail;
+use crate::model::rows::ClusterRow;
+use crate::trees::model::LogSource;
+
+/// Matching lines kept of each log.
+const HITS_PER_LOG: usize = 3;
+
+/// Whether a log tail is one `source` means, for a walk about `clusters`.
+fn relevant(env: &Env, clusters: &[&ClusterRow], source: LogSource, t: &LogTail) -> bool {
+    match source {
+        LogSource::Plugin => t.container != SIDECAR,
+        LogSource::Sidecar => {
+            t.container == SIDECAR
+                && env
+                    .facts
+                    .snapshot
+                    .pods
+                    .in_namespace(&t.namespace)
+                    .iter()
+                    .filter(|p| p.name == t.pod)
+                    .filter_map(|p| p.labels.get(CLUSTER_LABEL))
+                    .any(|cl| {
+                        clusters
+                            .iter()
+                            .any(|c| c.namespace == t.namespace && c.name == *cl)
+                    })
+        }
+    }
+}
+
+/// Pass when a line of the chosen logs contains `pattern` (any case).
+pub(super) fn matches(env: &Env, pattern: &str, source: LogSource) -> Answer {
+    let want = pattern.to_lowercase();
+    let clusters = env.clusters();
+    let tails: Vec<&LogTail> = env
+        .facts
+        .logs
+        .iter()
+        .filter(|t| relevant(env, &clusters, source, t))
+        .collect();
+    if tails.is_empty() {
+        return answer(Verdict::Unknown, "no such log was read", vec![]);
+    }
+    let mut hits = Vec::new();
+    let mut failed = Vec::new();
+    for t in tails {
+        let at = format!("log {}/{} ({})", t.namespace, t.pod, t.container);
+        match &t.lines {
+            Ok(lines) => hits.extend(
+                lines
+                    .iter()
+                    .filter(|l| l.to_lowercase().contains(&want))
+                    .take(HITS_PER_LOG)
+                    .map(|l| format!("{at}: {l}")),
+            ),
+            Err(e) => failed.push(format!("{at}: {e}")),
+        }
+    }
+    if !hits.is_empty() {
+        answer(Verdict::Pass, format!("the logs say '{pattern}'"), hits)
+    } else if !failed.is_empty() {
+        answer(Verdict::Unknown, "a log could not be read", failed)
+    } else {
+        answer(
+            Verdict::Fail,
+            format!("no recent line says '{pattern}'"),
+            vec![],
+        )
+    }
+}
