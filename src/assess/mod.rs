@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod flux;
 pub mod objectstore;
 pub mod plugin;
+pub(crate) mod read;
 #[cfg(test)]
 pub(crate) mod testing;
 mod thresholds;
