@@ -16,8 +16,8 @@ mod thresholds;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use crate::model::facts::Facts;
-pub use crate::model::{Kind, ObjectRef};
+pub(crate) use crate::model::facts::Facts;
+pub(crate) use crate::model::{Kind, ObjectRef};
 pub use thresholds::Thresholds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,18 +67,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn push(&mut self, f: Finding) {
+    pub(crate) fn push(&mut self, f: Finding) {
         self.findings.push(f);
     }
 
-    pub fn unknown(&mut self, area: &'static str, reason: impl Into<String>) {
+    pub(crate) fn unknown(&mut self, area: &'static str, reason: impl Into<String>) {
         self.unknown.push(Unknown {
             area,
             reason: reason.into(),
         });
     }
 
-    pub fn extend(&mut self, other: Outcome) {
+    pub(crate) fn extend(&mut self, other: Outcome) {
         self.findings.extend(other.findings);
         self.unknown.extend(other.unknown);
     }
@@ -97,7 +97,7 @@ pub enum Status {
 impl Status {
     /// The worst severity found (info does not count); `Unknown` when nothing worse was
     /// found but an area could not be read.
-    pub fn of(outcome: &Outcome) -> Status {
+    pub(crate) fn of(outcome: &Outcome) -> Status {
         match outcome.findings.iter().map(|f| f.severity).max() {
             Some(Severity::Critical) => Status::Critical,
             Some(Severity::Warning) => Status::Warning,
@@ -106,7 +106,7 @@ impl Status {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Warning => "warning",
@@ -116,7 +116,7 @@ impl Status {
     }
 
     /// 0 ok, 1 warning, 2 critical, 3 unknown.
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             Status::Ok => 0,
             Status::Warning => 1,
