@@ -19,7 +19,7 @@ const fn c(code: &'static str, severity: Severity, title: &'static str) -> Code 
 
 use Severity::{Critical as C, Info as I, Warning as W};
 
-pub const CODES: &[Code] = &[
+const CODES: &[Code] = &[
     c("PLG001", C, "CloudNativePG is not installed"),
     c(
         "PLG002",
@@ -132,7 +132,7 @@ pub fn find(code: &str) -> Option<&'static Code> {
 }
 
 /// The area of a code, as reports group them.
-pub fn area(code: &str) -> (&'static str, &'static str) {
+pub(crate) fn area(code: &str) -> (&'static str, &'static str) {
     match code.get(..3) {
         Some("PLG") => ("plugin", "Plugin and operator"),
         Some("FLX") => ("flux", "GitOps delivery"),

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::plugin::FAILING;
+use super::read::FAILING;
 use super::{Severity, Thresholds};
 use crate::model::SyncState;
 use crate::model::kubefmt::delta;

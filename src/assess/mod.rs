@@ -9,16 +9,17 @@ pub mod flux;
 pub mod health;
 pub mod objectstore;
 pub mod plugin;
+pub(crate) mod read;
 #[cfg(test)]
 pub(crate) mod testing;
-
-use std::time::Duration;
+mod thresholds;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use crate::model::facts::Facts;
-pub use crate::model::{Kind, ObjectRef};
+pub(crate) use crate::model::facts::Facts;
+pub(crate) use crate::model::{Kind, ObjectRef};
+pub use thresholds::Thresholds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,53 +68,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn push(&mut self, f: Finding) {
+    pub(crate) fn push(&mut self, f: Finding) {
         self.findings.push(f);
     }
 
-    pub fn unknown(&mut self, area: &'static str, reason: impl Into<String>) {
+    pub(crate) fn unknown(&mut self, area: &'static str, reason: impl Into<String>) {
         self.unknown.push(Unknown {
             area,
             reason: reason.into(),
         });
     }
 
-    pub fn extend(&mut self, other: Outcome) {
+    pub(crate) fn extend(&mut self, other: Outcome) {
         self.findings.extend(other.findings);
         self.unknown.extend(other.unknown);
-    }
-}
-
-/// Defaults from FINDINGS.md; the config file and --threshold override them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    /// BKP002: no successful backup newer than this.
-    pub backup_max_age: Duration,
-    /// BKP003: a completed backup that took longer.
-    pub backup_slow: Duration,
-    /// BKP004: pending longer than this is stuck.
-    pub pending_stuck: Duration,
-    /// BKP004: started/running longer than this is stuck.
-    pub running_stuck: Duration,
-    /// PLG006: restarts at or above this.
-    pub restarts: i64,
-    /// PLG009: a certificate expiring within this.
-    pub cert_expiry: Duration,
-    /// BKP011: throughput under this many MB/s.
-    pub min_throughput_mb_s: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            backup_max_age: Duration::from_secs(26 * 3600),
-            backup_slow: Duration::from_secs(30 * 60),
-            pending_stuck: Duration::from_secs(10 * 60),
-            running_stuck: Duration::from_secs(6 * 3600),
-            restarts: 3,
-            cert_expiry: Duration::from_secs(14 * 24 * 3600),
-            min_throughput_mb_s: 10.0,
-        }
     }
 }
 
@@ -130,7 +98,7 @@ pub enum Status {
 impl Status {
     /// The worst severity found (info does not count); `Unknown` when nothing worse was
     /// found but an area could not be read.
-    pub fn of(outcome: &Outcome) -> Status {
+    pub(crate) fn of(outcome: &Outcome) -> Status {
         match outcome.findings.iter().map(|f| f.severity).max() {
             Some(Severity::Critical) => Status::Critical,
             Some(Severity::Warning) => Status::Warning,
@@ -139,7 +107,7 @@ impl Status {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Warning => "warning",
@@ -149,7 +117,7 @@ impl Status {
     }
 
     /// 0 ok, 1 warning, 2 critical, 3 unknown.
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             Status::Ok => 0,
             Status::Warning => 1,

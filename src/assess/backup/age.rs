@@ -1,0 +1,258 @@
+//! What is too old, slow or stuck: BKP002 (no good backup within the limit), BKP003 (a
+//! backup that took too long), BKP004 (a backup pending or under way for too long).
+
+use chrono::{DateTime, Utc};
+
+use super::{backup_events, cluster_of, log_command, take_backup};
+use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
+use crate::model::by_cluster::ByCluster;
+use crate::model::domain::CLUSTER_LABEL;
+use crate::model::kubefmt::{delta, span, ts};
+use crate::model::relate::{LastGood, Proof, last_good_backup, store_of};
+use crate::model::rows::ClusterRow;
+
+/// BKP003 looks at this many of a cluster's newest backups: enough for a week of dailies,
+/// few enough that a long history of slow runs is not repeated back.
+const RECENT: usize = 7;
+
+/// Phases in which a backup is under way (the plugin path never sets `running`).
+const IN_FLIGHT: [&str; 3] = ["started", "running", "finalizing"];
+
+/// BKP002: no successful backup within th.backup_max_age. The last good backup is the one
+/// answer `model::relate` gives (the newer of the store's recovery window and the newest
+/// completed Backup), and the evidence names which of the two it came from.
+pub(super) fn too_old(
+    f: &Facts,
+    c: &ClusterRow,
+    by_cluster: &ByCluster,
+    now: DateTime<Utc>,
+    th: &Thresholds,
+    backups_ok: bool,
+    out: &mut Outcome,
+) {
+    if c.plugin.is_none() && !c.legacy_barman {
+        return;
+    }
+    let (ns, name) = (&c.namespace, &c.name);
+    // A window that cannot be read proves nothing, either way.
+    let stores = f
+        .snapshot
+        .object_stores
+        .rows_or_why(&Kind::ObjectStore.qualified())
+        .unwrap_or_default();
+    let backups = by_cluster.of(ns, name);
+    let good = last_good_backup(stores, c, backups.iter().copied());
+    let mut evidence = match good {
+        Some(LastGood {
+            at,
+            proof: Proof::Window { store, server },
+        }) => vec![format!(
+            "ObjectStore {ns}/{store} status.serverRecoveryWindow[{server}].lastSuccessfulBackupTime: {} ({} ago)",
+            ts(at),
+            span(now - at)
+        )],
+        Some(LastGood {
+            at,
+            proof: Proof::Backup(b),
+        }) => vec![format!(
+            "newest completed Backup {ns}/{} status.stoppedAt: {} ({} ago)",
+            b.name,
+            ts(at),
+            span(now - at)
+        )],
+        // Only the Backup objects can tell, and they could not be read.
+        None if !backups_ok => return,
+        None => vec![format!(
+            "Cluster {ns}/{name}: no recovery window and no completed Backup"
+        )],
+    };
+    let last = good.map(|g| g.at);
+    let limit = delta(th.backup_max_age);
+    match last {
+        Some(t) if now - t <= limit => return,
+        // A new cluster has not had its first scheduled backup yet.
+        None if c.created.is_some_and(|born| now - born <= limit) => return,
+        _ => {}
+    }
+    let running = backups.iter().find(|b| {
+        IN_FLIGHT.contains(&b.phase.as_str())
+            && last.is_none_or(|t| b.when().is_some_and(|w| w > t))
+    });
+    if let Some(b) = running {
+        evidence.push(format!(
+            "Backup {ns}/{} status.phase: {} since {}",
+            b.name,
+            b.phase,
+            b.when().map(ts).unwrap_or_else(|| "unknown".into())
+        ));
+    }
+    if let Some(b) = backups
+        .first()
+        .filter(|b| b.phase != "completed" && !IN_FLIGHT.contains(&b.phase.as_str()))
+    {
+        let phase = if b.phase.is_empty() {
+            "(none yet)"
+        } else {
+            b.phase.as_str()
+        };
+        evidence.push(format!(
+            "newest Backup {ns}/{} status.phase: {phase}",
+            b.name
+        ));
+    }
+    let age = match last {
+        Some(t) => format!("the last successful backup is {} old", span(now - t)),
+        None => "no successful backup at all".to_string(),
+    };
+    let pod = backups
+        .first()
+        .and_then(|b| b.pod.clone())
+        .or_else(|| c.primary.clone())
+        .unwrap_or_else(|| "POD".into());
+    let (severity, remedy) = match running {
+        Some(b) => (
+            Severity::Warning,
+            format!(
+                "Backup {} is under way: follow it with `kubectl -n {ns} get backup {} -w` and `{}` (BKP004 fires \
+                 if it is stuck).",
+                b.name,
+                b.name,
+                log_command(ns, b.pod.as_deref().unwrap_or(&pod), Some(c))
+            ),
+        ),
+        None => (
+            Severity::Critical,
+            format!(
+                "Find why backups stopped: `kubectl -n {ns} get backups.postgresql.cnpg.io --sort-by=.metadata.creationTimestamp`, \
+                 `kubectl -n {ns} describe backup <newest>`, `{}`; check the ScheduledBackup \
+                 (`kubectl -n {ns} get scheduledbackups.postgresql.cnpg.io`). Take a backup now: `{}`.",
+                log_command(ns, &pod, Some(c)),
+                take_backup(ns, name, Some(c))
+            ),
+        ),
+    };
+    out.push(Finding {
+        code: "BKP002",
+        severity,
+        object: ObjectRef::new(Kind::Cluster, ns, name),
+        summary: format!("Cluster {ns}/{name}: {age} (limit {})", span(limit)),
+        evidence,
+        remedy,
+    });
+}
+
+/// BKP003: recent completed backups that took longer than th.backup_slow.
+pub(super) fn slow(f: &Facts, by_cluster: &ByCluster, th: &Thresholds, out: &mut Outcome) {
+    let limit = delta(th.backup_slow);
+    for (ns, cluster, list) in by_cluster.iter() {
+        for b in list.iter().take(RECENT) {
+            let Some(took) = b
+                .duration()
+                .filter(|d| b.phase == "completed" && *d > limit)
+            else {
+                continue;
+            };
+            let store = cluster_of(f, ns, cluster)
+                .and_then(store_of)
+                .unwrap_or("STORE");
+            out.push(Finding {
+                code: "BKP003",
+                severity: Severity::Warning,
+                object: ObjectRef::new(Kind::Backup, ns, &b.name),
+                summary: format!("Backup {ns}/{} of Cluster {cluster} took {} (limit {})", b.name, span(took), span(limit)),
+                evidence: vec![
+                    format!("Backup {ns}/{} status.startedAt: {}", b.name, b.started.map(ts).unwrap_or_default()),
+                    format!("Backup {ns}/{} status.stoppedAt: {}", b.name, b.stopped.map(ts).unwrap_or_default()),
+                ],
+                remedy: format!(
+                    "Upload in more parallel jobs (default 2): `kubectl -n {ns} patch objectstore {store} --type=merge \
+                     -p '{{\"spec\":{{\"configuration\":{{\"data\":{{\"jobs\":4}}}}}}}}'`; consider a faster compression \
+                     (data.compression snappy or lz4), backing up from a standby (target prefer-standby), and the network \
+                     bandwidth to the store. Watch that the next backup still ends before the following one starts."
+                ),
+            });
+        }
+    }
+}
+
+/// BKP004: pending, or under way, for too long.
+pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Outcome) {
+    for b in f.snapshot.backups.rows.iter() {
+        let ns = &b.namespace;
+        let Some(since) = b.when() else { continue };
+        let age = now - since;
+        let pending = b.phase.is_empty() || b.phase == "pending";
+        let limit = if pending {
+            delta(th.pending_stuck)
+        } else if IN_FLIGHT.contains(&b.phase.as_str()) {
+            delta(th.running_stuck)
+        } else {
+            continue;
+        };
+        if age <= limit {
+            continue;
+        }
+        let phase = if b.phase.is_empty() {
+            "(none: not picked up by the operator)"
+        } else {
+            b.phase.as_str()
+        };
+        let field = if b.started.is_some() {
+            "status.startedAt"
+        } else {
+            "metadata.creationTimestamp"
+        };
+        let mut evidence = vec![
+            format!("Backup {ns}/{} status.phase: {phase}", b.name),
+            format!(
+                "Backup {ns}/{} {field}: {} ({} ago)",
+                b.name,
+                ts(since),
+                span(age)
+            ),
+        ];
+        if let Some(p) = &b.pod {
+            evidence.push(format!(
+                "Backup {ns}/{} status.instanceID.podName: {p}",
+                b.name
+            ));
+        }
+        evidence.extend(backup_events(f, b));
+        let c = cluster_of(f, ns, &b.cluster);
+        let remedy = if pending {
+            format!(
+                "The operator cannot start it: `kubectl -n {ns} describe backup {}` (events FindingPod, BackupPending \
+                 say which pod is not ready); check the Cluster's pods (`kubectl -n {ns} get pods -l {CLUSTER_LABEL}={}`) \
+                 and that the CNPG operator runs.",
+                b.name, b.cluster
+            )
+        } else {
+            let pod = b
+                .pod
+                .clone()
+                .or_else(|| c.and_then(|c| c.primary.clone()))
+                .unwrap_or_else(|| "POD".into());
+            format!(
+                "See whether it still makes progress: `{}`. If the instance restarted, the backup will never finish: \
+                 delete it (`kubectl -n {ns} delete backup {}`) and take a new one: `{}`.",
+                log_command(ns, &pod, c),
+                b.name,
+                take_backup(ns, &b.cluster, c)
+            )
+        };
+        out.push(Finding {
+            code: "BKP004",
+            severity: Severity::Warning,
+            object: ObjectRef::new(Kind::Backup, ns, &b.name),
+            summary: format!(
+                "Backup {ns}/{} of Cluster {} has been {phase} for {} (limit {})",
+                b.name,
+                b.cluster,
+                span(age),
+                span(limit)
+            ),
+            evidence,
+            remedy,
+        });
+    }
+}

@@ -1,0 +1,210 @@
+//! BKP006-BKP011: configuration that keeps backups from working, and what is unknown when Clusters or ScheduledBackups cannot be read.
+
+use super::*;
+
+fn with_plugin(edit: impl Fn(&mut PluginRef)) -> Facts {
+    let mut f = healthy();
+    let mut c = cluster();
+    if let Some(p) = c.plugin.as_mut() {
+        edit(p);
+    }
+    f.snapshot.clusters = live(vec![c]);
+    f
+}
+
+#[test]
+fn healthy_facts_give_nothing() {
+    let out = run(&healthy());
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert!(out.unknown.is_empty());
+}
+
+#[test]
+fn bkp006_incomplete_plugin_entries() {
+    for (edit, needle) in [
+        (
+            Box::new(|p: &mut PluginRef| p.object_store = None) as Box<dyn Fn(&mut PluginRef)>,
+            "barmanObjectName: not set",
+        ),
+        (
+            Box::new(|p: &mut PluginRef| p.enabled = false),
+            "enabled: false",
+        ),
+        (
+            Box::new(|p: &mut PluginRef| p.wal_archiver = false),
+            "isWALArchiver: not true",
+        ),
+    ] {
+        let out = run(&with_plugin(edit));
+        let x = one(&out, "BKP006");
+        assert_eq!(
+            (x.severity, subject(x)),
+            (Severity::Critical, ("Cluster", "orders", "pg-orders"))
+        );
+        assert!(
+            x.evidence.iter().any(|e| e.contains(needle)),
+            "{needle}: {:?}",
+            x.evidence
+        );
+        assert!(
+            x.remedy
+                .contains("kubectl -n orders patch cluster pg-orders --type=merge")
+        );
+    }
+}
+
+#[test]
+fn bkp006_near_miss_complete_entry_or_in_tree_archiver() {
+    assert!(!codes(&run(&healthy())).contains(&"BKP006"));
+    let mut f = with_plugin(|p| p.wal_archiver = false);
+    let mut c = f.snapshot.clusters.rows[0].as_ref().clone();
+    c.legacy_barman = true;
+    f.snapshot.clusters = live(vec![c]);
+    assert!(!codes(&run(&f)).contains(&"BKP006"));
+}
+
+#[test]
+fn bkp007_suspended_scheduled_backup() {
+    let mut f = healthy();
+    f.snapshot.scheduled = live(vec![scheduled(Some("plugin"), true)]);
+    let out = run(&f);
+    let x = one(&out, "BKP007");
+    assert_eq!(
+        (x.severity, subject(x)),
+        (
+            Severity::Warning,
+            ("ScheduledBackup", "orders", "pg-orders-daily")
+        )
+    );
+    assert!(x.remedy.contains(r#"kubectl -n orders patch scheduledbackup pg-orders-daily --type=merge -p '{"spec":{"suspend":false}}'"#));
+}
+
+#[test]
+fn bkp007_near_miss_not_suspended() {
+    assert!(!codes(&run(&healthy())).contains(&"BKP007"));
+}
+
+#[test]
+fn bkp008_default_method_on_a_plugin_cluster() {
+    for method in [None, Some("barmanObjectStore")] {
+        let mut f = healthy();
+        f.snapshot.scheduled = live(vec![scheduled(method, false)]);
+        let out = run(&f);
+        let x = one(&out, "BKP008");
+        assert_eq!(
+            (x.severity, subject(x)),
+            (
+                Severity::Critical,
+                ("ScheduledBackup", "orders", "pg-orders-daily")
+            )
+        );
+        assert!(x.remedy.contains(
+            r#"kubectl -n orders patch scheduledbackup pg-orders-daily --type=merge -p '{"spec":{"method":"plugin","pluginConfiguration":{"name":"barman-cloud.cloudnative-pg.io"}}}'"#
+        ));
+    }
+}
+
+#[test]
+fn bkp008_near_miss_method_plugin_or_an_in_tree_cluster() {
+    assert!(!codes(&run(&healthy())).contains(&"BKP008"));
+    let mut f = healthy();
+    f.snapshot.scheduled = live(vec![scheduled(None, false)]);
+    f.snapshot.clusters = live(vec![ClusterRow {
+        plugin: None,
+        legacy_barman: true,
+        ..cluster()
+    }]);
+    assert!(!codes(&run(&f)).contains(&"BKP008"));
+}
+
+#[test]
+fn bkp009_in_tree_configuration() {
+    let mut f = healthy();
+    f.snapshot.clusters = live(vec![ClusterRow {
+        plugin: None,
+        legacy_barman: true,
+        ..cluster()
+    }]);
+    let out = run(&f);
+    let x = one(&out, "BKP009");
+    assert_eq!(
+        (x.severity, subject(x)),
+        (Severity::Warning, ("Cluster", "orders", "pg-orders"))
+    );
+    assert!(x.remedy.contains("isWALArchiver: true"));
+    assert!(x.remedy.contains("method: plugin"));
+}
+
+#[test]
+fn bkp009_near_miss_plugin_only() {
+    assert!(!codes(&run(&healthy())).contains(&"BKP009"));
+}
+
+#[test]
+fn bkp010_nothing_configured() {
+    let mut f = healthy();
+    f.snapshot.clusters = live(vec![ClusterRow {
+        plugin: None,
+        ..cluster()
+    }]);
+    f.snapshot.backups = live(vec![]);
+    f.snapshot.scheduled = live(vec![]);
+    let out = run(&f);
+    assert_eq!(codes(&out), vec!["BKP010"]);
+    assert_eq!(out.findings[0].severity, Severity::Info);
+}
+
+#[test]
+fn bkp010_near_miss_volume_snapshots_or_plugin() {
+    assert!(!codes(&run(&healthy())).contains(&"BKP010"));
+    let mut f = healthy();
+    f.snapshot.clusters = live(vec![ClusterRow {
+        plugin: None,
+        ..cluster()
+    }]);
+    f.snapshot.backups = live(vec![]);
+    f.snapshot.scheduled = live(vec![scheduled(Some("volumeSnapshot"), false)]);
+    assert!(run(&f).findings.is_empty());
+}
+
+#[test]
+fn bkp011_never_fires_without_a_size() {
+    let mut f = healthy();
+    f.snapshot.backups = live(vec![backup("slow", "completed", ago(4, 0), Some(300))]);
+    assert!(!codes(&run(&f)).contains(&"BKP011"));
+}
+
+#[test]
+fn unknown_when_clusters_are_forbidden() {
+    let mut f = healthy();
+    let mut c = cluster();
+    c.conditions[0].status = "False".into();
+    f.snapshot.clusters = KindState {
+        sync: SyncState::Forbidden {
+            verb: "list".into(),
+            resource: "clusters".into(),
+        },
+        ..live(vec![c])
+    };
+    let out = run(&f);
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert_eq!(
+        (out.unknown[0].area, out.unknown[0].reason.as_str()),
+        (
+            "backup",
+            "clusters.postgresql.cnpg.io: forbidden: may not list clusters"
+        )
+    );
+}
+
+#[test]
+fn unknown_when_scheduled_backups_are_not_listed_yet() {
+    let mut f = healthy();
+    f.snapshot.scheduled = state(SyncState::Syncing);
+    let out = run(&f);
+    assert!(out.findings.is_empty());
+    assert_eq!(
+        out.unknown[0].reason,
+        "scheduledbackups.postgresql.cnpg.io: not read yet"
+    );
+}

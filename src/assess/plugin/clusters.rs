@@ -1,0 +1,204 @@
+//! The Clusters that use the plugin: PLG008 (a phase saying the plugin is unknown or
+//! failing), PLG010 (a version other than the one running), PLG011 (an instance pod
+//! without the sidecar).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{AREA, Ctx};
+use crate::assess::read::is_plugin_image;
+use crate::assess::{Finding, Kind, ObjectRef, Outcome, Severity};
+use crate::model::domain::{
+    CLUSTER_LABEL, OPERATOR_APP, OPERATOR_LABEL, PLUGIN_CONTAINER, PLUGIN_NAME, PLUGIN_SELECTOR,
+    SIDECAR,
+};
+use crate::model::rows::{ClusterRow, PodRow, image_tag};
+use crate::model::state::of_namespace;
+
+/// The plugin's container among (container, image) pairs: by name, else by image, else
+/// the first.
+fn plugin_image(images: &[(String, String)]) -> Option<(&str, &str)> {
+    images
+        .iter()
+        .find(|(c, _)| c == PLUGIN_CONTAINER)
+        .or_else(|| images.iter().find(|(_, i)| is_plugin_image(i)))
+        .or(images.first())
+        .map(|(c, i)| (c.as_str(), i.as_str()))
+}
+
+/// PLG008.
+pub(super) fn cluster_phase(out: &mut Outcome, clusters: &[Arc<ClusterRow>]) {
+    for cl in clusters.iter() {
+        let lower = cl.phase.to_lowercase();
+        if !(lower.contains("unknown plugin")
+            || lower.contains("error while interacting with plugins"))
+        {
+            continue;
+        }
+        let mut evidence = vec![format!("status.phase: {}", cl.phase)];
+        if let Some(r) = &cl.phase_reason {
+            evidence.push(format!("status.phaseReason: {r}"));
+        }
+        out.push(Finding {
+            code: "PLG008",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
+            summary: format!(
+                "Cluster {}/{} cannot reconcile: the operator cannot use the Barman Cloud plugin",
+                cl.namespace, cl.name
+            ),
+            evidence,
+            remedy: format!(
+                "Make the plugin reachable first (its Service labelled {PLUGIN_SELECTOR} in the operator's namespace, its pods Ready: see PLG002-PLG004): kubectl get services -A -l {PLUGIN_SELECTOR}; if the plugin is healthy and the phase stays, restart the operator so it rediscovers plugins: kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}"
+            ),
+        });
+    }
+}
+
+/// PLG010.
+pub(super) fn version_skew(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
+    let reporting: Vec<&ClusterRow> = clusters
+        .iter()
+        .map(|x| x.as_ref())
+        .filter(|x| x.plugin_version.is_some())
+        .collect();
+    if reporting.is_empty() {
+        return;
+    }
+    let Some(p) = c.plugins.as_ref().and_then(|p| p.first()) else {
+        return;
+    };
+    // Where the running image was read, and the image.
+    let source = match p.deployment {
+        Some(d) => plugin_image(&d.images).map(|(ctr, img)| {
+            (
+                format!(
+                    "Deployment {}/{} spec.template.spec.containers[{ctr}].image",
+                    d.namespace, d.name
+                ),
+                img,
+            )
+        }),
+        None => p.pods.iter().find_map(|pod| {
+            let (ctr, img) = plugin_image(&pod.images)?;
+            Some((
+                format!(
+                    "Pod {}/{} spec.containers[{ctr}].image",
+                    pod.namespace, pod.name
+                ),
+                img,
+            ))
+        }),
+    };
+    let Some((path, image)) = source else {
+        if let Some(why) = &c.deployments_unknown {
+            out.unknown(AREA, why.clone());
+        }
+        return;
+    };
+    let tag = image_tag(image);
+    // A digest or an implicit tag says nothing about the version.
+    if image.contains('@') || tag == "latest" {
+        return;
+    }
+    let bare = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
+    for cl in reporting {
+        let Some(v) = &cl.plugin_version else {
+            continue;
+        };
+        if bare(v) == bare(&tag) {
+            continue;
+        }
+        out.push(Finding {
+            code: "PLG010",
+            severity: Severity::Warning,
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
+            summary: format!(
+                "Cluster {}/{} reports Barman Cloud plugin {v}, but the plugin runs {tag}",
+                cl.namespace, cl.name
+            ),
+            evidence: vec![
+                format!("status.pluginStatus[{PLUGIN_NAME}].version: {v}"),
+                format!("{path}: {image}"),
+            ],
+            remedy: format!(
+                "Restart the plugin, then the operator, so the operator reloads the plugin's metadata: kubectl rollout restart deployment {} -n {}; then kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}",
+                p.deployment_name(),
+                p.svc.namespace
+            ),
+        });
+    }
+}
+
+/// PLG011.
+pub(super) fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
+    let using: Vec<&ClusterRow> = clusters
+        .iter()
+        .map(|x| x.as_ref())
+        .filter(|x| x.plugin.as_ref().is_some_and(|p| p.enabled))
+        .collect();
+    if using.is_empty() {
+        return;
+    }
+    let Some(pods) = c.pods else { return };
+    // One pass over each namespace's pods, not one per cluster: a namespace may hold
+    // thousands of pods and several clusters.
+    let mut missing_of: BTreeMap<(&str, &str), Vec<&PodRow>> = BTreeMap::new();
+    let mut namespaces: Vec<&str> = using.iter().map(|cl| cl.namespace.as_str()).collect();
+    namespaces.dedup();
+    for ns in namespaces {
+        for p in of_namespace(pods, ns) {
+            if p.labels.get("cnpg.io/podRole").map(String::as_str) != Some("instance")
+                || p.status == "Terminating"
+                || p.sidecars.iter().any(|s| s == SIDECAR)
+            {
+                continue;
+            }
+            if let Some(cluster) = p.labels.get(CLUSTER_LABEL) {
+                missing_of.entry((ns, cluster)).or_default().push(p);
+            }
+        }
+    }
+    for cl in using {
+        let missing = missing_of
+            .get(&(cl.namespace.as_str(), cl.name.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if missing.is_empty() {
+            continue;
+        }
+        let names = missing
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let evidence = missing
+            .iter()
+            .map(|p| {
+                let sc = if p.sidecars.is_empty() {
+                    "none".to_string()
+                } else {
+                    p.sidecars.join(", ")
+                };
+                format!(
+                    "Pod {}/{} spec.initContainers with restartPolicy Always: {sc}",
+                    p.namespace, p.name
+                )
+            })
+            .collect();
+        out.push(Finding {
+            code: "PLG011",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::Cluster, &cl.namespace, &cl.name),
+            summary: format!(
+                "Cluster {}/{} uses the Barman Cloud plugin, but instance pod {names} has no {SIDECAR} sidecar: it neither archives WAL nor takes backups",
+                cl.namespace, cl.name
+            ),
+            evidence,
+            remedy: format!(
+                "The sidecar is injected when a pod is created, and only while the plugin is reachable: make sure it is (PLG002-PLG004; native sidecars need Kubernetes 1.29+), then recreate the pods: kubectl cnpg restart {} -n {}",
+                cl.name, cl.namespace
+            ),
+        });
+    }
+}

@@ -1,0 +1,259 @@
+//! The CloudNativePG operator and where the plugin is installed: PLG001 (CNPG not served),
+//! PLG002 (the plugin not installed or not discoverable), PLG003 (the plugin outside the
+//! operator's namespace), PLG007 (the operator has no ready replica).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{AREA, Ctx, INSTALL_CNPG, INSTALL_PLUGIN, false_conditions};
+use crate::assess::read::{selects, warning_events};
+use crate::assess::{Finding, Kind, ObjectRef, Outcome, Severity};
+use crate::model::domain::{
+    OPERATOR_APP, OPERATOR_LABEL, PLUGIN_NAME, PLUGIN_SELECTOR, PLUGIN_SERVICE,
+};
+use crate::model::rows::{ClusterRow, PodRow};
+use crate::model::state::Readable;
+
+/// PLG001.
+pub(super) fn cnpg_not_installed(what: &str) -> Finding {
+    let crd = Kind::Cluster.qualified();
+    Finding {
+        code: "PLG001",
+        severity: Severity::Critical,
+        object: ObjectRef::new(Kind::CustomResourceDefinition, "", &crd),
+        summary: format!("CloudNativePG is not installed: the {crd} API is not served"),
+        evidence: vec![format!("{crd}: not served ({what})")],
+        remedy: format!(
+            "Install the CloudNativePG operator (1.26 or newer), through your GitOps repository or directly: {INSTALL_CNPG}"
+        ),
+    }
+}
+
+/// PLG002: some Cluster names the plugin, but the operator cannot find it.
+pub(super) fn installed(out: &mut Outcome, c: &Ctx) {
+    let Some(clusters) = c.clusters else { return };
+    let naming: Vec<&ClusterRow> = clusters
+        .iter()
+        .map(|x| x.as_ref())
+        .filter(|x| x.plugin.is_some())
+        .collect();
+    if naming.is_empty() {
+        return;
+    }
+    let named: Vec<String> = naming
+        .iter()
+        .take(5)
+        .map(|x| {
+            format!(
+                "Cluster {}/{} spec.plugins[].name: {PLUGIN_NAME}",
+                x.namespace, x.name
+            )
+        })
+        .collect();
+    let who = naming
+        .iter()
+        .map(|x| format!("{}/{}", x.namespace, x.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let stores = Kind::ObjectStore.qualified();
+    if let Readable::NotInstalled(what) = c.f.snapshot.object_stores.readable(&stores) {
+        let mut evidence = vec![format!("{stores}: not served ({what})")];
+        evidence.extend(named);
+        out.push(Finding {
+            code: "PLG002",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::CustomResourceDefinition, "", &stores),
+            summary: format!(
+                "The Barman Cloud plugin is not installed (no {stores}), yet Cluster {who} uses it"
+            ),
+            evidence,
+            remedy: format!(
+                "Install the plugin in the operator's namespace, through your GitOps repository or directly: {INSTALL_PLUGIN}"
+            ),
+        });
+        return;
+    }
+    // Only a complete list proves the Service is absent.
+    let Some(plugins) = &c.plugins else { return };
+    if !plugins.is_empty() || !c.f.snapshot.services.complete() {
+        return;
+    }
+    let ns = operator_namespaces(c)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "cnpg-system".into());
+    let mut evidence = vec![format!(
+        "services -l {PLUGIN_SELECTOR} (all namespaces): none"
+    )];
+    evidence.extend(named);
+    out.push(Finding {
+        code: "PLG002",
+        severity: Severity::Critical,
+        object: ObjectRef::new(Kind::Service, &ns, PLUGIN_SERVICE),
+        summary: format!(
+            "No Service is labelled {PLUGIN_SELECTOR}: the operator cannot find the Barman Cloud plugin that Cluster {who} uses"
+        ),
+        evidence,
+        remedy: format!(
+            "Install the plugin in the operator's namespace ({ns}), or restore its Service with the label {PLUGIN_SELECTOR}: {INSTALL_PLUGIN}; check with: kubectl get services -A -l {PLUGIN_SELECTOR}"
+        ),
+    });
+}
+
+pub(super) fn is_operator(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(OPERATOR_LABEL).map(String::as_str) == Some(OPERATOR_APP)
+}
+
+/// Namespaces the CNPG operator runs in, from its Deployments, else its pods.
+fn operator_namespaces(c: &Ctx) -> BTreeSet<String> {
+    let mut set: BTreeSet<String> = c
+        .deployments
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| is_operator(&d.labels))
+        .map(|d| d.namespace.clone())
+        .collect();
+    if set.is_empty() {
+        set = c
+            .operator_pods
+            .iter()
+            .map(|p| p.namespace.clone())
+            .collect();
+    }
+    set
+}
+
+/// PLG003.
+pub(super) fn operator_namespace(out: &mut Outcome, c: &Ctx) {
+    let Some(plugins) = &c.plugins else { return };
+    if plugins.is_empty() {
+        return;
+    }
+    let op_ns = operator_namespaces(c);
+    if op_ns.is_empty() {
+        if c.deployments.is_none() && c.pods.is_none() {
+            out.unknown(AREA, c.deployments_unknown.clone().unwrap_or_default());
+        }
+        return;
+    }
+    let op = op_ns.iter().cloned().collect::<Vec<_>>().join(", ");
+    for p in plugins.iter().filter(|p| !op_ns.contains(&p.svc.namespace)) {
+        let (ns, svc) = (&p.svc.namespace, &p.svc.name);
+        let mut evidence = vec![format!("Service {ns}/{svc} metadata.namespace: {ns}")];
+        match c.deployments {
+            Some(deps) => {
+                evidence.extend(deps.iter().filter(|d| is_operator(&d.labels)).map(|d| {
+                    format!(
+                        "Deployment {}/{} ({OPERATOR_LABEL}={OPERATOR_APP}) metadata.namespace: {}",
+                        d.namespace, d.name, d.namespace
+                    )
+                }))
+            }
+            None => evidence.extend(c.operator_pods.iter().map(|x| {
+                format!(
+                    "Pod {}/{} ({OPERATOR_LABEL}={OPERATOR_APP}) metadata.namespace: {}",
+                    x.namespace, x.name, x.namespace
+                )
+            })),
+        }
+        out.push(Finding {
+            code: "PLG003",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::Service, ns, svc),
+            summary: format!(
+                "The Barman Cloud plugin Service {ns}/{svc} is not in the CNPG operator's namespace ({op}): the operator only discovers plugins in its own namespace"
+            ),
+            evidence,
+            remedy: format!(
+                "Install the plugin into the operator's namespace {op} (its namespace in Git, or helm install --namespace {op}), then remove the copy in {ns}: kubectl -n {ns} delete deployment {} && kubectl -n {ns} delete service {svc}",
+                p.deployment_name()
+            ),
+        });
+    }
+}
+
+/// PLG007.
+pub(super) fn operator_ready(out: &mut Outcome, c: &Ctx) {
+    let op_pods = &c.operator_pods;
+    if let Some(deps) = c.deployments {
+        for d in deps
+            .iter()
+            .filter(|d| is_operator(&d.labels) && d.ready == 0)
+        {
+            let mut evidence = vec![format!("status.readyReplicas: {}", d.ready)];
+            if let Some(r) = d.replicas {
+                evidence.push(format!("spec.replicas: {r}"));
+            }
+            evidence.extend(false_conditions(&d.conditions));
+            evidence.extend(
+                op_pods
+                    .iter()
+                    .filter(|p| p.namespace == d.namespace && selects(&d.selector, &p.labels))
+                    .map(|p| format!("Pod {}/{} STATUS: {}", p.namespace, p.name, p.status)),
+            );
+            evidence.extend(warning_events(
+                c.f,
+                Kind::Deployment,
+                &d.namespace,
+                &d.name,
+                2,
+            ));
+            let (ns, n) = (&d.namespace, &d.name);
+            out.push(Finding {
+                code: "PLG007",
+                severity: Severity::Critical,
+                object: ObjectRef::new(Kind::Deployment, ns, n),
+                summary: format!("The CloudNativePG operator Deployment {ns}/{n} has no ready replica"),
+                evidence,
+                remedy: if d.replicas == Some(0) {
+                    format!("The operator is scaled to zero: kubectl -n {ns} scale deployment {n} --replicas=1")
+                } else {
+                    format!(
+                        "Find why its pods are not ready: kubectl -n {ns} describe deployment {n}; kubectl -n {ns} get pods -l {OPERATOR_LABEL}={OPERATOR_APP}; kubectl -n {ns} logs deployment/{n}"
+                    )
+                },
+            });
+        }
+        return;
+    }
+    if c.pods.is_none() || op_pods.is_empty() {
+        // Neither the operator's Deployment nor its pods are in view: not evaluated.
+        out.unknown(AREA, c.deployments_unknown.clone().unwrap_or_default());
+        return;
+    }
+    let namespaces: BTreeSet<&str> = op_pods.iter().map(|p| p.namespace.as_str()).collect();
+    for ns in namespaces {
+        let here: Vec<&PodRow> = op_pods
+            .iter()
+            .copied()
+            .filter(|p| p.namespace == ns)
+            .collect();
+        let Some(first) = here.first().filter(|_| !here.iter().any(|p| p.is_ready())) else {
+            continue;
+        };
+        let mut evidence: Vec<String> = here
+            .iter()
+            .map(|p| {
+                format!(
+                    "Pod {}/{} STATUS: {}, READY: {}/{}",
+                    p.namespace, p.name, p.status, p.ready.0, p.ready.1
+                )
+            })
+            .collect();
+        evidence.extend(
+            c.deployments_unknown
+                .iter()
+                .map(|w| format!("the Deployment could not be read: {w}")),
+        );
+        out.push(Finding {
+            code: "PLG007",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::Pod, ns, &first.name),
+            summary: format!("The CloudNativePG operator in {ns} has no ready pod"),
+            evidence,
+            remedy: format!(
+                "kubectl -n {ns} describe pod {p}; kubectl -n {ns} logs {p} --previous",
+                p = first.name
+            ),
+        });
+    }
+}

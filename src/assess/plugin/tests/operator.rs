@@ -1,0 +1,246 @@
+//! PLG001-PLG003 and PLG007, and what is unknown when kinds cannot be read.
+
+use super::*;
+
+#[test]
+fn a_healthy_install_has_no_finding_and_nothing_unknown() {
+    let out = run(&healthy());
+    assert_eq!(out, Outcome::default());
+}
+
+#[test]
+fn plg001_cnpg_not_served() {
+    let mut f = healthy();
+    f.snapshot.clusters = state(SyncState::NotInstalled {
+        what: "CloudNativePG is not installed".into(),
+    });
+    let out = run(&f);
+    let x = one(&out, "PLG001");
+    assert_eq!(
+        x.object,
+        ObjectRef::new(
+            Kind::CustomResourceDefinition,
+            "",
+            "clusters.postgresql.cnpg.io"
+        )
+    );
+    assert_eq!(x.severity, Severity::Critical);
+    assert!(out.unknown.is_empty());
+
+    let mut near = healthy();
+    near.snapshot.clusters = live(vec![]);
+    assert!(!codes(&run(&near)).contains(&"PLG001"));
+}
+
+#[test]
+fn plg002_objectstores_not_served_while_a_cluster_names_the_plugin() {
+    let mut f = healthy();
+    f.snapshot.object_stores = state(SyncState::NotInstalled {
+        what: "the Barman Cloud plugin is not installed".into(),
+    });
+    let out = run(&f);
+    let x = one(&out, "PLG002");
+    assert_eq!(
+        x.object,
+        ObjectRef::new(
+            Kind::CustomResourceDefinition,
+            "",
+            "objectstores.barmancloud.cnpg.io"
+        )
+    );
+    assert!(x.evidence.iter().any(|e| e.contains("Cluster db/pg")));
+    assert!(x.remedy.contains("kubectl apply -f"));
+}
+
+#[test]
+fn plg002_no_labelled_service() {
+    let mut f = healthy();
+    f.snapshot.services = live(vec![]);
+    let out = run(&f);
+    let x = one(&out, "PLG002");
+    assert_eq!(
+        x.object,
+        ObjectRef::new(Kind::Service, "cnpg-system", "barman-cloud")
+    );
+    assert!(x.evidence[0].ends_with("none"));
+
+    // Near miss: nobody names the plugin, so its absence is not a finding.
+    let mut near = f.clone();
+    near.snapshot.clusters = live(vec![ClusterRow {
+        plugin: None,
+        ..cluster()
+    }]);
+    assert!(!codes(&run(&near)).contains(&"PLG002"));
+
+    // A service of another plugin does not count.
+    let mut other = f.clone();
+    other.snapshot.services = live(vec![ServiceRow {
+        labels: labels(&[(PLUGIN_LABEL, "other.example.com")]),
+        ..plugin_service()
+    }]);
+    assert!(codes(&run(&other)).contains(&"PLG002"));
+}
+
+#[test]
+fn plg002_needs_a_complete_service_list() {
+    let mut f = healthy();
+    f.snapshot.services = state(SyncState::Stale {
+        since: at("2026-11-24T05:50:00Z"),
+        reason: "connection refused".into(),
+    });
+    let out = run(&f);
+    assert!(!codes(&out).contains(&"PLG002"));
+    assert_eq!(out.unknown.len(), 1);
+    assert!(
+        out.unknown[0]
+            .reason
+            .starts_with("services: stale since 2026-11-24T05:50:00Z")
+    );
+}
+
+#[test]
+fn plg003_plugin_outside_the_operator_namespace() {
+    let mut f = healthy();
+    let svc = ServiceRow {
+        namespace: "backups".into(),
+        ..plugin_service()
+    };
+    let pod = PodRow {
+        namespace: "backups".into(),
+        ..plugin_pod()
+    };
+    let dep = DeploymentRow {
+        namespace: "backups".into(),
+        ..plugin_deploy()
+    };
+    f.snapshot.services = live(vec![svc]);
+    with_pods(&mut f, vec![pod, operator_pod(), instance_pod("pg-1")]);
+    f.deployments = live(vec![dep, operator_deploy()]);
+    let out = run(&f);
+    assert_eq!(codes(&out), vec!["PLG003"]);
+    let x = one(&out, "PLG003");
+    assert_eq!(
+        x.object,
+        ObjectRef::new(Kind::Service, "backups", "barman-cloud")
+    );
+    assert!(
+        x.evidence
+            .iter()
+            .any(|e| e.contains("Deployment cnpg-system/cnpg-controller-manager"))
+    );
+    assert!(x.remedy.contains("cnpg-system"));
+    // Near miss: the healthy install shares the operator's namespace.
+    assert!(!codes(&run(&healthy())).contains(&"PLG003"));
+}
+
+#[test]
+fn plg007_operator_without_ready_replica() {
+    let mut f = healthy();
+    f.deployments = live(vec![
+        plugin_deploy(),
+        DeploymentRow {
+            ready: 0,
+            available: 0,
+            ..operator_deploy()
+        },
+    ]);
+    with_pods(
+        &mut f,
+        vec![
+            plugin_pod(),
+            PodRow {
+                ready: (0, 1),
+                status: "ImagePullBackOff".into(),
+                ..operator_pod()
+            },
+            instance_pod("pg-1"),
+        ],
+    );
+    let out = run(&f);
+    // The operator's own pod failing is not the plugin's PLG004.
+    assert_eq!(codes(&out), vec!["PLG007"]);
+    let x = one(&out, "PLG007");
+    assert_eq!(
+        x.object,
+        ObjectRef::new(Kind::Deployment, "cnpg-system", "cnpg-controller-manager")
+    );
+    assert!(x.evidence.contains(&"status.readyReplicas: 0".to_string()));
+    assert!(
+        x.evidence
+            .iter()
+            .any(|e| e.ends_with("STATUS: ImagePullBackOff"))
+    );
+
+    // Near miss: one ready replica while a new one fails to pull.
+    f.deployments = live(vec![plugin_deploy(), operator_deploy()]);
+    assert!(!codes(&run(&f)).contains(&"PLG007"));
+}
+
+#[test]
+fn plg007_from_pods_when_deployments_are_forbidden() {
+    let mut f = healthy();
+    f.deployments = forbidden("deployments.apps");
+    with_pods(
+        &mut f,
+        vec![
+            plugin_pod(),
+            PodRow {
+                ready: (0, 1),
+                status: "CrashLoopBackOff".into(),
+                ..operator_pod()
+            },
+        ],
+    );
+    let out = run(&f);
+    let x = one(&out, "PLG007");
+    assert_eq!(x.object.kind, Kind::Pod);
+    assert!(out.unknown.is_empty());
+}
+
+#[test]
+fn unknown_when_deployments_are_forbidden_and_no_operator_pod_is_in_view() {
+    let mut f = healthy();
+    f.deployments = forbidden("deployments.apps");
+    with_pods(&mut f, vec![plugin_pod(), instance_pod("pg-1")]);
+    let out = run(&f);
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert_eq!(
+        out.unknown,
+        vec![Unknown {
+            area: "plugin",
+            reason: "deployments.apps: forbidden: may not list deployments.apps".into()
+        }]
+    );
+}
+
+#[test]
+fn unknown_when_pods_are_forbidden() {
+    let mut f = healthy();
+    f.snapshot.pods = forbidden("pods");
+    let out = run(&f);
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    assert!(
+        out.unknown
+            .iter()
+            .any(|u| u.reason == "pods: forbidden: may not list pods")
+    );
+}
+
+#[test]
+fn unknown_when_services_or_clusters_cannot_be_read() {
+    let mut f = healthy();
+    f.snapshot.services = state(SyncState::Error(
+        "the server is currently unable to handle the request".into(),
+    ));
+    f.snapshot.clusters = state(SyncState::Syncing);
+    let out = run(&f);
+    assert!(out.findings.is_empty(), "{:#?}", out.findings);
+    let reasons: Vec<&str> = out.unknown.iter().map(|u| u.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "clusters.postgresql.cnpg.io: not read yet",
+            "services: the server is currently unable to handle the request"
+        ]
+    );
+}
