@@ -66,8 +66,8 @@ pub enum Source {
 
 pub struct Options {
     pub theme: Theme,
-    /// An error from loading the requested theme or the config, shown once.
-    pub theme_error: Option<String>,
+    /// What made the start degraded (the theme, the config, tree files), all shown at once.
+    pub problems: Vec<String>,
     /// The health rules' thresholds and silenced codes, from the config file.
     pub thresholds: crate::assess::Thresholds,
     pub silence: Vec<String>,
@@ -380,8 +380,8 @@ async fn event_loop(
         app.chooser.training = true;
         app.open_chooser();
     }
-    if let Some(e) = options.theme_error {
-        app.message = Some((super::view::Health::Warning, e));
+    if !options.problems.is_empty() {
+        app.message = Some((super::view::Health::Warning, options.problems.join(" · ")));
     }
     let (probe_tx, mut probe_rx) = tokio::sync::mpsc::unbounded_channel();
     if let Some(c) = &connected {
