@@ -6,6 +6,7 @@ pub mod assess;
 pub mod checks;
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod files;
 pub mod model;
 pub mod redact;

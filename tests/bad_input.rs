@@ -126,6 +126,37 @@ fn devices_fifos_and_symlink_loops_are_refused_at_once() {
 }
 
 #[test]
+fn a_config_that_is_a_device_or_a_fifo_is_refused_at_once_by_every_command() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("config.yaml");
+    mkfifo(&fifo);
+    let fifo = fifo.display().to_string();
+    for (config, said) in [("/dev/zero", "character device"), (fifo.as_str(), "a FIFO")] {
+        for args in [
+            vec!["check", "--dump", "/nonexistent", "--config", config],
+            vec!["demo", "--config", config],
+            vec![
+                "trees",
+                "walk",
+                "plugin-issue",
+                "--dump",
+                "/nonexistent",
+                "--config",
+                config,
+            ],
+        ] {
+            let (code, _, err) = backstop(&args, QUICK);
+            assert_eq!(code, 3, "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("cannot read the config file {config}"))
+                    && err.contains(said),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_oversized_dump_says_the_limit() {
     let dir = tempfile::tempdir().expect("temp dir");
     let big = dir.path().join("big.yaml");

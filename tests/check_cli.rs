@@ -243,6 +243,91 @@ fn the_config_file_silences_and_sets_thresholds() {
 }
 
 #[test]
+fn a_config_that_does_not_hold_is_unknown_with_every_problem_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("config.yaml");
+    let dump = builtin_file("slow-backups");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--now", NOW, "--dump", &dump];
+        args.extend(extra);
+        backstop(&args)
+    };
+    let path = cfg.to_str().expect("utf-8");
+    // A key backstop does not know: refused whole, with its line.
+    std::fs::write(
+        &cfg,
+        "check:\n  silence: [BKP010]\n  treshold:\n    restarts: 5\n",
+    )
+    .expect("config");
+    let (code, out, err) = check(&["--config", path]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        err.contains(&format!("{path}: line 3: check: unknown field `treshold`")),
+        "{err}"
+    );
+    // Values that parse but do not hold: every one named, in the file's order, and the bad
+    // flags beside them are named too.
+    std::fs::write(
+        &cfg,
+        "check:\n  silence: [NOPE01]\n  thresholds:\n    backup-slow: fast\n    speed: 3\n",
+    )
+    .expect("config");
+    let (code, _, err) = check(&["--config", path]);
+    assert_eq!(code, 3);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].contains(&format!("{path}: line 2: check.silence: 'NOPE01'")),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains(&format!(
+            "{path}: line 4: check.thresholds: threshold backup-slow=fast"
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[2].contains(&format!(
+            "{path}: line 5: check.thresholds: unknown threshold 'speed'"
+        )),
+        "{err}"
+    );
+
+    std::fs::write(&cfg, "check:\n  silence: [BKP010]\n").expect("config");
+    let (code, _, err) = check(&[
+        "--config",
+        path,
+        "--threshold",
+        "speed=1",
+        "--silence",
+        "NOPE02",
+    ]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("unknown threshold 'speed'") && err.contains("cannot silence 'NOPE02'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_documented_example_config_changes_no_finding() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, example, _) = backstop(&["config", "example"]);
+    assert_eq!(code, 0);
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, &example).expect("config");
+    for scenario in ["slow-backups", "plugin-crashloop-oom"] {
+        let dump = builtin_file(scenario);
+        let args = ["check", "--format", "json", "--now", NOW, "--dump", &dump];
+        let (plain_code, plain) = json_of(&args);
+        let mut with = args.to_vec();
+        with.extend(["--config", cfg.to_str().expect("utf-8")]);
+        let (code, r) = json_of(&with);
+        assert_eq!((code, codes(&r)), (plain_code, codes(&plain)), "{scenario}");
+    }
+}
+
+#[test]
 fn text_and_markdown_read_well() {
     let file = builtin_file("plugin-crashloop-oom");
     let (_, text, _) = backstop(&["check", "--now", NOW, "--dump", &file]);

@@ -2,20 +2,19 @@
 //! or Markdown, with monitoring-plugin exit codes.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
-use super::ConnectArgs;
-use super::config;
 use super::report::Report;
-use crate::assess::{self, Outcome, Status, Thresholds, catalog};
+use super::{ConfigArgs, ConnectArgs};
+use crate::assess::{self, Outcome, Status, Thresholds};
 use crate::checks::{self, Reach};
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
-use crate::model::kubefmt::parse_duration;
+use crate::config::{CheckSettings, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -32,25 +31,12 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 #[command(after_long_help = concat!(
-    "Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (nothing could be checked).\n\n",
-    "Config file: $XDG_CONFIG_HOME/backstop/config.yaml (~/.config/backstop/config.yaml):\n",
-    "  check:\n",
-    "    silence: [BKP010]\n",
-    "    thresholds:\n",
-    "      backup-max-age: 26h      # BKP002\n",
-    "      backup-slow: 30m         # BKP003\n",
-    "      pending-stuck: 10m       # BKP004\n",
-    "      running-stuck: 6h        # BKP004\n",
-    "      restarts: 3              # PLG006\n",
-    "      cert-expiry: 14d         # PLG009 (d for days is accepted here)\n",
-    "      min-throughput: 10       # BKP011, MB/s\n",
-    "  walker:                      # the dashboard's troubleshooting walker\n",
-    "    repo: ~/src/platform-gitops   # a GitOps checkout, for the .gitignore checks\n",
-    "    transcripts: ~/incidents      # where x writes transcripts\n",
-    "  read_only: false             # true turns the dashboard's actions off everywhere\n",
-    "  contexts:\n",
-    "    prod-eu: {read_only: true}    # or in one kubeconfig context\n",
-    "Command-line flags add to and override the file."
+    "Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (nothing could be checked, or the ",
+    "config file or a flag is wrong).\n\n",
+    "Config file: $XDG_CONFIG_HOME/backstop/config.yaml (~/.config/backstop/config.yaml), or ",
+    "--config FILE: its check.silence and check.thresholds take what --silence and --threshold ",
+    "take, and the flags add to and override them. `backstop config example` prints every key ",
+    "with its default and what it does."
 ))]
 pub struct CheckArgs {
     /// Output: text for a terminal, JSON (the contract of FINDINGS.md), Markdown for a ticket.
@@ -68,97 +54,21 @@ pub struct CheckArgs {
     /// Codes never to report, comma-separated (adds to the config file's).
     #[arg(long, value_delimiter = ',', value_name = "CODE,...")]
     pub silence: Vec<String>,
-    /// Override a threshold, e.g. backup-max-age=30h (repeatable).
+    /// Override a threshold, e.g. backup-max-age=30h (repeatable; the names and their defaults: `backstop config example`).
     #[arg(long = "threshold", value_name = "NAME=VALUE")]
     pub thresholds: Vec<String>,
-    /// The config file to read.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-fn days_or_duration(v: &str) -> Result<Duration, String> {
-    match v.strip_suffix('d').and_then(|n| n.parse::<f64>().ok()) {
-        Some(days) => Ok(Duration::from_secs_f64(days * 86_400.0)),
-        None => parse_duration(v),
-    }
-}
-
-/// Applies one `name=value` threshold.
-pub fn set_threshold(th: &mut Thresholds, name: &str, value: &str) -> Result<(), String> {
-    let bad = |e: String| format!("threshold {name}={value}: {e}");
-    match name {
-        "backup-max-age" => th.backup_max_age = days_or_duration(value).map_err(bad)?,
-        "backup-slow" => th.backup_slow = days_or_duration(value).map_err(bad)?,
-        "pending-stuck" => th.pending_stuck = days_or_duration(value).map_err(bad)?,
-        "running-stuck" => th.running_stuck = days_or_duration(value).map_err(bad)?,
-        "cert-expiry" => th.cert_expiry = days_or_duration(value).map_err(bad)?,
-        "restarts" => {
-            th.restarts = value
-                .parse()
-                .map_err(|_| bad("a whole number is needed".into()))?
-        }
-        "min-throughput" => {
-            th.min_throughput_mb_s = value
-                .parse()
-                .map_err(|_| bad("a number of MB/s is needed".into()))?
-        }
-        other => {
-            return Err(format!(
-                "unknown threshold '{other}': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry or min-throughput"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The thresholds and silenced codes of the config file (the defaults when it is absent):
-/// `backstop check` and the dashboard read the same ones.
-pub fn from_config(path: &std::path::Path) -> anyhow::Result<(Thresholds, Vec<String>)> {
-    let cfg = config::load(path)?;
-    let mut th = Thresholds::default();
-    for (name, value) in &cfg.check.thresholds {
-        let v = match value {
-            serde_yaml::Value::String(s) => s.clone(),
-            serde_yaml::Value::Number(n) => n.to_string(),
-            other => anyhow::bail!(
-                "{}: check.thresholds.{name}: expected a value like 26h or 3, found {other:?}",
-                path.display()
-            ),
-        };
-        set_threshold(&mut th, name, &v)
-            .map_err(|e| anyhow::anyhow!("{}: check.thresholds: {e}", path.display()))?;
-    }
-    let mut silence = Vec::new();
-    for code in &cfg.check.silence {
-        let known = catalog::find(code.trim()).with_context(|| {
-            format!(
-                "{}: check.silence: '{code}' is not a finding code (PLG001…BKP011)",
-                path.display()
-            )
-        })?;
-        silence.push(known.code.to_string());
-    }
-    Ok((th, silence))
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Runs the check; the exit code.
-pub fn run(args: CheckArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
-    let config_path = args.config.clone().unwrap_or_else(config::default_path);
-    let (mut th, config_silence) = from_config(&config_path)?;
-    for t in &args.thresholds {
-        let (name, value) = t.split_once('=').with_context(|| {
-            format!("--threshold {t}: write it as NAME=VALUE, e.g. backup-max-age=30h")
-        })?;
-        set_threshold(&mut th, name.trim(), value.trim())
-            .map_err(|e| anyhow::anyhow!("--threshold: {e}"))?;
-    }
-    let mut silence = config_silence;
-    for code in &args.silence {
-        let known = catalog::find(code.trim()).with_context(|| {
-            format!("cannot silence '{code}': not a finding code (PLG001…BKP011, see FINDINGS)")
-        })?;
-        silence.push(known.code.to_string());
-    }
+pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
+    let mut settings = Settings::load(config)?.check;
+    settings.override_with(&args.thresholds, &args.silence)?;
+    let CheckSettings {
+        thresholds: th,
+        silence,
+    } = settings;
     let now = match &args.now {
         Some(s) => DateTime::parse_from_rfc3339(s)
             .with_context(|| {

@@ -7,62 +7,87 @@ use anyhow::Context;
 use super::ConnectArgs;
 use super::sim::DemoArgs;
 use crate::cluster::connect::ConnectOptions;
+use crate::config::Settings;
+use crate::trees::load::Tree;
 use crate::ui::app::Location;
 use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
 
-/// What the dashboard runs with. A config file that does not parse, or names a key
-/// backstop does not know, stops it before the terminal is taken: running with defaults
-/// would silently drop a `read_only: true` beside a typo.
-fn options(theme: Option<&str>, read_only: bool) -> anyhow::Result<Options> {
-    let config_path = super::config::default_path();
-    let (thresholds, silence) = super::check::from_config(&config_path)
-        .map_err(|e| anyhow::anyhow!("{e:#}\nbackstop did not start: fix the config file, or move it aside to run with the defaults"))?;
-    let config = super::config::load(&config_path)?;
-    // An explicit --theme wins over NO_COLOR, as no-color.org asks of command-line options.
-    let no_color = if theme.is_some() {
-        None
-    } else {
-        std::env::var("NO_COLOR").ok()
-    };
-    let (theme, error) = Theme::resolve(theme, no_color.as_deref());
-    let walker = config.walker;
-    let resolve = |p: PathBuf| super::config::WalkerConfig::resolve(&p, &config_path);
-    let (trees, problems) = super::trees::load_all();
-    let tree_error = (!problems.is_empty()).then(|| {
-        format!(
-            "{} tree file(s) not loaded: {} (see `backstop trees list`)",
-            problems.len(),
-            problems.join("; ")
+/// How the dashboard looks and what it may do, from the command line.
+pub struct Look<'a> {
+    /// The config file to read.
+    pub config: PathBuf,
+    /// `--theme` (or BACKSTOP_THEME).
+    pub theme: Option<&'a str>,
+    /// `--read-only`.
+    pub read_only: bool,
+}
+
+/// The config file, read once. One that does not parse, names a key backstop does not
+/// know or holds a bad value stops the dashboard before the terminal is taken: running
+/// with defaults would silently drop a `read_only: true` beside a typo.
+fn settings(path: &std::path::Path) -> anyhow::Result<Settings> {
+    Settings::load(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\nbackstop did not start: fix the config file, or move it aside to run with the defaults"
         )
-    });
-    Ok(Options {
+    })
+}
+
+/// What the dashboard runs with: the settings, the command line over them, the trees. What
+/// makes it start degraded (a theme that did not load, tree files left out, the config's
+/// warnings) is all said, in the footer's first message.
+fn options(
+    settings: Settings,
+    look: &Look,
+    no_color: Option<&str>,
+    (trees, tree_problems): (Vec<Tree>, Vec<String>),
+) -> Options {
+    let requested = look.theme.map(str::to_string).or(settings.dashboard.theme);
+    // A theme asked for by name wins over NO_COLOR, as no-color.org asks of command-line
+    // options and configuration files.
+    let no_color = if requested.is_some() { None } else { no_color };
+    let (theme, theme_error) = Theme::resolve(requested.as_deref(), no_color);
+    let mut problems: Vec<String> = theme_error
+        .map(|e| format!("default theme used: {e}"))
+        .into_iter()
+        .collect();
+    problems.extend(settings.warnings);
+    if !tree_problems.is_empty() {
+        problems.push(format!(
+            "{} tree file(s) not loaded: {} (see `backstop trees list`)",
+            tree_problems.len(),
+            tree_problems.join("; ")
+        ));
+    }
+    let walker = settings.walker;
+    Options {
         theme,
-        problems: error
-            .map(|e| format!("default theme used: {e}"))
-            .into_iter()
-            .chain(tree_error)
-            .collect(),
-        thresholds,
-        silence,
+        problems,
+        thresholds: settings.check.thresholds,
+        silence: settings.check.silence,
         trees,
-        git: walker.repo.map(|root| crate::trees::git::Checkout {
-            root: resolve(root),
-        }),
+        git: walker.repo.map(|root| crate::trees::git::Checkout { root }),
         transcripts: walker
             .transcripts
-            .map(resolve)
             .unwrap_or_else(|| super::logging::state_dir().join("transcripts")),
         training: false,
-        read_only: read_only || config.read_only,
-        read_only_contexts: config
-            .contexts
-            .iter()
-            .filter(|(_, c)| c.read_only)
-            .map(|(name, _)| name.clone())
-            .collect(),
+        read_only: look.read_only || settings.dashboard.read_only,
+        read_only_contexts: settings.dashboard.read_only_contexts,
         actions_log: super::logging::state_dir().join("actions.log"),
-    })
+    }
+}
+
+/// The options of this run: the config file, the environment's NO_COLOR, the trees on disk.
+fn load(look: &Look) -> anyhow::Result<Options> {
+    let settings = settings(&look.config)?;
+    let no_color = std::env::var("NO_COLOR").ok();
+    Ok(options(
+        settings,
+        look,
+        no_color.as_deref(),
+        super::trees::load_all(),
+    ))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -72,13 +97,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-pub fn live(connect: ConnectArgs, theme: Option<&str>, read_only: bool) -> anyhow::Result<i32> {
+pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
     let opts = ConnectOptions {
         kubeconfig: connect.kubeconfig,
         context: connect.context,
         namespace: connect.namespace,
     };
-    let options = options(theme, read_only)?;
+    let options = load(&look)?;
     let rt = runtime()?;
     let result = rt.block_on(run(Source::Kube(opts), options));
     // Quit while a credential plugin still ran: it must not outlive backstop, and the
@@ -89,15 +114,11 @@ pub fn live(connect: ConnectArgs, theme: Option<&str>, read_only: bool) -> anyho
 }
 
 /// The simulator runs in-process: the dashboard's client talks to its router directly.
-pub fn demo(
-    args: DemoArgs,
-    namespace: Option<String>,
-    theme: Option<&str>,
-    read_only: bool,
-) -> anyhow::Result<i32> {
-    let sim = args.sim()?;
-    let mut options = options(theme, read_only)?;
+pub fn demo(args: DemoArgs, namespace: Option<String>, look: Look) -> anyhow::Result<i32> {
+    // The config first: a bad one is said before a large scenario is built.
+    let mut options = load(&look)?;
     options.training = args.training;
+    let sim = args.sim()?;
     let rt = runtime()?;
     rt.block_on(async move {
         let timeline = sim.start_timeline();
@@ -113,4 +134,80 @@ pub fn demo(
         result
     })?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn look(theme: Option<&str>) -> Look<'_> {
+        Look {
+            config: PathBuf::from("/etc/backstop/config.yaml"),
+            theme,
+            read_only: false,
+        }
+    }
+
+    fn settings(text: &str) -> Settings {
+        Settings::parse(Path::new("/etc/backstop/config.yaml"), text).expect("loads")
+    }
+
+    #[test]
+    fn everything_that_degrades_the_start_is_said_not_only_the_first() {
+        let o = options(
+            settings("walker:\n  repo: /nonexistent/gitops\n"),
+            &look(Some("no-such-theme")),
+            None,
+            (
+                Vec::new(),
+                vec!["a.yaml: bad".into(), "b.yaml: worse".into()],
+            ),
+        );
+        assert_eq!(o.problems.len(), 3, "{:?}", o.problems);
+        assert!(o.problems[0].starts_with("default theme used: "));
+        assert!(o.problems[1].contains("walker.repo: /nonexistent/gitops is not a folder"));
+        assert_eq!(
+            o.problems[2],
+            "2 tree file(s) not loaded: a.yaml: bad; b.yaml: worse (see `backstop trees list`)"
+        );
+        let clean = options(settings(""), &look(None), None, (Vec::new(), Vec::new()));
+        assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+    }
+
+    #[test]
+    fn the_flag_beats_the_file_and_the_file_beats_no_color() {
+        let file = || settings("theme: light\ncontexts:\n  prod: {read_only: true}\n");
+        let theme = |look: &Look, no_color| {
+            options(file(), look, no_color, (Vec::new(), Vec::new()))
+                .theme
+                .name
+        };
+        assert_eq!(theme(&look(None), Some("1")), "light");
+        assert_eq!(
+            theme(&look(Some("high-contrast")), Some("1")),
+            "high-contrast"
+        );
+        let plain = options(
+            settings(""),
+            &look(None),
+            Some("1"),
+            (Vec::new(), Vec::new()),
+        );
+        assert_eq!(plain.theme.name, "no-color");
+
+        let o = options(file(), &look(None), None, (Vec::new(), Vec::new()));
+        assert_eq!(
+            (o.read_only, o.read_only_contexts),
+            (false, vec!["prod".to_string()])
+        );
+        let o = options(
+            settings("read_only: true\n"),
+            &look(None),
+            None,
+            (Vec::new(), Vec::new()),
+        );
+        assert!(o.read_only);
+    }
 }

@@ -41,7 +41,9 @@ pub struct Cli {
     pub log_level: String,
     #[command(flatten)]
     pub connect: ConnectArgs,
-    /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file (NO_COLOR is honoured).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file; also `theme:` in the config file (either wins over NO_COLOR).
     #[arg(long, global = true, value_name = "NAME|FILE", env = "BACKSTOP_THEME")]
     pub theme: Option<String>,
     /// Turn every action off (reconcile, suspend, restart, back up now); also `read_only: true` in the config file, globally or per context.
@@ -65,6 +67,25 @@ pub struct ConnectArgs {
     pub namespace: Option<String>,
 }
 
+/// Which config file to read; a command that reads one flattens this in, and one given
+/// before the command (`backstop --config FILE demo`) counts too.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// The config file (default: $XDG_CONFIG_HOME/backstop/config.yaml, else ~/.config/backstop/config.yaml); `backstop config example` shows every key.
+    #[arg(long = "config", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The file to read: this command's `--config`, else the one before the command, else
+    /// the default path.
+    fn or(self, before: &ConfigArgs) -> PathBuf {
+        self.file
+            .or_else(|| before.file.clone())
+            .unwrap_or_else(crate::config::default_path)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Troubleshooting trees: list them, lint a file, walk one on autopilot.
@@ -77,6 +98,9 @@ pub enum Command {
     /// The simulated Kubernetes API server: serve a scenario, list the built-in ones.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// The config file: print an example that lists every key.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Writes command output to stdout, through the sanitiser: names, messages and trees
@@ -112,16 +136,23 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Err(e) = logging::init(&log_path, &cli.log_level) {
         eprint(&format!("backstop: not logging: {e:#}"));
     }
+    let look = |config: ConfigArgs| dashboard::Look {
+        config: config.or(&cli.config),
+        theme: cli.theme.as_deref(),
+        read_only: cli.read_only,
+    };
     match cli.command {
-        None => dashboard::live(cli.connect, cli.theme.as_deref(), cli.read_only),
-        Some(Command::Demo(args)) => dashboard::demo(
-            args,
-            cli.connect.namespace,
-            cli.theme.as_deref(),
-            cli.read_only,
-        ),
+        None => dashboard::live(cli.connect, look(ConfigArgs::default())),
+        Some(Command::Demo(mut args)) => {
+            let config = std::mem::take(&mut args.config);
+            dashboard::demo(args, cli.connect.namespace, look(config))
+        }
         Some(Command::Sim(cmd)) => sim::run(cmd),
-        Some(Command::Check(args)) => check::run(args, cli.connect),
-        Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect),
+        Some(Command::Check(mut args)) => {
+            let config = std::mem::take(&mut args.config).or(&cli.config);
+            check::run(args, cli.connect, &config)
+        }
+        Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
+        Some(Command::Config(cmd)) => config::run(cmd),
     }
 }

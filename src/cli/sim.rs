@@ -46,6 +46,8 @@ pub struct DemoArgs {
     /// each other kind.
     #[arg(long, value_name = "N", conflicts_with = "scenario")]
     pub scale: Option<usize>,
+    #[command(flatten)]
+    pub config: super::ConfigArgs,
 }
 
 impl DemoArgs {

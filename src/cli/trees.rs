@@ -1,15 +1,16 @@
 //! `backstop trees list|lint|walk`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
-use super::ConnectArgs;
-use crate::assess::{self, Thresholds};
+use super::{ConfigArgs, ConnectArgs};
+use crate::assess;
 use crate::checks::{self, Reach};
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
+use crate::config::Settings;
 use crate::trees::eval::{Env, GitRepo};
 use crate::trees::git::Checkout;
 use crate::trees::load::{Tree, parse, render};
@@ -38,13 +39,17 @@ pub struct WalkArgs {
     /// Evaluate as of this instant (RFC3339).
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
-    /// A checkout of the GitOps repository, for the .gitignore checks.
+    /// A checkout of the GitOps repository, for the .gitignore checks (default: the config's walker.repo).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
+/// The user's trees: beside the default config file, whichever file `--config` names (the
+/// trees belong to the user, not to one config file).
 pub fn user_dir() -> PathBuf {
-    super::config::default_path().with_file_name("trees")
+    crate::config::default_path().with_file_name("trees")
 }
 
 /// Built-in trees, then the user's; a user file that fails lint is reported, not loaded.
@@ -77,7 +82,11 @@ pub fn load_all() -> (Vec<Tree>, Vec<String>) {
     (trees, problems)
 }
 
-pub fn run(cmd: TreesCommand, connect_args: ConnectArgs) -> anyhow::Result<i32> {
+pub fn run(
+    cmd: TreesCommand,
+    connect_args: ConnectArgs,
+    config_before: &ConfigArgs,
+) -> anyhow::Result<i32> {
     match cmd {
         TreesCommand::List => {
             let (trees, problems) = load_all();
@@ -117,11 +126,19 @@ pub fn run(cmd: TreesCommand, connect_args: ConnectArgs) -> anyhow::Result<i32> 
             }
             Ok(if bad == 0 { 0 } else { 1 })
         }
-        TreesCommand::Walk(args) => walk(args, connect_args),
+        TreesCommand::Walk(mut args) => {
+            let config = std::mem::take(&mut args.config).or(config_before);
+            walk(args, connect_args, &config)
+        }
     }
 }
 
-fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
+/// Walks with the config's thresholds and GitOps checkout, as the dashboard's walker does.
+fn walk(args: WalkArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
+    let settings = Settings::load(config)?;
+    for warning in &settings.warnings {
+        super::eprint(&format!("backstop: {warning}"));
+    }
     let (trees, _) = load_all();
     let names: Vec<&str> = trees.iter().map(|t| t.name.as_str()).collect();
     let tree = trees
@@ -178,8 +195,11 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
     let facts = result?;
-    let assessed = assess::assess(&facts, now, &Thresholds::default());
-    let checkout = args.repo.map(|root| Checkout { root });
+    let assessed = assess::assess(&facts, now, &settings.check.thresholds);
+    let checkout = args
+        .repo
+        .or(settings.walker.repo)
+        .map(|root| Checkout { root });
     let env = Env {
         facts: &facts,
         assessed: &assessed,
