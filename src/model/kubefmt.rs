@@ -129,7 +129,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "m" => n * 60.0,
             _ => n * 3600.0,
         };
-        total += Duration::from_secs_f64(secs);
+        // Huge or odd numbers ("99999999999999999999h") are an error, not a panic.
+        total = Duration::try_from_secs_f64(secs)
+            .ok()
+            .and_then(|d| total.checked_add(d))
+            .ok_or_else(|| format!("'{s}' is not a duration backstop can use: it is too long"))?;
     }
     if !num.is_empty() {
         return Err(format!(
@@ -247,4 +251,16 @@ pub fn pod_status(pod: &Value) -> String {
         reason = "Terminating".into();
     }
     reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_too_long_is_an_error_not_a_panic() {
+        assert!(parse_duration("99999999999999999999h").is_err());
+        assert!(parse_duration("1e400s").is_err());
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+    }
 }

@@ -1,4 +1,4 @@
-"""Emulates the serde shapes of src/sim/scenario.rs (deny_unknown_fields) on the Scenario documents."""
+"""Emulates the serde shapes of src/sim/scenario/ (deny_unknown_fields) on the Scenario documents."""
 import sys, yaml, glob, re
 DUR = re.compile(r'^(\d+(\.\d+)?(ms|s|m|h))+$')
 def keys(d, allowed, where, required=()):

@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::routes::Target;
-use super::{Query, flag};
+use super::{Query, Target, flag};
 use crate::sim::Sim;
 use crate::sim::selectors::{FieldSelector, LabelSelector};
 use crate::sim::status::ApiError;

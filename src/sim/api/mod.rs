@@ -19,7 +19,16 @@ use serde_json::{Value, json};
 
 use self::routes::route;
 use super::Sim;
+use super::registry::ResourceType;
 use super::status::ApiError;
+
+/// What a resource path names.
+pub(super) struct Target {
+    pub(super) t: Arc<ResourceType>,
+    pub(super) ns: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) sub: Option<String>,
+}
 
 pub fn router(sim: Arc<Sim>) -> Router {
     Router::new().fallback(handle).with_state(sim)

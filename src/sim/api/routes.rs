@@ -12,11 +12,10 @@ use serde_json::json;
 use super::list_watch::{list, selectors, watch_collection};
 use super::logs::logs;
 use super::write::{access_review, flag_dry_run, parse_object, patch_object};
-use super::{Query, flag, json_response, ok};
+use super::{Query, Target, flag, json_response, ok};
 use crate::sim::Sim;
 use crate::sim::discovery;
 use crate::sim::faults::forbidden_error;
-use crate::sim::registry::ResourceType;
 use crate::sim::status::ApiError;
 use crate::sim::store::{Part, WriteOpts, obj_key};
 use crate::sim::watch::Render;
@@ -86,14 +85,6 @@ pub(super) async fn route(
         }
         _ => Err(ApiError::no_route()),
     }
-}
-
-/// What a resource path names.
-pub(super) struct Target {
-    pub(super) t: Arc<ResourceType>,
-    pub(super) ns: Option<String>,
-    pub(super) name: Option<String>,
-    pub(super) sub: Option<String>,
 }
 
 fn resolve(sim: &Sim, group: &str, version: &str, segs: &[&str]) -> Result<Target, ApiError> {

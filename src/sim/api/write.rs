@@ -6,8 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::routes::Target;
-use super::{Query, json_response, ok};
+use super::{Query, Target, json_response, ok};
 use crate::sim::Sim;
 use crate::sim::patch::{self, PatchType};
 use crate::sim::registry::ResourceType;
