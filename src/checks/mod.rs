@@ -107,12 +107,6 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         list_kind(client, KindSpec::of(Kind::Kustomization), ns),
         list_kind(client, KindSpec::of(Kind::GitRepository), ns),
     );
-    let (deployments, secrets, certificates, events) = tokio::join!(
-        list_kind(client, KindSpec::of(Kind::Deployment), ns),
-        secrets::referenced(client, &object_stores.rows),
-        list_kind(client, KindSpec::of(Kind::Certificate), ns),
-        list_kind(client, KindSpec::of(Kind::Event), ns),
-    );
     let snapshot = Snapshot {
         taken: Some(Utc::now()),
         pods,
@@ -124,26 +118,7 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         kustomizations,
         git_repos,
     };
-    let logs = if reach.logs {
-        log_tails(client, &snapshot).await
-    } else {
-        Vec::new()
-    };
-    let endpoints = if reach.network {
-        probe::endpoints(&snapshot.object_stores.rows).await
-    } else {
-        Vec::new()
-    };
-    Facts {
-        snapshot,
-        deployments,
-        secrets,
-        certificates,
-        events,
-        logs,
-        endpoints,
-        probed: reach.network,
-    }
+    gather(client, ns, &snapshot, reach).await.facts(&snapshot)
 }
 
 /// What the dashboard adds to its watched snapshot for the rules: the kinds it does not
@@ -168,8 +143,35 @@ pub async fn extras(
     snapshot: &Snapshot,
     network: bool,
 ) -> Extras {
+    gather(
+        client,
+        namespace,
+        snapshot,
+        Reach {
+            logs: true,
+            network,
+        },
+    )
+    .await
+}
+
+/// The kinds the rules read beside the watched ones, the referenced Secrets' key names,
+/// and, as `reach` says, the logs and the endpoint probes.
+async fn gather(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    snapshot: &Snapshot,
+    reach: Reach,
+) -> Extras {
+    let logs = async {
+        if reach.logs {
+            log_tails(client, snapshot).await
+        } else {
+            Vec::new()
+        }
+    };
     let probes = async {
-        if network {
+        if reach.network {
             probe::endpoints(&snapshot.object_stores.rows).await
         } else {
             Vec::new()
@@ -180,7 +182,7 @@ pub async fn extras(
         secrets::referenced(client, &snapshot.object_stores.rows),
         list_kind(client, KindSpec::of(Kind::Certificate), namespace),
         list_kind(client, KindSpec::of(Kind::Event), namespace),
-        log_tails(client, snapshot),
+        logs,
         probes,
     );
     Extras {
@@ -190,7 +192,7 @@ pub async fn extras(
         events,
         logs,
         endpoints,
-        probed: network,
+        probed: reach.network,
     }
 }
 

@@ -69,19 +69,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
         thresholds: th,
         silence,
     } = settings;
-    let now = match &args.now {
-        Some(s) => DateTime::parse_from_rfc3339(s)
-            .with_context(|| {
-                format!("--now '{s}' is not an RFC3339 time, e.g. 2026-11-24T06:00:00Z")
-            })?
-            .with_timezone(&Utc),
-        None => Utc::now(),
-    };
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let now = super::common::now(args.now.as_deref())?;
+    let runtime = super::common::runtime()?;
     let result = runtime.block_on(async {
         match &args.dump {
             Some(dump) => {

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use super::ConnectArgs;
 use super::sim::DemoArgs;
 use crate::cluster::connect::ConnectOptions;
@@ -90,13 +88,6 @@ fn load(look: &Look) -> anyhow::Result<Options> {
     ))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
     let opts = ConnectOptions {
         kubeconfig: connect.kubeconfig,
@@ -104,7 +95,7 @@ pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
         namespace: connect.namespace,
     };
     let options = load(&look)?;
-    let rt = runtime()?;
+    let rt = super::common::runtime()?;
     let result = rt.block_on(run(Source::Kube(opts), options));
     // Quit while a credential plugin still ran: it must not outlive backstop, and the
     // thread waiting on it must not hold the exit.
@@ -119,7 +110,7 @@ pub fn demo(args: DemoArgs, namespace: Option<String>, look: Look) -> anyhow::Re
     let mut options = load(&look)?;
     options.training = args.training;
     let sim = args.sim()?;
-    let rt = runtime()?;
+    let rt = super::common::runtime()?;
     rt.block_on(async move {
         let timeline = sim.start_timeline();
         let client = kube::Client::new(sim.router(), "default");

@@ -1,6 +1,7 @@
 //! Command-line interface: clap commands and what each runs.
 
 mod check;
+mod common;
 mod config;
 mod dashboard;
 mod logging;

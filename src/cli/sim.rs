@@ -100,10 +100,7 @@ fn serve(
     addr: SocketAddr,
     kubeconfig: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::common::runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
 use super::{ConfigArgs, ConnectArgs};
@@ -151,16 +150,8 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Res
                 names.join(", ")
             )
         })?;
-    let now = match &args.now {
-        Some(s) => DateTime::parse_from_rfc3339(s)
-            .with_context(|| format!("--now '{s}' is not an RFC3339 time"))?
-            .with_timezone(&Utc),
-        None => Utc::now(),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let now = super::common::now(args.now.as_deref())?;
+    let runtime = super::common::runtime()?;
     let result = runtime.block_on(async {
         match &args.dump {
             Some(d) => {

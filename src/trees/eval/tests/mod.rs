@@ -50,15 +50,7 @@ fn forbidden(resource: &str) -> SyncState {
     }
 }
 
-fn cond(kind: &str, status: &str, reason: &str, message: &str) -> Condition {
-    Condition {
-        kind: kind.into(),
-        status: status.into(),
-        reason: reason.into(),
-        message: message.into(),
-        since: None,
-    }
-}
+use crate::assess::testing::cond;
 
 fn ks(name: &str, conditions: Vec<Condition>) -> KustomizationRow {
     KustomizationRow {
