@@ -12,6 +12,7 @@ use ratatui::DefaultTerminal;
 
 use super::app::{App, Location, Settings};
 use super::draw::draw;
+use super::keys::{Action, GLOBAL_BINDINGS, GlobalAction, action_for, action_in};
 use super::msg::{Cmd, Msg};
 use super::overlays::Overlay;
 use super::overlays::chooser::Chooser;
@@ -173,9 +174,9 @@ async fn while_connecting<T>(
             _ = signals.recv() => return Ok(Waited::Quit),
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
-                    let ctrl_c = key.code == crossterm::event::KeyCode::Char('c')
-                        && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
-                    if ctrl_c || key.code == crossterm::event::KeyCode::Char('q') {
+                    let quit = action_in(GLOBAL_BINDINGS, &key) == Some(GlobalAction::Quit)
+                        || action_for(&key) == Some(Action::Quit);
+                    if quit {
                         return Ok(Waited::Quit);
                     }
                     // Typed before the panes had rows: the keys act once connected.

@@ -87,6 +87,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)>
             help_of(INPUT_BINDINGS),
         ),
         ("In the walker", help_of(WALK_BINDINGS)),
+        ("Writing a note in the walker", help_of(NOTE_BINDINGS)),
         ("In the tree chooser", help_of(CHOOSER_BINDINGS)),
         ("In an action's confirm dialog", help_of(CONFIRM_BINDINGS)),
     ]
@@ -157,6 +158,7 @@ mod tests {
             + TEXT_BINDINGS.len()
             + INPUT_BINDINGS.len()
             + WALK_BINDINGS.len()
+            + NOTE_BINDINGS.len()
             + CHOOSER_BINDINGS.len()
             + CONFIRM_BINDINGS.len();
         assert_eq!(listed, all);

@@ -140,6 +140,12 @@ pub enum InputAction {
     Erase,
 }
 
+/// Keys in a walk's note editor (every other key is text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteAction {
+    Save,
+}
+
 /// Keys in an action's confirm dialog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfirmAction {
@@ -268,6 +274,11 @@ pub const INPUT_BINDINGS: &[Binding<InputAction>] = &[
     bind(&[(KeyCode::Enter, NONE)], "Enter", InputAction::Accept, "keep the filter, run the command, find the text", Some("keep")),
     bind(&[(KeyCode::Esc, NONE)], "Esc", InputAction::Cancel, "clear and close", Some("clear")),
     bind(&[(KeyCode::Backspace, NONE)], "Backspace", InputAction::Erase, "erase a character", None),
+];
+
+#[rustfmt::skip]
+pub const NOTE_BINDINGS: &[Binding<NoteAction>] = &[
+    bind(&[(KeyCode::Esc, NONE)], "Esc", NoteAction::Save, "keep the note and close the editor (Ctrl-U/Ctrl-R undo/redo)", Some("saves the note")),
 ];
 
 #[rustfmt::skip]

@@ -298,7 +298,7 @@ fn cluster(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<Vec<S
             "enabled {} · WAL archiver {} · ObjectStore {} · server {}",
             p.enabled,
             p.wal_archiver,
-            p.object_store.as_deref().unwrap_or("(not set)"),
+            relate::store_of(c).unwrap_or("(not set)"),
             c.server_name()
         ),
         None if c.legacy_barman => {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::text::{Line, Span};
 use ratatui_textarea::TextArea;
 
@@ -18,7 +18,7 @@ use crate::trees::eval::{Env, GitRepo};
 use crate::trees::load::Tree;
 use crate::trees::transcript::{self, Export};
 use crate::trees::walk::{Walk, autopilot};
-use crate::ui::keys::{WALK_BINDINGS, WalkAction, action_in, hints_of};
+use crate::ui::keys::{NOTE_BINDINGS, NoteAction, WALK_BINDINGS, WalkAction, action_in, hints_of};
 use crate::ui::msg::Cmd;
 use crate::ui::panes::Health;
 use crate::ui::theme::{Role, Theme};
@@ -170,7 +170,7 @@ impl WalkView {
     pub fn handle_key(&mut self, key: &KeyEvent, ctx: &Ctx) -> Vec<Do> {
         if let Some(editor) = self.editor.as_mut() {
             // The note editor takes every key but Esc, which saves the note.
-            if key.code == KeyCode::Esc {
+            if action_in(NOTE_BINDINGS, key) == Some(NoteAction::Save) {
                 let note = editor.lines().join("\n").trim_end().to_string();
                 self.walk.set_note(note);
                 self.editor = None;
