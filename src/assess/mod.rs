@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod catalog;
+pub mod cluster;
 pub mod flux;
 pub mod health;
 pub mod objectstore;
@@ -134,6 +135,7 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     out.extend(flux::rules(facts, now, th));
     out.extend(objectstore::rules(facts, now, th));
     out.extend(backup::rules(facts, now, th));
+    out.extend(cluster::rules(facts, now, th));
     // Credential, bucket and region errors (OBJ006-OBJ009) are often only in the logs: a
     // log that could not be read leaves those rules blind, and the report says so.
     for tail in &facts.logs {
@@ -150,7 +152,7 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     // Worst first; within a severity, causes before effects: the plugin, then delivery,
     // then the stores, then the backups that suffer from all three.
     let rank = |code: &str| {
-        ["PLG", "FLX", "OBJ", "BKP"]
+        ["PLG", "FLX", "OBJ", "CLU", "BKP"]
             .iter()
             .position(|p| code.starts_with(p))
             .unwrap_or(4)

@@ -205,6 +205,21 @@ pub struct ClusterRow {
     pub conditions: Vec<Condition>,
     pub plugin_version: Option<String>,
     pub created: Option<DateTime<Utc>>,
+    /// The `cnpg.io/` annotations, which change what the operator and the instances do
+    /// (archiving skipped, reconciliation off, hibernation).
+    pub annotations: BTreeMap<String, String>,
+    /// `status.certificates.expirations`: each certificate Secret and when it expires.
+    pub certificates: Vec<CertificateExpiry>,
+}
+
+/// One of a Cluster's certificates, as its status reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CertificateExpiry {
+    pub secret: String,
+    /// As the operator wrote it (Go's time format).
+    pub raw: String,
+    /// None when the text could not be read as a time.
+    pub expires: Option<DateTime<Utc>>,
 }
 
 impl ClusterRow {

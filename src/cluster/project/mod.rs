@@ -297,8 +297,51 @@ impl Project for ClusterRow {
             conditions: conditions(d.get("status")),
             plugin_version,
             created: created(obj),
+            annotations: obj
+                .metadata
+                .annotations
+                .iter()
+                .flatten()
+                .filter(|(k, _)| k.starts_with("cnpg.io/") && !BULKY_ANNOTATIONS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), crate::sanitize::clean(v).into_owned()))
+                .collect(),
+            certificates: d
+                .pointer("/status/certificates/expirations")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(secret, v)| {
+                            let raw = text(Some(v))?;
+                            Some(CertificateExpiry {
+                                secret: crate::sanitize::clean(secret).into_owned(),
+                                expires: go_time(&raw),
+                                raw,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
+}
+
+/// Annotations that carry whole manifests or command output, not switches: never kept.
+const BULKY_ANNOTATIONS: &[&str] = &[
+    "cnpg.io/clusterManifest",
+    "cnpg.io/hibernateClusterManifest",
+    "cnpg.io/pgControldata",
+    "cnpg.io/hibernatePgControlData",
+    "cnpg.io/podSpec",
+];
+
+/// A time as Go's `Time.String` prints it (`2027-02-20 10:10:10 +0000 UTC`, maybe with a
+/// fraction of a second): how CloudNativePG writes certificate expirations.
+pub fn go_time(s: &str) -> Option<DateTime<Utc>> {
+    let mut parts = s.split_whitespace();
+    let (date, time, offset) = (parts.next()?, parts.next()?, parts.next()?);
+    DateTime::parse_from_str(&format!("{date} {time} {offset}"), "%Y-%m-%d %H:%M:%S%.f %z")
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl Project for ScheduledBackupRow {

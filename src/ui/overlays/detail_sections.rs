@@ -362,6 +362,28 @@ fn cluster(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<Vec<S
             sbs
         },
     ));
+    // The annotations that switch archiving, reconciliation or the instances off.
+    out.push(section(
+        "Annotations (cnpg.io)",
+        c.annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ));
+    out.push(section(
+        "Certificates",
+        c.certificates
+            .iter()
+            .map(|cert| {
+                let when = match cert.expires {
+                    Some(t) if t > now => format!("expires in {}", human_duration(t - now)),
+                    Some(t) => format!("EXPIRED {} ago", human_duration(now - t)),
+                    None => cert.raw.clone(),
+                };
+                (cert.secret.clone(), when)
+            })
+            .collect(),
+    ));
     Some(out)
 }
 

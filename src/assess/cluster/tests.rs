@@ -1,0 +1,176 @@
+//! The Cluster's switches, backup record and certificates, on Clusters shaped as
+//! CloudNativePG writes them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::*;
+use crate::model::KindState;
+use crate::model::rows::{BackupRow, CertificateExpiry, Condition};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T06:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn cluster(annotations: &[(&str, &str)]) -> ClusterRow {
+    ClusterRow {
+        namespace: "orders".into(),
+        name: "pg-orders".into(),
+        annotations: annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        ..Default::default()
+    }
+}
+
+fn facts(clusters: Vec<ClusterRow>, backups: Vec<BackupRow>) -> Facts {
+    let mut f = Facts::default();
+    f.snapshot.clusters = KindState::live(clusters);
+    f.snapshot.backups = KindState::live(backups);
+    f
+}
+
+fn run(f: &Facts) -> Outcome {
+    rules(f, now(), &Thresholds::default())
+}
+
+fn codes(out: &Outcome) -> Vec<(&str, Severity)> {
+    out.findings.iter().map(|f| (f.code, f.severity)).collect()
+}
+
+#[test]
+fn skip_wal_archiving_is_critical_and_says_recovery_ends_there() {
+    let out = run(&facts(vec![cluster(&[("cnpg.io/skipWalArchiving", "enabled")])], vec![]));
+    assert_eq!(codes(&out), [("CLU001", Severity::Critical)]);
+    let f = &out.findings[0];
+    assert_eq!(
+        f.evidence,
+        ["Cluster orders/pg-orders metadata.annotations[cnpg.io/skipWalArchiving]: enabled"]
+    );
+    assert!(f.remedy.contains("point-in-time recovery ends"), "{}", f.remedy);
+    assert!(
+        f.remedy
+            .contains("kubectl annotate cluster pg-orders -n orders cnpg.io/skipWalArchiving-"),
+        "{}",
+        f.remedy
+    );
+}
+
+#[test]
+fn only_the_values_upstream_reads_switch_anything() {
+    // CloudNativePG compares with "enabled", "disabled" and "on" exactly.
+    let out = run(&facts(
+        vec![cluster(&[
+            ("cnpg.io/skipWalArchiving", "true"),
+            ("cnpg.io/reconciliationLoop", "enabled"),
+            ("cnpg.io/hibernation", "off"),
+        ])],
+        vec![],
+    ));
+    assert!(out.findings.is_empty(), "{:?}", codes(&out));
+}
+
+#[test]
+fn reconciliation_off_and_hibernation_are_warnings_with_the_way_back() {
+    let out = run(&facts(
+        vec![cluster(&[
+            ("cnpg.io/reconciliationLoop", "disabled"),
+            ("cnpg.io/hibernation", "on"),
+            ("cnpg.io/skipEmptyWalArchiveCheck", "enabled"),
+        ])],
+        vec![],
+    ));
+    assert_eq!(
+        codes(&out),
+        [
+            ("CLU002", Severity::Warning),
+            ("CLU002", Severity::Warning),
+            ("CLU003", Severity::Info)
+        ]
+    );
+    assert!(out.findings[1].remedy.contains("kubectl cnpg hibernate off pg-orders -n orders"));
+    assert!(out.findings[1].remedy.contains("cannot backup a hibernated cluster"));
+}
+
+fn last_backup_failed() -> ClusterRow {
+    ClusterRow {
+        conditions: vec![Condition {
+            kind: "LastBackupSucceeded".into(),
+            status: "False".into(),
+            reason: "LastBackupFailed".into(),
+            message: "rpc error: code = Unknown desc = exit status 4".into(),
+            since: None,
+        }],
+        ..cluster(&[])
+    }
+}
+
+#[test]
+fn the_operators_record_of_a_failed_backup_counts_when_no_backup_object_shows_it() {
+    let out = run(&facts(vec![last_backup_failed()], vec![]));
+    assert_eq!(codes(&out), [("CLU004", Severity::Warning)]);
+    assert_eq!(
+        out.findings[0].evidence[0],
+        "Cluster orders/pg-orders condition LastBackupSucceeded=False LastBackupFailed: rpc error: code = Unknown desc = exit status 4"
+    );
+    // The newest Backup object shows the failure: BKP001 says it, not this.
+    let failed = BackupRow {
+        namespace: "orders".into(),
+        name: "pg-orders-daily".into(),
+        cluster: "pg-orders".into(),
+        phase: "failed".into(),
+        created: Some(now() - Duration::hours(4)),
+        ..Default::default()
+    };
+    let out = run(&facts(vec![last_backup_failed()], vec![failed]));
+    assert!(out.findings.is_empty(), "{:?}", codes(&out));
+    // False with BackupStarted is a backup under way ("New Backup starting up").
+    let mut starting = last_backup_failed();
+    starting.conditions[0].reason = "BackupStarted".into();
+    starting.conditions[0].message = "New Backup starting up".into();
+    let out = run(&facts(vec![starting], vec![]));
+    assert!(out.findings.is_empty(), "{:?}", codes(&out));
+}
+
+#[test]
+fn a_certificate_close_to_expiry_warns_and_an_expired_one_is_critical() {
+    let cert = |secret: &str, days: i64| CertificateExpiry {
+        secret: secret.into(),
+        raw: "as written".into(),
+        expires: Some(now() + Duration::days(days)),
+    };
+    let c = ClusterRow {
+        certificates: vec![
+            cert("pg-orders-server", 90),
+            cert("pg-orders-replication", 5),
+            cert("pg-orders-ca", -1),
+        ],
+        ..cluster(&[])
+    };
+    let out = run(&facts(vec![c], vec![]));
+    assert_eq!(
+        codes(&out),
+        [("CLU005", Severity::Warning), ("CLU005", Severity::Critical)]
+    );
+    assert_eq!(
+        out.findings[0].summary,
+        "Cluster orders/pg-orders's certificate in Secret pg-orders-replication expires in 5d"
+    );
+    assert!(out.findings[1].summary.contains("expired 24h ago"));
+}
+
+#[test]
+fn certificate_times_read_as_the_operator_writes_them() {
+    use crate::cluster::project::go_time;
+    let t = go_time("2027-02-20 10:10:10 +0000 UTC");
+    assert_eq!(
+        t.map(|t| t.to_rfc3339()),
+        Some("2027-02-20T10:10:10+00:00".to_string())
+    );
+    assert!(go_time("2027-02-20 10:10:10.123456 +0100 CET").is_some());
+    assert_eq!(go_time("soon"), None);
+}
