@@ -56,7 +56,10 @@ async fn no_finding_cites_an_internal_document() {
 fn no_tree_text_cites_an_internal_document() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/trees/builtin");
     let mut wrong = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("the built-in trees").flatten() {
+    for entry in std::fs::read_dir(&dir)
+        .expect("the built-in trees")
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().is_none_or(|x| x != "yaml") || path.ends_with("EXPECTED.yaml") {
             continue;

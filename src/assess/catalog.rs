@@ -126,19 +126,41 @@ const CODES: &[Code] = &[
     c("BKP010", I, "a Cluster has no backup configured"),
     c("BKP011", W, "a backup's throughput was low"),
     // The Cluster's own switches and records.
-    c("CLU001", C, "WAL archiving is switched off by an annotation"),
+    c(
+        "CLU001",
+        C,
+        "WAL archiving is switched off by an annotation",
+    ),
     c(
         "CLU002",
         W,
         "the Cluster is hibernated or the operator does not reconcile it",
     ),
-    c("CLU003", I, "the check that a WAL archive starts empty is off"),
+    c(
+        "CLU003",
+        I,
+        "the check that a WAL archive starts empty is off",
+    ),
     c(
         "CLU004",
         W,
         "the operator records a failed last backup no Backup object shows",
     ),
-    c("CLU005", W, "a Cluster certificate expires soon or has expired"),
+    c(
+        "CLU005",
+        W,
+        "a Cluster certificate expires soon or has expired",
+    ),
+    c(
+        "CLU006",
+        C,
+        "base backups are written to another ObjectStore than the Cluster's",
+    ),
+    c(
+        "CLU007",
+        C,
+        "two Clusters archive to the same destination and server",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -151,7 +173,10 @@ pub(crate) fn area(code: &str) -> (&'static str, &'static str) {
         Some("PLG") => ("plugin", "Plugin and operator"),
         Some("FLX") => ("flux", "GitOps delivery"),
         Some("OBJ") => ("objectstore", "ObjectStores and credentials"),
-        Some("CLU") => ("cluster", "Cluster switches and certificates"),
+        Some("CLU") => (
+            "cluster",
+            "Cluster switches, certificates and archive places",
+        ),
         _ => ("backup", "Backups and WAL archiving"),
     }
 }

@@ -168,6 +168,9 @@ pub struct BackupRow {
     pub pod: Option<String>,
     pub backup_id: Option<String>,
     pub scheduled_by: Option<String>,
+    /// The ObjectStore `spec.pluginConfiguration.parameters.barmanObjectName` names, when
+    /// the Backup overrides its Cluster's.
+    pub plugin_store: Option<String>,
 }
 
 impl BackupRow {
@@ -247,6 +250,8 @@ pub struct ScheduledBackupRow {
     pub method: Option<String>,
     pub next: Option<DateTime<Utc>>,
     pub last: Option<DateTime<Utc>>,
+    /// The ObjectStore its `spec.pluginConfiguration` names for the Backups it creates.
+    pub plugin_store: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

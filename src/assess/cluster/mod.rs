@@ -1,7 +1,8 @@
-//! The Cluster's own state and switches (CLU001-CLU005): annotations that change what the
-//! operator and the instances do, the operator's record of the last backup, and the
-//! Cluster's certificates. Each can leave every other pane green while nothing restorable
-//! is written.
+//! The Cluster's own state and switches (CLU001-CLU007): annotations that change what the
+//! operator and the instances do, the operator's record of the last backup, the Cluster's
+//! certificates, backups written to another store than the Cluster's, and two Clusters
+//! writing one archive. Each can leave every other pane green while nothing restorable is
+//! written where a restore will look.
 
 #[cfg(test)]
 mod tests;
@@ -11,6 +12,10 @@ use chrono::{DateTime, Utc};
 use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
 use crate::model::by_cluster::ByCluster;
 use crate::model::kubefmt::{delta, span, ts};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::model::relate;
 use crate::model::rows::ClusterRow;
 
 const AREA: &str = "cluster";
@@ -37,7 +42,9 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         annotations(c, &mut out);
         last_backup(c, backups.is_some(), &by_cluster, &mut out);
         certificates(c, now, th, &mut out);
+        elsewhere(f, c, &by_cluster, &mut out);
     }
+    shared_archives(f, clusters, &mut out);
     out
 }
 
@@ -129,13 +136,9 @@ fn annotations(c: &ClusterRow, out: &mut Outcome) {
 /// and no Backup object shows that failure (it was deleted, or Backups cannot be read):
 /// without this, BKP001 has nothing to report.
 fn last_backup(c: &ClusterRow, backups_read: bool, by_cluster: &ByCluster, out: &mut Outcome) {
-    let Some(cond) = c
-        .conditions
-        .iter()
-        .find(|k| {
-            k.kind == "LastBackupSucceeded" && k.status == "False" && k.reason == "LastBackupFailed"
-        })
-    else {
+    let Some(cond) = c.conditions.iter().find(|k| {
+        k.kind == "LastBackupSucceeded" && k.status == "False" && k.reason == "LastBackupFailed"
+    }) else {
         return;
     };
     let newest_failed = by_cluster
@@ -218,5 +221,137 @@ fn certificates(c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out: &mut O
                 cert.secret
             ),
         ));
+    }
+}
+
+/// CLU006: a ScheduledBackup or the newest Backup of a Cluster names, in its
+/// `pluginConfiguration`, another ObjectStore than the Cluster's: the plugin writes that
+/// base backup there, and a restore from the Cluster's store (where its WAL goes) does not
+/// see it (plugin-barman-cloud issue 611).
+fn elsewhere(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster, out: &mut Outcome) {
+    let Some(store) = relate::store_of(c) else {
+        return;
+    };
+    let (ns, name) = (&c.namespace, &c.name);
+    let cluster_field =
+        format!("Cluster {ns}/{name} spec.plugins[].parameters.barmanObjectName: {store}");
+    for sb in f.snapshot.scheduled.in_namespace(ns) {
+        let Some(other) = sb.plugin_store.as_deref().filter(|o| *o != store) else {
+            continue;
+        };
+        if sb.cluster != *name {
+            continue;
+        }
+        out.push(finding(
+            "CLU006",
+            Severity::Critical,
+            c,
+            format!(
+                "ScheduledBackup {ns}/{} writes Cluster {ns}/{name}'s base backups to ObjectStore {other}, not to {store} where its WAL is archived",
+                sb.name
+            ),
+            vec![
+                format!(
+                    "ScheduledBackup {ns}/{} spec.pluginConfiguration.parameters.barmanObjectName: {other}",
+                    sb.name
+                ),
+                cluster_field.clone(),
+            ],
+            format!(
+                "A point-in-time restore needs a base backup and the WAL after it in one place: drop the parameter so the Cluster's store is used (kubectl patch scheduledbackup {} -n {ns} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/spec/pluginConfiguration/parameters/barmanObjectName\"}}]'), or change the Cluster's barmanObjectName if {other} is the store you mean.",
+                sb.name
+            ),
+        ));
+    }
+    let newest = by_cluster
+        .of(ns, name)
+        .iter()
+        .find(|b| b.plugin_store.is_some());
+    if let Some(b) = newest
+        && let Some(other) = b.plugin_store.as_deref().filter(|o| *o != store)
+        && b.scheduled_by.is_none()
+    {
+        out.push(finding(
+            "CLU006",
+            Severity::Warning,
+            c,
+            format!(
+                "Backup {ns}/{} of Cluster {ns}/{name} was written to ObjectStore {other}, not to {store}: a restore from {store} does not see it",
+                b.name
+            ),
+            vec![
+                format!(
+                    "Backup {ns}/{} spec.pluginConfiguration.parameters.barmanObjectName: {other}",
+                    b.name
+                ),
+                cluster_field,
+            ],
+            format!(
+                "If it was meant as the Cluster's backup, take one without the parameter: kubectl cnpg backup {name} -n {ns} --method=plugin --plugin-name={}",
+                crate::model::domain::PLUGIN_NAME
+            ),
+        ));
+    }
+}
+
+/// CLU007: two Clusters archive to the same destinationPath and serverName: each writes
+/// over the other's WAL and base backups, and a restore gets a mix of both.
+fn shared_archives(f: &Facts, clusters: &[Arc<ClusterRow>], out: &mut Outcome) {
+    let stores = &f.snapshot.object_stores.rows;
+    let mut by_place: BTreeMap<(String, String), Vec<&ClusterRow>> = BTreeMap::new();
+    for c in clusters {
+        let Some(store) = relate::store_of(c) else {
+            continue;
+        };
+        let Some(o) = stores
+            .iter()
+            .find(|o| o.namespace == c.namespace && o.name == store)
+        else {
+            continue;
+        };
+        if o.destination.is_empty() {
+            continue;
+        }
+        let place = (
+            o.destination.trim_end_matches('/').to_string(),
+            c.server_name().to_string(),
+        );
+        by_place.entry(place).or_default().push(c);
+    }
+    for ((destination, server), users) in by_place {
+        if users.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = users
+            .iter()
+            .map(|c| format!("{}/{}", c.namespace, c.name))
+            .collect();
+        let evidence: Vec<String> = users
+            .iter()
+            .map(|c| {
+                format!(
+                    "Cluster {}/{} archives to {destination} as server {server} (ObjectStore {})",
+                    c.namespace,
+                    c.name,
+                    relate::store_of(c).unwrap_or_default()
+                )
+            })
+            .collect();
+        for c in &users {
+            out.push(finding(
+                "CLU007",
+                Severity::Critical,
+                c,
+                format!(
+                    "Clusters {} archive to the same place: {destination}/{server}",
+                    names.join(" and ")
+                ),
+                evidence.clone(),
+                format!(
+                    "Give each Cluster its own serverName (spec.plugins[].parameters.serverName) or its own destinationPath, then take a base backup of each: kubectl patch cluster {} -n {} --type=json -p '[{{\"op\":\"add\",\"path\":\"/spec/plugins/0/parameters/serverName\",\"value\":\"{}-2\"}}]' (check the plugin entry's index first)",
+                    c.name, c.namespace, c.name
+                ),
+            ));
+        }
     }
 }

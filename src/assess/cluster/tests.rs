@@ -44,14 +44,21 @@ fn codes(out: &Outcome) -> Vec<(&str, Severity)> {
 
 #[test]
 fn skip_wal_archiving_is_critical_and_says_recovery_ends_there() {
-    let out = run(&facts(vec![cluster(&[("cnpg.io/skipWalArchiving", "enabled")])], vec![]));
+    let out = run(&facts(
+        vec![cluster(&[("cnpg.io/skipWalArchiving", "enabled")])],
+        vec![],
+    ));
     assert_eq!(codes(&out), [("CLU001", Severity::Critical)]);
     let f = &out.findings[0];
     assert_eq!(
         f.evidence,
         ["Cluster orders/pg-orders metadata.annotations[cnpg.io/skipWalArchiving]: enabled"]
     );
-    assert!(f.remedy.contains("point-in-time recovery ends"), "{}", f.remedy);
+    assert!(
+        f.remedy.contains("point-in-time recovery ends"),
+        "{}",
+        f.remedy
+    );
     assert!(
         f.remedy
             .contains("kubectl annotate cluster pg-orders -n orders cnpg.io/skipWalArchiving-"),
@@ -92,8 +99,16 @@ fn reconciliation_off_and_hibernation_are_warnings_with_the_way_back() {
             ("CLU003", Severity::Info)
         ]
     );
-    assert!(out.findings[1].remedy.contains("kubectl cnpg hibernate off pg-orders -n orders"));
-    assert!(out.findings[1].remedy.contains("cannot backup a hibernated cluster"));
+    assert!(
+        out.findings[1]
+            .remedy
+            .contains("kubectl cnpg hibernate off pg-orders -n orders")
+    );
+    assert!(
+        out.findings[1]
+            .remedy
+            .contains("cannot backup a hibernated cluster")
+    );
 }
 
 fn last_backup_failed() -> ClusterRow {
@@ -154,7 +169,10 @@ fn a_certificate_close_to_expiry_warns_and_an_expired_one_is_critical() {
     let out = run(&facts(vec![c], vec![]));
     assert_eq!(
         codes(&out),
-        [("CLU005", Severity::Warning), ("CLU005", Severity::Critical)]
+        [
+            ("CLU005", Severity::Warning),
+            ("CLU005", Severity::Critical)
+        ]
     );
     assert_eq!(
         out.findings[0].summary,
@@ -173,4 +191,89 @@ fn certificate_times_read_as_the_operator_writes_them() {
     );
     assert!(go_time("2027-02-20 10:10:10.123456 +0100 CET").is_some());
     assert_eq!(go_time("soon"), None);
+}
+
+fn plugin_cluster(name: &str, ns: &str, store: &str, server: Option<&str>) -> ClusterRow {
+    ClusterRow {
+        namespace: ns.into(),
+        name: name.into(),
+        plugin: Some(crate::model::rows::PluginRef {
+            enabled: true,
+            wal_archiver: true,
+            object_store: Some(store.into()),
+            server_name: server.map(str::to_string),
+        }),
+        ..Default::default()
+    }
+}
+
+fn store(ns: &str, name: &str, destination: &str) -> crate::model::rows::ObjectStoreRow {
+    crate::model::rows::ObjectStoreRow {
+        namespace: ns.into(),
+        name: name.into(),
+        destination: destination.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_scheduled_backup_writing_to_another_store_is_critical() {
+    let mut f = facts(
+        vec![plugin_cluster("pg-orders", "orders", "pg-orders-s3", None)],
+        vec![],
+    );
+    f.snapshot.scheduled = KindState::live(vec![crate::model::rows::ScheduledBackupRow {
+        namespace: "orders".into(),
+        name: "pg-orders-daily".into(),
+        cluster: "pg-orders".into(),
+        plugin_store: Some("archive-s3".into()),
+        ..Default::default()
+    }]);
+    let out = run(&f);
+    assert_eq!(codes(&out), [("CLU006", Severity::Critical)]);
+    assert_eq!(
+        out.findings[0].evidence,
+        [
+            "ScheduledBackup orders/pg-orders-daily spec.pluginConfiguration.parameters.barmanObjectName: archive-s3",
+            "Cluster orders/pg-orders spec.plugins[].parameters.barmanObjectName: pg-orders-s3"
+        ]
+    );
+    // Naming the Cluster's own store is no finding.
+    f.snapshot.scheduled = KindState::live(vec![crate::model::rows::ScheduledBackupRow {
+        namespace: "orders".into(),
+        name: "pg-orders-daily".into(),
+        cluster: "pg-orders".into(),
+        plugin_store: Some("pg-orders-s3".into()),
+        ..Default::default()
+    }]);
+    assert!(run(&f).findings.is_empty());
+}
+
+#[test]
+fn two_clusters_writing_one_archive_are_both_named() {
+    let mut f = facts(
+        vec![
+            plugin_cluster("pg-a", "team-a", "store", Some("pg")),
+            plugin_cluster("pg-b", "team-b", "store", Some("pg")),
+            plugin_cluster("pg-c", "team-c", "store", Some("pg-c")),
+        ],
+        vec![],
+    );
+    f.snapshot.object_stores = KindState::live(vec![
+        store("team-a", "store", "s3://backups/pg/"),
+        store("team-b", "store", "s3://backups/pg"),
+        store("team-c", "store", "s3://backups/pg"),
+    ]);
+    let out = run(&f);
+    assert_eq!(
+        codes(&out),
+        [
+            ("CLU007", Severity::Critical),
+            ("CLU007", Severity::Critical)
+        ]
+    );
+    assert_eq!(
+        out.findings[0].summary,
+        "Clusters team-a/pg-a and team-b/pg-b archive to the same place: s3://backups/pg/pg"
+    );
 }

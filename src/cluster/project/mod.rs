@@ -251,6 +251,7 @@ impl Project for BackupRow {
                 .labels
                 .as_ref()
                 .and_then(|l| l.get("cnpg.io/scheduled-backup").cloned()),
+            plugin_store: plugin_store(d),
         }
     }
 }
@@ -302,7 +303,9 @@ impl Project for ClusterRow {
                 .annotations
                 .iter()
                 .flatten()
-                .filter(|(k, _)| k.starts_with("cnpg.io/") && !BULKY_ANNOTATIONS.contains(&k.as_str()))
+                .filter(|(k, _)| {
+                    k.starts_with("cnpg.io/") && !BULKY_ANNOTATIONS.contains(&k.as_str())
+                })
                 .map(|(k, v)| (k.clone(), crate::sanitize::clean(v).into_owned()))
                 .collect(),
             certificates: d
@@ -325,6 +328,16 @@ impl Project for ClusterRow {
     }
 }
 
+/// The ObjectStore a Backup's or ScheduledBackup's `spec.pluginConfiguration` names for the
+/// Barman Cloud plugin: it wins over the Cluster's for that backup.
+fn plugin_store(d: &Value) -> Option<String> {
+    let conf = d.pointer("/spec/pluginConfiguration")?;
+    if conf.get("name").and_then(Value::as_str) != Some(PLUGIN_NAME) {
+        return None;
+    }
+    text(conf.pointer("/parameters/barmanObjectName"))
+}
+
 /// Annotations that carry whole manifests or command output, not switches: never kept.
 const BULKY_ANNOTATIONS: &[&str] = &[
     "cnpg.io/clusterManifest",
@@ -339,9 +352,12 @@ const BULKY_ANNOTATIONS: &[&str] = &[
 pub fn go_time(s: &str) -> Option<DateTime<Utc>> {
     let mut parts = s.split_whitespace();
     let (date, time, offset) = (parts.next()?, parts.next()?, parts.next()?);
-    DateTime::parse_from_str(&format!("{date} {time} {offset}"), "%Y-%m-%d %H:%M:%S%.f %z")
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_str(
+        &format!("{date} {time} {offset}"),
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    )
+    .ok()
+    .map(|t| t.with_timezone(&Utc))
 }
 
 impl Project for ScheduledBackupRow {
@@ -359,6 +375,7 @@ impl Project for ScheduledBackupRow {
             method: text(d.pointer("/spec/method")),
             next: time(d.pointer("/status/nextScheduleTime")),
             last: time(d.pointer("/status/lastScheduleTime")),
+            plugin_store: plugin_store(d),
         }
     }
 }
