@@ -93,6 +93,9 @@ pub struct PodRow {
     pub images: Vec<(String, String)>,
     /// Init containers that run beside the others (native sidecars).
     pub sidecars: Vec<String>,
+    /// Each running container's restarts and last termination (containers, then native
+    /// sidecars): which one restarts matters (the plugin sidecar of an instance, say).
+    pub containers: Vec<ContainerState>,
     pub node: Option<String>,
 }
 
@@ -107,6 +110,16 @@ impl PodRow {
     pub fn is_ready(&self) -> bool {
         self.ready.1 > 0 && self.ready.0 == self.ready.1
     }
+}
+
+/// One container's restart record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerState {
+    pub name: String,
+    pub restarts: i64,
+    /// `lastState.terminated.reason`, e.g. OOMKilled, Error.
+    pub last_reason: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
 }
 
 /// A Service: the plugin is found through the one labelled with its name.

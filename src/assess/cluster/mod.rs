@@ -1,4 +1,4 @@
-//! The Cluster's own state and switches (CLU001-CLU007): annotations that change what the
+//! The Cluster's own state and switches (CLU001-CLU008): annotations that change what the
 //! operator and the instances do, the operator's record of the last backup, the Cluster's
 //! certificates, backups written to another store than the Cluster's, and two Clusters
 //! writing one archive. Each can leave every other pane green while nothing restorable is
@@ -43,6 +43,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         last_backup(c, backups.is_some(), &by_cluster, &mut out);
         certificates(c, now, th, &mut out);
         elsewhere(f, c, &by_cluster, &mut out);
+        sidecars(f, c, now, th, &mut out);
     }
     shared_archives(f, clusters, &mut out);
     out
@@ -353,5 +354,66 @@ fn shared_archives(f: &Facts, clusters: &[Arc<ClusterRow>], out: &mut Outcome) {
                 ),
             ));
         }
+    }
+}
+
+/// CLU008: the plugin-barman-cloud sidecar of one of the Cluster's instance pods was
+/// OOMKilled, or restarts: it is what archives that instance's WAL and takes its base
+/// backups, so the plugin's own pods can all be healthy while this one keeps dying.
+fn sidecars(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out: &mut Outcome) {
+    use crate::model::domain::{CLUSTER_LABEL, SIDECAR};
+    let (ns, name) = (&c.namespace, &c.name);
+    let instances = f
+        .snapshot
+        .pods
+        .in_namespace(ns)
+        .iter()
+        .filter(|p| p.labels.get(CLUSTER_LABEL).is_some_and(|l| l == name));
+    for p in instances {
+        let Some(sc) = p.containers.iter().find(|k| k.name == SIDECAR) else {
+            continue;
+        };
+        let when = sc
+            .last_at
+            .map(|t| format!(" at {} ({} ago)", ts(t), span(now - t)))
+            .unwrap_or_default();
+        let field = format!(
+            "Pod {ns}/{} container {SIDECAR}: restartCount {}, lastState.terminated.reason {}{when}",
+            p.name,
+            sc.restarts,
+            sc.last_reason.as_deref().unwrap_or("-")
+        );
+        let oom = sc.last_reason.as_deref() == Some("OOMKilled");
+        if !oom && sc.restarts < th.restarts {
+            continue;
+        }
+        let (severity, summary) = if oom {
+            (
+                Severity::Critical,
+                format!(
+                    "The {SIDECAR} sidecar of Cluster {ns}/{name}'s instance {} was OOMKilled: that instance's WAL archiving and backups stop while it restarts",
+                    p.name
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "The {SIDECAR} sidecar of Cluster {ns}/{name}'s instance {} restarted {} times",
+                    p.name, sc.restarts
+                ),
+            )
+        };
+        out.push(finding(
+            "CLU008",
+            severity,
+            c,
+            summary,
+            vec![field],
+            format!(
+                "Read why it stopped: kubectl logs {} -n {ns} -c {SIDECAR} --previous. An OOM kill in the sidecar comes from large backups or many parallel WAL uploads: raise its memory with the ObjectStore's spec.instanceSidecarConfiguration.resources (the Cluster rolls its instances to apply it), or lower spec.configuration.data.jobs / spec.configuration.wal.maxParallel.",
+                p.name
+            ),
+        ));
     }
 }

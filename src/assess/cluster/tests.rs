@@ -277,3 +277,52 @@ fn two_clusters_writing_one_archive_are_both_named() {
         "Clusters team-a/pg-a and team-b/pg-b archive to the same place: s3://backups/pg/pg"
     );
 }
+
+#[test]
+fn an_instance_sidecar_oom_killed_is_critical_and_its_restarts_warn() {
+    use crate::model::domain::SIDECAR;
+    use crate::model::rows::{ContainerState, PodRow};
+    let pod = |name: &str, restarts: i64, reason: Option<&str>| PodRow {
+        namespace: "orders".into(),
+        name: name.into(),
+        labels: [("cnpg.io/cluster".to_string(), "pg-orders".to_string())].into(),
+        containers: vec![
+            ContainerState {
+                name: "postgres".into(),
+                ..Default::default()
+            },
+            ContainerState {
+                name: SIDECAR.into(),
+                restarts,
+                last_reason: reason.map(str::to_string),
+                last_at: Some(now() - Duration::minutes(7)),
+            },
+        ],
+        ..Default::default()
+    };
+    let mut f = facts(vec![cluster(&[])], vec![]);
+    f.snapshot.pods = KindState::live(vec![
+        pod("pg-orders-1", 2, Some("OOMKilled")),
+        pod("pg-orders-2", 4, Some("Error")),
+        pod("pg-orders-3", 1, Some("Error")),
+    ]);
+    let out = run(&f);
+    assert_eq!(
+        codes(&out),
+        [
+            ("CLU008", Severity::Critical),
+            ("CLU008", Severity::Warning)
+        ]
+    );
+    assert_eq!(
+        out.findings[0].evidence,
+        [
+            "Pod orders/pg-orders-1 container plugin-barman-cloud: restartCount 2, lastState.terminated.reason OOMKilled at 2026-11-24T05:53:00Z (7m ago)"
+        ]
+    );
+    assert!(
+        out.findings[0]
+            .remedy
+            .contains("kubectl logs pg-orders-1 -n orders -c plugin-barman-cloud --previous")
+    );
+}

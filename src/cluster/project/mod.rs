@@ -119,10 +119,20 @@ impl Project for PodRow {
                 ))
             })
             .collect();
+        let containers = statuses
+            .iter()
+            .map(|s| ContainerState {
+                name: text(s.get("name")).unwrap_or_default(),
+                restarts: s.get("restartCount").and_then(Value::as_i64).unwrap_or(0),
+                last_reason: text(s.pointer("/lastState/terminated/reason")),
+                last_at: time(s.pointer("/lastState/terminated/finishedAt")),
+            })
+            .collect();
         PodRow {
             namespace: obj.metadata.namespace.clone().unwrap_or_default(),
             name: obj.metadata.name.clone().unwrap_or_default(),
             labels: labels(obj),
+            containers,
             ready: (
                 statuses
                     .iter()
