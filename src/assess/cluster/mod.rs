@@ -1,4 +1,4 @@
-//! The Cluster's own state and switches (CLU001-CLU008): annotations that change what the
+//! The Cluster's own state and switches (CLU001-CLU009): annotations that change what the
 //! operator and the instances do, the operator's record of the last backup, the Cluster's
 //! certificates, backups written to another store than the Cluster's, and two Clusters
 //! writing one archive. Each can leave every other pane green while nothing restorable is
@@ -44,6 +44,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         certificates(c, now, th, &mut out);
         elsewhere(f, c, &by_cluster, &mut out);
         sidecars(f, c, now, th, &mut out);
+        retention(f, c, now, &mut out);
     }
     shared_archives(f, clusters, &mut out);
     out
@@ -416,4 +417,85 @@ fn sidecars(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out:
             ),
         ));
     }
+}
+
+/// How long past its retention a server's oldest recoverability point may be before the
+/// retention looks unenforced: barman keeps the newest backup older than the window (so
+/// the window's start stays restorable), which with a weekly schedule is up to a week more.
+const RETENTION_SLACK_DAYS: i64 = 8;
+
+/// A retention policy as the ObjectStore spells it: `^[1-9][0-9]*[dwm]$`.
+fn retention_days(policy: &str) -> Option<i64> {
+    let (n, unit) = policy.split_at(policy.len().checked_sub(1)?);
+    let n: i64 = n.parse().ok()?;
+    match unit {
+        "d" => Some(n),
+        "w" => n.checked_mul(7),
+        "m" => n.checked_mul(30),
+        _ => None,
+    }
+}
+
+/// CLU009: retention is not enforced: the plugin's sidecar on the primary deletes what
+/// falls out of `retentionPolicy` (every `retentionPolicyIntervalSeconds`); a first
+/// recoverability point far older than that, or a `RetentionPolicyFailed` event, means it
+/// does not, and the bucket grows without bound.
+fn retention(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, out: &mut Outcome) {
+    let Some(store) = relate::store_of(c) else {
+        return;
+    };
+    let (ns, name) = (&c.namespace, &c.name);
+    let Some(o) = f
+        .snapshot
+        .object_stores
+        .in_namespace(ns)
+        .iter()
+        .find(|o| o.name == store)
+    else {
+        return;
+    };
+    let mut evidence = Vec::new();
+    let policy = o.retention.as_deref();
+    let first = o
+        .servers
+        .iter()
+        .find(|w| w.server == c.server_name())
+        .and_then(|w| w.first_point);
+    if let (Some(policy), Some(first)) = (policy, first)
+        && let Some(days) = retention_days(policy)
+        && (now - first).num_days() > days + RETENTION_SLACK_DAYS
+    {
+        evidence.push(format!(
+            "ObjectStore {ns}/{store} spec.retentionPolicy: {policy}"
+        ));
+        evidence.push(format!(
+            "ObjectStore {ns}/{store} status.serverRecoveryWindow[{}].firstRecoverabilityPoint: {} ({} ago)",
+            c.server_name(),
+            ts(first),
+            span(now - first)
+        ));
+    }
+    let failed: Vec<String> = super::read::warning_events(f, Kind::Cluster, ns, name, 8)
+        .into_iter()
+        .filter(|e| e.contains("RetentionPolicyFailed"))
+        .collect();
+    if evidence.is_empty() && failed.is_empty() {
+        return;
+    }
+    evidence.extend(failed);
+    out.push(finding(
+        "CLU009",
+        Severity::Warning,
+        c,
+        format!(
+            "Retention is not enforced for Cluster {ns}/{name} in ObjectStore {ns}/{store}: old backups and WAL are kept past {}",
+            policy.unwrap_or("the policy")
+        ),
+        evidence,
+        format!(
+            "The plugin sidecar on the primary applies the retention policy; read why it fails: kubectl logs {} -n {ns} -c {} | grep -i retention (\"Retention policy enforcement failed\"). Deleting needs s3:DeleteObject (or the Azure/GCS equivalent) on the bucket.",
+            c.primary.as_deref().unwrap_or("<primary pod>"),
+            crate::model::domain::SIDECAR
+        ),
+    ));
 }

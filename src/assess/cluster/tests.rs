@@ -326,3 +326,49 @@ fn an_instance_sidecar_oom_killed_is_critical_and_its_restarts_warn() {
             .contains("kubectl logs pg-orders-1 -n orders -c plugin-barman-cloud --previous")
     );
 }
+
+#[test]
+fn retention_policies_read_as_the_object_store_spells_them() {
+    assert_eq!(retention_days("30d"), Some(30));
+    assert_eq!(retention_days("4w"), Some(28));
+    assert_eq!(retention_days("3m"), Some(90));
+    assert_eq!(retention_days("30"), None);
+    assert_eq!(retention_days(""), None);
+}
+
+#[test]
+fn a_first_point_far_older_than_the_retention_says_it_is_not_enforced() {
+    let mut c = plugin_cluster("pg-orders", "orders", "pg-orders-s3", None);
+    c.primary = Some("pg-orders-1".into());
+    let mut f = facts(vec![c], vec![]);
+    let window = |days: i64| crate::model::rows::ServerWindow {
+        server: "pg-orders".into(),
+        first_point: Some(now() - Duration::days(days)),
+        ..Default::default()
+    };
+    let with = |days: i64| crate::model::rows::ObjectStoreRow {
+        retention: Some("30d".into()),
+        servers: vec![window(days)],
+        ..store("orders", "pg-orders-s3", "s3://acme/pg")
+    };
+    f.snapshot.object_stores = KindState::live(vec![with(36)]);
+    assert!(
+        run(&f).findings.is_empty(),
+        "a daily backup kept past the window"
+    );
+    f.snapshot.object_stores = KindState::live(vec![with(95)]);
+    let out = run(&f);
+    assert_eq!(codes(&out), [("CLU009", Severity::Warning)]);
+    assert_eq!(
+        out.findings[0].evidence,
+        [
+            "ObjectStore orders/pg-orders-s3 spec.retentionPolicy: 30d",
+            "ObjectStore orders/pg-orders-s3 status.serverRecoveryWindow[pg-orders].firstRecoverabilityPoint: 2026-08-21T06:00:00Z (95d ago)"
+        ]
+    );
+    assert!(
+        out.findings[0]
+            .remedy
+            .contains("kubectl logs pg-orders-1 -n orders -c plugin-barman-cloud")
+    );
+}
