@@ -226,6 +226,8 @@ pub struct ClusterRow {
     pub annotations: BTreeMap<String, String>,
     /// `status.certificates.expirations`: each certificate Secret and when it expires.
     pub certificates: Vec<CertificateExpiry>,
+    /// The PostgreSQL image in use (`status.image`, else `spec.imageName`).
+    pub image: Option<String>,
 }
 
 /// One of a Cluster's certificates, as its status reports it.

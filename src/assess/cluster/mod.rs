@@ -1,4 +1,4 @@
-//! The Cluster's own state and switches (CLU001-CLU009): annotations that change what the
+//! The Cluster's own state and switches (CLU001-CLU010): annotations that change what the
 //! operator and the instances do, the operator's record of the last backup, the Cluster's
 //! certificates, backups written to another store than the Cluster's, and two Clusters
 //! writing one archive. Each can leave every other pane green while nothing restorable is
@@ -45,6 +45,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         elsewhere(f, c, &by_cluster, &mut out);
         sidecars(f, c, now, th, &mut out);
         retention(f, c, now, &mut out);
+        in_tree_without_barman(c, &mut out);
     }
     shared_archives(f, clusters, &mut out);
     out
@@ -496,6 +497,42 @@ fn retention(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, out: &mut Outcome) {
             "The plugin sidecar on the primary applies the retention policy; read why it fails: kubectl logs {} -n {ns} -c {} | grep -i retention (\"Retention policy enforcement failed\"). Deleting needs s3:DeleteObject (or the Azure/GCS equivalent) on the bucket.",
             c.primary.as_deref().unwrap_or("<primary pod>"),
             crate::model::domain::SIDECAR
+        ),
+    ));
+}
+
+/// CLU010: the in-tree `barmanObjectStore` runs barman-cloud's own executables inside the
+/// PostgreSQL container, and the community's `minimal` and `standard` images do not ship
+/// them (only the deprecated `system` images do): every WAL archive attempt and backup
+/// fails on such an image.
+fn in_tree_without_barman(c: &ClusterRow, out: &mut Outcome) {
+    if !c.legacy_barman {
+        return;
+    }
+    let Some(image) = c.image.as_deref() else {
+        return;
+    };
+    let tag = image.rsplit('/').next().unwrap_or(image);
+    let flavour = ["minimal", "standard"]
+        .into_iter()
+        .find(|f| tag.split([':', '-', '_', '.']).any(|part| part == *f));
+    let Some(flavour) = flavour else {
+        return;
+    };
+    let (ns, name) = (&c.namespace, &c.name);
+    out.push(finding(
+        "CLU010",
+        Severity::Critical,
+        c,
+        format!(
+            "Cluster {ns}/{name} archives with the in-tree barmanObjectStore on a `{flavour}` image, which has no barman-cloud executables"
+        ),
+        vec![
+            format!("Cluster {ns}/{name} spec.backup.barmanObjectStore: set"),
+            format!("Cluster {ns}/{name} image: {image}"),
+        ],
+        format!(
+            "Move the Cluster to the Barman Cloud plugin (https://cloudnative-pg.io/plugin-barman-cloud/docs/migration/), which brings barman-cloud in its sidecar; until then only a `system` image (deprecated) can run the in-tree archiver. Check the archiving state: kubectl get cluster {name} -n {ns} -o jsonpath='{{.status.conditions[?(@.type==\"ContinuousArchiving\")].message}}'"
         ),
     ));
 }

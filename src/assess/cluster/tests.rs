@@ -372,3 +372,32 @@ fn a_first_point_far_older_than_the_retention_says_it_is_not_enforced() {
             .contains("kubectl logs pg-orders-1 -n orders -c plugin-barman-cloud")
     );
 }
+
+#[test]
+fn in_tree_archiving_on_an_image_without_barman_cloud_is_critical() {
+    let legacy = |image: &str| ClusterRow {
+        legacy_barman: true,
+        image: Some(image.into()),
+        ..cluster(&[])
+    };
+    let out = run(&facts(
+        vec![legacy(
+            "ghcr.io/cloudnative-pg/postgresql:17.6-standard-trixie",
+        )],
+        vec![],
+    ));
+    assert_eq!(codes(&out), [("CLU010", Severity::Critical)]);
+    assert_eq!(
+        out.findings[0].evidence[1],
+        "Cluster orders/pg-orders image: ghcr.io/cloudnative-pg/postgresql:17.6-standard-trixie"
+    );
+    for fine in [
+        "ghcr.io/cloudnative-pg/postgresql:17.6-system-trixie",
+        "ghcr.io/cloudnative-pg/postgresql:16.4",
+    ] {
+        assert!(
+            run(&facts(vec![legacy(fine)], vec![])).findings.is_empty(),
+            "{fine}"
+        );
+    }
+}
