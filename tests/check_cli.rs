@@ -486,3 +486,46 @@ fn a_huge_error_is_cut_and_says_how_much() {
         assert!(out.len() < 40_000, "{format}: {} bytes", out.len());
     }
 }
+
+/// Real-shaped Clusters with one switch, record or place each: every CLU finding, from the
+/// objects as the operator and the plugin write them.
+#[test]
+fn cluster_switches_certificates_and_archive_places_from_real_objects() {
+    let dump = format!(
+        "{}/tests/fixtures/cluster-switches.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (_, r) = json_of(&["check", "--format", "json", "--now", NOW, "--dump", &dump]);
+    let clu: BTreeSet<String> = codes(&r)
+        .into_iter()
+        .filter(|c| c.starts_with("CLU"))
+        .collect();
+    let expected: BTreeSet<String> = [
+        "CLU001", "CLU002", "CLU003", "CLU004", "CLU005", "CLU006", "CLU007", "CLU008", "CLU009",
+        "CLU010",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(clu, expected, "{r:#}");
+    let text = r.to_string();
+    // The text and Markdown reports list every finding the JSON holds: none is dropped for
+    // belonging to an area a report does not know.
+    for format in ["text", "markdown"] {
+        let (_, out, _) = backstop(&["check", "--format", format, "--now", NOW, "--dump", &dump]);
+        for f in r["findings"].as_array().into_iter().flatten() {
+            let code = f["code"].as_str().unwrap_or_default();
+            assert!(out.contains(code), "{format} report lacks {code}:\n{out}");
+        }
+    }
+    for seen in [
+        // Certificate time read from Go's format, with the operator's text kept.
+        "status.certificates.expirations[pg-orders-replication]: 2026-11-29 10:10:10 +0000 UTC",
+        "Clusters orders/pg-orders-copy and orders/pg-orders-restore archive to the same place: s3://acme-pg/orders/pg-orders-copy",
+        "ScheduledBackup orders/pg-orders-daily spec.pluginConfiguration.parameters.barmanObjectName: orders-archive-s3",
+        "event Warning RetentionPolicyFailed: Retention policy failed",
+        "Cluster orders/pg-legacy image: ghcr.io/cloudnative-pg/postgresql:16.10-minimal-trixie",
+    ] {
+        assert!(text.contains(seen), "{seen}\n{r:#}");
+    }
+}

@@ -167,16 +167,25 @@ pub fn find(code: &str) -> Option<&'static Code> {
     CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
 }
 
-/// The area of a code, as reports group them.
+/// The areas, in the order reports list them and the findings are ranked (causes before
+/// effects): (code prefix, area key, title).
+pub(crate) const AREAS: &[(&str, &str, &str)] = &[
+    ("PLG", "plugin", "Plugin and operator"),
+    ("FLX", "flux", "GitOps delivery"),
+    ("OBJ", "objectstore", "ObjectStores and credentials"),
+    (
+        "CLU",
+        "cluster",
+        "Cluster switches, certificates and archive places",
+    ),
+    ("BKP", "backup", "Backups and WAL archiving"),
+];
+
+/// The area of a code, as reports group them: (key, title).
 pub(crate) fn area(code: &str) -> (&'static str, &'static str) {
-    match code.get(..3) {
-        Some("PLG") => ("plugin", "Plugin and operator"),
-        Some("FLX") => ("flux", "GitOps delivery"),
-        Some("OBJ") => ("objectstore", "ObjectStores and credentials"),
-        Some("CLU") => (
-            "cluster",
-            "Cluster switches, certificates and archive places",
-        ),
-        _ => ("backup", "Backups and WAL archiving"),
-    }
+    let (_, key, title) = AREAS
+        .iter()
+        .find(|(prefix, _, _)| code.get(..3) == Some(*prefix))
+        .unwrap_or(&AREAS[AREAS.len() - 1]);
+    (key, title)
 }

@@ -152,10 +152,10 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     // Worst first; within a severity, causes before effects: the plugin, then delivery,
     // then the stores, then the backups that suffer from all three.
     let rank = |code: &str| {
-        ["PLG", "FLX", "OBJ", "CLU", "BKP"]
+        catalog::AREAS
             .iter()
-            .position(|p| code.starts_with(p))
-            .unwrap_or(4)
+            .position(|(prefix, _, _)| code.starts_with(prefix))
+            .unwrap_or(catalog::AREAS.len())
     };
     out.findings.sort_by(|a, b| {
         b.severity

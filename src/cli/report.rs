@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::assess::catalog::area;
+use crate::assess::catalog::{AREAS, area};
 use crate::assess::{Finding, Outcome, Severity, Status, Unknown};
 use crate::sanitize::{self, clean_line, untrusted};
 
@@ -58,12 +58,7 @@ impl Report {
     /// Findings by area, areas in the catalog's order, worst first within each.
     fn by_area(&self) -> Vec<(&'static str, Vec<&Finding>)> {
         let mut areas: Vec<(&'static str, Vec<&Finding>)> = Vec::new();
-        for title in [
-            "Plugin and operator",
-            "GitOps delivery",
-            "ObjectStores and credentials",
-            "Backups and WAL archiving",
-        ] {
+        for &(_, _, title) in AREAS {
             let mut list: Vec<&Finding> = self
                 .findings
                 .iter()
