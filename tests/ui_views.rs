@@ -219,3 +219,33 @@ async fn thousands_of_backups_scroll_to_the_last_and_filter() {
         "the filter finds it among all rows: {filtered}"
     );
 }
+
+/// The plugin and the operator as mostly installed today: HelmReleases, their chart from an
+/// OCIRepository or a HelmRepository, in the Flux pane with their state.
+#[tokio::test]
+async fn helm_releases_and_their_oci_and_helm_sources_in_the_flux_pane() {
+    let mut w = World::start(&format!(
+        "{}/tests/fixtures/flux-helm.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .await;
+    w.press(KeyCode::Char('4')).await;
+    let screen = w.render(150, 40);
+    for seen in [
+        "helm cnpg-system/plugin-barman-cloud",
+        "False UpgradeFailed",
+        "0.6.1 ≠ 0.7.0",
+        "oci flux-system/plugin-barman-cloud",
+        "helm flux-system/cnpg",
+    ] {
+        assert!(screen.contains(seen), "{seen}\n{screen}");
+    }
+    let failed = screen
+        .lines()
+        .find(|l| l.contains("helm cnpg-system/plugin-barman-cloud"))
+        .unwrap_or_default();
+    assert!(
+        failed.contains('✖'),
+        "a failed upgrade is critical: {failed}"
+    );
+}

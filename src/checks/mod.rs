@@ -107,6 +107,11 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         list_kind(client, KindSpec::of(Kind::Kustomization), ns),
         list_kind(client, KindSpec::of(Kind::GitRepository), ns),
     );
+    let (helm_releases, helm_repos, oci_repos) = tokio::join!(
+        list_kind(client, KindSpec::of(Kind::HelmRelease), ns),
+        list_kind(client, KindSpec::of(Kind::HelmRepository), ns),
+        list_kind(client, KindSpec::of(Kind::OCIRepository), ns),
+    );
     let snapshot = Snapshot {
         taken: Some(Utc::now()),
         pods,
@@ -117,6 +122,9 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         scheduled,
         kustomizations,
         git_repos,
+        helm_releases,
+        helm_repos,
+        oci_repos,
     };
     gather(client, ns, &snapshot, reach).await.facts(&snapshot)
 }
@@ -302,6 +310,9 @@ pub fn malformed(f: &Facts) -> Vec<String> {
         &s.scheduled.malformed,
         &s.kustomizations.malformed,
         &s.git_repos.malformed,
+        &s.helm_releases.malformed,
+        &s.helm_repos.malformed,
+        &s.oci_repos.malformed,
         &f.deployments.malformed,
         &f.certificates.malformed,
         &f.events.malformed,

@@ -28,6 +28,9 @@ pub struct Watched {
     scheduled: tokio::sync::watch::Receiver<KindState<ScheduledBackupRow>>,
     kustomizations: tokio::sync::watch::Receiver<KindState<KustomizationRow>>,
     git_repos: tokio::sync::watch::Receiver<KindState<GitRepositoryRow>>,
+    helm_releases: tokio::sync::watch::Receiver<KindState<HelmReleaseRow>>,
+    helm_repos: tokio::sync::watch::Receiver<KindState<GitRepositoryRow>>,
+    oci_repos: tokio::sync::watch::Receiver<KindState<GitRepositoryRow>>,
     /// Notified after any watcher publishes.
     pub changed: Arc<Notify>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -119,6 +122,27 @@ impl Watched {
             git_repos: spawn(
                 client,
                 KindSpec::of(Kind::GitRepository),
+                ns.clone(),
+                &changed,
+                &mut tasks,
+            ),
+            helm_releases: spawn(
+                client,
+                KindSpec::of(Kind::HelmRelease),
+                ns.clone(),
+                &changed,
+                &mut tasks,
+            ),
+            helm_repos: spawn(
+                client,
+                KindSpec::of(Kind::HelmRepository),
+                ns.clone(),
+                &changed,
+                &mut tasks,
+            ),
+            oci_repos: spawn(
+                client,
+                KindSpec::of(Kind::OCIRepository),
                 ns,
                 &changed,
                 &mut tasks,
@@ -139,6 +163,9 @@ impl Watched {
             scheduled: self.scheduled.borrow().clone(),
             kustomizations: self.kustomizations.borrow().clone(),
             git_repos: self.git_repos.borrow().clone(),
+            helm_releases: self.helm_releases.borrow().clone(),
+            helm_repos: self.helm_repos.borrow().clone(),
+            oci_repos: self.oci_repos.borrow().clone(),
         }
     }
 }

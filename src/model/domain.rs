@@ -39,12 +39,15 @@ pub enum Kind {
     ScheduledBackup,
     Kustomization,
     GitRepository,
+    HelmRelease,
+    HelmRepository,
+    OCIRepository,
     Certificate,
     CustomResourceDefinition,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Pod,
         Kind::Service,
         Kind::Deployment,
@@ -56,6 +59,9 @@ impl Kind {
         Kind::ScheduledBackup,
         Kind::Kustomization,
         Kind::GitRepository,
+        Kind::HelmRelease,
+        Kind::HelmRepository,
+        Kind::OCIRepository,
         Kind::Certificate,
         Kind::CustomResourceDefinition,
     ];
@@ -74,6 +80,9 @@ impl Kind {
             Kind::ScheduledBackup => "ScheduledBackup",
             Kind::Kustomization => "Kustomization",
             Kind::GitRepository => "GitRepository",
+            Kind::HelmRelease => "HelmRelease",
+            Kind::HelmRepository => "HelmRepository",
+            Kind::OCIRepository => "OCIRepository",
             Kind::Certificate => "Certificate",
             Kind::CustomResourceDefinition => "CustomResourceDefinition",
         }
@@ -91,14 +100,20 @@ impl Kind {
             Kind::ObjectStore => "barmancloud.cnpg.io",
             Kind::Backup | Kind::Cluster | Kind::ScheduledBackup => "postgresql.cnpg.io",
             Kind::Kustomization => "kustomize.toolkit.fluxcd.io",
-            Kind::GitRepository => "source.toolkit.fluxcd.io",
+            Kind::GitRepository | Kind::HelmRepository | Kind::OCIRepository => {
+                "source.toolkit.fluxcd.io"
+            }
+            Kind::HelmRelease => "helm.toolkit.fluxcd.io",
             Kind::Certificate => "cert-manager.io",
             Kind::CustomResourceDefinition => "apiextensions.k8s.io",
         }
     }
 
     pub fn version(self) -> &'static str {
-        "v1"
+        match self {
+            Kind::HelmRelease => "v2",
+            _ => "v1",
+        }
     }
 
     /// `group/version`, or the version alone for the core group.
@@ -123,6 +138,9 @@ impl Kind {
             Kind::ScheduledBackup => "scheduledbackups",
             Kind::Kustomization => "kustomizations",
             Kind::GitRepository => "gitrepositories",
+            Kind::HelmRelease => "helmreleases",
+            Kind::HelmRepository => "helmrepositories",
+            Kind::OCIRepository => "ocirepositories",
             Kind::Certificate => "certificates",
             Kind::CustomResourceDefinition => "customresourcedefinitions",
         }
@@ -147,9 +165,21 @@ impl Kind {
             Kind::ScheduledBackup => "ScheduledBackups",
             Kind::Kustomization => "Kustomizations",
             Kind::GitRepository => "GitRepositories",
+            Kind::HelmRelease => "HelmReleases",
+            Kind::HelmRepository => "HelmRepositories",
+            Kind::OCIRepository => "OCIRepositories",
             Kind::Certificate => "Certificates",
             Kind::CustomResourceDefinition => "CustomResourceDefinitions",
         }
+    }
+
+    /// Kinds a cluster may well not serve without anything being wrong: Flux installs
+    /// helm-controller and the Helm and OCI sources only where they are used.
+    pub fn optional(self) -> bool {
+        matches!(
+            self,
+            Kind::HelmRelease | Kind::HelmRepository | Kind::OCIRepository
+        )
     }
 
     /// What the API answering 404 for the whole kind means to an engineer.
@@ -173,6 +203,15 @@ impl Kind {
             }
             Kind::GitRepository => {
                 "Flux sources are not installed (no gitrepositories.source.toolkit.fluxcd.io)"
+            }
+            Kind::HelmRelease => {
+                "Flux's helm-controller is not installed (no helmreleases.helm.toolkit.fluxcd.io)"
+            }
+            Kind::HelmRepository => {
+                "Flux Helm sources are not served (no helmrepositories.source.toolkit.fluxcd.io)"
+            }
+            Kind::OCIRepository => {
+                "Flux OCI sources are not served (no ocirepositories.source.toolkit.fluxcd.io)"
             }
             Kind::Certificate => "cert-manager is not installed (no certificates.cert-manager.io)",
             Kind::CustomResourceDefinition => "CustomResourceDefinitions are not served",

@@ -92,11 +92,15 @@ pub fn log_source(s: &Snapshot, target: &ObjectRef) -> Result<LogSource, String>
                 .ok_or("its cluster reports no primary yet")?;
             sidecar(&user.namespace, primary)
         }
-        Kind::Kustomization | Kind::GitRepository => {
-            let controller = if target.kind == Kind::Kustomization {
-                "kustomize-controller"
-            } else {
-                "source-controller"
+        Kind::Kustomization
+        | Kind::GitRepository
+        | Kind::HelmRelease
+        | Kind::HelmRepository
+        | Kind::OCIRepository => {
+            let controller = match target.kind {
+                Kind::Kustomization => "kustomize-controller",
+                Kind::HelmRelease => "helm-controller",
+                _ => "source-controller",
             };
             let p = s
                 .pods

@@ -38,6 +38,7 @@ rows_keyed_by_name!(
     ScheduledBackupRow,
     KustomizationRow,
     GitRepositoryRow,
+    HelmReleaseRow,
     DeploymentRow,
     SecretRow,
     CertificateRow,
@@ -303,6 +304,8 @@ impl KustomizationRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
+/// A Flux source: a GitRepository, and with the same fields an OCIRepository or a
+/// HelmRepository (their URL, reference, artifact revision, suspension and conditions).
 pub struct GitRepositoryRow {
     pub namespace: String,
     pub name: String,
@@ -384,4 +387,31 @@ pub struct EventRow {
     pub count: i64,
     pub last_seen: Option<DateTime<Utc>>,
     pub source: String,
+}
+
+/// A Flux HelmRelease (helm.toolkit.fluxcd.io/v2): how the plugin and the operator are now
+/// mostly installed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HelmReleaseRow {
+    pub namespace: String,
+    pub name: String,
+    /// `spec.chart.spec.chart`, or the `spec.chartRef` name.
+    pub chart: String,
+    /// `spec.chart.spec.version` as asked (a semver range, maybe).
+    pub version: Option<String>,
+    /// Where the chart comes from: `spec.chart.spec.sourceRef` or `spec.chartRef`.
+    pub source: SourceRef,
+    pub suspended: bool,
+    pub conditions: Vec<Condition>,
+    /// The chart version of the newest release in `status.history`.
+    pub applied: Option<String>,
+    /// `status.lastAttemptedRevision`.
+    pub attempted: Option<String>,
+    pub last_reconciled: Option<DateTime<Utc>>,
+}
+
+impl HelmReleaseRow {
+    pub fn ready(&self) -> Option<&Condition> {
+        condition(&self.conditions, "Ready")
+    }
 }

@@ -16,6 +16,10 @@ pub struct Snapshot {
     pub scheduled: KindState<ScheduledBackupRow>,
     pub kustomizations: KindState<KustomizationRow>,
     pub git_repos: KindState<GitRepositoryRow>,
+    pub helm_releases: KindState<HelmReleaseRow>,
+    /// HelmRepositories and OCIRepositories: the same fields as a GitRepository.
+    pub helm_repos: KindState<GitRepositoryRow>,
+    pub oci_repos: KindState<GitRepositoryRow>,
 }
 
 /// What every kind's state carries beside its rows.
@@ -23,33 +27,43 @@ struct Meta<'a> {
     sync: &'a SyncState,
     rv: u64,
     version: u64,
+    /// A kind a cluster may not serve without anything being wrong.
+    optional: bool,
 }
 
 impl Snapshot {
     /// The one place the watched kinds are listed for the questions asked of all of them.
-    fn meta(&self) -> [Meta<'_>; 8] {
-        fn m<R>(k: &KindState<R>) -> Meta<'_> {
+    fn meta(&self) -> [Meta<'_>; 11] {
+        fn m<R>(k: &KindState<R>, optional: bool) -> Meta<'_> {
             Meta {
                 sync: &k.sync,
                 rv: k.rv,
                 version: k.version,
+                optional,
             }
         }
         [
-            m(&self.pods),
-            m(&self.services),
-            m(&self.object_stores),
-            m(&self.backups),
-            m(&self.clusters),
-            m(&self.scheduled),
-            m(&self.kustomizations),
-            m(&self.git_repos),
+            m(&self.pods, false),
+            m(&self.services, false),
+            m(&self.object_stores, false),
+            m(&self.backups, false),
+            m(&self.clusters, false),
+            m(&self.scheduled, false),
+            m(&self.kustomizations, false),
+            m(&self.git_repos, false),
+            m(&self.helm_releases, true),
+            m(&self.helm_repos, true),
+            m(&self.oci_repos, true),
         ]
     }
 
-    /// Every kind is live: the whole cluster is in view.
+    /// Every kind is live (or, for an optional one, not served): the whole cluster is in
+    /// view.
     pub fn live(&self) -> bool {
-        self.meta().iter().all(|m| *m.sync == SyncState::Live)
+        self.meta().iter().all(|m| {
+            *m.sync == SyncState::Live
+                || (m.optional && matches!(m.sync, SyncState::NotInstalled { .. }))
+        })
     }
 
     /// No kind is still syncing (each is live, or says why not).

@@ -96,7 +96,11 @@ pub fn fitting(trees: &[Tree], codes: &[&str], kind: Kind) -> Option<(usize, Str
         Kind::Pod | Kind::Deployment | Kind::Service | Kind::Certificate => "plugin-issue",
         Kind::ObjectStore | Kind::Secret => "objectstore-connection",
         Kind::Backup | Kind::ScheduledBackup | Kind::Cluster => "backup-failing",
-        Kind::Kustomization | Kind::GitRepository => "flux-reconciliation-failing",
+        Kind::Kustomization
+        | Kind::GitRepository
+        | Kind::HelmRelease
+        | Kind::HelmRepository
+        | Kind::OCIRepository => "flux-reconciliation-failing",
         _ => return None,
     };
     trees

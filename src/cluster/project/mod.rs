@@ -453,7 +453,8 @@ impl Project for KustomizationRow {
 impl Project for GitRepositoryRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
-        let reference = ["branch", "tag", "semver", "name", "commit"]
+        // Git refs, and an OCIRepository's tag, semver or digest (a HelmRepository has none).
+        let reference = ["branch", "tag", "semver", "name", "commit", "digest"]
             .iter()
             .find_map(|k| text(d.pointer(&format!("/spec/ref/{k}"))).map(|v| format!("{k} {v}")));
         GitRepositoryRow {
@@ -467,6 +468,44 @@ impl Project for GitRepositoryRow {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             conditions: conditions(d.get("status")),
+        }
+    }
+}
+
+impl Project for HelmReleaseRow {
+    fn project(obj: &DynamicObject) -> Self {
+        let d = &obj.data;
+        let namespace = obj.metadata.namespace.clone().unwrap_or_default();
+        let source_at = |p: &str| {
+            let r = d.pointer(p)?;
+            Some(SourceRef {
+                kind: text(r.get("kind")).unwrap_or_default(),
+                name: text(r.get("name")).unwrap_or_default(),
+                namespace: text(r.get("namespace")).unwrap_or_else(|| namespace.clone()),
+            })
+        };
+        let source = source_at("/spec/chart/spec/sourceRef")
+            .or_else(|| source_at("/spec/chartRef"))
+            .unwrap_or_default();
+        let chart = text(d.pointer("/spec/chart/spec/chart"))
+            .or_else(|| text(d.pointer("/spec/chartRef/name")))
+            .unwrap_or_default();
+        let conditions = conditions(d.get("status"));
+        let last_reconciled = condition(&conditions, "Ready").and_then(|c| c.since);
+        HelmReleaseRow {
+            name: obj.metadata.name.clone().unwrap_or_default(),
+            chart,
+            version: text(d.pointer("/spec/chart/spec/version")),
+            source,
+            suspended: d
+                .pointer("/spec/suspend")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            applied: text(d.pointer("/status/history/0/chartVersion")),
+            attempted: text(d.pointer("/status/lastAttemptedRevision")),
+            last_reconciled,
+            conditions,
+            namespace,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Pane 4: Flux Kustomizations, then their sources.
+//! Pane 4: Flux Kustomizations and HelmReleases, then their sources (Git, OCI and Helm
+//! repositories).
 
 use chrono::{DateTime, Utc};
 
@@ -6,8 +7,8 @@ use super::{
     Cells, ColumnDef, Health, PaneView, ViewRow, age, heading, malformed_of, nsname, short,
 };
 use crate::assess::health;
-use crate::model::rows::{Condition, short_revision};
-use crate::model::{Kind, ObjectRef, Snapshot};
+use crate::model::rows::{Condition, GitRepositoryRow, short_revision};
+use crate::model::{Kind, ObjectRef, Snapshot, SyncState};
 
 fn ready_cell(c: Option<&Condition>) -> (Health, String) {
     let text = match c {
@@ -48,11 +49,7 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             cells: Cells::Text(vec![
                 nsname(&k.namespace, &k.name),
                 text,
-                if k.suspended {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
+                yes_no(k.suspended),
                 revision,
                 age(k.last_reconciled, now),
                 k.depends_on
@@ -71,51 +68,114 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>) -> PaneView {
             current: true,
         });
     }
-    if !s.git_repos.rows.is_empty() {
-        rows.push(heading("Sources", width));
-    }
-    for g in s.git_repos.rows.iter() {
-        let (h, text) = ready_cell(g.ready());
-        let h = health::suspended(h, g.suspended);
+    for r in s.helm_releases.rows.iter() {
+        let (h, text) = ready_cell(r.ready());
+        let mut h = health::suspended(h, r.suspended);
+        let revision = match (&r.applied, &r.attempted) {
+            (Some(a), Some(t)) if a != t => {
+                h = h.max(Health::Warning);
+                format!("{a} ≠ {t}")
+            }
+            (Some(a), _) => a.clone(),
+            (None, Some(t)) => format!("- ≠ {t}"),
+            (None, None) => "-".into(),
+        };
         rows.push(ViewRow {
             health: h,
             cells: Cells::Text(vec![
-                nsname(&g.namespace, &g.name),
+                format!("helm {}", nsname(&r.namespace, &r.name)),
                 text,
-                if g.suspended {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
-                g.revision
-                    .as_deref()
-                    .map(short_revision)
-                    .unwrap_or_else(|| "-".into()),
-                String::new(),
-                g.url.clone(),
-                g.ready()
+                yes_no(r.suspended),
+                revision,
+                age(r.last_reconciled, now),
+                format!("{} from {} {}", r.chart, r.source.kind, r.source.name),
+                r.ready()
                     .map(|c| short(&c.message, 120))
                     .unwrap_or_default(),
             ]),
-            object: Some(ObjectRef {
-                kind: Kind::GitRepository,
-                namespace: g.namespace.clone(),
-                name: g.name.clone(),
-            }),
+            object: Some(ObjectRef::new(Kind::HelmRelease, &r.namespace, &r.name)),
             heading: false,
             current: true,
         });
+    }
+    let sources = [
+        (Kind::GitRepository, &s.git_repos),
+        (Kind::OCIRepository, &s.oci_repos),
+        (Kind::HelmRepository, &s.helm_repos),
+    ];
+    if sources.iter().any(|(_, k)| !k.rows.is_empty()) {
+        rows.push(heading("Sources", width));
+    }
+    for (kind, state) in sources {
+        for g in state.rows.iter() {
+            rows.push(source_row(kind, g));
+        }
     }
     PaneView {
         title: "Flux",
         columns,
         rows,
-        sources: vec![
-            ("kustomizations", s.kustomizations.sync.clone()),
-            ("gitrepositories", s.git_repos.sync.clone()),
-        ],
-        malformed: malformed_of([&s.kustomizations.malformed, &s.git_repos.malformed]),
+        sources: [
+            (
+                "kustomizations",
+                Kind::Kustomization,
+                &s.kustomizations.sync,
+            ),
+            ("gitrepositories", Kind::GitRepository, &s.git_repos.sync),
+            ("helmreleases", Kind::HelmRelease, &s.helm_releases.sync),
+            ("ocirepositories", Kind::OCIRepository, &s.oci_repos.sync),
+            ("helmrepositories", Kind::HelmRepository, &s.helm_repos.sync),
+        ]
+        .into_iter()
+        // Flux serves Helm and OCI sources only where they are used: their absence is no
+        // warning, and nothing to note.
+        .filter(|(_, kind, sync)| {
+            !(kind.optional() && matches!(sync, SyncState::NotInstalled { .. }))
+        })
+        .map(|(label, _, sync)| (label, sync.clone()))
+        .collect(),
+        malformed: malformed_of([
+            &s.kustomizations.malformed,
+            &s.git_repos.malformed,
+            &s.helm_releases.malformed,
+            &s.oci_repos.malformed,
+            &s.helm_repos.malformed,
+        ]),
         empty: "No Kustomization in scope".into(),
         empty_health: Health::Ok,
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// A source's row: Git, OCI and Helm repositories share their fields.
+fn source_row(kind: Kind, g: &GitRepositoryRow) -> ViewRow {
+    let (h, text) = ready_cell(g.ready());
+    let prefix = match kind {
+        Kind::OCIRepository => "oci ",
+        Kind::HelmRepository => "helm ",
+        _ => "",
+    };
+    ViewRow {
+        health: health::suspended(h, g.suspended),
+        cells: Cells::Text(vec![
+            format!("{prefix}{}", nsname(&g.namespace, &g.name)),
+            text,
+            yes_no(g.suspended),
+            g.revision
+                .as_deref()
+                .map(short_revision)
+                .unwrap_or_else(|| "-".into()),
+            String::new(),
+            g.url.clone(),
+            g.ready()
+                .map(|c| short(&c.message, 120))
+                .unwrap_or_default(),
+        ]),
+        object: Some(ObjectRef::new(kind, &g.namespace, &g.name)),
+        heading: false,
+        current: true,
     }
 }
