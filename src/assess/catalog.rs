@@ -125,6 +125,11 @@ const CODES: &[Code] = &[
     ),
     c("BKP010", I, "a Cluster has no backup configured"),
     c("BKP011", W, "a backup's throughput was low"),
+    c(
+        "BKP012",
+        C,
+        "a ScheduledBackup is blocked by a Backup that is not done",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
