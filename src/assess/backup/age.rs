@@ -119,7 +119,7 @@ pub(super) fn too_old(
             b.phase.as_str()
         };
         let queued = (b.phase == "pending")
-            .then(|| running_sibling(f, b))
+            .then(|| ahead_of(f, b))
             .flatten()
             .map(|r| format!(" (queued behind {})", r.name))
             .unwrap_or_default();
@@ -242,7 +242,10 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
         let pending = b.phase.is_empty() || b.phase == "pending";
         // The operator keeps a Backup pending, without an event, while another Backup of the
         // same Cluster is under way: it is queued, not stuck.
-        if b.phase == "pending" && running_sibling(f, b).is_some() {
+        // A Backup ahead of it that ends by itself (under way, or pending and reported
+        // itself) makes this one queued; one that never ends blocks it, which is said.
+        let ahead = ahead_of(f, b);
+        if ahead.is_some_and(|a| a.phase == "pending" || EXECUTING.contains(&a.phase.as_str())) {
             continue;
         }
         let limit = if pending {
@@ -280,6 +283,18 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
                 b.name
             ));
         }
+        if let Some(a) = ahead {
+            let phase = if a.phase.is_empty() {
+                "no phase"
+            } else {
+                a.phase.as_str()
+            };
+            evidence.push(format!(
+                "Backup {ns}/{} status.phase: {phase}: the operator starts no other Backup of Cluster {} before it \
+                 is completed, failed or deleted",
+                a.name, b.cluster
+            ));
+        }
         for q in queued_behind(f, b) {
             evidence.push(format!(
                 "Backup {ns}/{} status.phase: pending (queued behind {})",
@@ -288,7 +303,13 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
         }
         evidence.extend(backup_events(f, b));
         let c = cluster_of(f, ns, &b.cluster);
-        let remedy = if pending {
+        let remedy = if let Some(a) = ahead {
+            format!(
+                "It waits for Backup {}, which will not end by itself: read why (`kubectl -n {ns} describe backup {}`), \
+                 then delete it (`kubectl -n {ns} delete backup {}`); this one starts next.",
+                a.name, a.name, a.name
+            )
+        } else if pending {
             format!(
                 "The operator cannot start it: `kubectl -n {ns} describe backup {}` (events FindingPod, BackupPending \
                  say which pod is not ready); check the Cluster's pods (`kubectl -n {ns} get pods -l {CLUSTER_LABEL}={}`) \
@@ -328,29 +349,44 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
     }
 }
 
-/// A Backup of the same Cluster under way, which `b` waits for while pending.
-fn running_sibling<'a>(f: &'a Facts, b: &BackupRow) -> Option<&'a BackupRow> {
+/// Phases in which the operator counts a Backup as executing: while one is, every other
+/// Backup of the Cluster waits in pending.
+const EXECUTING: [&str; 2] = ["started", "running"];
+
+/// The other Backups of `b`'s Cluster.
+fn siblings<'a>(f: &'a Facts, b: &'a BackupRow) -> impl Iterator<Item = &'a BackupRow> {
     f.snapshot
         .backups
         .in_namespace(&b.namespace)
         .iter()
         .map(|o| o.as_ref())
-        .find(|o| {
-            o.name != b.name && o.cluster == b.cluster && IN_FLIGHT.contains(&o.phase.as_str())
-        })
+        .filter(move |o| o.name != b.name && o.cluster == b.cluster)
 }
 
-/// The pending Backups of the same Cluster that wait for `b`, which is under way.
-fn queued_behind<'a>(f: &'a Facts, b: &BackupRow) -> Vec<&'a BackupRow> {
-    if !IN_FLIGHT.contains(&b.phase.as_str()) {
-        return Vec::new();
+/// The Backup that pending `b` waits for, as the operator orders them: one executing,
+/// else the oldest Backup that is neither done nor executing (creation time, then name),
+/// when that is not `b` itself.
+fn ahead_of<'a>(f: &'a Facts, b: &'a BackupRow) -> Option<&'a BackupRow> {
+    if b.phase != "pending" {
+        return None;
     }
-    f.snapshot
-        .backups
-        .in_namespace(&b.namespace)
-        .iter()
-        .map(|o| o.as_ref())
-        .filter(|o| o.name != b.name && o.cluster == b.cluster && o.phase == "pending")
+    if let Some(running) = siblings(f, b).find(|o| EXECUTING.contains(&o.phase.as_str())) {
+        return Some(running);
+    }
+    let key = |o: &BackupRow| (o.created, o.name.clone());
+    siblings(f, b)
+        .filter(|o| {
+            !DONE.contains(&o.phase.as_str())
+                && !EXECUTING.contains(&o.phase.as_str())
+                && key(o) < key(b)
+        })
+        .min_by_key(|o| key(o))
+}
+
+/// The pending Backups of the same Cluster that wait directly for `b`.
+fn queued_behind<'a>(f: &'a Facts, b: &'a BackupRow) -> Vec<&'a BackupRow> {
+    siblings(f, b)
+        .filter(|o| ahead_of(f, o).is_some_and(|a| a.name == b.name))
         .collect()
 }
 

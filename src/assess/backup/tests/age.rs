@@ -223,6 +223,47 @@ fn bkp004_a_pending_backup_queued_behind_a_running_one_is_not_stuck() {
 }
 
 #[test]
+fn bkp004_only_the_head_of_a_pending_queue_is_stuck() {
+    // Two pending Backups and nothing executing: the operator starts the older first.
+    let mut second = backup("pg-orders-20261124053000", "pending", ago(0, 30), None);
+    second.scheduled_by = None;
+    let out = run(&with_backups(vec![
+        backup("pg-orders-daily-head", "pending", ago(0, 40), None),
+        second,
+    ]));
+    let x = one(&out, "BKP004");
+    assert_eq!(x.object.name, "pg-orders-daily-head");
+    assert!(x.evidence.contains(
+        &"Backup orders/pg-orders-20261124053000 status.phase: pending (queued behind pg-orders-daily-head)"
+            .to_string()
+    ));
+}
+
+#[test]
+fn bkp004_pending_behind_a_backup_that_never_ends() {
+    // walArchivingFailing is neither done nor executing: the operator keeps every newer
+    // Backup of the Cluster pending behind it.
+    let mut manual = backup("pg-orders-20261124050000", "pending", ago(1, 0), None);
+    manual.scheduled_by = None;
+    let out = run(&with_backups(vec![
+        backup(
+            "pg-orders-daily-wal",
+            "walArchivingFailing",
+            ago(2, 0),
+            None,
+        ),
+        manual,
+    ]));
+    let x = one(&out, "BKP004");
+    assert_eq!(x.object.name, "pg-orders-20261124050000");
+    assert!(x.evidence.contains(&"Backup orders/pg-orders-daily-wal status.phase: walArchivingFailing: the operator starts no other Backup of Cluster pg-orders before it is completed, failed or deleted".to_string()), "{:?}", x.evidence);
+    assert!(
+        x.remedy
+            .contains("`kubectl -n orders delete backup pg-orders-daily-wal`")
+    );
+}
+
+#[test]
 fn bkp004_near_miss_pending_9_minutes_and_started_5_hours() {
     let mut f = healthy();
     let mut rows: Vec<BackupRow> = f
