@@ -88,9 +88,14 @@ fn error_hint(error: &str) -> &'static str {
     }
 }
 
-/// The logger the sidecar's check that a new archive is empty writes under: its lines carry
-/// the cause that the ContinuousArchiving message reduces to an exit status.
-const CHECK_LOGGER: &str = "barman-cloud-check-wal-archive";
+/// What the sidecar logs when its check that a new archive is empty fails: the tool's own
+/// output (logged under its name as logger) and the error line after it. These carry the
+/// cause that the ContinuousArchiving message reduces to an exit status; the informational
+/// "checking the first wal" line before every check does not count.
+const CHECK_FAILED: [&str; 2] = [
+    "\"logger\":\"barman-cloud-check-wal-archive\"",
+    "Error invoking barman-cloud-check-wal-archive",
+];
 
 /// How the plugin reports a failed barman-cloud-wal-archive run to CNPG (also when the
 /// empty-archive check failed): the cause is only in the sidecar's log.
@@ -124,7 +129,7 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
         let hits: Vec<&String> = lines
             .iter()
             .rev()
-            .filter(|l| l.contains(CHECK_LOGGER))
+            .filter(|l| CHECK_FAILED.iter().any(|w| l.contains(w)))
             .take(MAX_LOG_LINES)
             .collect();
         checked |= !hits.is_empty();
@@ -133,9 +138,10 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
         }
     }
     let cause = if checked {
-        "The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) logged the lines above: \
-         it fails when WAL already exists under this serverName in the store, as after a restore or with a second \
-         Cluster writing to the same path. Point the Cluster at a new serverName (plugin parameter serverName), or, \
+        "The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines \
+         above. It fails when WAL already exists under this serverName in the store, as after a restore or with a \
+         second Cluster writing to the same path (a credential or network error there is the OBJ findings' case). \
+         Point the Cluster at a new serverName (plugin parameter serverName), or, \
          after a deliberate restore into the same path, annotate the Cluster with \
          cnpg.io/skipEmptyWalArchiveCheck: enabled. "
     } else if cond.message.contains(EXIT_STATUS) {

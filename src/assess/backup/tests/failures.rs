@@ -180,7 +180,7 @@ fn bkp005_the_empty_archive_check_in_the_sidecar_log() {
         pod: "pg-orders-1".into(),
         container: "plugin-barman-cloud".into(),
         lines: Ok(vec![
-            r#"{"level":"info","ts":"2026-11-24T05:58:00.950Z","msg":"Executing barman-cloud-wal-archive","logging_pod":"pg-orders-1"}"#.into(),
+            r#"{"level":"info","ts":"2026-11-24T05:58:00.950Z","msg":"barman-cloud-check-wal-archive checking the first wal","logging_pod":"pg-orders-1"}"#.into(),
             check.into(),
         ]),
     }];
@@ -191,7 +191,7 @@ fn bkp005_the_empty_archive_check_in_the_sidecar_log() {
         format!("log orders/pg-orders-1 (plugin-barman-cloud): {check}")
     );
     assert_eq!(x.evidence.len(), 2);
-    assert!(x.remedy.starts_with("The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) logged the lines above"));
+    assert!(x.remedy.starts_with("The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines above."));
     assert!(
         x.remedy
             .contains("cnpg.io/skipEmptyWalArchiveCheck: enabled")
@@ -215,4 +215,32 @@ fn bkp005_an_exit_status_sends_to_the_sidecar_log() {
             .starts_with("The exit status is all the condition says")
     );
     assert!(!x.remedy.contains("skipEmptyWalArchiveCheck"));
+}
+
+#[test]
+fn bkp005_near_miss_the_check_only_announced() {
+    // Every first archive logs that it checks; that alone is no failure of the check.
+    let mut f = healthy();
+    let mut c = cluster();
+    c.conditions[0] = cond(
+        "ContinuousArchiving",
+        "False",
+        "ContinuousArchivingFailing",
+        "unexpected failure invoking barman-cloud-wal-archive: exit status 2",
+    );
+    f.snapshot.clusters = live(vec![c]);
+    f.logs = vec![LogTail {
+        namespace: "orders".into(),
+        pod: "pg-orders-1".into(),
+        container: "plugin-barman-cloud".into(),
+        lines: Ok(vec![
+            r#"{"level":"info","ts":"2026-11-24T05:58:00.950Z","msg":"barman-cloud-check-wal-archive checking the first wal","logging_pod":"pg-orders-1"}"#.into(),
+        ]),
+    }];
+    let x = one(&run(&f), "BKP005").clone();
+    assert_eq!(x.evidence.len(), 1);
+    assert!(
+        x.remedy
+            .starts_with("The exit status is all the condition says")
+    );
 }
