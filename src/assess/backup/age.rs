@@ -305,9 +305,19 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
         let c = cluster_of(f, ns, &b.cluster);
         let remedy = if let Some(a) = ahead {
             format!(
-                "It waits for Backup {}, which will not end by itself: read why (`kubectl -n {ns} describe backup {}`), \
-                 then delete it (`kubectl -n {ns} delete backup {}`); this one starts next.",
-                a.name, a.name, a.name
+                "It waits for Backup {} ({}), which has not ended for {}: read why (`kubectl -n {ns} describe backup {}`); \
+                 if it will not end, delete it (`kubectl -n {ns} delete backup {}`) and this one starts next.",
+                a.name,
+                if a.phase.is_empty() {
+                    "no phase"
+                } else {
+                    a.phase.as_str()
+                },
+                a.when()
+                    .map(|t| span(now - t))
+                    .unwrap_or_else(|| "an unknown time".into()),
+                a.name,
+                a.name
             )
         } else if pending {
             format!(

@@ -489,3 +489,34 @@ fn bkp012_near_miss_a_running_child_before_the_next_run_or_a_failed_one() {
     )]);
     assert!(!codes(&run(&f)).contains(&"BKP012"));
 }
+
+#[test]
+fn bkp002_the_newest_pending_backup_says_what_it_waits_for() {
+    // The operator starts pending Backups oldest first, and counts a finalizing one as
+    // ahead of them (neither done nor executing): everything queues behind it.
+    let mut f = aged(27);
+    let mut rows: Vec<BackupRow> = f
+        .snapshot
+        .backups
+        .rows
+        .iter()
+        .map(|b| (**b).clone())
+        .collect();
+    rows.push(backup(
+        "pg-orders-daily-stuck",
+        "finalizing",
+        ago(26, 0),
+        None,
+    ));
+    let mut manual = backup("pg-orders-20261124055000", "pending", ago(0, 10), None);
+    manual.scheduled_by = None;
+    rows.push(manual);
+    rows.push(backup("pg-orders-daily-older", "pending", ago(0, 20), None));
+    f.snapshot.backups = live(rows);
+    let out = run(&f);
+    let x = one(&out, "BKP002");
+    assert!(x.evidence.contains(
+        &"newest Backup orders/pg-orders-20261124055000 status.phase: pending (queued behind pg-orders-daily-stuck)"
+            .to_string()
+    ), "{:?}", x.evidence);
+}
