@@ -81,3 +81,29 @@ fn no_tree_text_cites_an_internal_document() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The catalog and docs/FINDINGS.md (the contract users read) list the same codes.
+#[test]
+fn the_catalog_and_the_findings_document_list_the_same_codes() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/FINDINGS.md"),
+    )
+    .expect("docs/FINDINGS.md");
+    let documented: std::collections::BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|c| c.len() == 6 && c[3..].chars().all(|d| d.is_ascii_digit()))
+        .map(str::to_string)
+        .collect();
+    let mut catalog = std::collections::BTreeSet::new();
+    for prefix in ["PLG", "FLX", "OBJ", "CLU", "BKP"] {
+        for n in 1..100 {
+            let code = format!("{prefix}{n:03}");
+            if backstop::assess::catalog::find(&code).is_some() {
+                catalog.insert(code);
+            }
+        }
+    }
+    assert_eq!(catalog, documented);
+}

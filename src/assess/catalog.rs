@@ -125,6 +125,11 @@ const CODES: &[Code] = &[
     ),
     c("BKP010", I, "a Cluster has no backup configured"),
     c("BKP011", W, "a backup's throughput was low"),
+    c(
+        "BKP012",
+        C,
+        "a ScheduledBackup is blocked by a Backup that is not done",
+    ),
     // The Cluster's own switches and records.
     c(
         "CLU001",
@@ -160,6 +165,21 @@ const CODES: &[Code] = &[
         "CLU007",
         C,
         "two Clusters archive to the same destination and server",
+    ),
+    c(
+        "CLU008",
+        C,
+        "an instance's plugin-barman-cloud sidecar was OOMKilled or restarts",
+    ),
+    c(
+        "CLU009",
+        W,
+        "the ObjectStore's retention policy is not enforced",
+    ),
+    c(
+        "CLU010",
+        C,
+        "in-tree barmanObjectStore on an image without barman-cloud",
     ),
 ];
 

@@ -9,23 +9,43 @@ use crate::model::kubefmt::ts;
 use crate::model::relate::store_of;
 use crate::model::rows::ClusterRow;
 
-/// BKP006: a plugin entry that cannot archive or back up.
+/// BKP006: a plugin entry that cannot archive or back up, or that archives without being
+/// the Cluster's WAL archiver.
 pub(super) fn incomplete_plugin(c: &ClusterRow, out: &mut Outcome) {
     let Some(p) = &c.plugin else { return };
     let (ns, name) = (&c.namespace, &c.name);
     let at = format!("Cluster {ns}/{name} spec.plugins[{PLUGIN_NAME}]");
     let mut evidence = Vec::new();
+    let mut severity = Severity::Warning;
     if store_of(c).is_none() {
-        evidence.push(format!("{at}.parameters.barmanObjectName: not set"));
+        if p.wal_archiver {
+            severity = Severity::Critical;
+            evidence.push(format!(
+                "{at}.parameters.barmanObjectName: not set, while isWALArchiver is true (no sidecar archives this \
+                 Cluster's WAL: every archive attempt fails)"
+            ));
+        } else {
+            // The plugin accepts an entry that only names a replica-source or recovery
+            // store, and injects the sidecar for a replica source: that is not broken.
+            evidence.push(format!(
+                "{at}.parameters.barmanObjectName: not set (expected if the entry only names a replica-source or \
+                 recovery store; otherwise this Cluster's backups and WAL do not go through the plugin, and without \
+                 a replica source no sidecar is injected)"
+            ));
+        }
     }
     if !p.enabled {
+        severity = Severity::Critical;
         evidence.push(format!("{at}.enabled: false"));
     }
     // With the in-tree configuration the in-tree archiver archives, and isWALArchiver may
-    // not be combined with it: that is BKP009's case, not an incomplete entry.
-    if !p.wal_archiver && !c.legacy_barman {
+    // not be combined with it: that is BKP009's case, not an incomplete entry. Without a
+    // store the entry is not meant to archive, which the line above already says.
+    if !p.wal_archiver && !c.legacy_barman && store_of(c).is_some() {
         evidence.push(format!(
-            "{at}.isWALArchiver: not true (no WAL archiver: no point-in-time recovery)"
+            "{at}.isWALArchiver: not true (the sidecar still archives WAL, but if it goes missing from the primary \
+             archive_command reports success without archiving, leaving a silent gap; the in-tree archiver is not \
+             skipped; new replicas are not seeded from the plugin's backups)"
         ));
     }
     if evidence.is_empty() {
@@ -38,16 +58,23 @@ pub(super) fn incomplete_plugin(c: &ClusterRow, out: &mut Outcome) {
     if let Some(s) = &p.server_name {
         params.push_str(&format!(",\"serverName\":\"{s}\""));
     }
+    let only_source = if store_of(c).is_none() && !p.wal_archiver && p.enabled {
+        "If the entry is there only for a replica-source or recovery store, leave it. "
+    } else {
+        ""
+    };
     out.push(Finding {
         code: "BKP006",
-        severity: Severity::Critical,
+        severity,
         object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name}: the Barman Cloud plugin entry is incomplete"),
         evidence,
         remedy: format!(
-            "Complete the entry (in Git if Flux manages the Cluster): `kubectl -n {ns} patch cluster {name} --type=merge \
+            "{only_source}Complete the entry (in Git if Flux manages the Cluster): `kubectl -n {ns} patch cluster {name} --type=merge \
              -p '{{\"spec\":{{\"plugins\":[{{\"name\":\"{PLUGIN_NAME}\",\"enabled\":true,\"isWALArchiver\":true,\"parameters\":{{{params}}}}}]}}}}'` \
-             (a merge patch replaces spec.plugins: keep any other plugin entries)."
+             (a merge patch replaces spec.plugins: keep any other plugin entries). With isWALArchiver true a missing \
+             sidecar makes archiving fail loudly (\"wal archive plugin is not available\") instead of silently, the \
+             in-tree archiver is skipped, and replicas can be created from the plugin's backups."
         ),
     });
 }
@@ -147,6 +174,14 @@ pub(super) fn suspended(f: &Facts, out: &mut Outcome) {
     }
 }
 
+/// How the operator refuses an in-tree backup of a Cluster without the in-tree
+/// configuration: no spec.backup at all (the usual state after a migration), or
+/// spec.backup without barmanObjectStore.
+const IN_TREE_REFUSED: [&str; 2] = [
+    "cannot proceed with the backup as the cluster has no backup section",
+    "no barmanObjectStore section defined on the target cluster",
+];
+
 /// BKP008: the in-tree method, written or defaulted, on a plugin-only cluster.
 pub(super) fn wrong_method(f: &Facts, out: &mut Outcome) {
     for sb in f.snapshot.scheduled.rows.iter() {
@@ -173,7 +208,7 @@ pub(super) fn wrong_method(f: &Facts, out: &mut Outcome) {
             b.scheduled_by.as_deref() == Some(name.as_str())
                 && b.error
                     .as_deref()
-                    .is_some_and(|e| e.contains("no barmanObjectStore section"))
+                    .is_some_and(|e| IN_TREE_REFUSED.iter().any(|w| e.contains(w)))
         }) {
             evidence.push(format!(
                 "Backup {ns}/{} status.error: {}",

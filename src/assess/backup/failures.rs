@@ -1,8 +1,10 @@
 //! What failed: BKP001 (the newest backup of a Cluster) and BKP005 (WAL archiving).
 
 use super::{backup_events, cluster_of, log_command, take_backup};
+use crate::assess::objectstore::is_instance_log;
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::by_cluster::ByCluster;
+use crate::model::domain::SIDECAR;
 use crate::model::kubefmt::ts;
 use crate::model::rows::ClusterRow;
 
@@ -60,17 +62,25 @@ pub(super) fn newest_failed(
     }
 }
 
-/// What the prerequisite errors of DOMAIN 2.7 and 1.8 point at.
+/// What the errors the operator and the instance manager print mean, in their exact words.
 fn error_hint(error: &str) -> &'static str {
     if error.contains("requested plugin is not available") {
-        "The operator does not see the plugin: see the PLG findings (plugin namespace, Service, pods). "
+        // Printed by the instance manager of the pod taking the backup, from the plugin
+        // sockets in that pod: the operator's plugin Service is not involved.
+        "The instance pod taking the backup has no working plugin-barman-cloud sidecar: check that the sidecar \
+         is in the pod and running (PLG011), that the pods rolled after the plugin entry was added, and that the \
+         entry sets barmanObjectName (without it no sidecar is injected); or the Backup names another plugin: \
+         check its spec.pluginConfiguration.name. "
+    } else if error.contains("the cluster has no backup section") {
+        "The backup asked for the in-tree method on a Cluster without spec.backup (as after a migration to the \
+         plugin): use method plugin (BKP008). "
     } else if error.contains("no barmanObjectStore section defined") {
-        "The backup asked for the in-tree method on a plugin cluster: use method plugin (BKP008). "
+        "The backup asked for the in-tree method on a Cluster without spec.backup.barmanObjectStore: use method \
+         plugin (BKP008). "
     } else if error.contains("has no plugin configured") {
-        "The Cluster has no plugin entry, or its pods have not rolled out with the sidecar yet. "
-    } else if error.contains("Expected empty archive") {
-        "The WAL archive check found an existing archive under this server name: use a new serverName, or the \
-         cnpg.io/skipEmptyWalArchiveCheck annotation after a deliberate restore. "
+        "The Cluster's spec.plugins is empty: add the Barman Cloud plugin entry (BKP010). "
+    } else if error.contains("cannot backup a hibernated cluster") {
+        "The Cluster is hibernated (annotation cnpg.io/hibernation: on): backups resume once it is woken up. "
     } else if error.contains("not found") && error.contains("objectstores") {
         "The ObjectStore the Cluster names does not exist (OBJ001). "
     } else {
@@ -78,8 +88,24 @@ fn error_hint(error: &str) -> &'static str {
     }
 }
 
+/// What the sidecar logs when its check that a new archive is empty fails: the tool's own
+/// output (logged under its name as logger) and the error line after it. These carry the
+/// cause that the ContinuousArchiving message reduces to an exit status; the informational
+/// "checking the first wal" line before every check does not count.
+const CHECK_FAILED: [&str; 2] = [
+    "\"logger\":\"barman-cloud-check-wal-archive\"",
+    "Error invoking barman-cloud-check-wal-archive",
+];
+
+/// How the plugin reports a failed barman-cloud-wal-archive run to CNPG (also when the
+/// empty-archive check failed): the cause is only in the sidecar's log.
+const EXIT_STATUS: &str = "unexpected failure invoking barman-cloud-wal-archive: exit status";
+
+/// Sidecar log lines kept as evidence: the newest, enough to show the cause.
+const MAX_LOG_LINES: usize = 3;
+
 /// BKP005: the ContinuousArchiving condition is False.
-pub(super) fn archiving(c: &ClusterRow, out: &mut Outcome) {
+pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
     let Some(cond) = c.archiving().filter(|a| a.status == "False") else {
         return;
     };
@@ -89,18 +115,50 @@ pub(super) fn archiving(c: &ClusterRow, out: &mut Outcome) {
         .map(|t| format!(" since {}", ts(t)))
         .unwrap_or_default();
     let primary = c.primary.clone().unwrap_or_else(|| "PRIMARY".into());
+    let mut evidence = vec![format!(
+        "Cluster {ns}/{name} condition ContinuousArchiving=False ({}){since}: {}",
+        cond.reason, cond.message
+    )];
+    let mut checked = false;
+    for log in f
+        .logs
+        .iter()
+        .filter(|l| l.container == SIDECAR && is_instance_log(f, c, l))
+    {
+        let Ok(lines) = &log.lines else { continue };
+        let hits: Vec<&String> = lines
+            .iter()
+            .rev()
+            .filter(|l| CHECK_FAILED.iter().any(|w| l.contains(w)))
+            .take(MAX_LOG_LINES)
+            .collect();
+        checked |= !hits.is_empty();
+        for line in hits.into_iter().rev() {
+            evidence.push(format!("log {ns}/{} ({}): {line}", log.pod, log.container));
+        }
+    }
+    let cause = if checked {
+        "The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines \
+         above. It fails when WAL already exists under this serverName in the store, as after a restore or with a \
+         second Cluster writing to the same path (a credential or network error there is the OBJ findings' case). \
+         Point the Cluster at a new serverName (plugin parameter serverName), or, \
+         after a deliberate restore into the same path, annotate the Cluster with \
+         cnpg.io/skipEmptyWalArchiveCheck: enabled. "
+    } else if cond.message.contains(EXIT_STATUS) {
+        "The exit status is all the condition says: the cause is in the sidecar's log lines of \
+         barman-cloud-wal-archive and barman-cloud-check-wal-archive. "
+    } else {
+        ""
+    };
     out.push(Finding {
         code: "BKP005",
         severity: Severity::Critical,
         object: ObjectRef::new(Kind::Cluster, ns, name),
         summary: format!("Cluster {ns}/{name}: WAL archiving is failing"),
-        evidence: vec![format!(
-            "Cluster {ns}/{name} condition ContinuousArchiving=False ({}){since}: {}",
-            cond.reason, cond.message
-        )],
+        evidence,
         remedy: format!(
-            "WAL files pile up on the primary until archiving works again, and point-in-time recovery stops at the \
-             last archived one. Read the archiver's error: `{}`, and `kubectl cnpg status {name} -n {ns}`; fix the \
+            "{cause}WAL files pile up on the primary until archiving works again, and point-in-time recovery stops at \
+             the last archived one. Read the archiver's error: `{}`, and `kubectl cnpg status {name} -n {ns}`; fix the \
              store or credentials (see the OBJ findings). PostgreSQL retries by itself once the cause is gone.",
             log_command(ns, &primary, Some(c))
         ),

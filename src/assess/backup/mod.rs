@@ -1,9 +1,9 @@
-//! Backups and WAL archiving (BKP001-BKP011): did the newest backup work, is there a recent
+//! Backups and WAL archiving (BKP001-BKP012): did the newest backup work, is there a recent
 //! enough one, is anything slow or stuck, is WAL archiving healthy, and are the Cluster and
 //! its ScheduledBackups configured so that backups can happen at all.
 //!
 //! By concern: what failed (`failures`: BKP001, BKP005), what is too old, slow or stuck
-//! (`age`: BKP002-BKP004), and what is configured so that backups cannot work (`config`:
+//! (`age`: BKP002-BKP004, BKP012), and what is configured so that backups cannot work (`config`:
 //! BKP006-BKP010).
 
 mod age;
@@ -53,7 +53,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     if clusters_ok {
         for c in s.clusters.rows.iter() {
             age::too_old(f, c, &by_cluster, now, th, backups_ok, &mut out);
-            failures::archiving(c, &mut out);
+            failures::archiving(f, c, &mut out);
             config::incomplete_plugin(c, &mut out);
             config::legacy(c, &mut out);
             config::unconfigured(f, c, &mut out);
@@ -61,6 +61,9 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     }
     if scheduled_ok {
         config::suspended(f, &mut out);
+        if backups_ok {
+            age::schedule_blocked(f, now, &mut out);
+        }
         if clusters_ok {
             config::wrong_method(f, &mut out);
         }

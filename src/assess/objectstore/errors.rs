@@ -19,7 +19,7 @@ const MAX_EVIDENCE: usize = 5;
 
 /// Whether a log came from one of the cluster's instance pods. Pods are matched by the
 /// label CNPG puts on them; when pods could not be listed, by CNPG's `<cluster>-<n>` names.
-fn is_instance_log(f: &Facts, c: &ClusterRow, log: &LogTail) -> bool {
+pub(in crate::assess) fn is_instance_log(f: &Facts, c: &ClusterRow, log: &LogTail) -> bool {
     if log.namespace != c.namespace {
         return false;
     }

@@ -9,6 +9,8 @@
 //! `stores`, the secrets they reference `secrets`.
 
 mod errors;
+// The backup area reads the same sidecar logs for WAL archiving (BKP005).
+pub(super) use errors::is_instance_log;
 mod secrets;
 mod stores;
 #[cfg(test)]

@@ -21,25 +21,29 @@ fn healthy_facts_give_nothing() {
 
 #[test]
 fn bkp006_incomplete_plugin_entries() {
-    for (edit, needle) in [
+    for (edit, severity, needle) in [
         (
             Box::new(|p: &mut PluginRef| p.object_store = None) as Box<dyn Fn(&mut PluginRef)>,
-            "barmanObjectName: not set",
+            Severity::Critical,
+            "barmanObjectName: not set, while isWALArchiver is true",
         ),
         (
             Box::new(|p: &mut PluginRef| p.enabled = false),
+            Severity::Critical,
             "enabled: false",
         ),
         (
             Box::new(|p: &mut PluginRef| p.wal_archiver = false),
-            "isWALArchiver: not true",
+            Severity::Warning,
+            "isWALArchiver: not true (the sidecar still archives WAL, but if it goes missing from the primary \
+             archive_command reports success without archiving",
         ),
     ] {
         let out = run(&with_plugin(edit));
         let x = one(&out, "BKP006");
         assert_eq!(
             (x.severity, subject(x)),
-            (Severity::Critical, ("Cluster", "orders", "pg-orders"))
+            (severity, ("Cluster", "orders", "pg-orders"))
         );
         assert!(
             x.evidence.iter().any(|e| e.contains(needle)),
@@ -50,7 +54,30 @@ fn bkp006_incomplete_plugin_entries() {
             x.remedy
                 .contains("kubectl -n orders patch cluster pg-orders --type=merge")
         );
+        assert!(x.remedy.contains("a missing sidecar makes archiving fail loudly (\"wal archive plugin is not available\")"));
+        assert!(
+            !x.evidence
+                .iter()
+                .any(|e| e.contains("no point-in-time recovery"))
+        );
     }
+}
+
+#[test]
+fn bkp006_an_entry_for_a_replica_source_only_is_not_critical() {
+    // spec.plugins: [{name: barman-cloud.cloudnative-pg.io, parameters:
+    // {replicaSourceBarmanObjectName: origin-s3}}]: the plugin accepts it.
+    let out = run(&with_plugin(|p| {
+        p.object_store = None;
+        p.wal_archiver = false;
+    }));
+    let x = one(&out, "BKP006");
+    assert_eq!(x.severity, Severity::Warning);
+    assert_eq!(x.evidence.len(), 1, "{:?}", x.evidence);
+    assert!(x.evidence[0].contains("barmanObjectName: not set (expected if the entry only names a replica-source or recovery store"));
+    assert!(x.remedy.starts_with(
+        "If the entry is there only for a replica-source or recovery store, leave it."
+    ));
 }
 
 #[test]
@@ -207,4 +234,35 @@ fn unknown_when_scheduled_backups_are_not_listed_yet() {
         out.unknown[0].reason,
         "scheduledbackups.postgresql.cnpg.io: not read yet"
     );
+}
+
+#[test]
+fn bkp008_evidence_from_the_operator_refusals() {
+    // After a migration spec.backup is gone: the operator's first prerequisite check.
+    for error in [
+        "cannot proceed with the backup as the cluster has no backup section",
+        "no barmanObjectStore section defined on the target cluster",
+    ] {
+        let mut f = healthy();
+        f.snapshot.scheduled = live(vec![scheduled(None, false)]);
+        let mut b = backup("pg-orders-daily-20261124020000", "failed", ago(4, 0), None);
+        b.method = "barmanObjectStore".into();
+        b.error = Some(error.into());
+        f.snapshot.backups = live(vec![b]);
+        let out = run(&f);
+        let x = one(&out, "BKP008");
+        assert!(
+            x.evidence.contains(&format!(
+                "Backup orders/pg-orders-daily-20261124020000 status.error: {error}"
+            )),
+            "{:?}",
+            x.evidence
+        );
+        let y = one(&out, "BKP001");
+        assert!(
+            y.remedy.contains("use method plugin (BKP008)"),
+            "{}",
+            y.remedy
+        );
+    }
 }
