@@ -529,3 +529,34 @@ fn cluster_switches_certificates_and_archive_places_from_real_objects() {
         assert!(text.contains(seen), "{seen}\n{r:#}");
     }
 }
+
+/// HelmReleases from an OCIRepository and a HelmRepository: the plugin's failed upgrade is a
+/// critical FLX011 that says which version still runs.
+#[test]
+fn a_failed_helm_upgrade_of_the_plugin_is_critical() {
+    let dump = format!(
+        "{}/tests/fixtures/flux-helm.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (_, r) = json_of(&["check", "--format", "json", "--now", NOW, "--dump", &dump]);
+    let flx: Vec<&Value> = r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["code"].as_str().is_some_and(|c| c.starts_with("FLX01")))
+        .collect();
+    assert_eq!(flx.len(), 1, "{r:#}");
+    let f = flx[0];
+    assert_eq!(f["code"], "FLX011");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(
+        f["summary"],
+        "HelmRelease cnpg-system/plugin-barman-cloud is not Ready: UpgradeFailed (chart plugin-barman-cloud: backups depend on it) (version 0.6.1 still runs; 0.7.0 did not take)"
+    );
+    assert!(
+        f["evidence"][0].as_str().is_some_and(
+            |e| e.contains("Helm upgrade failed for release cnpg-system/plugin-barman-cloud")
+        ),
+        "{f:#}"
+    );
+}

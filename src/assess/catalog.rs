@@ -73,6 +73,13 @@ const CODES: &[Code] = &[
         "applied but absent: a needed object never reached the cluster",
     ),
     c("FLX010", C, "Flux controllers have no ready pod"),
+    c("FLX011", C, "a HelmRelease is not Ready"),
+    c("FLX012", W, "a HelmRelease is suspended"),
+    c(
+        "FLX013",
+        C,
+        "the OCI or Helm repository a HelmRelease's chart comes from is not Ready",
+    ),
     c(
         "OBJ001",
         C,

@@ -9,6 +9,7 @@
 
 mod controllers;
 mod delivery;
+mod helm;
 mod kustomization;
 mod sources;
 #[cfg(test)]
@@ -48,6 +49,7 @@ fn is_ready(k: &KustomizationRow) -> bool {
 
 pub fn rules(f: &Facts, now: DateTime<Utc>, _th: &Thresholds) -> Outcome {
     let mut out = Outcome::default();
+    helm::rules(f, &mut out);
     let s = &f.snapshot;
     let ks = match s.kustomizations.readable(&Kind::Kustomization.qualified()) {
         // No Flux: nothing is delivered through it, so there is nothing to check.
