@@ -33,7 +33,11 @@ const CODES: &[Code] = &[
     ),
     c("PLG004", C, "the plugin pods are not ready"),
     c("PLG005", C, "a plugin container was OOMKilled"),
-    c("PLG006", W, "a plugin container restarted 3 or more times"),
+    c(
+        "PLG006",
+        W,
+        "a plugin container restarted 3 or more times, the last within 24 hours",
+    ),
     c("PLG007", C, "the CNPG operator has no ready replica"),
     c(
         "PLG008",
