@@ -165,7 +165,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     }
     certs::certificates(&mut out, &c);
     if let Some(clusters) = c.clusters {
-        clusters::cluster_phase(&mut out, clusters);
+        clusters::cluster_phase(&mut out, &c, clusters);
         clusters::version_skew(&mut out, &c, clusters);
         clusters::sidecars(&mut out, &c, clusters);
     }
