@@ -59,6 +59,11 @@ const CODES: &[Code] = &[
         C,
         "an instance pod lacks the plugin-barman-cloud sidecar",
     ),
+    c(
+        "PLG012",
+        C,
+        "the operator does not register the plugin Service (annotation, Secret or certificate)",
+    ),
     c("FLX001", C, "a Kustomization is not Ready"),
     c("FLX002", C, "a Kustomization's build failed"),
     c("FLX003", W, "a Kustomization waits on a dependency"),

@@ -244,3 +244,130 @@ fn unknown_when_services_or_clusters_cannot_be_read() {
         ]
     );
 }
+
+/// A registration event on the plugin Service, as the operator (1.29+) records it.
+fn registration_event(kind: &str, reason: &str, message: &str, seen: &str) -> EventRow {
+    EventRow {
+        namespace: "cnpg-system".into(),
+        name: format!("barman-cloud.{}", reason.to_lowercase()),
+        involved_kind: "Service".into(),
+        involved_namespace: "cnpg-system".into(),
+        involved_name: "barman-cloud".into(),
+        kind: kind.into(),
+        reason: reason.into(),
+        message: message.into(),
+        count: 1,
+        last_seen: Some(at(seen)),
+        source: "cloudnative-pg-plugin".into(),
+    }
+}
+
+#[test]
+fn plg012_a_labelled_service_without_the_port_annotation_is_skipped() {
+    let mut f = healthy();
+    let mut svc = plugin_service();
+    svc.annotations.remove("cnpg.io/pluginPort");
+    f.snapshot.services = live(vec![svc]);
+    let out = run(&f);
+    assert_eq!(codes(&out), vec!["PLG012"]);
+    let x = one(&out, "PLG012");
+    assert_eq!(x.severity, Severity::Critical);
+    assert_eq!(
+        x.object,
+        ObjectRef::new(Kind::Service, "cnpg-system", "barman-cloud")
+    );
+    assert_eq!(
+        x.summary,
+        "The operator skips the Barman Cloud plugin Service cnpg-system/barman-cloud: it lacks the annotation cnpg.io/pluginPort"
+    );
+    assert_eq!(
+        x.evidence,
+        vec![
+            "Service cnpg-system/barman-cloud metadata.annotations[cnpg.io/pluginPort]: absent"
+                .to_string()
+        ]
+    );
+    assert!(
+        x.remedy.contains(
+            "kubectl -n cnpg-system annotate service barman-cloud cnpg.io/pluginPort=9090"
+        )
+    );
+    assert!(x.remedy.contains("without a restart"));
+
+    // A port that is not a number.
+    let mut svc = plugin_service();
+    svc.annotations
+        .insert("cnpg.io/pluginPort".into(), "grpc".into());
+    f.snapshot.services = live(vec![svc]);
+    let out = run(&f);
+    let x = one(&out, "PLG012");
+    assert_eq!(
+        x.evidence,
+        vec![
+            "Service cnpg-system/barman-cloud metadata.annotations[cnpg.io/pluginPort]: \"grpc\" (not a port number)"
+                .to_string()
+        ]
+    );
+    assert!(x.remedy.contains("--overwrite cnpg.io/pluginPort=9090"));
+}
+
+#[test]
+fn plg012_the_newest_registration_event_is_a_failure() {
+    let mut f = healthy();
+    f.events = live(vec![
+        registration_event(
+            "Normal",
+            "PluginRegistered",
+            "Successfully registered plugin barman-cloud.cloudnative-pg.io at barman-cloud.cnpg-system.svc:9090",
+            "2026-11-20T10:00:00Z",
+        ),
+        registration_event(
+            "Warning",
+            "ServerSecretNotFound",
+            "Failed to get server secret barman-cloud-server-tls: secrets \"barman-cloud-server-tls\" not found",
+            "2026-11-24T05:40:00Z",
+        ),
+    ]);
+    let out = run(&f);
+    assert_eq!(codes(&out), vec!["PLG012"]);
+    let x = one(&out, "PLG012");
+    assert_eq!(
+        x.summary,
+        "The operator could not register the Barman Cloud plugin from Service cnpg-system/barman-cloud (ServerSecretNotFound)"
+    );
+    assert_eq!(
+        x.evidence,
+        vec!["event Warning ServerSecretNotFound (cloudnative-pg-plugin): Failed to get server secret barman-cloud-server-tls: secrets \"barman-cloud-server-tls\" not found".to_string()]
+    );
+    assert!(
+        x.remedy
+            .contains("kubectl -n cnpg-system get secret barman-cloud-server-tls")
+    );
+
+    // Near miss: registered after the failure (the Secret came).
+    f.events = live(vec![
+        registration_event(
+            "Warning",
+            "ServerSecretNotFound",
+            "Failed to get server secret barman-cloud-server-tls: secrets \"barman-cloud-server-tls\" not found",
+            "2026-11-24T05:40:00Z",
+        ),
+        registration_event(
+            "Normal",
+            "PluginRegistered",
+            "Successfully registered plugin barman-cloud.cloudnative-pg.io at barman-cloud.cnpg-system.svc:9090",
+            "2026-11-24T05:41:00Z",
+        ),
+    ]);
+    assert!(!codes(&run(&f)).contains(&"PLG012"));
+
+    // Near miss: a Service in another namespace is PLG003's, not PLG012's.
+    let mut f = healthy();
+    let mut svc = plugin_service();
+    svc.namespace = "backup".into();
+    svc.annotations.clear();
+    f.snapshot.services = live(vec![svc]);
+    let found = codes(&run(&f));
+    assert!(found.contains(&"PLG003"), "{found:?}");
+    assert!(!found.contains(&"PLG012"), "{found:?}");
+}
