@@ -371,3 +371,36 @@ fn plg012_the_newest_registration_event_is_a_failure() {
     assert!(found.contains(&"PLG003"), "{found:?}");
     assert!(!found.contains(&"PLG012"), "{found:?}");
 }
+
+#[test]
+fn plg012_leads_the_plugin_issue_tree_to_the_registration_leaf() {
+    use crate::trees::eval::Env;
+    use crate::trees::walk::autopilot;
+    let mut f = healthy();
+    let mut svc = plugin_service();
+    svc.annotations.remove("cnpg.io/pluginServerSecret");
+    f.snapshot.services = live(vec![svc]);
+    let assessed = crate::assess::assess(&f, now(), &Thresholds::default());
+    let env = Env {
+        facts: &f,
+        assessed: &assessed,
+        context: None,
+        now: now(),
+        git: None,
+    };
+    let tree = crate::trees::builtin()
+        .into_iter()
+        .find(|t| t.name == "plugin-issue")
+        .expect("plugin-issue is built in");
+    let (steps, end) = autopilot(&tree, &env);
+    let path: Vec<&str> = steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(
+        path,
+        vec![
+            "plugin-registered",
+            "plugin-running",
+            "plugin-service-complete"
+        ]
+    );
+    assert_eq!(end.label(), "plugin-service-not-registered");
+}
