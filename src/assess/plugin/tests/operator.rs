@@ -404,3 +404,32 @@ fn plg012_leads_the_plugin_issue_tree_to_the_registration_leaf() {
     );
     assert_eq!(end.label(), "plugin-service-not-registered");
 }
+
+#[test]
+fn plg012_leads_the_plugin_pods_tree_to_the_registration_leaf() {
+    use crate::trees::eval::Env;
+    use crate::trees::walk::autopilot;
+    let mut f = healthy();
+    f.events = live(vec![registration_event(
+        "Warning",
+        "ClientSecretNotFound",
+        "Failed to get client secret barman-cloud-client-tls: secrets \"barman-cloud-client-tls\" not found",
+        "2026-11-24T05:50:00Z",
+    )]);
+    let assessed = crate::assess::assess(&f, now(), &Thresholds::default());
+    let env = Env {
+        facts: &f,
+        assessed: &assessed,
+        context: None,
+        now: now(),
+        git: None,
+    };
+    let tree = crate::trees::builtin()
+        .into_iter()
+        .find(|t| t.name == "plugin-pods-not-starting")
+        .expect("plugin-pods-not-starting is built in");
+    let (steps, end) = autopilot(&tree, &env);
+    let path: Vec<&str> = steps.iter().map(|s| s.node.as_str()).collect();
+    assert!(path.contains(&"registration-failed"), "{path:?}");
+    assert_eq!(end.label(), "registration-failing", "{path:?}");
+}
