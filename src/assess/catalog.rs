@@ -64,6 +64,16 @@ const CODES: &[Code] = &[
         C,
         "the operator does not register the plugin Service (annotation, Secret or certificate)",
     ),
+    c(
+        "PLG013",
+        C,
+        "the CNPG operator is older than the plugin's minimum (1.26)",
+    ),
+    c(
+        "PLG014",
+        W,
+        "the CNPG operator is older than recommended (1.27) or lacks the switchover fix",
+    ),
     c("FLX001", C, "a Kustomization is not Ready"),
     c("FLX002", C, "a Kustomization's build failed"),
     c("FLX003", W, "a Kustomization waits on a dependency"),

@@ -165,6 +165,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     operator::operator_namespace(&mut out, &c);
     operator::registration(&mut out, &c);
     operator::operator_ready(&mut out, &c);
+    operator::operator_version(&mut out, &c);
     for p in c.plugins.iter().flatten() {
         pods::plugin_pods(&mut out, &c, p);
     }

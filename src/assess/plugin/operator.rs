@@ -1,7 +1,8 @@
 //! The CloudNativePG operator and where the plugin is installed: PLG001 (CNPG not served),
 //! PLG002 (the plugin not installed or not discoverable), PLG003 (the plugin outside the
 //! operator's namespace), PLG007 (the operator has no ready replica), PLG012 (a plugin
-//! Service the operator does not register).
+//! Service the operator does not register), PLG013 (an operator too old for the plugin), PLG014 (an operator
+//! older than recommended, or without the switchover fix a migration needs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,8 +14,8 @@ use crate::model::domain::{
     PLUGIN_NAME, PLUGIN_PORT_ANNOTATION, PLUGIN_SELECTOR, PLUGIN_SERVER_SECRET_ANNOTATION,
     PLUGIN_SERVICE,
 };
-use crate::model::rows::EventRow;
 use crate::model::rows::{ClusterRow, PodRow};
+use crate::model::rows::{EventRow, image_tag};
 use crate::model::state::Readable;
 
 /// PLG001.
@@ -394,6 +395,92 @@ pub(super) fn operator_ready(out: &mut Outcome, c: &Ctx) {
             remedy: format!(
                 "kubectl -n {ns} describe pod {p}; kubectl -n {ns} logs {p} --previous",
                 p = first.name
+            ),
+        });
+    }
+}
+
+/// A release as `major.minor.patch` from an image tag (`1.30.0`, `v1.28.3`); None for
+/// anything else (a digest, `latest`, a branch build).
+fn release(tag: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = tag.strip_prefix('v').unwrap_or(tag).splitn(3, '.');
+    let num = |p: Option<&str>| -> Option<u32> {
+        let p = p?;
+        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    Some((num(parts.next())?, num(parts.next())?, num(parts.next())?))
+}
+
+/// Whether a release has the fix for the switchover deadlock of a Cluster moved to the
+/// plugin with primaryUpdateMethod switchover (1.28.4, 1.29.2, 1.30.0 and newer).
+fn switchover_fixed(v: (u32, u32, u32)) -> bool {
+    match v {
+        (1, 28, p) => p >= 4,
+        (1, 29, p) => p >= 2,
+        (1, m, _) => m >= 30,
+        (major, _, _) => major > 1,
+    }
+}
+
+/// PLG013 and PLG014: the CloudNativePG operator's version, from its Deployment's image, against what
+/// the plugin needs (1.26), recommends (1.27) and what a migration needs (the switchover fix).
+pub(super) fn operator_version(out: &mut Outcome, c: &Ctx) {
+    let wanted = c.plugins.as_ref().is_some_and(|p| !p.is_empty())
+        || c.clusters
+            .is_some_and(|cl| cl.iter().any(|x| x.plugin.is_some()));
+    let Some(deps) = c.deployments.filter(|_| wanted) else {
+        return;
+    };
+    for d in deps.iter().filter(|d| is_operator(&d.labels)) {
+        let Some((ctr, image)) = d.images.iter().find(|(_, i)| {
+            let last = i.rsplit('/').next().unwrap_or(i);
+            last.starts_with("cloudnative-pg:") || last.starts_with("cloudnative-pg@")
+        }) else {
+            continue;
+        };
+        // A digest names no version.
+        if image.contains('@') {
+            continue;
+        }
+        let tag = image_tag(image);
+        let Some(v) = release(&tag) else { continue };
+        let too_old = v < (1, 26, 0);
+        let mut gaps = Vec::new();
+        if too_old {
+            gaps.push("the Barman Cloud plugin needs CloudNativePG 1.26 or newer".to_string());
+        } else if v < (1, 27, 0) {
+            gaps.push("the plugin recommends CloudNativePG 1.27 or newer".to_string());
+        }
+        if !switchover_fixed(v) {
+            gaps.push("moving a Cluster with primaryUpdateMethod: switchover to the plugin can deadlock its former primary until 1.28.4, 1.29.2 or 1.30.0".to_string());
+        }
+        if gaps.is_empty() {
+            continue;
+        }
+        let (ns, n) = (&d.namespace, &d.name);
+        let mut evidence = vec![format!(
+            "Deployment {ns}/{n} spec.template.spec.containers[{ctr}].image: {image}"
+        )];
+        evidence.extend(gaps.iter().cloned());
+        // The catalog gives each code one severity: below the minimum is PLG013, the
+        // recommended version and the migration fix are PLG014.
+        let (code, severity) = if too_old {
+            ("PLG013", Severity::Critical)
+        } else {
+            ("PLG014", Severity::Warning)
+        };
+        out.push(Finding {
+            code,
+            severity,
+            object: ObjectRef::new(Kind::Deployment, ns, n),
+            summary: format!(
+                "The CloudNativePG operator {ns}/{n} runs {tag}: {}",
+                gaps.join("; ")
+            ),
+            evidence,
+            remedy: format!(
+                "Upgrade the operator (in Git if Flux applies it) to the newest patch of a supported minor, at least 1.28.4, 1.29.2 or 1.30.0, before moving Clusters to the plugin: {INSTALL_CNPG}; see the CloudNativePG release notes, https://cloudnative-pg.io/documentation/current/release_notes/"
             ),
         });
     }

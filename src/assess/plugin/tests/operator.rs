@@ -433,3 +433,112 @@ fn plg012_leads_the_plugin_pods_tree_to_the_registration_leaf() {
     assert!(path.contains(&"registration-failed"), "{path:?}");
     assert_eq!(end.label(), "registration-failing", "{path:?}");
 }
+
+fn operator_at(image: &str) -> DeploymentRow {
+    DeploymentRow {
+        images: vec![("manager".into(), image.into())],
+        ..operator_deploy()
+    }
+}
+
+#[test]
+fn plg013_plg014_the_operator_version_gates() {
+    let mut f = healthy();
+    // Below the plugin's minimum.
+    f.deployments = live(vec![
+        plugin_deploy(),
+        operator_at("ghcr.io/cloudnative-pg/cloudnative-pg:1.25.1"),
+    ]);
+    let out = run(&f);
+    let x = one(&out, "PLG013");
+    assert_eq!(x.severity, Severity::Critical);
+    assert_eq!(
+        x.evidence[0],
+        "Deployment cnpg-system/cnpg-controller-manager spec.template.spec.containers[manager].image: ghcr.io/cloudnative-pg/cloudnative-pg:1.25.1"
+    );
+    assert!(
+        x.summary.contains("needs CloudNativePG 1.26 or newer"),
+        "{}",
+        x.summary
+    );
+    assert!(x.remedy.contains("at least 1.28.4, 1.29.2 or 1.30.0"));
+    assert!(!codes(&out).contains(&"PLG014"));
+
+    // Supported, but without the switchover fix.
+    for tag in ["v1.28.3", "1.29.1", "1.26.1"] {
+        f.deployments = live(vec![
+            plugin_deploy(),
+            operator_at(&format!("ghcr.io/cloudnative-pg/cloudnative-pg:{tag}")),
+        ]);
+        let out = run(&f);
+        let x = one(&out, "PLG014");
+        assert_eq!(x.severity, Severity::Warning);
+        assert!(
+            x.summary.contains("primaryUpdateMethod: switchover"),
+            "{tag}: {}",
+            x.summary
+        );
+        assert!(!codes(&out).contains(&"PLG013"));
+    }
+    f.deployments = live(vec![
+        plugin_deploy(),
+        operator_at("ghcr.io/cloudnative-pg/cloudnative-pg:1.26.1"),
+    ]);
+    assert!(
+        one(&run(&f), "PLG014")
+            .summary
+            .contains("recommends CloudNativePG 1.27")
+    );
+
+    // Near misses: fixed releases, a digest.
+    for image in [
+        "ghcr.io/cloudnative-pg/cloudnative-pg:1.28.4",
+        "ghcr.io/cloudnative-pg/cloudnative-pg:v1.29.2",
+        "ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0",
+        "ghcr.io/cloudnative-pg/cloudnative-pg@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        f.deployments = live(vec![plugin_deploy(), operator_at(image)]);
+        let found = codes(&run(&f));
+        assert!(
+            !found.contains(&"PLG013") && !found.contains(&"PLG014"),
+            "{image}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn plg014_stops_the_pre_migration_checklist_at_the_operator() {
+    use crate::trees::eval::Env;
+    use crate::trees::walk::autopilot;
+    let mut f = healthy();
+    f.deployments = live(vec![
+        plugin_deploy(),
+        operator_at("ghcr.io/cloudnative-pg/cloudnative-pg:1.28.3"),
+    ]);
+    let assessed = crate::assess::assess(&f, now(), &Thresholds::default());
+    let env = Env {
+        facts: &f,
+        assessed: &assessed,
+        context: None,
+        now: now(),
+        git: None,
+    };
+    let mut tree = crate::trees::builtin()
+        .into_iter()
+        .find(|t| t.name == "pre-migration-checklist")
+        .expect("pre-migration-checklist is built in");
+    // The items before the operator read Git and Flux, which this fixture has not: start
+    // the checklist at the operator.
+    tree.start = "operator-ready".into();
+    let (steps, end) = autopilot(&tree, &env);
+    let path: Vec<&str> = steps.iter().map(|s| s.node.as_str()).collect();
+    assert_eq!(
+        path,
+        vec![
+            "operator-ready",
+            "operator-version-supported",
+            "operator-switchover-fixed"
+        ]
+    );
+    assert_eq!(end.label(), "operator-lacks-switchover-fix");
+}
