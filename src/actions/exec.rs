@@ -196,20 +196,8 @@ async fn follow(
                         .await;
                     last = phase.clone();
                 }
-                match phase.as_str() {
-                    "completed" => {
-                        return Ok(format!(
-                            "Backup {name} completed (backupId {})",
-                            at(&obj, "/status/backupId").unwrap_or("-")
-                        ));
-                    }
-                    "failed" => {
-                        return Err(format!(
-                            "Backup {name} failed: {}",
-                            at(&obj, "/status/error").unwrap_or("no status.error")
-                        ));
-                    }
-                    _ => {}
+                if let Some(end) = backup_end(name, &obj) {
+                    return end;
                 }
                 if tokio::time::Instant::now() > deadline {
                     return Err(format!("Backup {name} is still {phase} after 6 hours"));
@@ -228,8 +216,9 @@ async fn follow(
                     .and_then(Value::as_i64);
                 if generation.is_some() && observed >= generation {
                     return Ok(format!(
-                        "Deployment {namespace}/{name} restarted: generation {} observed, pods roll one by one",
-                        generation.unwrap_or(0)
+                        "Deployment {namespace}/{name} restarted: generation {} observed, {}",
+                        generation.unwrap_or(0),
+                        how_pods_roll(&obj)
                     ));
                 }
                 if tokio::time::Instant::now() > deadline {
@@ -240,6 +229,47 @@ async fn follow(
                 tokio::time::sleep(POLL).await;
             }
         }
+    }
+}
+
+/// The outcome of a Backup in a phase that ends it, None while it may still move. Besides
+/// completed and failed, the operator stops at walArchivingFailing (in-tree backups whose
+/// WAL archiving does not work) and, since 1.30, at "invalid backup definition".
+fn backup_end(name: &str, data: &Value) -> Option<Result<String, String>> {
+    let phase = data.pointer("/status/phase").and_then(Value::as_str)?;
+    let error = || {
+        data.pointer("/status/error")
+            .and_then(Value::as_str)
+            .unwrap_or("no status.error")
+            .to_string()
+    };
+    match phase {
+        "completed" => Some(Ok(format!(
+            "Backup {name} completed (backupId {})",
+            data.pointer("/status/backupId")
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+        ))),
+        "failed" => Some(Err(format!("Backup {name} failed: {}", error()))),
+        "walArchivingFailing" => Some(Err(format!(
+            "Backup {name} did not start: WAL archiving is failing (walArchivingFailing): {}",
+            error()
+        ))),
+        "invalid backup definition" => Some(Err(format!(
+            "Backup {name} was refused (invalid backup definition): {}",
+            error()
+        ))),
+        _ => None,
+    }
+}
+
+/// How a restarted Deployment's pods are replaced, from its strategy.
+fn how_pods_roll(obj: &Value) -> &'static str {
+    match obj.pointer("/spec/strategy/type").and_then(Value::as_str) {
+        Some("Recreate") => {
+            "its pods are stopped before the new ones start (strategy Recreate): a short outage"
+        }
+        _ => "pods roll one by one",
     }
 }
 
@@ -259,4 +289,62 @@ pub async fn run(client: kube::Client, plan: Plan, tx: mpsc::Sender<Progress>) {
     }
     let outcome = follow(&client, &plan, &tx).await;
     let _ = tx.send(Progress::Done(outcome)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(data: Value) -> Value {
+        data
+    }
+
+    #[test]
+    fn a_backup_follow_ends_on_every_terminal_phase() {
+        let end =
+            |status: Value| backup_end("pg-1", &object(serde_json::json!({"status": status})));
+        assert_eq!(
+            end(serde_json::json!({"phase": "completed", "backupId": "20261124T060000"})),
+            Some(Ok("Backup pg-1 completed (backupId 20261124T060000)".into()))
+        );
+        assert_eq!(
+            end(serde_json::json!({"phase": "failed", "error": "rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-backup: exit status 4"})),
+            Some(Err("Backup pg-1 failed: rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-backup: exit status 4".into()))
+        );
+        let wal = end(
+            serde_json::json!({"phase": "walArchivingFailing", "error": "cannot proceed with the backup as the cluster has issues with the WAL archive"}),
+        );
+        assert!(
+            matches!(&wal, Some(Err(e)) if e.contains("walArchivingFailing") && e.contains("issues with the WAL archive")),
+            "{wal:?}"
+        );
+        let invalid = end(
+            serde_json::json!({"phase": "invalid backup definition", "error": "backup method is not set"}),
+        );
+        assert!(
+            matches!(&invalid, Some(Err(e)) if e.contains("invalid backup definition")),
+            "{invalid:?}"
+        );
+        // Still moving: no phase yet, pending, running.
+        for status in [
+            serde_json::json!({}),
+            serde_json::json!({"phase": "pending"}),
+            serde_json::json!({"phase": "running"}),
+            serde_json::json!({"phase": "finalizing"}),
+        ] {
+            assert_eq!(end(status), None);
+        }
+    }
+
+    #[test]
+    fn a_recreate_restart_says_it_is_an_outage() {
+        let recreate = object(serde_json::json!({"spec": {"strategy": {"type": "Recreate"}}}));
+        assert!(how_pods_roll(&recreate).contains("a short outage"));
+        let rolling = object(serde_json::json!({"spec": {"strategy": {"type": "RollingUpdate"}}}));
+        assert_eq!(how_pods_roll(&rolling), "pods roll one by one");
+        assert_eq!(
+            how_pods_roll(&object(serde_json::json!({}))),
+            "pods roll one by one"
+        );
+    }
 }

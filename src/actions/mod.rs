@@ -66,7 +66,8 @@ pub enum Follow {
         name: String,
         requested_at: String,
     },
-    /// Through its phases until completed or failed.
+    /// Through its phases until one that ends it: completed, failed, walArchivingFailing,
+    /// invalid backup definition.
     Backup { namespace: String, name: String },
     /// Until the Deployment's controller has observed the new generation.
     Rollout { namespace: String, name: String },

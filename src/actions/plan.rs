@@ -8,8 +8,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use super::{Body, Follow, Plan, Request, Verb};
+use crate::assess::read::is_plugin_image;
 use crate::model::Snapshot;
-use crate::model::domain::{PLUGIN_NAME, REQUESTED_AT, RESTARTED_AT};
+use crate::model::domain::{CLUSTER_LABEL, PLUGIN_LABEL, PLUGIN_NAME, REQUESTED_AT, RESTARTED_AT};
 use crate::model::rows::DeploymentRow;
 use crate::model::{Kind, ObjectRef};
 
@@ -189,7 +190,7 @@ fn toggle_suspend(target: &ObjectRef, snapshot: &Snapshot) -> Result<Plan, Strin
             } else {
                 (
                     "resume",
-                    "Flux applies it again at its next interval (resume does not request a reconcile: r does)",
+                    "setting spec.suspend bumps metadata.generation, so Flux reconciles it at once",
                 )
             };
             (
@@ -267,11 +268,19 @@ fn restart(
     .ok_or_else(|| format!("no Deployment owns {ns}/{name} (or Deployments could not be read)"))?;
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let d = &deployment.name;
+    // The plugin's manifest and Helm chart both use strategy Recreate (the operator keeps
+    // one connection per plugin Service): its restart is a short full outage. The
+    // operator's own Deployment keeps the default RollingUpdate.
+    let how = if is_plugin_deployment(deployment, snapshot) {
+        "the plugin's Deployment uses strategy Recreate: its pod is stopped before the new one starts, a short outage of the plugin (Cluster reconciles and backups that need it fail meanwhile)"
+    } else {
+        "its pods are replaced one by one as the rollout strategy allows"
+    };
     Ok(Plan {
         verb: Verb::Restart,
         target: target.clone(),
         what: format!(
-            "Restarts Deployment {ns}/{d}: sets spec.template.metadata.annotations[{RESTARTED_AT}], so its pods are replaced one by one as the rollout strategy allows."
+            "Restarts Deployment {ns}/{d}: sets spec.template.metadata.annotations[{RESTARTED_AT}], so {how}."
         ),
         commands: vec![format!("kubectl -n {ns} rollout restart deployment/{d}")],
         requests: vec![Request {
@@ -286,6 +295,22 @@ fn restart(
             name: d.clone(),
         },
     })
+}
+
+/// Whether a Deployment runs the Barman Cloud plugin: a plugin Service selects its pods,
+/// or its image is the plugin's.
+fn is_plugin_deployment(d: &DeploymentRow, snapshot: &Snapshot) -> bool {
+    let ours = |labels: &BTreeMap<String, String>| {
+        !d.selector.is_empty() && d.selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    };
+    let pods = snapshot.pods.in_namespace(&d.namespace);
+    snapshot
+        .services
+        .in_namespace(&d.namespace)
+        .iter()
+        .filter(|s| s.labels.get(PLUGIN_LABEL).map(String::as_str) == Some(PLUGIN_NAME))
+        .any(|s| pods.iter().any(|p| s.selects(p) && ours(&p.labels)))
+        || d.images.iter().any(|(_, i)| is_plugin_image(i))
 }
 
 /// `kubectl cnpg backup` of the Cluster, or of the one a Backup or schedule is for.
@@ -344,7 +369,7 @@ fn backup_now(target: &ObjectRef, snapshot: &Snapshot, now: DateTime<Utc>) -> Re
         verb: Verb::BackupNow,
         target: target.clone(),
         what: format!(
-            "Creates Backup {ns}/{backup} (method {method}) for Cluster {cluster_name}, and follows it through its phases until completed or failed."
+            "Creates Backup {ns}/{backup} (method {method}) for Cluster {cluster_name}, and follows it through its phases until it ends (completed, failed, walArchivingFailing or invalid backup definition)."
         ),
         commands: vec![format!(
             "kubectl cnpg backup {cluster_name} -n {ns} --backup-name {backup}{flags}"
@@ -357,7 +382,9 @@ fn backup_now(target: &ObjectRef, snapshot: &Snapshot, now: DateTime<Utc>) -> Re
             payload: json!({
                 "apiVersion": Kind::Backup.api_version(),
                 "kind": Kind::Backup.name(),
-                "metadata": {"name": backup, "namespace": ns},
+                // `kubectl cnpg backup` labels it with its Cluster, as the operator's own
+                // scheduled backups are.
+                "metadata": {"name": backup, "namespace": ns, "labels": {CLUSTER_LABEL: cluster_name}},
                 "spec": spec,
             }),
         }],
@@ -366,4 +393,136 @@ fn backup_now(target: &ObjectRef, snapshot: &Snapshot, now: DateTime<Utc>) -> Re
             name: backup,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assess::testing::{labels, live, now};
+    use crate::model::rows::{ClusterRow, KustomizationRow, PluginRef, PodRow, ServiceRow};
+
+    fn deploy(ns: &str, name: &str, app: &[(&str, &str)], image: &str) -> Arc<DeploymentRow> {
+        Arc::new(DeploymentRow {
+            namespace: ns.into(),
+            name: name.into(),
+            selector: labels(app),
+            images: vec![("manager".into(), image.into())],
+            ..Default::default()
+        })
+    }
+
+    fn pod(ns: &str, name: &str, app: &[(&str, &str)]) -> PodRow {
+        PodRow {
+            namespace: ns.into(),
+            name: name.into(),
+            labels: labels(app),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn restarting_the_plugin_says_recreate_is_an_outage_the_operator_rolls() {
+        // The Helm chart's names: the plugin found through what its Service selects.
+        let chart = [
+            ("app.kubernetes.io/name", "plugin-barman-cloud"),
+            ("app.kubernetes.io/instance", "backup"),
+        ];
+        let operator = [("app.kubernetes.io/name", "cloudnative-pg")];
+        let snapshot = Snapshot {
+            pods: live(vec![
+                pod("cnpg-system", "backup-plugin-barman-cloud-7c9d-x2x", &chart),
+                pod("cnpg-system", "cnpg-cloudnative-pg-5f4-abcde", &operator),
+            ]),
+            services: live(vec![ServiceRow {
+                namespace: "cnpg-system".into(),
+                name: "backup-plugin-barman-cloud".into(),
+                labels: labels(&[(PLUGIN_LABEL, PLUGIN_NAME)]),
+                selector: labels(&chart),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let deployments = vec![
+            deploy(
+                "cnpg-system",
+                "backup-plugin-barman-cloud",
+                &chart,
+                "registry.example.com/mirror/sidecar:v0.14.0",
+            ),
+            deploy(
+                "cnpg-system",
+                "cnpg-cloudnative-pg",
+                &operator,
+                "ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0",
+            ),
+        ];
+        let target = ObjectRef::new(
+            Kind::Pod,
+            "cnpg-system",
+            "backup-plugin-barman-cloud-7c9d-x2x",
+        );
+        let p = plan(Verb::Restart, &target, &snapshot, &deployments, now()).expect("plans");
+        assert_eq!(
+            p.commands[0],
+            "kubectl -n cnpg-system rollout restart deployment/backup-plugin-barman-cloud"
+        );
+        assert!(p.what.contains("strategy Recreate"), "{}", p.what);
+        assert!(
+            p.what.contains("a short outage of the plugin"),
+            "{}",
+            p.what
+        );
+        assert!(!p.what.contains("one by one"), "{}", p.what);
+
+        let target = ObjectRef::new(Kind::Pod, "cnpg-system", "cnpg-cloudnative-pg-5f4-abcde");
+        let p = plan(Verb::Restart, &target, &snapshot, &deployments, now()).expect("plans");
+        assert!(p.what.contains("replaced one by one"), "{}", p.what);
+    }
+
+    #[test]
+    fn resuming_says_flux_reconciles_at_once() {
+        let snapshot = Snapshot {
+            kustomizations: live(vec![KustomizationRow {
+                namespace: "flux-system".into(),
+                name: "apps".into(),
+                suspended: true,
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let target = ObjectRef::new(Kind::Kustomization, "flux-system", "apps");
+        let p = plan(Verb::ToggleSuspend, &target, &snapshot, &[], now()).expect("plans");
+        assert!(
+            p.what
+                .ends_with("bumps metadata.generation, so Flux reconciles it at once."),
+            "{}",
+            p.what
+        );
+    }
+
+    #[test]
+    fn backup_now_labels_the_backup_with_its_cluster_like_kubectl_cnpg() {
+        let snapshot = Snapshot {
+            clusters: live(vec![ClusterRow {
+                namespace: "orders".into(),
+                name: "pg-orders".into(),
+                plugin: Some(PluginRef {
+                    enabled: true,
+                    wal_archiver: true,
+                    object_store: Some("orders-store".into()),
+                    server_name: None,
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let target = ObjectRef::new(Kind::Cluster, "orders", "pg-orders");
+        let p = plan(Verb::BackupNow, &target, &snapshot, &[], now()).expect("plans");
+        let meta = &p.requests[0].payload["metadata"];
+        assert_eq!(meta["labels"]["cnpg.io/cluster"], "pg-orders");
+        assert!(
+            p.what
+                .contains("walArchivingFailing or invalid backup definition")
+        );
+    }
 }

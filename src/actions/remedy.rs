@@ -3,15 +3,15 @@
 //! shows each action with its target, or why there is none, before anything is asked.
 
 use super::Verb;
-use crate::model::domain::{OPERATOR_APP, OPERATOR_LABEL};
-use crate::model::rows::KustomizationRow;
+use crate::model::domain::{
+    OPERATOR_APP, OPERATOR_LABEL, PLUGIN_LABEL, PLUGIN_NAME, PLUGIN_SELECTOR,
+};
+use crate::model::rows::{KustomizationRow, ServiceRow};
 use crate::model::{Kind, ObjectRef, Snapshot};
 use crate::trees::model::RemedyAction;
 
-/// The label the plugin's manifest puts on its pods.
-const PLUGIN_POD_LABEL: (&str, &str) = ("app", "barman-cloud");
-
-/// The inventory entry of the plugin's Deployment in the Kustomization that delivers it.
+/// The inventory entry of the plugin's Deployment in the Kustomization that delivers it,
+/// as the manifest names it (the Helm chart's name carries its release: found by Service).
 const PLUGIN_DEPLOYMENT_ENTRY: &str = "_barman-cloud_apps_Deployment";
 
 /// The verb `action` means and the object it acts on, from what is in view and the object
@@ -22,10 +22,7 @@ pub fn resolve(
     context: Option<&ObjectRef>,
 ) -> Result<(Verb, ObjectRef), String> {
     let (verb, target) = match action {
-        RemedyAction::RestartPlugin => {
-            let (key, value) = PLUGIN_POD_LABEL;
-            (Verb::Restart, pod_labelled(snapshot, key, value))
-        }
+        RemedyAction::RestartPlugin => (Verb::Restart, plugin_pod(snapshot)),
         RemedyAction::RestartOperator => (
             Verb::Restart,
             pod_labelled(snapshot, OPERATOR_LABEL, OPERATOR_APP),
@@ -62,6 +59,29 @@ fn pod_labelled(s: &Snapshot, key: &str, value: &str) -> Result<ObjectRef, Strin
         .ok_or_else(|| format!("no pod labelled {key}={value} in view"))
 }
 
+/// The plugin's Services: the ones the operator finds it by.
+fn plugin_services(s: &Snapshot) -> impl Iterator<Item = &ServiceRow> {
+    s.services
+        .rows
+        .iter()
+        .map(|x| x.as_ref())
+        .filter(|x| x.labels.get(PLUGIN_LABEL).map(String::as_str) == Some(PLUGIN_NAME))
+}
+
+/// The first pod a plugin Service selects: the manifest and the Helm chart label the
+/// plugin's pods differently, but both Services select them.
+fn plugin_pod(s: &Snapshot) -> Result<ObjectRef, String> {
+    plugin_services(s)
+        .find_map(|svc| {
+            s.pods
+                .in_namespace(&svc.namespace)
+                .iter()
+                .find(|p| svc.selects(p))
+        })
+        .map(|p| ObjectRef::new(Kind::Pod, &p.namespace, &p.name))
+        .ok_or_else(|| format!("no pod selected by a Service labelled {PLUGIN_SELECTOR} in view"))
+}
+
 fn kustomization_ref(k: &KustomizationRow) -> ObjectRef {
     ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name)
 }
@@ -81,11 +101,15 @@ fn kustomization(
         rows.iter()
             .find(|k| k.ready().is_some_and(|r| !r.is_true()))
     };
+    // The plugin's Services as inventory entries (core group: `<ns>_<name>__Service`).
+    let services: Vec<String> = plugin_services(s)
+        .map(|x| format!("{}_{}__Service", x.namespace, x.name))
+        .collect();
     let plugin = || {
         rows.iter().find(|k| {
             k.inventory
                 .iter()
-                .any(|i| i.ends_with(PLUGIN_DEPLOYMENT_ENTRY))
+                .any(|i| i.ends_with(PLUGIN_DEPLOYMENT_ENTRY) || services.contains(i))
         })
     };
     let found = if plugin_first {
@@ -119,7 +143,7 @@ fn cluster(s: &Snapshot, context: Option<&ObjectRef>) -> Result<ObjectRef, Strin
 mod tests {
     use super::*;
     use crate::model::KindState;
-    use crate::model::rows::{ClusterRow, Condition, PluginRef, PodRow};
+    use crate::model::rows::{ClusterRow, Condition, PluginRef, PodRow, ServiceRow};
 
     fn pod(ns: &str, name: &str, label: (&str, &str)) -> PodRow {
         PodRow {
@@ -179,9 +203,63 @@ mod tests {
                 ),
                 ks("old", "True", true, &[]),
             ]),
+            services: KindState::live(vec![plugin_service(("app", "barman-cloud"))]),
             clusters: KindState::live(vec![cluster("legacy", false), cluster("pg", true)]),
             ..Default::default()
         }
+    }
+
+    /// The plugin's Service in cnpg-system, named as the manifest names it.
+    fn plugin_service(selects: (&str, &str)) -> ServiceRow {
+        ServiceRow {
+            namespace: "cnpg-system".into(),
+            name: "barman-cloud".into(),
+            labels: [(PLUGIN_LABEL.to_string(), PLUGIN_NAME.to_string())].into(),
+            selector: [(selects.0.to_string(), selects.1.to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn restart_plugin_finds_the_helm_charts_pod_through_its_service() {
+        // The chart labels its pods app.kubernetes.io/name=plugin-barman-cloud, and names
+        // its Deployment and Service after the release.
+        let chart = ("app.kubernetes.io/name", "plugin-barman-cloud");
+        let s = Snapshot {
+            pods: KindState::live(vec![
+                pod("cnpg-system", "unrelated-7d9", ("app", "barman-cloud-docs")),
+                pod("cnpg-system", "backup-plugin-barman-cloud-6c5-q8w", chart),
+            ]),
+            services: KindState::live(vec![ServiceRow {
+                name: "backup-plugin-barman-cloud".into(),
+                ..plugin_service(chart)
+            }]),
+            kustomizations: KindState::live(vec![
+                ks("apps", "True", false, &[]),
+                ks(
+                    "infra",
+                    "True",
+                    false,
+                    &["cnpg-system_backup-plugin-barman-cloud__Service"],
+                ),
+            ]),
+            ..Default::default()
+        };
+        assert_eq!(
+            shown(resolve(RemedyAction::RestartPlugin, &s, None)),
+            Ok((
+                Verb::Restart,
+                "Pod cnpg-system/backup-plugin-barman-cloud-6c5-q8w".into()
+            ))
+        );
+        // The Kustomization that delivers the chart's Service is the plugin's.
+        assert_eq!(
+            shown(resolve(RemedyAction::Suspend, &s, None)),
+            Ok((
+                Verb::ToggleSuspend,
+                "Kustomization flux-system/infra".into()
+            ))
+        );
     }
 
     fn shown(r: Result<(Verb, ObjectRef), String>) -> Result<(Verb, String), String> {
@@ -204,7 +282,7 @@ mod tests {
         );
         assert_eq!(
             resolve(RemedyAction::RestartPlugin, &Snapshot::default(), None),
-            Err("no pod labelled app=barman-cloud in view".into())
+            Err("no pod selected by a Service labelled cnpg.io/pluginName=barman-cloud.cloudnative-pg.io in view".into())
         );
     }
 

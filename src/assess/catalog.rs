@@ -33,7 +33,11 @@ const CODES: &[Code] = &[
     ),
     c("PLG004", C, "the plugin pods are not ready"),
     c("PLG005", C, "a plugin container was OOMKilled"),
-    c("PLG006", W, "a plugin container restarted 3 or more times"),
+    c(
+        "PLG006",
+        W,
+        "a plugin container restarted 3 or more times, the last within 24 hours",
+    ),
     c("PLG007", C, "the CNPG operator has no ready replica"),
     c(
         "PLG008",
@@ -54,6 +58,21 @@ const CODES: &[Code] = &[
         "PLG011",
         C,
         "an instance pod lacks the plugin-barman-cloud sidecar",
+    ),
+    c(
+        "PLG012",
+        C,
+        "the operator does not register the plugin Service (annotation, Secret or certificate)",
+    ),
+    c(
+        "PLG013",
+        C,
+        "the CNPG operator is older than the plugin's minimum (1.26)",
+    ),
+    c(
+        "PLG014",
+        W,
+        "the CNPG operator is older than recommended (1.27) or lacks the switchover fix",
     ),
     c("FLX001", C, "a Kustomization is not Ready"),
     c("FLX002", C, "a Kustomization's build failed"),

@@ -15,6 +15,14 @@ pub const PLUGIN_SERVICE: &str = "barman-cloud";
 pub const PLUGIN_LABEL: &str = "cnpg.io/pluginName";
 /// `PLUGIN_LABEL=PLUGIN_NAME`: the selector that lists the plugin's Services.
 pub const PLUGIN_SELECTOR: &str = "cnpg.io/pluginName=barman-cloud.cloudnative-pg.io";
+/// The annotations the operator requires, besides `PLUGIN_LABEL`, on a plugin Service
+/// before it registers the plugin: the Secrets holding the server's certificate and the
+/// operator's client certificate, and the port the plugin listens on.
+pub const PLUGIN_SERVER_SECRET_ANNOTATION: &str = "cnpg.io/pluginServerSecret";
+pub const PLUGIN_CLIENT_SECRET_ANNOTATION: &str = "cnpg.io/pluginClientSecret";
+pub const PLUGIN_PORT_ANNOTATION: &str = "cnpg.io/pluginPort";
+/// The event source of the operator's plugin registration (CloudNativePG 1.29 and newer).
+pub const PLUGIN_EVENT_SOURCE: &str = "cloudnative-pg-plugin";
 /// The label and value the CloudNativePG operator's pods carry.
 pub const OPERATOR_LABEL: &str = "app.kubernetes.io/name";
 pub const OPERATOR_APP: &str = "cloudnative-pg";

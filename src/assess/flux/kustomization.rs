@@ -46,18 +46,23 @@ pub(super) fn go_duration(s: &str) -> Option<chrono::Duration> {
 }
 
 /// How long one reconciliation may take, and the evidence for it: `spec.timeout`, else
-/// Flux's default of interval - 30s with a 30s floor.
+/// Flux's default of interval - 30s; kustomize-controller raises either to at least 30s.
 fn timeout(k: &KustomizationRow) -> Option<(chrono::Duration, String)> {
+    let floor = chrono::Duration::seconds(30);
     if let Some(t) = k
         .timeout
         .as_deref()
         .and_then(|t| go_duration(t).map(|d| (t, d)))
     {
-        return Some((t.1, format!("spec.timeout: {}", t.0)));
+        let ev = if t.1 < floor {
+            format!("spec.timeout: {} (Flux applies at least 30s)", t.0)
+        } else {
+            format!("spec.timeout: {}", t.0)
+        };
+        return Some((t.1.max(floor), ev));
     }
     let interval = k.interval.as_deref()?;
     let d = go_duration(interval)?;
-    let floor = chrono::Duration::seconds(30);
     Some((
         (d - floor).max(floor),
         format!("spec.interval: {interval} (no spec.timeout: the default is interval - 30s)"),
@@ -116,6 +121,10 @@ pub(super) fn kustomization(
                 });
             }
             "DependencyNotReady" => dependency(out, all, k, evidence),
+            // kustomize-controller (v1.8 and newer) cancels a running health check when a
+            // newer revision arrives and starts over with it: a transient, not a failure.
+            // A reconcile that never settles is still FLX007's.
+            "HealthCheckCanceled" => {}
             "HealthCheckFailed" => {
                 let healthy =
                     condition(&k.conditions, "Healthy").filter(|h| h.message != r.message);

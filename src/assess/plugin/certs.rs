@@ -91,7 +91,7 @@ pub(super) fn certificates(out: &mut Outcome, c: &Ctx) {
                 summary,
                 evidence,
                 remedy: format!(
-                    "kubectl -n {ns} describe certificate {n}; to renew now: cmctl renew {n} -n {ns}; then restart the plugin so it loads the new certificate: kubectl rollout restart deployment {dep} -n {ns}",
+                    "kubectl -n {ns} describe certificate {n}; to renew now: cmctl renew {n} -n {ns}. No restart is needed: the plugin (v0.6.0 and newer) loads its certificate for each new connection, and the operator (1.26 and newer) reloads the client certificate when its Secret changes. Only with older versions restart the plugin, knowing its Deployment uses strategy Recreate (a short outage): kubectl rollout restart deployment {dep} -n {ns}",
                     ns = cert.namespace,
                     n = cert.name,
                     dep = p.deployment_name()

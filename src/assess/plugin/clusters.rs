@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{AREA, Ctx};
-use crate::assess::read::is_plugin_image;
+use crate::assess::read::{is_plugin_image, selector_text};
 use crate::assess::{Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::domain::{
     CLUSTER_LABEL, OPERATOR_APP, OPERATOR_LABEL, PLUGIN_CONTAINER, PLUGIN_NAME, PLUGIN_SELECTOR,
@@ -26,19 +26,46 @@ fn plugin_image(images: &[(String, String)]) -> Option<(&str, &str)> {
         .map(|(c, i)| (c.as_str(), i.as_str()))
 }
 
+/// Where to look at the plugin's pods, as a command: the namespace and selector of its
+/// Service, so it fits the manifest's and the Helm chart's names alike.
+fn plugin_pods_cmd(c: &Ctx) -> String {
+    match c.plugins.as_ref().and_then(|p| p.first()) {
+        Some(p) if !p.svc.selector.is_empty() => format!(
+            "kubectl -n {} get pods -l {}",
+            p.svc.namespace,
+            selector_text(&p.svc.selector)
+        ),
+        _ => format!("kubectl get services -A -l {PLUGIN_SELECTOR}"),
+    }
+}
+
 /// PLG008.
-pub(super) fn cluster_phase(out: &mut Outcome, clusters: &[Arc<ClusterRow>]) {
+pub(super) fn cluster_phase(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>]) {
     for cl in clusters.iter() {
         let lower = cl.phase.to_lowercase();
-        if !(lower.contains("unknown plugin")
-            || lower.contains("error while interacting with plugins"))
-        {
+        let unknown = lower.contains("unknown plugin");
+        if !(unknown || lower.contains("error while interacting with plugins")) {
             continue;
         }
         let mut evidence = vec![format!("status.phase: {}", cl.phase)];
         if let Some(r) = &cl.phase_reason {
             evidence.push(format!("status.phaseReason: {r}"));
         }
+        // The operator watches the plugin Services and their Secrets and re-registers on
+        // change, and retries the connection on every reconcile: fixing the cause is enough.
+        let last_resort = format!(
+            "only if the phase stays once that is fixed, restart the operator: kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}"
+        );
+        let remedy = if unknown {
+            format!(
+                "No plugin is registered under the name the Cluster asks for: check spec.plugins[].name is {PLUGIN_NAME}, and that the plugin Service in the operator's namespace carries the label {PLUGIN_SELECTOR} and the annotations cnpg.io/pluginClientSecret, cnpg.io/pluginServerSecret and cnpg.io/pluginPort, with both Secrets present (PLG002, PLG003, PLG012): kubectl get services -A -l {PLUGIN_SELECTOR} -o yaml. The operator registers the plugin as soon as its Service and Secrets are right; {last_resort}"
+            )
+        } else {
+            format!(
+                "The plugin is registered but the operator cannot talk to it: make its pods Ready (PLG004, PLG005): {}; the Cluster reconciles again by itself once the plugin answers; {last_resort}",
+                plugin_pods_cmd(c)
+            )
+        };
         out.push(Finding {
             code: "PLG008",
             severity: Severity::Critical,
@@ -48,9 +75,7 @@ pub(super) fn cluster_phase(out: &mut Outcome, clusters: &[Arc<ClusterRow>]) {
                 cl.namespace, cl.name
             ),
             evidence,
-            remedy: format!(
-                "Make the plugin reachable first (its Service labelled {PLUGIN_SELECTOR} in the operator's namespace, its pods Ready: see PLG002-PLG004): kubectl get services -A -l {PLUGIN_SELECTOR}; if the plugin is healthy and the phase stays, restart the operator so it rediscovers plugins: kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}"
-            ),
+            remedy,
         });
     }
 }
@@ -122,9 +147,9 @@ pub(super) fn version_skew(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRo
                 format!("{path}: {image}"),
             ],
             remedy: format!(
-                "Restart the plugin, then the operator, so the operator reloads the plugin's metadata: kubectl rollout restart deployment {} -n {}; then kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}",
-                p.deployment_name(),
-                p.svc.namespace
+                "The operator rewrites status.pluginStatus from the plugin it reaches each time it reconciles the Cluster: a lasting difference means the Cluster is not being reconciled (look at its phase, at the annotation cnpg.io/reconciliationLoop, at hibernation) or that an older plugin pod still answers: {}. Restarting the operator is a harmless last resort: kubectl rollout restart deployment -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP}; do not restart the plugin for this (its Deployment {} uses strategy Recreate: a restart is a short outage)",
+                plugin_pods_cmd(c),
+                p.deployment_name()
             ),
         });
     }
@@ -135,7 +160,13 @@ pub(super) fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>])
     let using: Vec<&ClusterRow> = clusters
         .iter()
         .map(|x| x.as_ref())
-        .filter(|x| x.plugin.as_ref().is_some_and(|p| p.enabled))
+        // The plugin injects its sidecar only for an entry naming an object store: one
+        // without (say, a recovery-only entry) gets none, and that is no fault.
+        .filter(|x| {
+            x.plugin
+                .as_ref()
+                .is_some_and(|p| p.enabled && p.object_store.is_some())
+        })
         .collect();
     if using.is_empty() {
         return;
@@ -196,8 +227,9 @@ pub(super) fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>])
             ),
             evidence,
             remedy: format!(
-                "The sidecar is injected when a pod is created, and only while the plugin is reachable: make sure it is (PLG002-PLG004; native sidecars need Kubernetes 1.29+), then recreate the pods: kubectl cnpg restart {} -n {}",
-                cl.name, cl.namespace
+                "The sidecar is injected when a pod is created, and only while the plugin is reachable. CloudNativePG 1.26 and newer rolls the instances itself once the plugin changes their pod spec (1.30 also recreates a primary that lacks its WAL-archiver sidecar): make sure the plugin is reachable (PLG002-PLG004; native sidecars need Kubernetes 1.29+) and follow the rollout: kubectl cnpg status {n} -n {ns}. Only if the pods stay without it, recreate them: kubectl cnpg restart {n} -n {ns}",
+                n = cl.name,
+                ns = cl.namespace
             ),
         });
     }

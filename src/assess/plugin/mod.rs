@@ -1,6 +1,6 @@
 //! PLG: the Barman Cloud plugin and the CloudNativePG operator. Is CNPG served, is the
 //! plugin installed where the operator discovers it (a labelled Service in the operator's
-//! namespace), are its pods running, its certificates valid, its version the one the
+//! namespace, with the annotations and Secrets it needs), are its pods running, its certificates valid, its version the one the
 //! Clusters report, and is its sidecar in every instance pod?
 //!
 //! The rules are split by what they look at: the operator and the plugin's install
@@ -21,11 +21,15 @@ use chrono::{DateTime, Utc};
 use super::read::{cond_line, inventory_id, inventory_owner, plugin_deployment, plugin_services};
 use super::{Facts, Outcome, Thresholds};
 use crate::model::Kind;
+use crate::model::domain::{PLUGIN_CLIENT_SECRET_ANNOTATION, PLUGIN_SERVER_SECRET_ANNOTATION};
 use crate::model::rows::{ClusterRow, Condition, DeploymentRow, PodRow, ServiceRow};
 use crate::model::state::{Readable, of_namespace};
 
 const AREA: &str = "plugin";
-const TLS_ANNOTATIONS: [&str; 2] = ["cnpg.io/pluginServerSecret", "cnpg.io/pluginClientSecret"];
+const TLS_ANNOTATIONS: [&str; 2] = [
+    PLUGIN_SERVER_SECRET_ANNOTATION,
+    PLUGIN_CLIENT_SECRET_ANNOTATION,
+];
 const INSTALL_PLUGIN: &str = "kubectl apply -f https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v0.14.0/manifest.yaml";
 const INSTALL_CNPG: &str = "kubectl apply --server-side -f https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.30/releases/cnpg-1.30.0.yaml";
 
@@ -159,13 +163,15 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
 
     operator::installed(&mut out, &c);
     operator::operator_namespace(&mut out, &c);
+    operator::registration(&mut out, &c);
     operator::operator_ready(&mut out, &c);
+    operator::operator_version(&mut out, &c);
     for p in c.plugins.iter().flatten() {
         pods::plugin_pods(&mut out, &c, p);
     }
     certs::certificates(&mut out, &c);
     if let Some(clusters) = c.clusters {
-        clusters::cluster_phase(&mut out, clusters);
+        clusters::cluster_phase(&mut out, &c, clusters);
         clusters::version_skew(&mut out, &c, clusters);
         clusters::sidecars(&mut out, &c, clusters);
     }

@@ -1,6 +1,8 @@
 //! The CloudNativePG operator and where the plugin is installed: PLG001 (CNPG not served),
 //! PLG002 (the plugin not installed or not discoverable), PLG003 (the plugin outside the
-//! operator's namespace), PLG007 (the operator has no ready replica).
+//! operator's namespace), PLG007 (the operator has no ready replica), PLG012 (a plugin
+//! Service the operator does not register), PLG013 (an operator too old for the plugin), PLG014 (an operator
+//! older than recommended, or without the switchover fix a migration needs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,9 +10,12 @@ use super::{AREA, Ctx, INSTALL_CNPG, INSTALL_PLUGIN, false_conditions};
 use crate::assess::read::{selects, warning_events};
 use crate::assess::{Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::domain::{
-    OPERATOR_APP, OPERATOR_LABEL, PLUGIN_NAME, PLUGIN_SELECTOR, PLUGIN_SERVICE,
+    OPERATOR_APP, OPERATOR_LABEL, PLUGIN_CLIENT_SECRET_ANNOTATION, PLUGIN_EVENT_SOURCE,
+    PLUGIN_NAME, PLUGIN_PORT_ANNOTATION, PLUGIN_SELECTOR, PLUGIN_SERVER_SECRET_ANNOTATION,
+    PLUGIN_SERVICE,
 };
 use crate::model::rows::{ClusterRow, PodRow};
+use crate::model::rows::{EventRow, image_tag};
 use crate::model::state::Readable;
 
 /// PLG001.
@@ -171,6 +176,143 @@ pub(super) fn operator_namespace(out: &mut Outcome, c: &Ctx) {
     }
 }
 
+/// The Warning reasons of the operator's plugin registration, recorded on the Service.
+const REGISTRATION_WARNINGS: [&str; 6] = [
+    "ServerSecretNotFound",
+    "ClientSecretNotFound",
+    "InvalidPortAnnotation",
+    "InvalidClientCertificate",
+    "InvalidServerCertificate",
+    "PluginRegistrationFailed",
+];
+/// The Normal reason once the plugin is registered.
+const REGISTERED: &str = "PluginRegistered";
+
+/// The newest registration event about a Service, when it is a failure: an older failure
+/// followed by PluginRegistered is resolved.
+fn failed_registration<'a>(c: &Ctx<'a>, ns: &str, name: &str) -> Option<&'a EventRow> {
+    c.f.events
+        .rows
+        .iter()
+        .map(|e| e.as_ref())
+        .filter(|e| {
+            e.involved_kind == Kind::Service.name()
+                && e.involved_namespace == ns
+                && e.involved_name == name
+                && e.source == PLUGIN_EVENT_SOURCE
+                && (e.reason == REGISTERED || REGISTRATION_WARNINGS.contains(&e.reason.as_str()))
+        })
+        .max_by_key(|e| e.last_seen)
+        .filter(|e| e.reason != REGISTERED)
+}
+
+/// PLG012: a labelled plugin Service the operator skips or fails to register. It needs the
+/// label and three annotations (else it skips the Service without a word), then both
+/// Secrets with parseable certificates; since 1.29 it records each failure as an event.
+pub(super) fn registration(out: &mut Outcome, c: &Ctx) {
+    let Some(plugins) = &c.plugins else { return };
+    let op_ns = operator_namespaces(c);
+    // A Service outside the operator's namespace is PLG003's: it is never registered.
+    for p in plugins
+        .iter()
+        .filter(|p| op_ns.is_empty() || op_ns.contains(&p.svc.namespace))
+    {
+        let (ns, svc) = (p.svc.namespace.as_str(), p.svc.name.as_str());
+        let annotation = |a: &str| {
+            p.svc
+                .annotations
+                .get(a)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let missing: Vec<&str> = [
+            PLUGIN_SERVER_SECRET_ANNOTATION,
+            PLUGIN_CLIENT_SECRET_ANNOTATION,
+            PLUGIN_PORT_ANNOTATION,
+        ]
+        .into_iter()
+        .filter(|a| annotation(a).is_none())
+        .collect();
+        let bad_port = annotation(PLUGIN_PORT_ANNOTATION).filter(|v| v.parse::<u16>().is_err());
+        let event = failed_registration(c, ns, svc);
+        if missing.is_empty() && bad_port.is_none() && event.is_none() {
+            continue;
+        }
+        let mut evidence: Vec<String> = missing
+            .iter()
+            .map(|a| format!("Service {ns}/{svc} metadata.annotations[{a}]: absent"))
+            .collect();
+        if let Some(v) = bad_port {
+            evidence.push(format!(
+                "Service {ns}/{svc} metadata.annotations[{PLUGIN_PORT_ANNOTATION}]: {v:?} (not a port number)"
+            ));
+        }
+        evidence.extend(event.map(|e| {
+            format!(
+                "event {} {} ({}): {}",
+                e.kind, e.reason, e.source, e.message
+            )
+        }));
+        let (summary, remedy) = if !missing.is_empty() {
+            (
+                format!(
+                    "The operator skips the Barman Cloud plugin Service {ns}/{svc}: it lacks the annotation {}",
+                    missing.join(", ")
+                ),
+                format!(
+                    "Add the missing annotations to the Service, in Git if Flux applies it, as the plugin's manifest and Helm chart set them: {PLUGIN_SERVER_SECRET_ANNOTATION} and {PLUGIN_CLIENT_SECRET_ANNOTATION} name the plugin's server and client TLS Secrets in {ns} (kubectl -n {ns} get secrets --field-selector type=kubernetes.io/tls), {PLUGIN_PORT_ANNOTATION} the port it listens on (\"9090\"); for example: kubectl -n {ns} annotate service {svc} {PLUGIN_PORT_ANNOTATION}=9090. The operator registers the plugin as soon as the Service is complete, without a restart"
+                ),
+            )
+        } else if let Some(v) = bad_port {
+            (
+                format!(
+                    "The operator cannot register the Barman Cloud plugin from Service {ns}/{svc}: {PLUGIN_PORT_ANNOTATION} is {v:?}, not a port number"
+                ),
+                format!(
+                    "Set the annotation to the port the plugin listens on (9090 in the plugin's manifest and Helm chart), in Git if Flux applies it: kubectl -n {ns} annotate service {svc} --overwrite {PLUGIN_PORT_ANNOTATION}=9090"
+                ),
+            )
+        } else {
+            let e = event.map(|e| e.reason.as_str()).unwrap_or_default();
+            let secret = |a: &str| annotation(a).unwrap_or("<secret>").to_string();
+            let remedy = match e {
+                "ServerSecretNotFound" | "ClientSecretNotFound" => {
+                    let name = if e == "ServerSecretNotFound" {
+                        secret(PLUGIN_SERVER_SECRET_ANNOTATION)
+                    } else {
+                        secret(PLUGIN_CLIENT_SECRET_ANNOTATION)
+                    };
+                    format!(
+                        "The TLS Secret the Service names does not exist (or the operator may not read it): kubectl -n {ns} get secret {name}; with cert-manager, see why its Certificate has not issued it: kubectl -n {ns} get certificates; kubectl -n {ns} describe certificate <the one with secretName {name}>. The operator watches these Secrets and registers the plugin once it can read them, without a restart"
+                    )
+                }
+                "InvalidClientCertificate" | "InvalidServerCertificate" => format!(
+                    "The Secret does not hold a usable PEM certificate and key (tls.crt, tls.key): kubectl -n {ns} describe secret {} {} (key names and sizes only); with cert-manager, re-issue it: kubectl -n {ns} get certificates, then cmctl renew <certificate> -n {ns}. The operator registers the plugin again once the Secret changes",
+                    secret(PLUGIN_SERVER_SECRET_ANNOTATION),
+                    secret(PLUGIN_CLIENT_SECRET_ANNOTATION)
+                ),
+                _ => format!(
+                    "Read why in the operator's log: kubectl logs -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP} --tail=500 | grep -i plugin; fix the Service or its Secrets, and the operator retries by itself"
+                ),
+            };
+            (
+                format!(
+                    "The operator could not register the Barman Cloud plugin from Service {ns}/{svc} ({e})"
+                ),
+                remedy,
+            )
+        };
+        out.push(Finding {
+            code: "PLG012",
+            severity: Severity::Critical,
+            object: ObjectRef::new(Kind::Service, ns, svc),
+            summary,
+            evidence,
+            remedy,
+        });
+    }
+}
+
 /// PLG007.
 pub(super) fn operator_ready(out: &mut Outcome, c: &Ctx) {
     let op_pods = &c.operator_pods;
@@ -253,6 +395,92 @@ pub(super) fn operator_ready(out: &mut Outcome, c: &Ctx) {
             remedy: format!(
                 "kubectl -n {ns} describe pod {p}; kubectl -n {ns} logs {p} --previous",
                 p = first.name
+            ),
+        });
+    }
+}
+
+/// A release as `major.minor.patch` from an image tag (`1.30.0`, `v1.28.3`); None for
+/// anything else (a digest, `latest`, a branch build).
+fn release(tag: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = tag.strip_prefix('v').unwrap_or(tag).splitn(3, '.');
+    let num = |p: Option<&str>| -> Option<u32> {
+        let p = p?;
+        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    Some((num(parts.next())?, num(parts.next())?, num(parts.next())?))
+}
+
+/// Whether a release has the fix for the switchover deadlock of a Cluster moved to the
+/// plugin with primaryUpdateMethod switchover (1.28.4, 1.29.2, 1.30.0 and newer).
+fn switchover_fixed(v: (u32, u32, u32)) -> bool {
+    match v {
+        (1, 28, p) => p >= 4,
+        (1, 29, p) => p >= 2,
+        (1, m, _) => m >= 30,
+        (major, _, _) => major > 1,
+    }
+}
+
+/// PLG013 and PLG014: the CloudNativePG operator's version, from its Deployment's image, against what
+/// the plugin needs (1.26), recommends (1.27) and what a migration needs (the switchover fix).
+pub(super) fn operator_version(out: &mut Outcome, c: &Ctx) {
+    let wanted = c.plugins.as_ref().is_some_and(|p| !p.is_empty())
+        || c.clusters
+            .is_some_and(|cl| cl.iter().any(|x| x.plugin.is_some()));
+    let Some(deps) = c.deployments.filter(|_| wanted) else {
+        return;
+    };
+    for d in deps.iter().filter(|d| is_operator(&d.labels)) {
+        let Some((ctr, image)) = d.images.iter().find(|(_, i)| {
+            let last = i.rsplit('/').next().unwrap_or(i);
+            last.starts_with("cloudnative-pg:") || last.starts_with("cloudnative-pg@")
+        }) else {
+            continue;
+        };
+        // A digest names no version.
+        if image.contains('@') {
+            continue;
+        }
+        let tag = image_tag(image);
+        let Some(v) = release(&tag) else { continue };
+        let too_old = v < (1, 26, 0);
+        let mut gaps = Vec::new();
+        if too_old {
+            gaps.push("the Barman Cloud plugin needs CloudNativePG 1.26 or newer".to_string());
+        } else if v < (1, 27, 0) {
+            gaps.push("the plugin recommends CloudNativePG 1.27 or newer".to_string());
+        }
+        if !switchover_fixed(v) {
+            gaps.push("moving a Cluster with primaryUpdateMethod: switchover to the plugin can deadlock its former primary until 1.28.4, 1.29.2 or 1.30.0".to_string());
+        }
+        if gaps.is_empty() {
+            continue;
+        }
+        let (ns, n) = (&d.namespace, &d.name);
+        let mut evidence = vec![format!(
+            "Deployment {ns}/{n} spec.template.spec.containers[{ctr}].image: {image}"
+        )];
+        evidence.extend(gaps.iter().cloned());
+        // The catalog gives each code one severity: below the minimum is PLG013, the
+        // recommended version and the migration fix are PLG014.
+        let (code, severity) = if too_old {
+            ("PLG013", Severity::Critical)
+        } else {
+            ("PLG014", Severity::Warning)
+        };
+        out.push(Finding {
+            code,
+            severity,
+            object: ObjectRef::new(Kind::Deployment, ns, n),
+            summary: format!(
+                "The CloudNativePG operator {ns}/{n} runs {tag}: {}",
+                gaps.join("; ")
+            ),
+            evidence,
+            remedy: format!(
+                "Upgrade the operator (in Git if Flux applies it) to the newest patch of a supported minor, at least 1.28.4, 1.29.2 or 1.30.0, before moving Clusters to the plugin: {INSTALL_CNPG}; see the CloudNativePG release notes, https://cloudnative-pg.io/documentation/current/release_notes/"
             ),
         });
     }

@@ -4,12 +4,15 @@ use super::{AREA, Ctx, INSTALL_PLUGIN, Plugin, TLS_ANNOTATIONS, false_conditions
 use crate::assess::read::{FAILING, namespace_in_view, selector_text, warning_events};
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::domain::PLUGIN_CONTAINER;
-use crate::model::kubefmt::ts;
+use crate::model::kubefmt::{human_duration, ts};
 use crate::model::rows::PodRow;
 
 /// How long a pod may take to become ready before "not ready" counts as stuck: pulling an
 /// image and passing the first readiness probe fit well within it.
 const START_GRACE_SECS: i64 = 300;
+/// PLG006 counts restarts only when the last one ended within this many hours: a pod that
+/// restarted three times months ago and has run since is healthy.
+const RESTART_WINDOW_HOURS: i64 = 24;
 /// kubectl STATUS values that are a container's waiting reason (the others are a
 /// termination reason or the pod phase).
 const WAITING: &[&str] = &[
@@ -217,17 +220,31 @@ pub(super) fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
                 ),
             });
         }
-        if pod.restarts >= c.th.restarts {
+        // The lifetime count never goes down: only a restart within the window is news.
+        let recent = pod
+            .last_termination_at
+            .is_none_or(|at| c.now - at <= chrono::Duration::hours(RESTART_WINDOW_HOURS));
+        if pod.restarts >= c.th.restarts && recent {
             let mut evidence = pod_evidence(pod);
             evidence.extend(warning_events(c.f, Kind::Pod, &pod.namespace, &pod.name, 2));
             out.push(Finding {
                 code: "PLG006",
                 severity: Severity::Warning,
                 object: ObjectRef::new(Kind::Pod, &pod.namespace, &pod.name),
-                summary: format!(
-                    "Barman Cloud plugin pod {}/{} restarted {} times (threshold {})",
-                    pod.namespace, pod.name, pod.restarts, c.th.restarts
-                ),
+                summary: match pod.last_termination_at {
+                    Some(at) => format!(
+                        "Barman Cloud plugin pod {}/{} restarted {} times (threshold {}), the last {} ago",
+                        pod.namespace,
+                        pod.name,
+                        pod.restarts,
+                        c.th.restarts,
+                        human_duration(c.now - at)
+                    ),
+                    None => format!(
+                        "Barman Cloud plugin pod {}/{} restarted {} times (threshold {})",
+                        pod.namespace, pod.name, pod.restarts, c.th.restarts
+                    ),
+                },
                 evidence,
                 remedy: format!(
                     "Read why the previous run ended: kubectl -n {ns} logs {p} -c {container} --previous; kubectl -n {ns} describe pod {p}",

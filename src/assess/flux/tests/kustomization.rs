@@ -285,6 +285,48 @@ fn flx007_reconciling_longer_than_the_timeout() {
         vec![reconciling("2026-11-24T05:40:00Z", Some("5m0s")), infra()],
     );
     assert_eq!(one(&run(&f), "FLX007").evidence[2], "spec.timeout: 5m0s");
+
+    // kustomize-controller never waits less than 30s, whatever spec.timeout says.
+    set_ks(
+        &mut f,
+        vec![reconciling("2026-11-24T05:59:40Z", Some("10s")), infra()],
+    );
+    assert!(!codes(&run(&f)).contains(&"FLX007"));
+    set_ks(
+        &mut f,
+        vec![reconciling("2026-11-24T05:59:00Z", Some("10s")), infra()],
+    );
+    let out = run(&f);
+    let x = one(&out, "FLX007");
+    assert!(
+        x.summary.contains("longer than its timeout of 30s"),
+        "{}",
+        x.summary
+    );
+    assert_eq!(
+        x.evidence[2],
+        "spec.timeout: 10s (Flux applies at least 30s)"
+    );
+}
+
+#[test]
+fn a_canceled_health_check_is_not_flx001() {
+    // kustomize-controller v1.8+ cancels the health check of a revision a newer one replaces.
+    let mut f = healthy();
+    set_ks(
+        &mut f,
+        vec![
+            not_ready(
+                apps(),
+                "HealthCheckCanceled",
+                "New reconciliation triggered by GitRepository/flux-system/flux-system",
+            ),
+            infra(),
+        ],
+    );
+    let found = codes(&run(&f));
+    assert!(!found.contains(&"FLX001"), "{found:?}");
+    assert!(!found.contains(&"FLX004"), "{found:?}");
 }
 
 #[test]

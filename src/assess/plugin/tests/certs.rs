@@ -24,6 +24,13 @@ fn plg009_certificate_expiring_within_14_days_not_20() {
         x.remedy
             .contains("cmctl renew barman-cloud-server -n cnpg-system")
     );
+    // The plugin reloads certificates per connection: a restart (an outage under
+    // Recreate) is only for old versions.
+    assert!(x.remedy.contains("No restart is needed"));
+    assert!(
+        x.remedy
+            .contains("Only with older versions restart the plugin")
+    );
 
     f.certificates = live(vec![cert("barman-cloud-server", "2026-12-14T06:00:00Z")]);
     assert!(!codes(&run(&f)).contains(&"PLG009"));

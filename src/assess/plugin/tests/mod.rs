@@ -16,7 +16,7 @@ use crate::model::domain::{
     CLUSTER_LABEL, OPERATOR_APP, OPERATOR_LABEL, PLUGIN_LABEL, PLUGIN_NAME, SIDECAR,
 };
 use crate::model::rows::{
-    CertificateRow, ClusterRow, DeploymentRow, PluginRef, PodRow, ServiceRow,
+    CertificateRow, ClusterRow, DeploymentRow, EventRow, PluginRef, PodRow, ServiceRow,
 };
 
 fn plugin_pod() -> PodRow {
@@ -81,6 +81,7 @@ fn plugin_service() -> ServiceRow {
         annotations: labels(&[
             ("cnpg.io/pluginServerSecret", "barman-cloud-server-tls"),
             ("cnpg.io/pluginClientSecret", "barman-cloud-client-tls"),
+            ("cnpg.io/pluginPort", "9090"),
         ]),
         selector: labels(&[("app", "barman-cloud")]),
     }

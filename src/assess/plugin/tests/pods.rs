@@ -220,3 +220,41 @@ fn plg006_restarts_at_the_threshold_not_below() {
     };
     assert!(codes(&rules(&f, now(), &th)).contains(&"PLG006"));
 }
+
+#[test]
+fn plg006_counts_only_a_recent_restart() {
+    let mut f = healthy();
+    // Three restarts, the last one ended five hours ago: the pod is still unsettled.
+    with_pods(
+        &mut f,
+        vec![PodRow {
+            restarts: 3,
+            last_termination: Some("Error".into()),
+            last_termination_at: Some(now() - chrono::Duration::hours(5)),
+            ..plugin_pod()
+        }],
+    );
+    let out = run(&f);
+    let x = one(&out, "PLG006");
+    assert!(
+        x.summary
+            .ends_with("restarted 3 times (threshold 3), the last 5h ago"),
+        "{}",
+        x.summary
+    );
+    assert!(x.evidence.iter().any(|e| {
+        e.starts_with("status.containerStatuses[barman-cloud].lastState.terminated.finishedAt: ")
+    }));
+
+    // The same count, the last restart ten days ago: it has run since, nothing to report.
+    with_pods(
+        &mut f,
+        vec![PodRow {
+            restarts: 3,
+            last_termination: Some("Error".into()),
+            last_termination_at: Some(now() - chrono::Duration::days(10)),
+            ..plugin_pod()
+        }],
+    );
+    assert!(!codes(&run(&f)).contains(&"PLG006"));
+}
