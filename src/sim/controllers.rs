@@ -13,7 +13,9 @@ use super::store::{ChangeType, Part, Store, WriteOpts, now_rfc3339};
 
 const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
-const PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
+/// How many times a plugin Backup is retried while the plugin is down before the simulated
+/// controller stops watching it (it stays without a phase, as upstream leaves it).
+const PLUGIN_RETRIES: u32 = 600;
 /// How long a controller takes to act: long enough to be seen as progress.
 const STEP: Duration = Duration::from_millis(400);
 
@@ -114,17 +116,32 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             .and_then(|t| store.get(&t, &ns, &cluster).ok())
             .and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
         let Some(primary) = primary else {
+            // CNPG does not fail a Backup whose Cluster it cannot find: it marks it pending,
+            // records a FindingCluster warning ("Unknown cluster X, will retry in 30 seconds")
+            // and retries.
             merge(
                 &store,
                 "postgresql.cnpg.io",
                 "backups",
                 &ns,
                 &name,
-                json!({"status": {"phase": "failed", "method": method,
-                    "error": format!("Unknown cluster {cluster}, will retry in 30 seconds")}}),
+                json!({"status": {"phase": "pending", "method": method}}),
             );
             return;
         };
+        // With the operator-side plugin down, the backup controller cannot load the plugins
+        // ("Error loading plugins, retrying") and retries: the Backup keeps an empty phase
+        // until the plugin answers. It is never failed for it.
+        if method == "plugin" {
+            let mut tries = 0u32;
+            while !plugin_ready(&store) {
+                tries += 1;
+                if tries > PLUGIN_RETRIES {
+                    return;
+                }
+                tokio::time::sleep(STEP * 5).await;
+            }
+        }
         let started = now_rfc3339(Utc::now());
         merge(
             &store,
@@ -137,13 +154,14 @@ fn backup(store: &Arc<Store>, obj: &Value) {
         );
         tokio::time::sleep(STEP * 3).await;
         let done = now_rfc3339(Utc::now());
-        let status = if method == "plugin" && !plugin_ready(&store) {
-            json!({"phase": "failed", "stoppedAt": done, "reconciliationTerminatedAt": done,
-                "error": format!("requested plugin is not available: {PLUGIN}")})
-        } else {
-            json!({"phase": "completed", "stoppedAt": done, "reconciliationTerminatedAt": done,
-                "backupId": Utc::now().format("%Y%m%dT%H%M%S").to_string()})
-        };
+        let mut status = json!({"phase": "completed", "stoppedAt": done,
+            "reconciliationTerminatedAt": done,
+            "backupId": Utc::now().format("%Y%m%dT%H%M%S").to_string()});
+        if method == "plugin" {
+            // The Barman Cloud plugin names each base backup `backup-<compact timestamp>`,
+            // not after the Backup object.
+            status["backupName"] = json!(format!("backup-{}", Utc::now().format("%Y%m%d%H%M%S")));
+        }
         merge(
             &store,
             "postgresql.cnpg.io",
