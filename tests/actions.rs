@@ -316,7 +316,12 @@ async fn a_backup_while_the_plugin_is_down_is_never_picked_up() {
         &kube::api::ApiResource::from_gvk(&gvk),
     );
     let backup = backups.get(name).await.expect("the Backup exists");
-    assert_eq!(backup.data.pointer("/status/phase"), None, "{:?}", backup.data);
+    assert_eq!(
+        backup.data.pointer("/status/phase"),
+        None,
+        "{:?}",
+        backup.data
+    );
 }
 
 #[tokio::test]

@@ -488,7 +488,8 @@ def plugin_crashloop(base, extra):
                               pluginName=P.PLUGIN_NAME,
                               error=f'while querying plugin identity: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: {refused}"'))
     for k_, c in enumerate(P.CLUSTERS):
-        op_lines.append(jline(at(minutes=-2, seconds=-40 + 7 * k_), "info", FAILURE_PHASE,
+        # The cluster controller registers PhaseFailurePlugin and logs the load failure.
+        op_lines.append(jline(at(minutes=-2, seconds=-40 + 7 * k_), "error", "Error loading plugins, retrying",
                               f"unk{k_}", controller="cluster", controllerGroup="postgresql.cnpg.io",
                               controllerKind="Cluster", Cluster={"name": c["name"], "namespace": c["ns"]},
                               namespace=c["ns"], name=c["name"], reconcileID=uid(f"unk{k_}"),
