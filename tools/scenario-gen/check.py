@@ -148,6 +148,12 @@ for path in sorted(glob.glob(os.path.join(DIR, '*.yaml'))):
     name=os.path.basename(path)[:-5]
     sc, objs = merged(name)
     f, ev = findings(objs)
+    # The rejected credentials often show only in the sidecar's barman stderr (a barman-cloud-backup
+    # failure comes back as a bare exit status).
+    words=['InvalidAccessKeyId','SignatureDoesNotMatch','AccessDenied','ExpiredToken','InvalidIdentityToken',' 403']
+    for lg in sc['spec'].get('logs', []):
+        if lg.get('container')=='plugin-barman-cloud' and any(w in l for l in lg.get('lines', []) for w in words):
+            f.add('OBJ006')
     exp=set(sc['spec']['expect'])
     print(f"{name}: found={sorted(f)} expect={sorted(exp)} {'OK' if f==exp else 'DIFF'}")
     for e in ev: print('    ', e)
