@@ -13,7 +13,9 @@ use super::store::{ChangeType, Part, Store, WriteOpts, now_rfc3339};
 
 const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
-const PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
+/// How many times a plugin Backup is retried while the plugin is down before the simulated
+/// controller stops watching it (it stays without a phase, as upstream leaves it).
+const PLUGIN_RETRIES: u32 = 600;
 /// How long a controller takes to act: long enough to be seen as progress.
 const STEP: Duration = Duration::from_millis(400);
 
@@ -62,6 +64,55 @@ fn plugin_ready(store: &Store) -> bool {
                     })
                 })
     })
+}
+
+/// Records a core/v1 Event about a Backup, as the named component would.
+fn backup_event(
+    store: &Store,
+    ns: &str,
+    name: &str,
+    warning: bool,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let Some(events) = store
+        .read()
+        .registry
+        .get(&(String::new(), "events".to_string()))
+        .cloned()
+    else {
+        return;
+    };
+    let backups = store
+        .read()
+        .registry
+        .get(&("postgresql.cnpg.io".to_string(), "backups".to_string()))
+        .cloned();
+    let uid = backups
+        .and_then(|t| store.get(&t, ns, name).ok())
+        .and_then(|o| o.pointer("/metadata/uid").cloned())
+        .unwrap_or(Value::Null);
+    let now = Utc::now();
+    let ts = now_rfc3339(now);
+    let event = json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": format!("{name}.{:x}{}", now.timestamp_nanos_opt().unwrap_or(0), store.random_suffix()), "namespace": ns},
+        "involvedObject": {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Backup", "name": name,
+                           "namespace": ns, "uid": uid},
+        "type": if warning { "Warning" } else { "Normal" },
+        "reason": reason,
+        "message": message,
+        "count": 1,
+        "firstTimestamp": ts,
+        "lastTimestamp": ts,
+        "source": {"component": component},
+        "reportingComponent": component,
+    });
+    if let Err(e) = store.create(&events, event, &WriteOpts::internal()) {
+        tracing::debug!(ns, name, error = %e.message, "a simulated controller could not record an event");
+    }
 }
 
 fn flux(store: &Arc<Store>, group: &str, plural: &str, obj: &Value) {
@@ -114,17 +165,41 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             .and_then(|t| store.get(&t, &ns, &cluster).ok())
             .and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
         let Some(primary) = primary else {
+            // CNPG does not fail a Backup whose Cluster it cannot find: it marks it pending,
+            // records a FindingCluster warning ("Unknown cluster X, will retry in 30 seconds")
+            // and retries.
             merge(
                 &store,
                 "postgresql.cnpg.io",
                 "backups",
                 &ns,
                 &name,
-                json!({"status": {"phase": "failed", "method": method,
-                    "error": format!("Unknown cluster {cluster}, will retry in 30 seconds")}}),
+                json!({"status": {"phase": "pending", "method": method}}),
+            );
+            backup_event(
+                &store,
+                &ns,
+                &name,
+                true,
+                "FindingCluster",
+                &format!("Unknown cluster {cluster}, will retry in 30 seconds"),
+                "cloudnative-pg-backup",
             );
             return;
         };
+        // With the operator-side plugin down, the backup controller cannot load the plugins
+        // ("Error loading plugins, retrying") and retries: the Backup keeps an empty phase
+        // until the plugin answers. It is never failed for it.
+        if method == "plugin" {
+            let mut tries = 0u32;
+            while !plugin_ready(&store) {
+                tries += 1;
+                if tries > PLUGIN_RETRIES {
+                    return;
+                }
+                tokio::time::sleep(STEP * 5).await;
+            }
+        }
         let started = now_rfc3339(Utc::now());
         merge(
             &store,
@@ -135,15 +210,37 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             json!({"status": {"phase": "started", "method": method, "startedAt": started,
                 "reconciliationStartedAt": started, "instanceID": {"podName": primary}}}),
         );
+        // The backup controller announces it; the instance manager (recorder local-webserver)
+        // records the start and the end.
+        let starting = format!("Starting backup for cluster {cluster}");
+        backup_event(
+            &store,
+            &ns,
+            &name,
+            false,
+            "Starting",
+            &starting,
+            "cloudnative-pg-backup",
+        );
+        backup_event(
+            &store,
+            &ns,
+            &name,
+            false,
+            "Starting",
+            "Backup started",
+            "local-webserver",
+        );
         tokio::time::sleep(STEP * 3).await;
         let done = now_rfc3339(Utc::now());
-        let status = if method == "plugin" && !plugin_ready(&store) {
-            json!({"phase": "failed", "stoppedAt": done, "reconciliationTerminatedAt": done,
-                "error": format!("requested plugin is not available: {PLUGIN}")})
-        } else {
-            json!({"phase": "completed", "stoppedAt": done, "reconciliationTerminatedAt": done,
-                "backupId": Utc::now().format("%Y%m%dT%H%M%S").to_string()})
-        };
+        let mut status = json!({"phase": "completed", "stoppedAt": done,
+            "reconciliationTerminatedAt": done,
+            "backupId": Utc::now().format("%Y%m%dT%H%M%S").to_string()});
+        if method == "plugin" {
+            // The Barman Cloud plugin names each base backup `backup-<compact timestamp>`,
+            // not after the Backup object.
+            status["backupName"] = json!(format!("backup-{}", Utc::now().format("%Y%m%d%H%M%S")));
+        }
         merge(
             &store,
             "postgresql.cnpg.io",
@@ -151,6 +248,15 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             &ns,
             &name,
             json!({ "status": status }),
+        );
+        backup_event(
+            &store,
+            &ns,
+            &name,
+            false,
+            "Completed",
+            "Backup completed",
+            "local-webserver",
         );
     });
 }
@@ -209,6 +315,155 @@ pub async fn run(store: Arc<Store>) {
             }
             ("apps", "deployments") => deployment(&store, &change.obj, change.prev.as_deref()),
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::registry::ResourceType;
+    use crate::sim::{Sim, scenario};
+
+    fn rtype(store: &Store, group: &str, plural: &str) -> Arc<ResourceType> {
+        store
+            .read()
+            .registry
+            .get(&(group.to_string(), plural.to_string()))
+            .cloned()
+            .expect("registered")
+    }
+
+    /// The healthy scenario with only the controllers running, and a change feed opened
+    /// before anything is written.
+    fn healthy() -> (
+        Arc<Store>,
+        tokio::sync::broadcast::Receiver<Arc<super::super::store::Change>>,
+    ) {
+        let sc = scenario::load("healthy", Utc::now()).expect("scenario loads");
+        let sim = Sim::new(&sc).expect("sim");
+        let store = sim.store.clone();
+        let rx = store.subscribe();
+        (store, rx)
+    }
+
+    fn new_backup(store: &Store, ns: &str, name: &str, cluster: &str) {
+        let t = rtype(store, "postgresql.cnpg.io", "backups");
+        store
+            .create(
+                &t,
+                json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Backup",
+                       "metadata": {"name": name, "namespace": ns},
+                       "spec": {"cluster": {"name": cluster}, "method": "plugin",
+                                "pluginConfiguration": {"name": "barman-cloud.cloudnative-pg.io"}}}),
+                &WriteOpts::internal(),
+            )
+            .expect("created");
+    }
+
+    fn backup(store: &Store, ns: &str, name: &str) -> Value {
+        let t = rtype(store, "postgresql.cnpg.io", "backups");
+        (*store.get(&t, ns, name).expect("the Backup")).clone()
+    }
+
+    fn events_about(store: &Store, ns: &str, name: &str) -> Vec<Value> {
+        let t = rtype(store, "", "events");
+        let (all, _) = store.list(&t, Some(ns), &Default::default(), &Default::default());
+        all.iter()
+            .filter(|e| str_at(e, "/involvedObject/name") == Some(name))
+            .map(|e| (**e).clone())
+            .collect()
+    }
+
+    /// Follows the store's changes until `done` holds (bounded, so a regression fails
+    /// instead of hanging).
+    async fn until(
+        store: &Store,
+        rx: &mut tokio::sync::broadcast::Receiver<Arc<super::super::store::Change>>,
+        done: impl Fn(&Store) -> bool,
+    ) {
+        let seen = tokio::time::timeout(Duration::from_secs(10), async {
+            while !done(store) {
+                if let Err(tokio::sync::broadcast::error::RecvError::Closed) = rx.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(seen.is_ok() && done(store), "the expected state never came");
+    }
+
+    #[tokio::test]
+    async fn a_backup_of_an_unknown_cluster_stays_pending_with_a_finding_cluster_warning() {
+        let (store, mut rx) = healthy();
+        let _controllers = tokio::spawn(run(store.clone()));
+        tokio::task::yield_now().await;
+        new_backup(&store, "orders", "to-nowhere", "pg-nowhere");
+        until(&store, &mut rx, |s| {
+            events_about(s, "orders", "to-nowhere")
+                .iter()
+                .any(|e| str_at(e, "/reason") == Some("FindingCluster"))
+        })
+        .await;
+        let b = backup(&store, "orders", "to-nowhere");
+        assert_eq!(str_at(&b, "/status/phase"), Some("pending"));
+        assert_eq!(b.pointer("/status/error"), None);
+        let events = events_about(&store, "orders", "to-nowhere");
+        let warning = events
+            .iter()
+            .find(|e| str_at(e, "/reason") == Some("FindingCluster"))
+            .expect("a FindingCluster event");
+        assert_eq!(str_at(warning, "/type"), Some("Warning"));
+        assert_eq!(
+            str_at(warning, "/message"),
+            Some("Unknown cluster pg-nowhere, will retry in 30 seconds")
+        );
+        assert_eq!(
+            str_at(warning, "/source/component"),
+            Some("cloudnative-pg-backup")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plugin_backup_completes_with_the_plugins_backup_name_and_instance_manager_events() {
+        let (store, mut rx) = healthy();
+        let _controllers = tokio::spawn(run(store.clone()));
+        tokio::task::yield_now().await;
+        new_backup(&store, "orders", "by-hand", "pg-orders");
+        until(&store, &mut rx, |s| {
+            events_about(s, "orders", "by-hand")
+                .iter()
+                .any(|e| str_at(e, "/reason") == Some("Completed"))
+        })
+        .await;
+        let b = backup(&store, "orders", "by-hand");
+        assert_eq!(str_at(&b, "/status/phase"), Some("completed"));
+        let backup_name = str_at(&b, "/status/backupName").expect("a backupName");
+        assert!(
+            backup_name.starts_with("backup-") && backup_name.len() == "backup-".len() + 14,
+            "{backup_name}"
+        );
+        let said: Vec<(String, String)> = events_about(&store, "orders", "by-hand")
+            .iter()
+            .map(|e| {
+                (
+                    str_at(e, "/message").unwrap_or("").to_string(),
+                    str_at(e, "/source/component").unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        for (message, component) in [
+            (
+                "Starting backup for cluster pg-orders",
+                "cloudnative-pg-backup",
+            ),
+            ("Backup started", "local-webserver"),
+            ("Backup completed", "local-webserver"),
+        ] {
+            assert!(
+                said.iter().any(|(m, c)| m == message && c == component),
+                "{message} from {component} in {said:?}"
+            );
         }
     }
 }

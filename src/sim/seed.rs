@@ -251,9 +251,10 @@ fn backup(rng: &mut Rng, c: usize, namespaces: usize, hours: i64, now: DateTime<
     let name = format!("{cluster}-{}", created.format("%Y%m%d%H%M%S"));
     let started = created + Duration::seconds(11);
     let roll = rng.below(100);
-    // Mostly completed; a few failed; the newest of some clusters still running.
+    // Mostly completed; a few failed; the newest of some clusters still running (a plugin
+    // backup goes started -> completed|failed, there is no `running` phase).
     let phase = if hours == 0 && roll < 10 {
-        "running"
+        "started"
     } else if roll < 2 {
         "failed"
     } else {
@@ -261,7 +262,8 @@ fn backup(rng: &mut Rng, c: usize, namespaces: usize, hours: i64, now: DateTime<
     };
     let mut status = json!({
         "backupId": started.format("%Y%m%dT%H%M%S").to_string(),
-        "backupName": name,
+        // The plugin names the base backup itself, `backup-<compact timestamp>`.
+        "backupName": format!("backup-{}", started.format("%Y%m%d%H%M%S")),
         "beginLSN": format!("{:X}/{:08X}", 0x2d + hours, rng.below(u32::MAX as u64)),
         "beginWal": format!("00000003{:016X}", rng.below(u64::MAX >> 8)),
         "instanceID": {
@@ -281,7 +283,7 @@ fn backup(rng: &mut Rng, c: usize, namespaces: usize, hours: i64, now: DateTime<
         "reconciliationStartedAt": ts(created + Duration::seconds(1)),
         "startedAt": ts(started),
     });
-    if phase != "running" {
+    if phase != "started" {
         let stopped = started + Duration::seconds(120 + rng.below(400) as i64);
         status["stoppedAt"] = json!(ts(stopped));
         status["reconciliationTerminatedAt"] = json!(ts(stopped + Duration::seconds(2)));
@@ -293,15 +295,14 @@ fn backup(rng: &mut Rng, c: usize, namespaces: usize, hours: i64, now: DateTime<
         status["endWal"] = json!(format!("00000003{:016X}", rng.below(u64::MAX >> 8)));
     }
     if phase == "failed" {
-        status["error"] = json!(
-            "rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-backup: exit status 4"
-        );
+        // barman-cloud-backup's failure comes back as the bare exit error over gRPC.
+        status["error"] = json!("rpc error: code = Unknown desc = exit status 4");
     }
     json!({
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Backup",
         "metadata": {
-            "annotations": {"cnpg.io/operatorVersion": "1.27.1", "cnpg.io/pluginClientVersion": "0.14.0"},
+            "annotations": {"cnpg.io/operatorVersion": "1.27.1"},
             "creationTimestamp": ts(created),
             "generation": 1,
             "labels": {"cnpg.io/cluster": cluster, "cnpg.io/immediateBackup": "false",

@@ -48,6 +48,8 @@ fn expand(token: &str, now: DateTime<Utc>, ctx: RunContext) -> Option<String> {
         "stamp" => Some(ctx.start.format("%Y%m%d%H%M%S").to_string()),
         // barman's backup id shape: 20261124T060040
         "backupId" => Some(ctx.start.format("%Y%m%dT%H%M%S").to_string()),
+        // the Barman Cloud plugin's base backup name: backup-20261124060040
+        "backupName" => Some(format!("backup-{}", ctx.start.format("%Y%m%d%H%M%S"))),
         "run" => Some(ctx.run.to_string()),
         _ => {
             let (sign, d) = if let Some(d) = token.strip_prefix("now-") {

@@ -35,7 +35,7 @@ def week_backups(c, overrides=None):
 
 
 BILLING_FAILED_DAY = -5   # 2026-11-19: a transient Azure outage; the next days succeeded
-BILLING_FAILED_ERROR = "rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-backup: exit status 2"
+BILLING_FAILED_ERROR = "rpc error: code = Unknown desc = exit status 2"
 
 
 def healthy_window(c):
@@ -91,14 +91,15 @@ def backup_events(c, b, outcome="Completed"):
     r = backup_ref(c, name)
     evs = [P.event(r, "Starting", f"Starting backup for cluster {c['name']}", first=b["t"] + 1 * SEC,
                    component="cloudnative-pg-backup"),
-           P.event(r, "Starting", "Backup started", first=b["start"], component="cloudnative-pg-backup",
+           # The instance manager records these three (recorder `local-webserver`), not the backup controller.
+           P.event(r, "Starting", "Backup started", first=b["start"], component="local-webserver",
                    host=c["backup_pod"])]
     if outcome == "Completed":
         evs.append(P.event(r, "Completed", "Backup completed", first=b["stop"] + 1 * SEC,
-                           component="cloudnative-pg-backup", host=c["backup_pod"]))
+                           component="local-webserver", host=c["backup_pod"]))
     elif outcome == "Failed":
         evs.append(P.event(r, "Failed", "Backup failed", first=b["start"] + 4 * SEC,
-                           component="cloudnative-pg-backup", host=c["backup_pod"]))
+                           component="local-webserver", host=c["backup_pod"]))
     return evs
 
 
@@ -201,12 +202,10 @@ def destination(c):
 
 
 def sidecar_start_lines(c, pod, t):
-    return [jline(t, "info", "Starting barman-cloud instance plugin", pod, logging_pod=pod,
-                  version=P.PLUGIN_VERSION, barmanVersion="3.19.1"),
-            jline(t + 1 * SEC, "info", "Listening on unix socket", pod, logging_pod=pod,
-                  path="/plugins/barman-cloud.cloudnative-pg.io"),
-            jline(t + 2 * SEC, "info", "Starting cache", pod, logging_pod=pod,
-                  kinds=["ObjectStore", "Cluster", "Backup", "Secret"])]
+    # The sidecar's own line, then cnpg-i-machinery's when the gRPC server starts.
+    return [jline(t, "info", "Starting barman cloud instance plugin", pod, logging_pod=pod),
+            jline(t + 1 * SEC, "info", "Starting plugin", pod, logging_pod=pod, name=P.PLUGIN_NAME,
+                  displayName="BarmanCloudInstance", version=P.PLUGIN_VERSION)]
 
 
 def wal_spacing(c):
@@ -233,16 +232,9 @@ def wal_archive_lines(c, pod, t_end, n_wals=4, elapsed=(0.6, 1.4), first_seg_lsn
 
 
 def retention_lines(c, pod, t):
-    days = int(c["retention"][:-1])
-    unit = {"d": "DAYS", "w": "WEEKS", "m": "MONTHS"}[c["retention"][-1]]
-    provider = "azure-blob-storage" if c["name"] == "pg-billing" else "aws-s3"
-    opts = ["--policy", f"RECOVERY WINDOW OF {days} {unit}", "--cloud-provider", provider, destination(c), c["server"]]
-    if c["name"] == "pg-analytics":
-        opts = ["--endpoint-url", "https://s3.nas01.example.internal:9000"] + opts
-    return [jline(t, "info", "Applying backup retention policy", pod, logging_pod=pod, retentionPolicy=c["retention"]),
-            jline(t + 1 * SEC, "info", "Executing barman-cloud-backup-delete", pod, logging_pod=pod, options=opts),
-            jline(t + 3 * SEC, "info", "Updating the recovery window in the ObjectStore status", pod, logging_pod=pod,
-                  objectStore=c["store"], serverName=c["server"])]
+    # barman-cloud-backup-delete runs with `--retention-policy "RECOVERY WINDOW OF …"`; the plugin
+    # logs no line of its own naming the command, so only the policy line is shown.
+    return [jline(t, "info", "Applying backup retention policy", pod, logging_pod=pod, retentionPolicy=c["retention"])]
 
 
 def backup_lines(c, pod, b, name, jobs=None, compression="default"):
@@ -252,7 +244,9 @@ def backup_lines(c, pod, b, name, jobs=None, compression="default"):
     spec = P.objectstore_spec(c)["configuration"]["data"]
     jobs = jobs or spec.get("jobs", 2)
     comp = spec.get("compression") if compression == "default" else compression
-    opts = ["--user", "postgres", "--name", name]
+    # The plugin names the base backup `backup-<compact timestamp>` when it starts the command.
+    bname = backup_id_name(start - 1 * SEC)
+    opts = ["--user", "postgres", "--name", bname]
     if comp:
         opts.append("--" + comp)
     opts += ["--jobs", str(jobs)]
@@ -263,9 +257,8 @@ def backup_lines(c, pod, b, name, jobs=None, compression="default"):
     opts += ["--cloud-provider", provider, destination(c), c["server"]]
     bl = lambda t, m: jline(t, "info", f"[{812 + b['day'] % 7}] " + m,
                             pod + m, logger="barman-cloud-backup", pipe="stderr", logging_pod=pod)
-    return [jline(b["t"] + 2 * SEC, "info", "Starting backup", pod + name, logging_pod=pod, backupName=name,
-                  backupNamespace=c["ns"]),
-            jline(start - 1 * SEC, "info", "Executing barman-cloud-backup", pod + name, logging_pod=pod, options=opts),
+    return [jline(b["t"] + 2 * SEC, "info", "Starting backup", pod + name, logging_pod=pod),
+            jline(start - 1 * SEC, "info", "Starting barman-cloud-backup", pod + name, logging_pod=pod, options=opts),
             bl(start, f"INFO: Starting backup '{bid}'"),
             bl(start + 2 * SEC, f"INFO: Uploading 'pgdata' directory '/var/lib/postgresql/data/pgdata' as 'data.tar{'.gz' if comp == 'gzip' else ''}'"),
             bl(stop - 6 * SEC, "INFO: Stopping backup '" + bid + "'"),
@@ -273,8 +266,37 @@ def backup_lines(c, pod, b, name, jobs=None, compression="default"):
             bl(stop - 2 * SEC, "INFO: Marking all the uploaded archives as 'completed'"),
             bl(stop - 1 * SEC, f"INFO: Backup end at LSN: {P.lsn_str(P.lsn_at(c, stop))} ({P.wal_name(c['tli'], P.lsn_at(c, stop))}, 00000060)"),
             bl(stop, f"INFO: Backup completed (start time: {start.strftime('%Y-%m-%d %H:%M:%S')}, elapsed time: {_elapsed(stop - start)})"),
-            jline(stop + 1 * SEC, "info", "Backup completed", pod + name + "done", logging_pod=pod, backupName=name,
-                  backupId=bid)]
+            jline(stop + 1 * SEC, "info", "Completed barman-cloud-backup", pod + name + "cmd", logging_pod=pod,
+                  options=opts),
+            jline(stop + 1 * SEC, "info", "Backup completed", pod + name + "done", logging_pod=pod, backup=bid),
+            jline(stop + 1 * SEC, "info", "Refreshing the recovery window", pod + name + "rw", logging_pod=pod,
+                  backupName=bname)]
+
+
+def instance_manager_backup_lines(pod, name, t_start, t_end, error=None):
+    """The instance manager (postgres container) drives a plugin backup and logs its start and end.
+
+    Upstream logs backupNamespace with the Backup's name; it is reproduced as printed."""
+    fields = dict(logging_pod=pod, pluginConfiguration={"name": P.PLUGIN_NAME}, backupName=name, backupNamespace=name)
+    lines = [jline(t_start, "info", "Plugin backup started", pod + name + "ims", **fields)]
+    if error is None:
+        lines.append(jline(t_end, "info", "Backup completed", pod + name + "imc", **fields))
+    else:
+        lines.append(jline(t_end, "error", "Backup failed", pod + name + "imf", logging_pod=pod, error=error))
+    return lines
+
+
+def instance_manager_wal_failure(pod, t, error, salt):
+    """What the postgres container's archive_command (the instance manager) logs when the plugin fails."""
+    return [jline(t, "error", "Error while calling ArchiveWAL, failing", salt + "call", logger="wal-archive",
+                  pluginName=P.PLUGIN_NAME, logging_pod=pod, error=error),
+            jline(t + dt.timedelta(milliseconds=3), "error", "failed to run wal-archive command", salt + "run",
+                  logger="wal-archive", logging_pod=pod, error=error)]
+
+
+def backup_id_name(t):
+    """The name the Barman Cloud plugin gives a base backup (status.backupName)."""
+    return "backup-" + t.strftime("%Y%m%d%H%M%S")
 
 
 def _elapsed(d):
@@ -287,7 +309,6 @@ def _elapsed(d):
 def plugin_operator_lines(start, recent_from, n_recent=6, clusters=None, extra=None):
     pod = "barman-cloud"
     lines = [
-        jline(start, "info", "Starting barman-cloud plugin", "op", logger="setup", version=P.PLUGIN_VERSION),
         jline(start + 1 * SEC, "info", "starting server", "op", name="health probe", addr="[::]:8081"),
         jline(start + 1 * SEC, "info", "attempting to acquire leader lease cnpg-system/822e3f5c.cnpg.io...", "op"),
         jline(start + 3 * SEC, "info", "successfully acquired lease cnpg-system/822e3f5c.cnpg.io", "op"),
@@ -297,7 +318,9 @@ def plugin_operator_lines(start, recent_from, n_recent=6, clusters=None, extra=N
               controllerGroup="barmancloud.cnpg.io", controllerKind="ObjectStore"),
         jline(start + 4 * SEC, "info", "Starting workers", "op", controller="objectstore",
               controllerGroup="barmancloud.cnpg.io", controllerKind="ObjectStore", **{"worker count": 1}),
-        jline(start + 4 * SEC, "info", "Starting gRPC server", "op", address=":9090"),
+        # cnpg-i-machinery's line when the plugin's gRPC server starts.
+        jline(start + 4 * SEC, "info", "Starting plugin", "op", name=P.PLUGIN_NAME, displayName="BarmanCloudInstance",
+              version=P.PLUGIN_VERSION),
     ]
     clusters = clusters or P.CLUSTERS
     for k in range(n_recent):
@@ -317,9 +340,9 @@ def operator_lines(start):
     return [
         jline(start + 2 * SEC, "info", "Starting CloudNativePG Operator", "cnpg", logger="setup", version=P.CNPG_VERSION,
               build={"Version": P.CNPG_VERSION, "Commit": hexs("cnpg-commit-" + P.CNPG_VERSION, 8), "Date": "2026-06-29"}),
-        jline(start + 3 * SEC, "info", "Listing the available plugins", "cnpg", logger="setup", namespace="cnpg-system"),
-        jline(start + 9 * SEC, "info", "Plugin registered", "cnpg", pluginName=P.PLUGIN_NAME, version=P.PLUGIN_VERSION,
-              service="cnpg-system/barman-cloud"),
+        jline(start + 9 * SEC, "info", "Registered plugin", "cnpg", controller="plugin",
+              controllerGroup="", controllerKind="Service", Service={"name": "barman-cloud", "namespace": "cnpg-system"},
+              namespace="cnpg-system", name="barman-cloud", pluginName=P.PLUGIN_NAME),
         jline(start + 10 * SEC, "info", "Starting workers", "cnpg", controller="cluster",
               controllerGroup="postgresql.cnpg.io", controllerKind="Cluster", **{"worker count": 10}),
         jline(start + 10 * SEC, "info", "Starting workers", "cnpg", controller="backup",
@@ -463,12 +486,12 @@ def backup_loop(c, at_, every, duration, archiving=None):
                                   "merge": {"status": {"lastCheckTime": "{{start}}", "lastScheduleTime": "{{start}}"}}}},
         ev_step("0s", bref, "Starting", f"Starting backup for cluster {c['name']}", "cloudnative-pg-backup"),
         {"after": duration, "patch": {"ref": bref, "merge": {"status": {
-            "backupId": "{{backupId}}", "backupName": name, "beginLSN": P.lsn_str(begin_lsn),
+            "backupId": "{{backupId}}", "backupName": "{{backupName}}", "beginLSN": P.lsn_str(begin_lsn),
             "beginWal": P.wal_name(c["tli"], begin_lsn), "endLSN": P.lsn_str(end_lsn),
             "endWal": P.wal_name(c["tli"], end_lsn), "majorVersion": c["major"], "online": True,
             "phase": "completed", "pluginMetadata": P.plugin_metadata(c), "reconciliationTerminatedAt": "{{now}}",
             "stoppedAt": "{{now}}"}}}},
-        ev_step(duration, bref, "Completed", "Backup completed", "cloudnative-pg-backup"),
+        ev_step(duration, bref, "Completed", "Backup completed", "local-webserver"),
         {"after": duration, "patch": {"ref": {"apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
                                               "namespace": c["ns"], "name": c["store"]},
                                       "merge": {"status": {"serverRecoveryWindow": {

@@ -62,8 +62,9 @@ def flux_state(revision, commit_t, overrides):
     return out
 
 
-def cluster_logs(c, *, backup_day=0, primary_lines=None, backup_lines=None, wal_until=None):
-    """Sidecar logs for every instance pod. primary_lines/backup_lines replace the defaults."""
+def cluster_logs(c, *, backup_day=0, primary_lines=None, backup_lines=None, wal_until=None, postgres_lines=None):
+    """Sidecar logs for every instance pod. primary_lines/backup_lines replace the defaults;
+    postgres_lines (pod name -> lines) adds the instance manager's own log (postgres container)."""
     entries = []
     plan = P.week_plan(c)
     for i, pod in enumerate(P.pod_names(c)):
@@ -82,6 +83,8 @@ def cluster_logs(c, *, backup_day=0, primary_lines=None, backup_lines=None, wal_
                 lines += H.retention_lines(c, pod, at(minutes=-27, seconds=-14))
                 lines += H.wal_archive_lines(c, pod, wal_until or ANCHOR, n_wals=5)
         entries.append({"pod": f"{c['ns']}/{pod}", "container": "plugin-barman-cloud", "lines": lines})
+        if postgres_lines and postgres_lines.get(pod):
+            entries.append({"pod": f"{c['ns']}/{pod}", "container": "postgres", "lines": sorted(postgres_lines[pod])})
     return entries
 
 
@@ -174,32 +177,29 @@ def gitignore_trap(base, extra):
         if e["reason"] == "Completed":
             remove.append(ref(e))
     objs.append(P.event(H.backup_ref(c, name), "Failed", "Backup failed", first=today["start"] + 2 * SEC,
-                        component="cloudnative-pg-backup", host=c["backup_pod"]))
+                        component="local-webserver", host=c["backup_pod"]))
 
-    # Logs
+    # Logs. The plugin's Archive returns the ObjectStore lookup error without logging it: the
+    # failures show in the postgres container (the instance manager's archive_command).
     pod = c["primary"]
-    wal_lines = []
-    stuck = P.wal_name(c["tli"], P.lsn_at(c, TRAP_COMMIT[1] + 60 * SEC) + P.SEG)
+    not_found = f'objectstores.barmancloud.cnpg.io "{c["store"]}" not found'
+    pg_lines = []
     for k_ in range(6):
         t = at(minutes=-5 * (5 - k_), seconds=-17)
-        wal_lines.append(jline(t, "error", "Error while archiving WAL", f"trap{k_}", logging_pod=pod,
-                               walName=H.wal_path(stuck),
-                               error=f'objectstores.barmancloud.cnpg.io "{c["store"]}" not found',
-                               stacktrace="github.com/cloudnative-pg/machinery/pkg/log.(*logger).Error\n\t/go/pkg/mod/github.com/cloudnative-pg/machinery@v0.3.3/pkg/log/log.go:125\ngithub.com/cloudnative-pg/plugin-barman-cloud/internal/cnpgi/common.WALServiceImplementation.Archive\n\t/workspace/internal/cnpgi/common/wal.go:98"))
+        pg_lines += H.instance_manager_wal_failure(pod, t, TRAP_ERR, f"trap{k_}")
     # pg-analytics-1 was restarted yesterday at 18:04: its log starts there, archiving already failing.
     restart = c["pod_start"] + 9 * SEC
-    primary_lines = [jline(restart, "error", "Error while archiving WAL", "trapfirst", logging_pod=pod,
-                           walName=H.wal_path(stuck), error=f'objectstores.barmancloud.cnpg.io "{c["store"]}" not found')]
+    pg_lines += H.instance_manager_wal_failure(pod, restart, TRAP_ERR, "trapfirst")
+    primary_lines = []
     for d in (0,):
         b = failed[d]
         bname = P.backup_name(c, b["t"])
         primary_lines += [
-            jline(b["t"] + 2 * SEC, "info", "Starting backup", pod + bname, logging_pod=pod, backupName=bname,
-                  backupNamespace=c["ns"]),
-            jline(b["start"] + 1 * SEC, "error", "Backup failed", pod + bname + "f", logging_pod=pod,
-                  backupName=bname, error=f'objectstores.barmancloud.cnpg.io "{c["store"]}" not found')]
-    primary_lines += wal_lines
-    logs = cluster_logs(c, primary_lines=sorted(primary_lines))
+            jline(b["t"] + 2 * SEC, "info", "Starting backup", pod + bname, logging_pod=pod),
+            jline(b["start"] + 1 * SEC, "error", "while getting object store", pod + bname + "f", logging_pod=pod,
+                  error=not_found)]
+        pg_lines += H.instance_manager_backup_lines(pod, bname, b["t"] + 1 * SEC, b["start"] + 1 * SEC, error=TRAP_ERR)
+    logs = cluster_logs(c, primary_lines=sorted(primary_lines), postgres_lines={pod: pg_lines})
     for n in ("pg-orders", "pg-billing"):
         logs += cluster_logs(P.CL[n])
     requeue = []
@@ -259,7 +259,7 @@ def gitignore_trap(base, extra):
         H.ev_step("0s", bref, "Starting", "Starting backup for cluster pg-analytics", "cloudnative-pg-backup"),
         {"after": "2s", "patch": {"ref": bref, "merge": {"status": {"error": TRAP_ERR, "phase": "failed",
                                                                     "reconciliationTerminatedAt": "{{now}}"}}}},
-        H.ev_step("2s", bref, "Failed", "Backup failed", "cloudnative-pg-backup"),
+        H.ev_step("2s", bref, "Failed", "Backup failed", "local-webserver"),
         {"after": "2s", "patch": {"ref": {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
                                           "namespace": "analytics", "name": "pg-analytics"},
                                   "merge": {"status": {"lastFailedBackup": "{{now}}"}}}},
@@ -275,8 +275,12 @@ OOM_COMMIT = ("Right-size barman-cloud plugin resources", at(minutes=-48, second
 REV_OOM = P.rev(OOM_COMMIT[0])
 OOM_APPLY = OOM_COMMIT[1] + 65 * SEC
 OOM_POD_START = OOM_APPLY + 3 * SEC
-NOT_AVAILABLE = f"requested plugin is not available: {P.PLUGIN_NAME}"
-UNKNOWN_PHASE = "Cluster cannot proceed to reconciliation due to an unknown plugin being required"
+REFUSED = f'dial tcp {P.PLUGIN_SVC_IP}:9090: connect: connection refused'
+# The operator dials a registered plugin lazily: with its pods down, every use fails with the dial error.
+PLUGIN_DIAL_ERR = (f'while getting plugin connection: rpc error: code = Unavailable desc = connection error: '
+                   f'desc = "transport: Error while dialing: {REFUSED}"')
+# A registered plugin that cannot be reached (PhaseFailurePlugin), not an unknown one (PhaseUnknownPlugin).
+FAILURE_PHASE = "Cluster cannot proceed to reconciliation due to an error while interacting with plugins"
 
 OOM_DESCRIPTION = """\
 06:00 UTC. The monitoring channel shows a pod in cnpg-system restarting over and over, and
@@ -382,17 +386,19 @@ def plugin_crashloop(base, extra):
     objs += flux_state(REV_OOM, OOM_COMMIT[1], {"infrastructure-cnpg-barman-plugin": plug, "apps-postgresql": apps})
     objs.append(P.gitrepository(REV_OOM, OOM_COMMIT[0], OOM_COMMIT[1]))
 
-    # Clusters: the operator restarted at 05:22 (node drain) and could not register the plugin again.
+    # Clusters: the operator restarted at 05:22 (node drain) and registered the plugin's Service again
+    # (registration does not dial it), but every call to the crash-looping plugin fails.
     for c in P.CLUSTERS:
         extra_kw = {}
         wnd = H.healthy_window(c)
         if c["name"] == "pg-analytics":
             plan = P.week_plan(c)
             b = plan[-1]
-            objs.append(P.backup(c, b["t"], phase="failed", error=NOT_AVAILABLE, pod="-"))
-            objs[-1]["status"].pop("instanceID", None)
-            lb = ("False", "LastBackupFailed", NOT_AVAILABLE, b["t"] + 1 * SEC)
-            extra_kw["last_failed"] = ts(b["t"] + 1 * SEC)
+            # The backup controller cannot load the plugins ("Error loading plugins, retrying"): the
+            # Backup keeps an empty phase and is retried; it is never failed for it.
+            objs.append(P.backup(c, b["t"], phase="failed", pod="-"))
+            objs[-1].pop("status", None)
+            lb = None
             wnd = P.window(P.sched_time(c, -7) + dt.timedelta(seconds=97), plan[-2]["stop"])
             objs.append(P.objectstore(c, wnd))
             for e in base.events_for("Backup", "analytics", P.backup_name(c, b["t"])):
@@ -402,19 +408,15 @@ def plugin_crashloop(base, extra):
             if wnd.get("lastFailedBackupTime"):
                 extra_kw["last_failed"] = wnd["lastFailedBackupTime"]
         conds = P.cluster_conditions(c, ready=False, ready_since=P.OPERATOR_POD_START + 13 * SEC, last_backup=lb)
-        objs.append(P.cluster(c, phase=UNKNOWN_PHASE, phase_reason=f"Error while discovering plugins: {NOT_AVAILABLE}",
+        objs.append(P.cluster(c, phase=FAILURE_PHASE, phase_reason=f"Error while discovering plugins: {PLUGIN_DIAL_ERR}",
                               conditions=conds, **extra_kw))
 
     # Events
     svc = extra["plugin_svc"]
     for e in base.events_for("Service", "cnpg-system", "barman-cloud"):
         remove.append(ref(e))
-    refused = f'dial tcp {P.PLUGIN_SVC_IP}:9090: connect: connection refused'
-    objs.append(P.event(svc, "PluginRegistrationFailed",
-                        f'Error while registering plugin {P.PLUGIN_NAME}: while querying plugin identity: rpc error: '
-                        f'code = Unavailable desc = connection error: desc = "transport: Error while dialing: {refused}"',
-                        first=P.OPERATOR_POD_START + 9 * SEC, last=at(minutes=-3, seconds=-51), count=8,
-                        type_="Warning", component="cloudnative-pg"))
+    refused = REFUSED
+    del svc  # registration does not dial the plugin: no registration failure for a crash-looping pod
     node = pod["spec"]["nodeName"]
     objs += [
         P.event(pod, "Scheduled", f"Successfully assigned cnpg-system/{pname} to {node}", first=OOM_POD_START,
@@ -459,9 +461,7 @@ def plugin_crashloop(base, extra):
 
     # Logs
     def run_lines(start, salt):
-        L = [jline(start + dt.timedelta(milliseconds=420), "info", "Starting barman-cloud plugin", salt, logger="setup",
-                   version=P.PLUGIN_VERSION),
-             jline(start + dt.timedelta(milliseconds=610), "info", "starting server", salt, name="health probe",
+        L = [jline(start + dt.timedelta(milliseconds=610), "info", "starting server", salt, name="health probe",
                    addr="[::]:8081"),
              jline(start + dt.timedelta(milliseconds=640), "info",
                    "attempting to acquire leader lease cnpg-system/822e3f5c.cnpg.io...", salt),
@@ -473,8 +473,8 @@ def plugin_crashloop(base, extra):
                            controllerKind="ObjectStore", source=f"kind source: *v1.{kind}"))
         L.append(jline(start + dt.timedelta(seconds=2, milliseconds=160), "info", "Starting Controller", salt,
                        controller="objectstore", controllerGroup="barmancloud.cnpg.io", controllerKind="ObjectStore"))
-        L.append(jline(start + dt.timedelta(seconds=2, milliseconds=180), "info", "Starting gRPC server", salt,
-                       address=":9090"))
+        L.append(jline(start + dt.timedelta(seconds=2, milliseconds=180), "info", "Starting plugin", salt,
+                       name=P.PLUGIN_NAME, displayName="BarmanCloudInstance", version=P.PLUGIN_VERSION))
         L.append(jline(start + dt.timedelta(seconds=9, milliseconds=400), "debug", "Listing Secrets to warm up the cache",
                        salt, namespace="", caller="/workspace/internal/cmd/operator/main.go:212"))
         return L
@@ -482,23 +482,26 @@ def plugin_crashloop(base, extra):
                "lines": run_lines(last_start, "run-last"), "previous": run_lines(runs[-2][0], "run-prev")}
     op = extra["op_pod"]
     op_lines = H.operator_lines(P.OPERATOR_POD_START)
-    op_lines = [l for l in op_lines if "Plugin registered" not in l]
     for k_ in range(6):
         t = P.OPERATOR_POD_START + 9 * SEC + dt.timedelta(minutes=5 * k_)
         op_lines.append(jline(t, "error", "Error while connecting to plugin (logical)", f"ecp{k_}",
                               pluginName=P.PLUGIN_NAME,
                               error=f'while querying plugin identity: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: {refused}"'))
     for k_, c in enumerate(P.CLUSTERS):
-        op_lines.append(jline(at(minutes=-2, seconds=-40 + 7 * k_), "info", "Cluster cannot proceed to reconciliation due to an unknown plugin being required",
+        # The cluster controller registers PhaseFailurePlugin and logs the load failure.
+        op_lines.append(jline(at(minutes=-2, seconds=-40 + 7 * k_), "error", "Error loading plugins, retrying",
                               f"unk{k_}", controller="cluster", controllerGroup="postgresql.cnpg.io",
                               controllerKind="Cluster", Cluster={"name": c["name"], "namespace": c["ns"]},
                               namespace=c["ns"], name=c["name"], reconcileID=uid(f"unk{k_}"),
-                              error=NOT_AVAILABLE))
+                              error=PLUGIN_DIAL_ERR))
     a = P.CL["pg-analytics"]
-    op_lines.append(jline(P.sched_time(a, 0) + 1 * SEC, "error", "Backup failed", "bkfail", controller="backup",
-                          controllerGroup="postgresql.cnpg.io", controllerKind="Backup",
-                          Backup={"name": P.backup_name(a, P.sched_time(a, 0)), "namespace": "analytics"},
-                          namespace="analytics", name=P.backup_name(a, P.sched_time(a, 0)), error=NOT_AVAILABLE))
+    bk = P.backup_name(a, P.sched_time(a, 0))
+    for k_ in range(4):
+        op_lines.append(jline(P.sched_time(a, 0) + 1 * SEC + dt.timedelta(minutes=k_), "error",
+                              "Error loading plugins, retrying", f"bkplug{k_}", controller="backup",
+                              controllerGroup="postgresql.cnpg.io", controllerKind="Backup",
+                              Backup={"name": bk, "namespace": "analytics"}, namespace="analytics", name=bk,
+                              error=PLUGIN_DIAL_ERR))
     logs = [pl_logs, {"pod": f"cnpg-system/{op['metadata']['name']}", "container": "manager", "lines": sorted(op_lines)}]
     for c in P.CLUSTERS:
         logs += cluster_logs(c, backup_day=None if c["name"] == "pg-analytics" else 0)
@@ -534,17 +537,11 @@ def plugin_crashloop(base, extra):
         {"at": "9s", "every": "30s", "steps": [
             H.ev_step("0s", ks_involved("apps-postgresql"), "DependencyNotReady",
                       "Dependencies do not meet ready condition, retrying in 30s", "kustomize-controller")]},
-        {"at": "1m9s", "every": "5m", "steps": [
-            H.ev_step("0s", {"apiVersion": "v1", "kind": "Service", "namespace": "cnpg-system", "name": "barman-cloud"},
-                      "PluginRegistrationFailed",
-                      f'Error while registering plugin {P.PLUGIN_NAME}: while querying plugin identity: rpc error: '
-                      f'code = Unavailable desc = connection error: desc = "transport: Error while dialing: {refused}"',
-                      "cloudnative-pg", type_="Warning")]},
         H.gitrepo_loop(REV_OOM),
     ]
     states = {n: flux_hist(objs, n) for n in ("flux-system", "infrastructure-cnpg-operator")}
     tl.append(H.flux_loop(states, names=["flux-system", "infrastructure-cnpg-operator"]))
-    expect = ["PLG004", "PLG005", "PLG006", "PLG008", "FLX004", "FLX003", "FLX007", "FLX008", "BKP001"]
+    expect = ["PLG004", "PLG005", "PLG006", "PLG008", "FLX004", "FLX003", "FLX007", "FLX008", "BKP004"]
     return objs, remove, logs, tl, OOM_DESCRIPTION, expect
 
 
@@ -559,8 +556,8 @@ def flux_hist(objs, name):
 ROTATION_T = dt.datetime(2026, 11, 23, 21, 40, 12, tzinfo=dt.timezone.utc)
 SIG = ("An error occurred (SignatureDoesNotMatch) when calling the {op} operation: The request signature we "
        "calculated does not match the signature you provided. Check your key and signing method.")
-CRED_BACKUP_ERR = ("rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-backup: exit status 4: "
-                   "ERROR: Barman cloud backup exception: " + SIG.format(op="CreateMultipartUpload"))
+# barman-cloud-backup's failure comes back as the bare exit error (the wrapper is only for WAL archiving).
+CRED_BACKUP_ERR = "rpc error: code = Unknown desc = exit status 4"
 CRED_WAL_ERR = "rpc error: code = Unknown desc = unexpected failure invoking barman-cloud-wal-archive: exit status 4"
 MISSING_KEY_ERR = "rpc error: code = Unknown desc = missing key AZURE_STORAGE_KEY, inside secret billing-azure-creds"
 BILLING_BREAK = at(hours=-1, minutes=-49, seconds=-27)
@@ -618,39 +615,52 @@ def objectstore_credentials(base, extra):
                       "ERROR: Barman cloud WAL archiver exception: " + sig_put, salt + "b",
                       logger="barman-cloud-wal-archive", pipe="stderr", logging_pod=pod1),
                 jline(t + dt.timedelta(milliseconds=905), "error", "Error invoking barman-cloud-wal-archive", salt + "e",
-                      logging_pod=pod1, walName=H.wal_path(stuck), options=opts, exitCode=4, error="exit status 4")]
+                      logging_pod=pod1, walName=H.wal_path(stuck), options=opts, exitCode=4, error="exit status 4"),
+                jline(t + dt.timedelta(milliseconds=906), "warning", "Failed archiving WAL: PostgreSQL will retry",
+                      salt + "w", logging_pod=pod1, walName=H.wal_path(stuck), startTime=tsn(t, salt + "st"),
+                      endTime=tsn(t + dt.timedelta(milliseconds=905), salt + "et"), elapsedWalTime=0.905,
+                      error="unexpected failure invoking barman-cloud-wal-archive: exit status 4")]
+
+    def wal_fail_pg(t, salt):
+        return H.instance_manager_wal_failure(pod1, t + dt.timedelta(milliseconds=910), CRED_WAL_ERR, salt)
     prim += wal_fail(ROTATION_T + 75 * SEC, "first")
+    pg1 = wal_fail_pg(ROTATION_T + 75 * SEC, "first")
     for k_ in range(5):
         prim += wal_fail(at(minutes=-5 * (4 - k_), seconds=-33), f"f{k_}")
+        pg1 += wal_fail_pg(at(minutes=-5 * (4 - k_), seconds=-33), f"f{k_}")
     pod2 = o["backup_pod"]
     bname = P.backup_name(o, today["t"])
     bar = today["start"] + dt.timedelta(milliseconds=2310)
-    bk = [jline(today["t"] + 2 * SEC, "info", "Starting backup", pod2 + bname, logging_pod=pod2, backupName=bname,
-                backupNamespace="orders"),
-          jline(today["start"] - 1 * SEC, "info", "Executing barman-cloud-backup", pod2 + bname, logging_pod=pod2,
-                options=["--user", "postgres", "--name", bname, "--gzip", "--jobs", "2", "--cloud-provider", "aws-s3",
-                         "s3://acme-prod-pg-backups/orders/", "pg-orders"]),
+    bk = [jline(today["t"] + 2 * SEC, "info", "Starting backup", pod2 + bname, logging_pod=pod2),
+          jline(today["start"] - 1 * SEC, "info", "Starting barman-cloud-backup", pod2 + bname, logging_pod=pod2,
+                options=["--user", "postgres", "--name", H.backup_id_name(today["start"] - 1 * SEC), "--gzip",
+                         "--jobs", "2", "--cloud-provider", "aws-s3", "s3://acme-prod-pg-backups/orders/",
+                         "pg-orders"]),
           jline(bar, "info", "[1187] "
                 "ERROR: Barman cloud backup exception: " + SIG.format(op="CreateMultipartUpload"), pod2 + "bx",
                 logger="barman-cloud-backup", pipe="stderr", logging_pod=pod2),
-          jline(fail_t, "error", "Backup failed", pod2 + "bf", logging_pod=pod2, backupName=bname,
-                error="unexpected failure invoking barman-cloud-backup: exit status 4")]
-    logs = cluster_logs(o, primary_lines=prim, backup_lines=bk)
+          jline(fail_t, "error", "while taking backup", pod2 + "bf", logging_pod=pod2, error="exit status 4")]
+    pg = {pod1: pg1}
+    pg.setdefault(pod2, [])
+    pg[pod2] = pg[pod2] + H.instance_manager_backup_lines(pod2, bname, today["t"] + 1 * SEC, fail_t + 1 * SEC,
+                                                          error=CRED_BACKUP_ERR)
+    logs = cluster_logs(o, primary_lines=prim, backup_lines=bk, postgres_lines=pg)
     logs[0]["generate"] = {"perSecond": 1, "lines": [
         '{"level":"info","ts":"{{time}}","msg":"Executing barman-cloud-wal-archive","logging_pod":"pg-orders-1","walName":"%s"}' % H.wal_path(stuck),
         '{"level":"info","ts":"{{time}}","logger":"barman-cloud-wal-archive","msg":"ERROR: Barman cloud WAL archiver exception: %s","pipe":"stderr","logging_pod":"pg-orders-1"}' % sig_put,
-        '{"level":"error","ts":"{{time}}","msg":"Error invoking barman-cloud-wal-archive","logging_pod":"pg-orders-1","walName":"%s","exitCode":4,"error":"exit status 4"}' % H.wal_path(stuck)]}
+        '{"level":"error","ts":"{{time}}","msg":"Error invoking barman-cloud-wal-archive","logging_pod":"pg-orders-1","walName":"%s","exitCode":4,"error":"exit status 4"}' % H.wal_path(stuck),
+        '{"level":"warning","ts":"{{time}}","msg":"Failed archiving WAL: PostgreSQL will retry","logging_pod":"pg-orders-1","walName":"%s","startTime":"{{time}}","endTime":"{{time}}","elapsedWalTime":0.905,"error":"unexpected failure invoking barman-cloud-wal-archive: exit status 4"}' % H.wal_path(stuck)]}
 
     # Logs: billing (primary is pg-billing-2)
     pb = b["primary"]
     stuck_b = P.wal_name(b["tli"], P.lsn_at(b, BILLING_BREAK) + P.SEG)
     bl = H.wal_archive_lines(b, pb, BILLING_BREAK, n_wals=3)
+    pgb = []
     for k_ in range(7):
         t = BILLING_BREAK + 41 * SEC if k_ == 0 else at(minutes=-6 * (6 - k_), seconds=-9)
-        bl.append(jline(t, "error", "Error while archiving WAL", f"mk{k_}", logging_pod=pb,
-                        walName=H.wal_path(stuck_b),
-                        error="missing key AZURE_STORAGE_KEY, inside secret billing-azure-creds"))
-    logs += cluster_logs(b, primary_lines=bl)
+        # The plugin returns the credentials error without logging it; the instance manager does.
+        pgb += H.instance_manager_wal_failure(pb, t, MISSING_KEY_ERR, f"mk{k_}")
+    logs += cluster_logs(b, primary_lines=bl, postgres_lines={pb: pgb})
     logs += cluster_logs(P.CL["pg-analytics"])
     logs = healthy_plugin_and_operator_logs(extra) + logs
     logs.append(kc_logs(extra, H.healthy_kc_items()))
@@ -672,7 +682,7 @@ def objectstore_credentials(base, extra):
         H.ev_step("0s", mref, "Starting", "Starting backup for cluster pg-orders", "cloudnative-pg-backup"),
         {"after": "4s", "patch": {"ref": mref, "merge": {"status": {"error": CRED_BACKUP_ERR, "phase": "failed",
                                                                     "reconciliationTerminatedAt": "{{now}}"}}}},
-        H.ev_step("4s", mref, "Failed", "Backup failed", "cloudnative-pg-backup"),
+        H.ev_step("4s", mref, "Failed", "Backup failed", "local-webserver"),
         {"after": "4s", "patch": {"ref": {"apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
                                           "namespace": "orders", "name": "pg-orders-s3"},
                                   "merge": {"status": {"serverRecoveryWindow": {"pg-orders": {"lastFailedBackupTime": "{{now}}"}}}}}},
@@ -736,14 +746,15 @@ def slow_backups(base, extra):
                      pod2 + salt, logger="barman-cloud-backup", pipe="stderr", logging_pod=pod2)
     prev_t, prev_start, prev_stop = done[-1]
     pname = P.backup_name(o, prev_t)
-    lines = [jline(prev_t + 2 * SEC, "info", "Starting backup", pod2 + pname, logging_pod=pod2, backupName=pname,
-                   backupNamespace="orders"),
+    lines = [jline(prev_t + 2 * SEC, "info", "Starting backup", pod2 + pname, logging_pod=pod2),
              jline(prev_stop + 1 * SEC, "info", "Backup completed", pod2 + pname + "d", logging_pod=pod2,
-                   backupName=pname, backupId=prev_start.strftime("%Y%m%dT%H%M%S")),
-             jline(stuck_t + 2 * SEC, "info", "Starting backup", pod2 + bname, logging_pod=pod2, backupName=bname,
-                   backupNamespace="orders"),
-             jline(stuck_start - 1 * SEC, "info", "Executing barman-cloud-backup", pod2 + bname, logging_pod=pod2,
-                   options=["--user", "postgres", "--name", bname, "--jobs", "1", "--cloud-provider", "aws-s3",
+                   backup=prev_start.strftime("%Y%m%dT%H%M%S")),
+             jline(prev_stop + 1 * SEC, "info", "Refreshing the recovery window", pod2 + pname + "rw",
+                   logging_pod=pod2, backupName=H.backup_id_name(prev_start - 1 * SEC)),
+             jline(stuck_t + 2 * SEC, "info", "Starting backup", pod2 + bname, logging_pod=pod2),
+             jline(stuck_start - 1 * SEC, "info", "Starting barman-cloud-backup", pod2 + bname, logging_pod=pod2,
+                   options=["--user", "postgres", "--name", H.backup_id_name(stuck_start - 1 * SEC), "--jobs", "1",
+                            "--cloud-provider", "aws-s3",
                             "s3://acme-prod-pg-backups/orders/", "pg-orders"]),
              bl(stuck_start + 1 * SEC, f"INFO: Starting backup '{bid}'", "s1"),
              bl(stuck_start + 3 * SEC, "INFO: Uploading 'pgdata' directory '/var/lib/postgresql/data/pgdata' as 'data.tar'", "s2")]

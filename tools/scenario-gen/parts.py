@@ -489,9 +489,8 @@ def pod_names(c):
 
 def plugin_status():
     return [{"capabilities": ["TYPE_RECONCILER_HOOKS", "TYPE_LIFECYCLE_SERVICE", "TYPE_INSTANCE_SIDECAR_INJECTION"],
-             "name": PLUGIN_NAME, "operatorCapabilities": ["TYPE_VALIDATE_CLUSTER_CREATE", "TYPE_VALIDATE_CLUSTER_CHANGE",
-                                                           "TYPE_MUTATE_CLUSTER"],
-             "restoreJobHookCapabilities": ["TYPE_RESTORE"], "version": PLUGIN_VERSION}]
+             # The operator side serves only reconciler hooks and the lifecycle service.
+             "name": PLUGIN_NAME, "version": PLUGIN_VERSION}]
 
 
 def cluster_conditions(c, *, ready=True, ready_since=None, archiving=None, last_backup=None):
@@ -735,7 +734,10 @@ def backup(c, t, *, phase, start=None, stop=None, error=None, pod=None, name=Non
         begin = lsn_at(c, start)
         begin = (begin // SEG) * SEG + 0x28
         end = lsn_at(c, stop)
-        status.update({"backupId": start.strftime("%Y%m%dT%H%M%S"), "backupName": name,
+        # The plugin names the base backup itself (`backup-<compact timestamp>`, taken as the
+        # command starts), not after the Backup object.
+        status.update({"backupId": start.strftime("%Y%m%dT%H%M%S"),
+                       "backupName": "backup-" + (start - 1 * SEC).strftime("%Y%m%d%H%M%S"),
                        "beginLSN": lsn_str(begin), "beginWal": wal_name(c["tli"], begin),
                        "endLSN": lsn_str(end), "endWal": wal_name(c["tli"], end),
                        "majorVersion": c["major"], "pluginMetadata": plugin_metadata(c),
