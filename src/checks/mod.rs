@@ -187,7 +187,11 @@ async fn gather(
     };
     let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
         list_kind(client, KindSpec::of(Kind::Deployment), namespace),
-        secrets::referenced(client, &snapshot.object_stores.rows),
+        secrets::referenced(
+            client,
+            &snapshot.object_stores.rows,
+            &snapshot.services.rows
+        ),
         list_kind(client, KindSpec::of(Kind::Certificate), namespace),
         list_kind(client, KindSpec::of(Kind::Event), namespace),
         logs,

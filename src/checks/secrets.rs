@@ -9,7 +9,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::model::rows::{ObjectStoreRow, SecretRow};
+use crate::model::domain::{PLUGIN_CLIENT_SECRET_ANNOTATION, PLUGIN_SERVER_SECRET_ANNOTATION};
+use crate::model::rows::{ObjectStoreRow, SecretRow, ServiceRow};
 use crate::model::{KindState, SyncState};
 
 /// A Secret's key names; its values are skipped by the parser, never held as text.
@@ -67,7 +68,18 @@ async fn read_keys(client: &kube::Client, namespace: &str, name: &str) -> Read {
 pub async fn referenced(
     client: &kube::Client,
     stores: &[Arc<ObjectStoreRow>],
+    services: &[Arc<ServiceRow>],
 ) -> KindState<SecretRow> {
+    // The plugin Service's TLS Secrets too: without them the operator cannot register it.
+    let tls = services.iter().flat_map(|svc| {
+        [
+            PLUGIN_SERVER_SECRET_ANNOTATION,
+            PLUGIN_CLIENT_SECRET_ANNOTATION,
+        ]
+        .into_iter()
+        .filter_map(|a| svc.annotations.get(a).filter(|v| !v.is_empty()))
+        .map(|name| (svc.namespace.clone(), name.clone()))
+    });
     let wanted: BTreeSet<(String, String)> = stores
         .iter()
         .flat_map(|o| {
@@ -75,6 +87,7 @@ pub async fn referenced(
                 .iter()
                 .map(|(name, _)| (o.namespace.clone(), name.clone()))
         })
+        .chain(tls)
         .collect();
     let reads: Vec<(String, String, Read)> = futures::stream::iter(wanted)
         .map(|(namespace, name)| async move {

@@ -235,7 +235,20 @@ pub(super) fn registration(out: &mut Outcome, c: &Ctx) {
         .collect();
         let bad_port = annotation(PLUGIN_PORT_ANNOTATION).filter(|v| v.parse::<u16>().is_err());
         let event = failed_registration(c, ns, svc);
-        if missing.is_empty() && bad_port.is_none() && event.is_none() {
+        // The Secrets the annotations name, where the Secrets were read whole: an absent
+        // one stops the registration on every CNPG version, with or without its event.
+        let secrets = &c.f.secrets;
+        let absent: Vec<(&str, &str)> = [
+            PLUGIN_SERVER_SECRET_ANNOTATION,
+            PLUGIN_CLIENT_SECRET_ANNOTATION,
+        ]
+        .into_iter()
+        .filter_map(|a| annotation(a).map(|name| (a, name)))
+        .filter(|(_, name)| {
+            secrets.complete() && !secrets.in_namespace(ns).iter().any(|sec| sec.name == *name)
+        })
+        .collect();
+        if missing.is_empty() && bad_port.is_none() && event.is_none() && absent.is_empty() {
             continue;
         }
         let mut evidence: Vec<String> = missing
@@ -247,6 +260,11 @@ pub(super) fn registration(out: &mut Outcome, c: &Ctx) {
                 "Service {ns}/{svc} metadata.annotations[{PLUGIN_PORT_ANNOTATION}]: {v:?} (not a port number)"
             ));
         }
+        evidence.extend(
+            absent
+                .iter()
+                .map(|(a, name)| format!("Secret {ns}/{name} (named by {a}): absent")),
+        );
         evidence.extend(event.map(|e| {
             format!(
                 "event {} {} ({}): {}",
@@ -270,6 +288,15 @@ pub(super) fn registration(out: &mut Outcome, c: &Ctx) {
                 ),
                 format!(
                     "Set the annotation to the port the plugin listens on (9090 in the plugin's manifest and Helm chart), in Git if Flux applies it: kubectl -n {ns} annotate service {svc} --overwrite {PLUGIN_PORT_ANNOTATION}=9090"
+                ),
+            )
+        } else if let Some((_, name)) = absent.first() {
+            (
+                format!(
+                    "The operator cannot register the Barman Cloud plugin from Service {ns}/{svc}: its TLS Secret {name} does not exist"
+                ),
+                format!(
+                    "Create or restore the Secret the Service names: with cert-manager, see why its Certificate has not issued it: kubectl -n {ns} get certificates; kubectl -n {ns} describe certificate <the one with secretName {name}>. The operator watches these Secrets and registers the plugin once it can read them, without a restart"
                 ),
             )
         } else {

@@ -542,3 +542,34 @@ fn plg014_stops_the_pre_migration_checklist_at_the_operator() {
     );
     assert_eq!(end.label(), "operator-lacks-switchover-fix");
 }
+
+#[test]
+fn plg012_a_tls_secret_the_service_names_is_absent() {
+    let mut f = healthy();
+    // The Secrets were read whole: the server's is there, the client's is not.
+    f.secrets = live(vec![crate::model::rows::SecretRow {
+        namespace: "cnpg-system".into(),
+        name: "barman-cloud-server-tls".into(),
+        keys: vec!["tls.crt".into(), "tls.key".into()],
+    }]);
+    let out = run(&f);
+    let x = one(&out, "PLG012");
+    assert_eq!(
+        x.summary,
+        "The operator cannot register the Barman Cloud plugin from Service cnpg-system/barman-cloud: its TLS Secret barman-cloud-client-tls does not exist"
+    );
+    assert_eq!(
+        x.evidence,
+        vec![
+            "Secret cnpg-system/barman-cloud-client-tls (named by cnpg.io/pluginClientSecret): absent"
+                .to_string()
+        ]
+    );
+    assert!(x.remedy.contains("without a restart"));
+    // Secrets that could not be read prove nothing absent.
+    f.secrets = crate::assess::testing::state(crate::model::SyncState::Forbidden {
+        verb: "get".into(),
+        resource: "secrets".into(),
+    });
+    assert!(!codes(&run(&f)).contains(&"PLG012"));
+}
