@@ -10,6 +10,7 @@ pub mod logs;
 pub mod patch;
 pub mod registry;
 pub mod scenario;
+pub mod schema;
 pub mod seed;
 pub mod selectors;
 pub mod status;
