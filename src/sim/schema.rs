@@ -343,6 +343,17 @@ fn object(s: &Value, map: &mut Map<String, Value>, path: &str, w: &mut Walk) {
             }
         }
     }
+    // Defaulting, as the apiserver does for structural schemas: an absent field with a
+    // default gets it (only where its parent object exists).
+    if let Some(ps) = props {
+        for (key, sub) in ps {
+            if let Some(d) = sub.get("default")
+                && !map.contains_key(key)
+            {
+                map.insert(key.clone(), d.clone());
+            }
+        }
+    }
     required(s, map, path, w);
 }
 
@@ -497,6 +508,15 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn defaults_fill_absent_fields() {
+        let mut s = schema();
+        s["properties"]["spec"]["properties"]["method"]["default"] = json!("barmanObjectStore");
+        let mut obj = json!({"spec": {"cluster": {"name": "pg"}}});
+        validate(&backup_type(), &s, &mut obj, None, false).unwrap();
+        assert_eq!(obj["spec"]["method"], "barmanObjectStore");
     }
 
     #[test]
