@@ -208,3 +208,35 @@ fn built_in_scenarios_hold_only_objects_their_crds_accept() {
     }
     assert!(refused.is_empty(), "{}", refused.join("\n"));
 }
+
+/// The Flux kinds backstop reads are known with their schema and printer columns, so a
+/// scenario holding them gets them served like on a cluster running Flux 2.7.
+#[test]
+fn flux_kinds_are_known_with_schema_and_columns() {
+    for (group, kind, columns) in [
+        ("helm.toolkit.fluxcd.io", "HelmRelease", 3),
+        ("source.toolkit.fluxcd.io", "HelmRepository", 4),
+        ("source.toolkit.fluxcd.io", "OCIRepository", 4),
+        ("source.toolkit.fluxcd.io", "GitRepository", 4),
+        ("kustomize.toolkit.fluxcd.io", "Kustomization", 3),
+    ] {
+        let crd = known_crd(group, kind).unwrap_or_else(|| panic!("{kind} known"));
+        let n = crd
+            .pointer("/spec/versions/0/additionalPrinterColumns")
+            .and_then(Value::as_array)
+            .map(Vec::len);
+        assert_eq!(n, Some(columns), "{kind}");
+        let t = from_crd(&crd).unwrap_or_else(|| panic!("{kind} parses"));
+        let s = t.schema.clone().expect("schema");
+        let mut no_interval = serde_json::json!({"metadata": {"name": "x"}, "spec": {}});
+        let e = schema::validate(&t, &s, &mut no_interval, None, false);
+        if kind != "HelmRepository" {
+            let e = e.expect_err(kind);
+            assert!(
+                e.message.contains("spec.interval: Required value"),
+                "{}",
+                e.message
+            );
+        }
+    }
+}
