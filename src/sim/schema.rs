@@ -62,10 +62,13 @@ pub fn validate(
         if only.is_some_and(|o| o != key) {
             continue;
         }
-        if let Some(s) = props.get(key) {
+        if let Some(s) = props.get(key)
+            && !drop_null(s, Some(value))
+        {
             value_at(s, value, key, &mut w);
         }
     }
+    map.retain(|k, v| !props.get(k).is_some_and(|s| drop_null(s, Some(v))));
     if only.is_none() {
         let unknown: Vec<String> = map
             .keys()
@@ -174,8 +177,8 @@ fn push(w: &mut Walk, reason: &'static str, field: &str, message: String) {
 }
 
 fn value_at(s: &Value, v: &mut Value, path: &str, w: &mut Walk) {
-    // A null for a nullable field, or for any field in an apply/merge body that has not
-    // been pruned yet, is dropped by the apiserver's defaulting: nothing to check.
+    // Object fields holding null were dropped before this (see `drop_null`); a null
+    // left here is an array item, which a non-nullable schema refuses.
     if v.is_null() {
         if s.get("nullable") != Some(&Value::Bool(true)) {
             push(
@@ -330,6 +333,9 @@ fn object(s: &Value, map: &mut Map<String, Value>, path: &str, w: &mut Walk) {
         let p = child(path, &key);
         let sub = props.and_then(|ps| ps.get(&key)).or(extra);
         match sub {
+            Some(sub) if drop_null(sub, map.get(&key)) => {
+                map.remove(&key);
+            }
             Some(sub) => {
                 if let Some(value) = map.get_mut(&key) {
                     value_at(sub, value, &p, w);
@@ -355,6 +361,12 @@ fn object(s: &Value, map: &mut Map<String, Value>, path: &str, w: &mut Walk) {
         }
     }
     required(s, map, path, w);
+}
+
+/// The apiserver prunes a null held by a field that is not `nullable` before defaulting
+/// and validation (structural schemas): such a field counts as absent.
+fn drop_null(s: &Value, v: Option<&Value>) -> bool {
+    v.is_some_and(Value::is_null) && s.get("nullable") != Some(&Value::Bool(true))
 }
 
 fn required(s: &Value, map: &Map<String, Value>, path: &str, w: &mut Walk) {
@@ -507,6 +519,21 @@ mod tests {
             e.message.contains(r#"unknown field "spec.cluster.extra""#),
             "{}",
             e.message
+        );
+    }
+
+    #[test]
+    fn a_null_field_counts_as_absent() {
+        let (obj, r) = run(
+            json!({"spec": {"cluster": {"name": "pg"}, "online": null}, "status": null}),
+            false,
+        );
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(obj, json!({"spec": {"cluster": {"name": "pg"}}}));
+        let (_, r) = run(json!({"spec": {"cluster": null}}), false);
+        assert_eq!(
+            causes(&r.unwrap_err()),
+            vec![("spec.cluster".to_string(), "Required value".to_string())]
         );
     }
 
