@@ -10,6 +10,7 @@ pub mod logs;
 pub mod patch;
 pub mod registry;
 pub mod scenario;
+pub mod schema;
 pub mod seed;
 pub mod selectors;
 pub mod status;
@@ -43,6 +44,9 @@ const KNOWN_CRDS: &[&str] = &[
     include_str!("crds/barmancloud.cnpg.io_objectstores.yaml"),
     include_str!("crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml"),
     include_str!("crds/source.toolkit.fluxcd.io_gitrepositories.yaml"),
+    include_str!("crds/source.toolkit.fluxcd.io_helmrepositories.yaml"),
+    include_str!("crds/source.toolkit.fluxcd.io_ocirepositories.yaml"),
+    include_str!("crds/helm.toolkit.fluxcd.io_helmreleases.yaml"),
     include_str!("crds/cert-manager.io_certificates.yaml"),
     include_str!("crds/cert-manager.io_issuers.yaml"),
 ];

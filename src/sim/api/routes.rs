@@ -198,6 +198,7 @@ async fn resource(
         manager: manager(q, headers),
         apply: false,
         internal: false,
+        strict: q.get("fieldValidation").is_some_and(|v| v == "Strict"),
     };
     match verb {
         "watch" => watch_collection(sim, &target, q, render),
@@ -220,8 +221,9 @@ async fn resource(
             &access_review(sim, body)?,
         )),
         "create" => {
-            let obj = parse_object(body, &t, target.ns.as_deref(), None)?;
+            let mut obj = parse_object(body, &t, target.ns.as_deref(), None)?;
             if flag_dry_run(q) {
+                crate::sim::schema::check(&t, &mut obj, Part::Main, opts.strict)?;
                 return Ok(json_response(StatusCode::CREATED, "application/json", &obj));
             }
             let created = sim.store.create(&t, obj, &opts)?;

@@ -141,7 +141,9 @@ pub(super) fn patch_object(
     let dry_run = flag_dry_run(q);
     if dry_run {
         let old = sim.store.get(t, &ns, &name)?;
-        return Ok(ok(&patch::apply(pt, &old, &patch)?));
+        let mut new = patch::apply(pt, &old, &patch)?;
+        crate::sim::schema::check(t, &mut new, part, opts.strict)?;
+        return Ok(ok(&new));
     }
     let updated = sim.store.update(t, &ns, &name, part, &opts, |old| {
         patch::apply(pt, old, &patch)

@@ -250,6 +250,7 @@ pub(super) fn builtin_type(bt: &Builtin) -> ResourceType {
         log_subresource: bt.plural == "pods",
         create_only: false,
         printer: Printer::builtin(bt.plural),
+        schema: None,
     }
 }
 
@@ -269,6 +270,7 @@ pub fn derived_builtin(group: &str, version: &str, kind: &str, namespaced: bool)
         log_subresource: false,
         create_only: false,
         printer: Printer::Default,
+        schema: None,
     }
 }
 
@@ -287,5 +289,6 @@ pub(super) fn ssar_type() -> ResourceType {
         log_subresource: false,
         create_only: true,
         printer: Printer::Default,
+        schema: None,
     }
 }

@@ -36,6 +36,8 @@ pub struct ResourceType {
     /// Kinds that are only ever created (SelfSubjectAccessReview) are not stored.
     pub create_only: bool,
     pub printer: Printer,
+    /// The served version's `openAPIV3Schema`; built-in kinds are not validated here.
+    pub schema: Option<Arc<Value>>,
 }
 
 impl ResourceType {
@@ -217,6 +219,10 @@ pub fn from_crd(crd: &Value) -> Option<ResourceType> {
         } else {
             Printer::Columns(columns)
         },
+        schema: version
+            .pointer("/schema/openAPIV3Schema")
+            .cloned()
+            .map(Arc::new),
     })
 }
 

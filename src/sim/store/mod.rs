@@ -37,6 +37,8 @@ pub struct WriteOpts {
     /// Scenario loading and timeline steps write status directly; API writes to a kind with
     /// a status subresource leave its status alone.
     pub internal: bool,
+    /// `fieldValidation=Strict`: unknown fields of a custom resource are an error, not pruned.
+    pub strict: bool,
 }
 
 impl WriteOpts {
@@ -45,6 +47,7 @@ impl WriteOpts {
             manager: Some("backstop-sim".into()),
             apply: false,
             internal: true,
+            strict: false,
         }
     }
 }

@@ -84,6 +84,9 @@ impl Store {
                 m.remove("status");
             }
         }
+        if !opts.internal {
+            crate::sim::schema::check(t, &mut obj, Part::Main, opts.strict)?;
+        }
         record_manager(&mut obj, opts, t, now);
         if t.plural == "namespaces" && obj.pointer("/status/phase").is_none() {
             obj["status"] = json!({"phase": "Active"});
@@ -164,6 +167,9 @@ impl Store {
                 },
                 Part::Main => {}
             }
+        }
+        if !opts.internal {
+            crate::sim::schema::check(t, &mut new, part, opts.strict)?;
         }
         if spec_changed(&old, &new) {
             let generation = old
