@@ -82,13 +82,20 @@ fn reconcile(
     };
     let (what, commands, requests) = match target.kind {
         Kind::Kustomization => reconcile_kustomization(verb, target, snapshot, &nanos)?,
-        Kind::GitRepository => (
-            format!(
-                "Asks source-controller to fetch GitRepository {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches."
-            ),
-            vec![format!("flux reconcile source git {name} -n {ns}")],
-            vec![annotate(Kind::GitRepository, ns, name, &nanos)],
-        ),
+        Kind::GitRepository | Kind::OCIRepository | Kind::HelmRepository => {
+            let kind = target.kind;
+            (
+                format!(
+                    "Asks source-controller to fetch {kind} {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches."
+                ),
+                vec![format!(
+                    "flux reconcile source {} {name} -n {ns}",
+                    flux_source_word(kind)
+                )],
+                vec![annotate(kind, ns, name, &nanos)],
+            )
+        }
+        Kind::HelmRelease => reconcile_helm_release(verb, target, snapshot, &nanos)?,
         Kind::Pod => {
             return Err(
                 "r on a plugin or operator pod restarts its Deployment; reconcile is for Flux rows"
@@ -97,7 +104,7 @@ fn reconcile(
         }
         kind => {
             return Err(format!(
-                "a {kind} cannot be reconciled: select a Kustomization or GitRepository"
+                "a {kind} cannot be reconciled: select a Kustomization, HelmRelease or Flux source"
             ));
         }
     };
@@ -109,6 +116,61 @@ fn reconcile(
         requests,
         follow,
     })
+}
+
+/// The word `flux reconcile source` and `flux suspend source` use for a source kind.
+fn flux_source_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::OCIRepository => "oci",
+        Kind::HelmRepository => "helm",
+        _ => "git",
+    }
+}
+
+/// A HelmRelease's reconcile, as `flux reconcile helmrelease` does: helm-controller honours
+/// the same annotation; `--with-source` asks its chart's OCI or Helm repository first.
+fn reconcile_helm_release(
+    verb: Verb,
+    target: &ObjectRef,
+    snapshot: &Snapshot,
+    nanos: &str,
+) -> Result<(String, Vec<String>, Vec<Request>), String> {
+    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
+    let hr = snapshot
+        .helm_releases
+        .in_namespace(ns)
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| format!("HelmRelease {ns}/{name} is not in view any more"))?;
+    let mut requests = Vec::new();
+    let mut what = String::new();
+    let mut command = format!("flux reconcile helmrelease {name} -n {ns}");
+    if verb == Verb::ReconcileWithSource {
+        let source = match hr.source.kind.as_str() {
+            "OCIRepository" => Kind::OCIRepository,
+            "HelmRepository" => Kind::HelmRepository,
+            other => {
+                return Err(format!(
+                    "HelmRelease {ns}/{name}'s chart comes from a {other}: reconcile that source itself"
+                ));
+            }
+        };
+        let (sns, sname) = (hr.source.namespace.as_str(), hr.source.name.as_str());
+        requests.push(annotate(source, sns, sname, nanos));
+        what.push_str(&format!(
+            "Asks source-controller to fetch {source} {sns}/{sname}, then "
+        ));
+        command.push_str(" --with-source");
+    }
+    requests.push(annotate(Kind::HelmRelease, ns, name, nanos));
+    what.push_str(&format!(
+        "asks helm-controller to reconcile HelmRelease {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches, then reports Ready."
+    ));
+    let mut what = what;
+    if let Some(first) = what.get(..1) {
+        what = first.to_uppercase() + &what[1..];
+    }
+    Ok((what, vec![command], requests))
 }
 
 /// What a Kustomization's reconcile will do, its commands and its requests: its source's
@@ -199,6 +261,45 @@ fn toggle_suspend(target: &ObjectRef, snapshot: &Snapshot) -> Result<Plan, Strin
                 Some(format!("flux {word} kustomization {name} -n {ns}")),
             )
         }
+        Kind::HelmRelease | Kind::OCIRepository | Kind::HelmRepository => {
+            let suspended = match target.kind {
+                Kind::HelmRelease => snapshot
+                    .helm_releases
+                    .in_namespace(ns)
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map(|r| r.suspended),
+                Kind::OCIRepository => snapshot
+                    .oci_repos
+                    .in_namespace(ns)
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map(|r| r.suspended),
+                _ => snapshot
+                    .helm_repos
+                    .in_namespace(ns)
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map(|r| r.suspended),
+            }
+            .ok_or_else(gone)?;
+            let to = !suspended;
+            let word = if to { "suspend" } else { "resume" };
+            let effect = if to {
+                "Flux stops reconciling it until it is resumed"
+            } else {
+                "setting spec.suspend bumps metadata.generation, so Flux reconciles it at once"
+            };
+            let flux = if target.kind == Kind::HelmRelease {
+                format!("flux {word} helmrelease {name} -n {ns}")
+            } else {
+                format!(
+                    "flux {word} source {} {name} -n {ns}",
+                    flux_source_word(target.kind)
+                )
+            };
+            (to, effect, Some(flux))
+        }
         Kind::ScheduledBackup => {
             let sb = snapshot
                 .scheduled
@@ -216,7 +317,7 @@ fn toggle_suspend(target: &ObjectRef, snapshot: &Snapshot) -> Result<Plan, Strin
         }
         kind => {
             return Err(format!(
-                "a {kind} cannot be suspended: select a Kustomization or ScheduledBackup"
+                "a {kind} cannot be suspended: select a Kustomization, HelmRelease, Flux source or ScheduledBackup"
             ));
         }
     };
@@ -524,5 +625,53 @@ mod tests {
             p.what
                 .contains("walArchivingFailing or invalid backup definition")
         );
+    }
+
+    #[test]
+    fn a_helm_release_reconciles_with_its_oci_source_and_suspends_as_flux_does() {
+        use crate::model::rows::{HelmReleaseRow, SourceRef};
+        let snapshot = Snapshot {
+            helm_releases: live(vec![HelmReleaseRow {
+                namespace: "cnpg-system".into(),
+                name: "plugin-barman-cloud".into(),
+                chart: "plugin-barman-cloud".into(),
+                source: SourceRef {
+                    kind: "OCIRepository".into(),
+                    namespace: "flux-system".into(),
+                    name: "plugin-barman-cloud".into(),
+                },
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let target = ObjectRef::new(Kind::HelmRelease, "cnpg-system", "plugin-barman-cloud");
+        let p = reconcile(Verb::ReconcileWithSource, &target, &snapshot, now())
+            .unwrap_or_else(|e| panic!("plans: {e}"));
+        assert_eq!(
+            p.commands,
+            ["flux reconcile helmrelease plugin-barman-cloud -n cnpg-system --with-source"]
+        );
+        let kinds: Vec<Kind> = p.requests.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [Kind::OCIRepository, Kind::HelmRelease],
+            "the source first"
+        );
+        assert!(
+            p.what
+                .starts_with("Asks source-controller to fetch OCIRepository"),
+            "{}",
+            p.what
+        );
+        let p = toggle_suspend(&target, &snapshot).unwrap_or_else(|e| panic!("plans: {e}"));
+        assert_eq!(
+            p.commands[0],
+            "flux suspend helmrelease plugin-barman-cloud -n cnpg-system"
+        );
+        assert!(
+            p.commands[1].contains("kubectl -n cnpg-system patch helmrelease plugin-barman-cloud")
+        );
+        let source = ObjectRef::new(Kind::OCIRepository, "flux-system", "plugin-barman-cloud");
+        assert!(toggle_suspend(&source, &snapshot).is_err(), "not in view");
     }
 }
