@@ -166,7 +166,6 @@ fn reconcile_helm_release(
     what.push_str(&format!(
         "asks helm-controller to reconcile HelmRelease {ns}/{name} now: sets metadata.annotations[{REQUESTED_AT}] and waits until status.lastHandledReconcileAt matches, then reports Ready."
     ));
-    let mut what = what;
     if let Some(first) = what.get(..1) {
         what = first.to_uppercase() + &what[1..];
     }

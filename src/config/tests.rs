@@ -163,7 +163,7 @@ fn flags_override_the_file_and_every_bad_flag_is_named() {
         [
             "--threshold backup-max-age: write it as NAME=VALUE, e.g. backup-max-age=30h",
             "--threshold: unknown threshold 'speed': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry or min-throughput",
-            "cannot silence 'NOPE01': not a finding code (PLG001…BKP011, see FINDINGS)",
+            "cannot silence 'NOPE01': not a finding code (PLG001…BKP012, CLU001…CLU010, see FINDINGS)",
         ]
     );
 }

@@ -36,8 +36,10 @@ fn finding(
 pub(super) fn rules(f: &Facts, out: &mut Outcome) {
     let s = &f.snapshot;
     let releases = match s.helm_releases.readable(&Kind::HelmRelease.qualified()) {
-        // helm-controller is optional: without it nothing is installed through it.
+        // helm-controller is optional: without it nothing is installed through it, and a
+        // kind not listed yet says nothing either way.
         Readable::NotInstalled(_) => return,
+        Readable::Unknown(_) if s.helm_releases.sync == crate::model::SyncState::Syncing => return,
         Readable::Unknown(why) => {
             out.unknown(AREA, why);
             return;
