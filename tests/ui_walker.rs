@@ -73,7 +73,7 @@ async fn chooser_question_override_back_and_autopilot() {
     w.press(KeyCode::Enter).await;
     let overridden = w.render(100, 30);
     assert!(
-        overridden.contains("plugin-running pass (override) › objectstore-exists"),
+        overridden.contains("plugin-running pass (override) › plugin-service-complete"),
         "{overridden}"
     );
     w.press(KeyCode::Backspace).await;
