@@ -32,6 +32,8 @@ pub enum Proof<'a> {
     Window { store: &'a str, server: &'a str },
     /// A completed Backup's `status.stoppedAt` (else when it started or was made).
     Backup(&'a BackupRow),
+    /// The Cluster's own `status.lastSuccessfulBackup` (in-tree and snapshot backups).
+    ClusterStatus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,10 +75,21 @@ pub fn last_good_backup<'a>(
             })
         })
         .max_by_key(|g| g.at);
-    match (window, backup) {
+    let newest = match (window, backup) {
         (Some(w), Some(b)) if b.at > w.at => Some(b),
         (Some(w), _) => Some(w),
         (None, b) => b,
+    };
+    // An in-tree Cluster records its own last success, even when its Backup objects are
+    // gone (deleted by retention, or never created for a volume snapshot).
+    let status = c.last_successful_backup.map(|at| LastGood {
+        at,
+        proof: Proof::ClusterStatus,
+    });
+    match (newest, status) {
+        (Some(n), Some(s)) if s.at > n.at => Some(s),
+        (None, s) => s,
+        (n, _) => n,
     }
 }
 
@@ -163,6 +176,17 @@ mod tests {
         let failed = backup("failed", "failed", at(20));
         let g = last_good_backup(&stores, &c, [&old, &new, &failed]).map(|g| g.at);
         assert_eq!(g, Some(at(12)), "a failed backup is not a good one");
+    }
+
+    #[test]
+    fn an_in_tree_clusters_own_record_counts_when_no_backup_object_shows_it() {
+        let c = ClusterRow {
+            legacy_barman: true,
+            last_successful_backup: Some(at(7)),
+            ..cluster()
+        };
+        let g = last_good_backup(&[], &c, []).map(|g| (g.at, g.proof));
+        assert_eq!(g, Some((at(7), Proof::ClusterStatus)));
     }
 
     #[test]

@@ -229,6 +229,9 @@ pub struct ClusterRow {
     pub certificates: Vec<CertificateExpiry>,
     /// The PostgreSQL image in use (`status.image`, else `spec.imageName`).
     pub image: Option<String>,
+    /// `status.lastSuccessfulBackup`: set by CloudNativePG for in-tree and volume snapshot
+    /// backups (not for backup plugins).
+    pub last_successful_backup: Option<DateTime<Utc>>,
 }
 
 /// One of a Cluster's certificates, as its status reports it.

@@ -60,6 +60,14 @@ pub(super) fn too_old(
             ts(at),
             span(now - at)
         )],
+        Some(LastGood {
+            at,
+            proof: Proof::ClusterStatus,
+        }) => vec![format!(
+            "Cluster {ns}/{name} status.lastSuccessfulBackup: {} ({} ago)",
+            ts(at),
+            span(now - at)
+        )],
         // Only the Backup objects can tell, and they could not be read.
         None if !backups_ok => return,
         None => vec![format!(

@@ -319,6 +319,7 @@ impl Project for ClusterRow {
                 .map(|(k, v)| (k.clone(), crate::sanitize::clean(v).into_owned()))
                 .collect(),
             image: text(d.pointer("/status/image")).or_else(|| text(d.pointer("/spec/imageName"))),
+            last_successful_backup: time(d.pointer("/status/lastSuccessfulBackup")),
             certificates: d
                 .pointer("/status/certificates/expirations")
                 .and_then(Value::as_object)
