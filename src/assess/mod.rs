@@ -54,6 +54,26 @@ pub struct Finding {
     pub remedy: String,
 }
 
+impl Finding {
+    pub(crate) fn new(
+        code: &'static str,
+        severity: Severity,
+        object: ObjectRef,
+        summary: String,
+        evidence: Vec<String>,
+        remedy: String,
+    ) -> Finding {
+        Finding {
+            code,
+            severity,
+            object,
+            summary,
+            evidence,
+            remedy,
+        }
+    }
+}
+
 /// An area whose rules could not be evaluated, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Unknown {

@@ -63,14 +63,14 @@ fn finding(
     evidence: Vec<String>,
     remedy: String,
 ) -> Finding {
-    Finding {
+    Finding::new(
         code,
         severity,
-        object: ObjectRef::new(Kind::Cluster, &c.namespace, &c.name),
+        ObjectRef::new(Kind::Cluster, &c.namespace, &c.name),
         summary,
         evidence,
         remedy,
-    }
+    )
 }
 
 /// CLU001-CLU003: the switches CloudNativePG reads from a Cluster's annotations, with the

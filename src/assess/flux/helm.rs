@@ -15,24 +15,6 @@ fn delivers_backups(r: &HelmReleaseRow) -> bool {
     BACKUP_CHARTS.contains(&r.chart.as_str())
 }
 
-fn finding(
-    code: &'static str,
-    severity: Severity,
-    object: ObjectRef,
-    summary: String,
-    evidence: Vec<String>,
-    remedy: String,
-) -> Finding {
-    Finding {
-        code,
-        severity,
-        object,
-        summary,
-        evidence,
-        remedy,
-    }
-}
-
 pub(super) fn rules(f: &Facts, out: &mut Outcome) {
     let s = &f.snapshot;
     let releases = match s.helm_releases.readable(&Kind::HelmRelease.qualified()) {
@@ -61,7 +43,7 @@ fn release(r: &HelmReleaseRow, out: &mut Outcome) {
         String::new()
     };
     if r.suspended {
-        out.push(finding(
+        out.push(Finding::new(
             "FLX012",
             Severity::Warning,
             ObjectRef::new(Kind::HelmRelease, ns, name),
@@ -90,7 +72,7 @@ fn release(r: &HelmReleaseRow, out: &mut Outcome) {
         (Some(a), Some(t)) if a != t => format!(" (version {a} still runs; {t} did not take)"),
         _ => String::new(),
     };
-    out.push(finding(
+    out.push(Finding::new(
         "FLX011",
         if delivers_backups(r) {
             Severity::Critical
@@ -128,7 +110,7 @@ fn source(f: &Facts, r: &HelmReleaseRow, out: &mut Outcome) {
         return;
     };
     let (ns, name) = (&repo.namespace, &repo.name);
-    out.push(finding(
+    out.push(Finding::new(
         "FLX013",
         if delivers_backups(r) {
             Severity::Critical
