@@ -179,22 +179,9 @@ impl Board {
             .iter_mut()
             .for_each(|c| *c = None);
         self.mark_rows();
+        // Each cursor stays in its pane and on a row, never on a heading.
         for i in 0..PANES {
-            let n = self.visible(i).len();
-            let p = &mut self.panes[i];
-            if p.selected >= n {
-                p.selected = n.saturating_sub(1);
-            }
-            // The cursor sits on a row, never on a heading.
-            if self.views[i]
-                .rows
-                .get(p.selected)
-                .is_some_and(|r| r.heading)
-            {
-                let focus = std::mem::replace(&mut self.focus, i);
-                self.move_selection(0);
-                self.focus = focus;
-            }
+            self.move_selection_in(i, 0);
         }
         self.summarise();
         self.refreshed = std::time::Instant::now();
@@ -267,13 +254,22 @@ impl Board {
 
     /// Moves the focused pane's selection by `delta` rows, stepping over headings.
     pub fn move_selection(&mut self, delta: isize) {
-        let visible = self.visible(self.focus);
+        self.move_selection_in(self.focus, delta);
+    }
+
+    /// Moves pane `pane`'s selection by `delta` rows (0: keeps it in range), stepping over
+    /// headings.
+    fn move_selection_in(&mut self, pane: usize, delta: isize) {
+        let visible = self.visible(pane);
         if visible.is_empty() {
+            self.panes[pane].selected = 0;
             return;
         }
-        let rows = &self.views[self.focus].rows;
+        let rows = &self.views[pane].rows;
         let last = visible.len() as isize - 1;
-        let mut at = (self.panes[self.focus].selected as isize + delta).clamp(0, last);
+        let mut at = (self.panes[pane].selected as isize)
+            .saturating_add(delta)
+            .clamp(0, last);
         // Headings are not rows to act on: step over them in the direction of travel,
         // and back the other way at the end.
         let step = if delta < 0 { -1 } else { 1 };
@@ -286,7 +282,7 @@ impl Board {
                 at = next;
             }
         }
-        self.panes[self.focus].selected = at as usize;
+        self.panes[pane].selected = at as usize;
     }
 
     /// The focused pane's filter, applied as it is typed (like k9s).
