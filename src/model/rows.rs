@@ -232,6 +232,12 @@ pub struct ClusterRow {
     /// `status.lastSuccessfulBackup`: set by CloudNativePG for in-tree and volume snapshot
     /// backups (not for backup plugins).
     pub last_successful_backup: Option<DateTime<Utc>>,
+    /// The ObjectStore the plugin reads WAL from for a replica cluster's designated
+    /// primary: `externalClusters[spec.replicaCluster.source].plugin.parameters.barmanObjectName`
+    /// when that entry is the Barman Cloud plugin's. The plugin injects its sidecar for it.
+    pub replica_source_store: Option<String>,
+    /// The same for `spec.bootstrap.recovery.source`: read once, while the Cluster is restored.
+    pub recovery_store: Option<String>,
 }
 
 /// One of a Cluster's certificates, as its status reports it.

@@ -24,13 +24,22 @@ pub(super) fn incomplete_plugin(c: &ClusterRow, out: &mut Outcome) {
                 "{at}.parameters.barmanObjectName: not set, while isWALArchiver is true (no sidecar archives this \
                  Cluster's WAL: every archive attempt fails)"
             ));
-        } else {
-            // The plugin accepts an entry that only names a replica-source or recovery
-            // store, and injects the sidecar for a replica source: that is not broken.
+        } else if c.replica_source_store.is_some() {
+            // A replica cluster's designated primary restores WAL from its source's store:
+            // the plugin injects the sidecar for that alone. Nothing is missing.
+        } else if let Some(source) = &c.recovery_store {
             evidence.push(format!(
-                "{at}.parameters.barmanObjectName: not set (expected if the entry only names a replica-source or \
-                 recovery store; otherwise this Cluster's backups and WAL do not go through the plugin, and without \
-                 a replica source no sidecar is injected)"
+                "{at}.parameters.barmanObjectName: not set; the entry only serves the recovery bootstrap from \
+                 ObjectStore {ns}/{source} (spec.bootstrap.recovery.source): once restored, this Cluster archives no \
+                 WAL and takes no backup through the plugin"
+            ));
+        } else {
+            // The plugin's own check: no store for backups, recovery or a replica source.
+            evidence.push(format!(
+                "{at}.parameters.barmanObjectName: not set, and neither spec.bootstrap.recovery.source nor \
+                 spec.replicaCluster.source names an external cluster with a Barman Cloud plugin store: the plugin \
+                 skips this Cluster (it logs \"pluginConfiguration invalid, skipping lifecycle\"), so no sidecar is \
+                 injected and nothing is archived or backed up"
             ));
         }
     }
@@ -58,8 +67,8 @@ pub(super) fn incomplete_plugin(c: &ClusterRow, out: &mut Outcome) {
     if let Some(s) = &p.server_name {
         params.push_str(&format!(",\"serverName\":\"{s}\""));
     }
-    let only_source = if store_of(c).is_none() && !p.wal_archiver && p.enabled {
-        "If the entry is there only for a replica-source or recovery store, leave it. "
+    let only_source = if c.recovery_store.is_some() && store_of(c).is_none() {
+        "If this Cluster is a throwaway restore (a drill), leave it. Otherwise, to archive and back it up, "
     } else {
         ""
     };

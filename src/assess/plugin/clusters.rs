@@ -160,12 +160,12 @@ pub(super) fn sidecars(out: &mut Outcome, c: &Ctx, clusters: &[Arc<ClusterRow>])
     let using: Vec<&ClusterRow> = clusters
         .iter()
         .map(|x| x.as_ref())
-        // The plugin injects its sidecar only for an entry naming an object store: one
-        // without (say, a recovery-only entry) gets none, and that is no fault.
+        // The plugin injects its sidecar only for a store to archive to or a replica source
+        // to restore WAL from: a recovery-only entry gets none, and that is no fault.
         .filter(|x| {
-            x.plugin
-                .as_ref()
-                .is_some_and(|p| p.enabled && p.object_store.is_some())
+            x.plugin.as_ref().is_some_and(|p| {
+                p.enabled && (p.object_store.is_some() || x.replica_source_store.is_some())
+            })
         })
         .collect();
     if using.is_empty() {

@@ -266,6 +266,22 @@ impl Project for BackupRow {
     }
 }
 
+/// The ObjectStore the Barman Cloud plugin entry of the external cluster that `source_at`
+/// names reads from, as the plugin resolves a replica or recovery source.
+fn source_store(d: &Value, source_at: &str) -> Option<String> {
+    let source = text(d.pointer(source_at))?;
+    let external = d
+        .pointer("/spec/externalClusters")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(source.as_str()))?;
+    let plugin = external.get("plugin")?;
+    if plugin.get("name").and_then(Value::as_str) != Some(PLUGIN_NAME) {
+        return None;
+    }
+    text(plugin.pointer("/parameters/barmanObjectName"))
+}
+
 impl Project for ClusterRow {
     fn project(obj: &DynamicObject) -> Self {
         let d = &obj.data;
@@ -320,6 +336,8 @@ impl Project for ClusterRow {
                 .collect(),
             image: text(d.pointer("/status/image")).or_else(|| text(d.pointer("/spec/imageName"))),
             last_successful_backup: time(d.pointer("/status/lastSuccessfulBackup")),
+            replica_source_store: source_store(d, "/spec/replicaCluster/source"),
+            recovery_store: source_store(d, "/spec/bootstrap/recovery/source"),
             certificates: d
                 .pointer("/status/certificates/expirations")
                 .and_then(Value::as_object)

@@ -67,3 +67,37 @@ fn revisions_shorten() {
     assert_eq!(short_revision("main@sha1:363a6a8fe6a7f2c3"), "main@363a6a8");
     assert_eq!(short_revision("v1.2.3"), "v1.2.3");
 }
+
+#[test]
+fn clusters_read_the_store_of_their_replica_and_recovery_sources_as_the_plugin_does() {
+    let c = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-dr", "namespace": "orders"},
+        "spec": {
+            "instances": 1,
+            "plugins": [{"name": "barman-cloud.cloudnative-pg.io", "isWALArchiver": false}],
+            "replicaCluster": {"enabled": true, "source": "origin"},
+            "bootstrap": {"recovery": {"source": "origin"}},
+            "externalClusters": [
+                {"name": "other", "plugin": {"name": "barman-cloud.cloudnative-pg.io",
+                    "parameters": {"barmanObjectName": "wrong"}}},
+                {"name": "origin", "plugin": {"name": "barman-cloud.cloudnative-pg.io",
+                    "parameters": {"barmanObjectName": "origin-s3", "serverName": "pg-orders"}}}
+            ]
+        }
+    })));
+    assert_eq!(c.replica_source_store.as_deref(), Some("origin-s3"));
+    assert_eq!(c.recovery_store.as_deref(), Some("origin-s3"));
+    // Another plugin's entry is not the Barman Cloud plugin's store.
+    let other = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-dr", "namespace": "orders"},
+        "spec": {
+            "bootstrap": {"recovery": {"source": "origin"}},
+            "externalClusters": [{"name": "origin", "plugin": {"name": "other.example.io",
+                "parameters": {"barmanObjectName": "origin-s3"}}}]
+        }
+    })));
+    assert_eq!(other.recovery_store, None);
+    assert_eq!(other.replica_source_store, None);
+}

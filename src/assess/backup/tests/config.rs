@@ -63,21 +63,49 @@ fn bkp006_incomplete_plugin_entries() {
     }
 }
 
-#[test]
-fn bkp006_an_entry_for_a_replica_source_only_is_not_critical() {
-    // spec.plugins: [{name: barman-cloud.cloudnative-pg.io, parameters:
-    // {replicaSourceBarmanObjectName: origin-s3}}]: the plugin accepts it.
-    let out = run(&with_plugin(|p| {
+/// A Cluster whose own plugin entry names no store, with (as the plugin resolves it) the
+/// store its replica or recovery source's externalClusters entry names.
+fn entry_without_store(replica: Option<&str>, recovery: Option<&str>) -> Facts {
+    let mut f = with_plugin(|p| {
         p.object_store = None;
         p.wal_archiver = false;
-    }));
+    });
+    let mut c = f.snapshot.clusters.rows[0].as_ref().clone();
+    c.replica_source_store = replica.map(str::to_string);
+    c.recovery_store = recovery.map(str::to_string);
+    f.snapshot.clusters = live(vec![c]);
+    f
+}
+
+#[test]
+fn bkp006_a_replica_clusters_entry_reading_its_source_store_is_complete() {
+    // spec.replicaCluster.source: origin, externalClusters[origin].plugin.parameters.
+    // barmanObjectName: origin-s3: the plugin injects the sidecar to restore WAL from it.
+    let out = run(&entry_without_store(Some("origin-s3"), None));
+    assert!(!codes(&out).contains(&"BKP006"), "{:#?}", out.findings);
+}
+
+#[test]
+fn bkp006_an_entry_only_for_the_recovery_bootstrap_says_nothing_is_archived_after() {
+    let out = run(&entry_without_store(None, Some("origin-s3")));
     let x = one(&out, "BKP006");
     assert_eq!(x.severity, Severity::Warning);
     assert_eq!(x.evidence.len(), 1, "{:?}", x.evidence);
-    assert!(x.evidence[0].contains("barmanObjectName: not set (expected if the entry only names a replica-source or recovery store"));
-    assert!(x.remedy.starts_with(
-        "If the entry is there only for a replica-source or recovery store, leave it."
+    assert!(x.evidence[0].contains(
+        "only serves the recovery bootstrap from ObjectStore orders/origin-s3 (spec.bootstrap.recovery.source): \
+         once restored, this Cluster archives no WAL"
     ));
+    assert!(x.remedy.starts_with("If this Cluster is a throwaway restore (a drill), leave it."));
+}
+
+#[test]
+fn bkp006_an_entry_naming_no_store_anywhere_is_skipped_by_the_plugin() {
+    let out = run(&entry_without_store(None, None));
+    let x = one(&out, "BKP006");
+    assert_eq!(x.severity, Severity::Warning);
+    assert!(x.evidence[0].contains("\"pluginConfiguration invalid, skipping lifecycle\""));
+    assert!(x.evidence[0].contains("no sidecar is injected"));
+    assert!(x.remedy.starts_with("Complete the entry"));
 }
 
 #[test]

@@ -123,10 +123,21 @@ fn plg011_instance_pod_without_the_sidecar() {
         server_name: None,
     };
     near.snapshot.clusters = live(vec![ClusterRow {
-        plugin: Some(recovery_only),
+        plugin: Some(recovery_only.clone()),
+        recovery_store: Some("origin-s3".into()),
         ..cluster()
     }]);
     assert!(!codes(&run(&near)).contains(&"PLG011"));
+
+    // But a replica cluster's entry reading its source's store gets the sidecar: one
+    // missing is the same fault.
+    let mut replica = f.clone();
+    replica.snapshot.clusters = live(vec![ClusterRow {
+        plugin: Some(recovery_only),
+        replica_source_store: Some("origin-s3".into()),
+        ..cluster()
+    }]);
+    assert_eq!(codes(&run(&replica)), vec!["PLG011"]);
 
     // Near miss: the plugin entry is disabled, so no sidecar is expected.
     let mut near = f.clone();
