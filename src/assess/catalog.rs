@@ -156,6 +156,11 @@ const CODES: &[Code] = &[
         C,
         "a ScheduledBackup is blocked by a Backup that is not done",
     ),
+    c(
+        "BKP013",
+        C,
+        "a Cluster archives WAL to a store that holds no base backup of it",
+    ),
     // The Cluster's own switches and records.
     c(
         "CLU001",
@@ -213,6 +218,22 @@ pub fn find(code: &str) -> Option<&'static Code> {
     CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
 }
 
+/// The codes there are, area by area, as an error message lists them: "PLG001…PLG014, …".
+pub fn ranges() -> String {
+    AREAS
+        .iter()
+        .filter_map(|(prefix, _, _)| {
+            let mut of_area = CODES.iter().filter(|c| c.code.starts_with(prefix));
+            let first = of_area.next()?;
+            Some(match of_area.last() {
+                Some(last) => format!("{}…{}", first.code, last.code),
+                None => first.code.to_string(),
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The areas, in the order reports list them and the findings are ranked (causes before
 /// effects): (code prefix, area key, title).
 pub(crate) const AREAS: &[(&str, &str, &str)] = &[
@@ -234,4 +255,17 @@ pub(crate) fn area(code: &str) -> (&'static str, &'static str) {
         .find(|(prefix, _, _)| code.get(..3) == Some(*prefix))
         .unwrap_or(&AREAS[AREAS.len() - 1]);
     (key, title)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges_name_every_area_from_its_first_to_its_last_code() {
+        let r = super::ranges();
+        assert!(r.starts_with("PLG001…PLG0"), "{r}");
+        for (prefix, _, _) in super::AREAS {
+            assert!(r.contains(&format!("{prefix}001…")), "{prefix} in {r}");
+        }
+        assert!(r.contains("BKP001…BKP013"), "{r}");
+    }
 }

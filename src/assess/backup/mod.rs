@@ -1,14 +1,15 @@
-//! Backups and WAL archiving (BKP001-BKP012): did the newest backup work, is there a recent
+//! Backups and WAL archiving (BKP001-BKP013): did the newest backup work, is there a recent
 //! enough one, is anything slow or stuck, is WAL archiving healthy, and are the Cluster and
 //! its ScheduledBackups configured so that backups can happen at all.
 //!
 //! By concern: what failed (`failures`: BKP001, BKP005), what is too old, slow or stuck
 //! (`age`: BKP002-BKP004, BKP012), and what is configured so that backups cannot work (`config`:
-//! BKP006-BKP010).
+//! BKP006-BKP010), and WAL going to a store without a base backup (`store`: BKP013).
 
 mod age;
 mod config;
 mod failures;
+mod store;
 #[cfg(test)]
 mod tests;
 
@@ -54,6 +55,9 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         for c in s.clusters.rows.iter() {
             age::too_old(f, c, &by_cluster, now, th, backups_ok, &mut out);
             failures::archiving(f, c, &mut out);
+            if backups_ok {
+                store::no_base_backup_in_store(f, c, &by_cluster, now, &mut out);
+            }
             config::incomplete_plugin(c, &mut out);
             config::legacy(c, &mut out);
             config::unconfigured(f, c, &mut out);

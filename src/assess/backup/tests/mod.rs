@@ -4,6 +4,7 @@
 mod age;
 mod config;
 mod failures;
+mod store;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
