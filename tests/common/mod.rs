@@ -199,13 +199,22 @@ impl Tmux {
 
     /// Sends keys (tmux key names: "Enter", "Escape", "q", "C-c").
     pub fn keys(&self, keys: &[&str]) {
-        for k in keys {
+        for (i, k) in keys.iter().enumerate() {
+            // An Escape read together with the next key is Alt+key. Under load a fixed pause
+            // is not enough: wait until the screen shows the Escape was handled (or, when it
+            // changes nothing, a short deadline) before the next key goes.
+            let before = (*k == "Escape" && i + 1 < keys.len()).then(|| self.capture(false));
             let status = std::process::Command::new("tmux")
                 .args(["-L", &self.socket, "send-keys", "-t", &self.session, k])
                 .status()
                 .expect("send-keys");
             assert!(status.success());
-            // Separate keys so that Escape followed by a key is not read as Alt+key.
+            if let Some(before) = before {
+                let deadline = Instant::now() + Duration::from_millis(1500);
+                while self.capture(false) == before && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
             std::thread::sleep(Duration::from_millis(60));
         }
     }
