@@ -42,7 +42,8 @@ def findings(objs):
             for cs in p['status'].get('containerStatuses',[]):
                 if not cs['ready']: f.add('PLG004'); ev.append(f"PLG004 {p['metadata']['name']} {cs['state']}")
                 if cs.get('lastState',{}).get('terminated',{}).get('reason')=='OOMKilled': f.add('PLG005')
-                if cs['restartCount']>=3: f.add('PLG006')
+                oom=cs.get('lastState',{}).get('terminated',{}).get('reason')=='OOMKilled'
+                if cs['restartCount']>=3 and not oom: f.add('PLG006')
     for c in by('Cluster'):
         ph=c['status']['phase']
         if 'unknown plugin' in ph or 'interacting with plugins' in ph: f.add('PLG008')

@@ -541,7 +541,7 @@ def plugin_crashloop(base, extra):
     ]
     states = {n: flux_hist(objs, n) for n in ("flux-system", "infrastructure-cnpg-operator")}
     tl.append(H.flux_loop(states, names=["flux-system", "infrastructure-cnpg-operator"]))
-    expect = ["PLG004", "PLG005", "PLG006", "PLG008", "FLX004", "FLX003", "FLX007", "FLX008", "BKP004"]
+    expect = ["PLG004", "PLG005", "PLG008", "FLX004", "FLX003", "FLX007", "FLX008", "BKP004"]
     return objs, remove, logs, tl, OOM_DESCRIPTION, expect
 
 

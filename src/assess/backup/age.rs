@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::{backup_events, cluster_of, log_command, take_backup};
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
 use crate::model::by_cluster::ByCluster;
-use crate::model::domain::CLUSTER_LABEL;
+use crate::model::domain::{CLUSTER_LABEL, OPERATOR_APP, OPERATOR_LABEL};
 use crate::model::kubefmt::{delta, span, ts};
 use crate::model::relate::{LastGood, Proof, last_good_backup, store_of};
 use crate::model::rows::{BackupRow, ClusterRow};
@@ -327,6 +327,21 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
                 a.name,
                 a.name
             )
+        } else if b.phase.is_empty() && b.method == "plugin" {
+            format!(
+                "The operator has not picked it up: it reads no phase until the operator can load its plugins, \
+                 and while it cannot its log repeats \"Error loading plugins, retrying\" for this Backup \
+                 (`kubectl logs -n <operator namespace> -l {OPERATOR_LABEL}={OPERATOR_APP} | grep {}`). Make the \
+                 Barman Cloud plugin answer (see the plugin findings); the Backup then starts by itself, nothing \
+                 needs deleting.",
+                b.name
+            )
+        } else if b.phase.is_empty() {
+            format!(
+                "The operator has not picked it up: check that the CloudNativePG operator runs \
+                 (`kubectl get pods -A -l {OPERATOR_LABEL}={OPERATOR_APP}`) and read its log for {}.",
+                b.name
+            )
         } else if pending {
             format!(
                 "The operator cannot start it: `kubectl -n {ns} describe backup {}` (events FindingPod, BackupPending \
@@ -354,13 +369,23 @@ pub(super) fn stuck(f: &Facts, now: DateTime<Utc>, th: &Thresholds, out: &mut Ou
             code: "BKP004",
             severity: Severity::Warning,
             object: ObjectRef::new(Kind::Backup, ns, &b.name),
-            summary: format!(
-                "Backup {ns}/{} of Cluster {} has been {phase} for {} (limit {})",
-                b.name,
-                b.cluster,
-                span(age),
-                span(limit)
-            ),
+            summary: if b.phase.is_empty() {
+                format!(
+                    "Backup {ns}/{} of Cluster {} has not been picked up by the operator for {} (limit {})",
+                    b.name,
+                    b.cluster,
+                    span(age),
+                    span(limit)
+                )
+            } else {
+                format!(
+                    "Backup {ns}/{} of Cluster {} has been {phase} for {} (limit {})",
+                    b.name,
+                    b.cluster,
+                    span(age),
+                    span(limit)
+                )
+            },
             evidence,
             remedy,
         });

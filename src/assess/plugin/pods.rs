@@ -208,10 +208,16 @@ pub(super) fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
                 code: "PLG005",
                 severity: Severity::Critical,
                 object: ObjectRef::new(Kind::Pod, &pod.namespace, &pod.name),
-                summary: format!(
-                    "Barman Cloud plugin container {container} in pod {}/{} was OOMKilled",
-                    pod.namespace, pod.name
-                ),
+                summary: match pod.restarts {
+                    0 | 1 => format!(
+                        "Barman Cloud plugin container {container} in pod {}/{} was OOMKilled",
+                        pod.namespace, pod.name
+                    ),
+                    n => format!(
+                        "Barman Cloud plugin container {container} in pod {}/{} was OOMKilled ({n} restarts)",
+                        pod.namespace, pod.name
+                    ),
+                },
                 evidence,
                 remedy: format!(
                     "Raise its memory limit: {}.{}",
@@ -224,7 +230,8 @@ pub(super) fn plugin_pods(out: &mut Outcome, c: &Ctx, p: &Plugin) {
         let recent = pod
             .last_termination_at
             .is_none_or(|at| c.now - at <= chrono::Duration::hours(RESTART_WINDOW_HOURS));
-        if pod.restarts >= c.th.restarts && recent {
+        // Restarts whose last one ended OOMKilled are PLG005's: one cause, one finding.
+        if pod.restarts >= c.th.restarts && recent && !oom {
             let mut evidence = pod_evidence(pod);
             evidence.extend(warning_events(c.f, Kind::Pod, &pod.namespace, &pod.name, 2));
             out.push(Finding {

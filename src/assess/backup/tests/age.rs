@@ -198,6 +198,29 @@ fn bkp004_pending_for_11_minutes_and_started_for_7_hours() {
 }
 
 #[test]
+fn bkp004_a_plugin_backup_without_a_phase_waits_for_the_operator_to_load_the_plugin() {
+    // CloudNativePG leaves a plugin Backup without any status while it cannot load its
+    // plugins; it never fails it for that.
+    let mut b = backup("pg-orders-daily-20261124020000", "", ago(0, 30), None);
+    (b.pod, b.started) = (None, None);
+    let out = run(&with_backups(vec![b]));
+    let x = one(&out, "BKP004");
+    assert_eq!(
+        x.summary,
+        "Backup orders/pg-orders-daily-20261124020000 of Cluster pg-orders has not been picked up by the operator \
+         for 30m (limit 10m)"
+    );
+    assert!(x.remedy.contains("\"Error loading plugins, retrying\""), "{}", x.remedy);
+    assert!(x.remedy.contains("nothing needs deleting"));
+    // An in-tree Backup without a phase: the operator itself is the suspect.
+    let mut b = backup("pg-orders-manual", "", ago(0, 30), None);
+    (b.pod, b.started) = (None, None);
+    b.method = "barmanObjectStore".into();
+    let out = run(&with_backups(vec![b]));
+    assert!(one(&out, "BKP004").remedy.starts_with("The operator has not picked it up: check that the CloudNativePG operator runs"));
+}
+
+#[test]
 fn bkp004_a_pending_backup_queued_behind_a_running_one_is_not_stuck() {
     // A manual backup taken during a long scheduled one: the operator keeps it pending
     // (no event) until the other one ends.

@@ -258,3 +258,20 @@ fn plg006_counts_only_a_recent_restart() {
     );
     assert!(!codes(&run(&f)).contains(&"PLG006"));
 }
+
+#[test]
+fn plg006_leaves_restarts_that_ended_oomkilled_to_plg005() {
+    let mut f = healthy();
+    with_pods(
+        &mut f,
+        vec![PodRow {
+            restarts: 13,
+            last_termination: Some("OOMKilled".into()),
+            last_termination_at: Some(now() - chrono::Duration::minutes(2)),
+            ..plugin_pod()
+        }],
+    );
+    let out = run(&f);
+    assert!(!codes(&out).contains(&"PLG006"), "{:#?}", out.findings);
+    assert!(one(&out, "PLG005").summary.ends_with("was OOMKilled (13 restarts)"));
+}
