@@ -150,6 +150,110 @@ pub(crate) fn backup_now(ns: &str, cluster: &str) -> String {
     format!("kubectl cnpg backup {cluster} -n {ns} --method=plugin --plugin-name={PLUGIN_NAME}")
 }
 
+/// A log line as a person reads it: the instance manager's and the plugin's JSON lines
+/// unpacked to "when logger: msg: error", with a key under which repeats of one message
+/// (differing only in their time and the barman process id) fall together.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LogLine {
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    pub text: String,
+    pub key: String,
+}
+
+pub(crate) fn log_line(raw: &str) -> LogLine {
+    let rfc3339 = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    // kubectl's --timestamps prefix, when there is one.
+    let (mut at, rest) = match raw.split_once(' ') {
+        Some((first, rest)) if rfc3339(first).is_some() => (rfc3339(first), rest),
+        _ => (None, raw),
+    };
+    let json = rest
+        .trim_start()
+        .starts_with('{')
+        .then(|| serde_json::from_str::<serde_json::Value>(rest).ok())
+        .flatten();
+    let Some(v) = json.filter(|v| v.get("msg").is_some()) else {
+        return LogLine {
+            at,
+            text: rest.to_string(),
+            key: rest.to_string(),
+        };
+    };
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+    if at.is_none() {
+        at = rfc3339(field("ts"));
+    }
+    // barman-cloud writes its own time before its lines: the line's time says it already.
+    let msg = strip_barman_time(field("msg"));
+    let mut text = match field("logger") {
+        "" => msg.to_string(),
+        logger => format!("{logger}: {msg}"),
+    };
+    if !field("error").is_empty() {
+        text.push_str(": ");
+        text.push_str(field("error"));
+    }
+    // barman-cloud prefixes its own lines with "[pid] ".
+    let key = match msg.strip_prefix('[').and_then(|m| m.split_once("] ")) {
+        Some((pid, tail)) if pid.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{}|{tail}|{}", field("logger"), field("error"))
+        }
+        _ => format!("{}|{msg}|{}", field("logger"), field("error")),
+    };
+    LogLine { at, text, key }
+}
+
+/// "2026-11-24 05:58:01,118 [812] ERROR: …" → "[812] ERROR: …".
+fn strip_barman_time(msg: &str) -> &str {
+    let b = msg.as_bytes();
+    let shape = b.len() > 24
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b','
+        && b[23] == b' '
+        && msg.is_char_boundary(24);
+    if shape { &msg[24..] } else { msg }
+}
+
+/// Log lines (newest first) as evidence: each message once, the newest with its time, and
+/// how often and since when it repeated.
+pub(crate) fn condensed_log(label: &str, newest_first: &[&str]) -> Vec<String> {
+    let mut seen: Vec<(LogLine, usize, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
+    for raw in newest_first {
+        let l = log_line(raw);
+        match seen.iter_mut().find(|(s, _, _)| s.key == l.key) {
+            Some((_, n, oldest)) => {
+                *n += 1;
+                *oldest = l.at.or(*oldest);
+            }
+            None => {
+                let at = l.at;
+                seen.push((l, 1, at));
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(l, n, oldest)| {
+            let when =
+                l.at.map(|t| format!(" {}", crate::model::kubefmt::ts(t)))
+                    .unwrap_or_default();
+            let repeats = match (n, oldest) {
+                (1, _) => String::new(),
+                (n, Some(o)) => format!(" (×{n} since {})", crate::model::kubefmt::ts(o)),
+                (n, None) => format!(" (×{n})"),
+            };
+            format!("{label}{when}: {}{repeats}", l.text)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +269,39 @@ mod tests {
         assert!(!is_plugin_image(
             "ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:v0.14.0"
         ));
+    }
+
+    #[test]
+    fn log_lines_are_unpacked_and_repeats_fall_together() {
+        let line = |ts: &str, pid: u32| {
+            format!(
+                "{{\"level\":\"info\",\"ts\":\"{ts}\",\"msg\":\"[{pid}] ERROR: Barman cloud WAL archiver exception: An error occurred (SignatureDoesNotMatch) when calling the PutObject operation\",\"logger\":\"barman-cloud-wal-archive\",\"pipe\":\"stderr\",\"logging_pod\":\"pg-orders-1\"}}"
+            )
+        };
+        let (a, b, c) = (
+            line("2026-11-24T06:26:33.184Z", 3185),
+            line("2026-11-24T06:21:33.184Z", 3169),
+            line("2026-11-24T06:16:33.184Z", 3158),
+        );
+        let other = "2026-11-24T06:20:00Z plain text from somewhere";
+        let out = condensed_log(
+            "log orders/pg-orders-1 (plugin-barman-cloud)",
+            &[&a, &b, other, &c],
+        );
+        assert_eq!(
+            out,
+            vec![
+                "log orders/pg-orders-1 (plugin-barman-cloud) 2026-11-24T06:26:33Z: barman-cloud-wal-archive: [3185] ERROR: Barman cloud WAL archiver exception: An error occurred (SignatureDoesNotMatch) when calling the PutObject operation (×3 since 2026-11-24T06:16:33Z)",
+                "log orders/pg-orders-1 (plugin-barman-cloud) 2026-11-24T06:20:00Z: plain text from somewhere",
+            ]
+        );
+        // The error field of the instance manager's lines is part of the message.
+        let l = log_line(
+            r#"{"level":"error","ts":"2026-11-24T05:30:01.245Z","msg":"Error loading plugins, retrying","error":"while getting plugin connection: rpc error"}"#,
+        );
+        assert_eq!(
+            l.text,
+            "Error loading plugins, retrying: while getting plugin connection: rpc error"
+        );
     }
 }

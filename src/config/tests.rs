@@ -168,11 +168,18 @@ fn flags_override_the_file_and_every_bad_flag_is_named() {
     // Every area's codes, from the catalog, not a list written by hand that goes stale.
     let silence = &e.problems[2];
     assert!(
-        silence.starts_with("cannot silence 'NOPE01': not a finding code (PLG001…PLG014, FLX001…FLX"),
+        silence
+            .starts_with("cannot silence 'NOPE01': not a finding code (PLG001…PLG014, FLX001…FLX"),
         "{silence}"
     );
-    assert!(silence.contains("CLU001…CLU010") && silence.contains("BKP001…BKP013"), "{silence}");
-    assert!(silence.ends_with("; docs/FINDINGS.md says what each means)"), "{silence}");
+    assert!(
+        silence.contains("CLU001…CLU010") && silence.contains("BKP001…BKP013"),
+        "{silence}"
+    );
+    assert!(
+        silence.ends_with("; docs/FINDINGS.md says what each means)"),
+        "{silence}"
+    );
 }
 
 #[test]

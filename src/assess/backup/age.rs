@@ -198,46 +198,101 @@ fn schedule_interval<'a>(f: &'a Facts, c: &ClusterRow) -> Option<(&'a str, TimeD
         .min_by_key(|(_, every)| *every)
 }
 
-/// BKP003: recent completed backups that took longer than th.backup_slow.
+/// BKP003: recent completed backups that took longer than th.backup_slow: one finding per
+/// Cluster, on its newest slow Backup, the others and their trend as evidence.
 pub(super) fn slow(f: &Facts, by_cluster: &ByCluster, th: &Thresholds, out: &mut Outcome) {
     let limit = delta(th.backup_slow);
     for (ns, cluster, list) in by_cluster.iter() {
-        for b in list.iter().take(RECENT) {
-            let Some(took) = b
-                .duration()
-                .filter(|d| b.phase == "completed" && *d > limit)
-            else {
-                continue;
-            };
-            let c = cluster_of(f, ns, cluster);
-            // An in-tree Cluster has no ObjectStore: its upload settings are in its own spec.
-            let patch = match c {
-                Some(c) if c.plugin.is_none() && c.legacy_barman => format!(
-                    "`kubectl -n {ns} patch cluster {cluster} --type=merge -p \
-                     '{{\"spec\":{{\"backup\":{{\"barmanObjectStore\":{{\"data\":{{\"jobs\":4}}}}}}}}}}'`"
-                ),
-                _ => format!(
-                    "`kubectl -n {ns} patch objectstore {} --type=merge -p \
-                     '{{\"spec\":{{\"configuration\":{{\"data\":{{\"jobs\":4}}}}}}}}'`",
-                    c.and_then(store_of).unwrap_or("STORE")
-                ),
-            };
-            out.push(Finding {
-                code: "BKP003",
-                severity: Severity::Warning,
-                object: ObjectRef::new(Kind::Backup, ns, &b.name),
-                summary: format!("Backup {ns}/{} of Cluster {cluster} took {} (limit {})", b.name, span(took), span(limit)),
-                evidence: vec![
-                    format!("Backup {ns}/{} status.startedAt: {}", b.name, b.started.map(ts).unwrap_or_default()),
-                    format!("Backup {ns}/{} status.stoppedAt: {}", b.name, b.stopped.map(ts).unwrap_or_default()),
-                ],
-                remedy: format!(
-                    "Upload in more parallel jobs (default 2): {patch}; consider a faster compression \
-                     (data.compression snappy or lz4), backing up from a standby (target prefer-standby), and the network \
-                     bandwidth to the store. Watch that the next backup still ends before the following one starts."
-                ),
-            });
+        // Newest first, as ByCluster orders them.
+        let slow: Vec<(&BackupRow, TimeDelta)> = list
+            .iter()
+            .take(RECENT)
+            .filter_map(|b| {
+                let took = b
+                    .duration()
+                    .filter(|d| b.phase == "completed" && *d > limit)?;
+                Some((*b, took))
+            })
+            .collect();
+        let Some(&(b, took)) = slow.first() else {
+            continue;
+        };
+        let c = cluster_of(f, ns, cluster);
+        // An in-tree Cluster has no ObjectStore: its upload settings are in its own spec.
+        let patch = match c {
+            Some(c) if c.plugin.is_none() && c.legacy_barman => format!(
+                "`kubectl -n {ns} patch cluster {cluster} --type=merge -p \
+                 '{{\"spec\":{{\"backup\":{{\"barmanObjectStore\":{{\"data\":{{\"jobs\":4}}}}}}}}}}'`"
+            ),
+            _ => format!(
+                "`kubectl -n {ns} patch objectstore {} --type=merge -p \
+                 '{{\"spec\":{{\"configuration\":{{\"data\":{{\"jobs\":4}}}}}}}}'`",
+                c.and_then(store_of).unwrap_or("STORE")
+            ),
+        };
+        let mut evidence = vec![
+            format!(
+                "Backup {ns}/{} status.startedAt: {}",
+                b.name,
+                b.started.map(ts).unwrap_or_default()
+            ),
+            format!(
+                "Backup {ns}/{} status.stoppedAt: {}",
+                b.name,
+                b.stopped.map(ts).unwrap_or_default()
+            ),
+        ];
+        for (other, took) in slow.iter().skip(1) {
+            evidence.push(format!(
+                "also slow: Backup {ns}/{} took {} (started {})",
+                other.name,
+                span(*took),
+                other.started.map(ts).unwrap_or_default()
+            ));
         }
+        // Oldest to newest, each slower than the one before: the trend is the news.
+        let growing = slow.len() >= 3 && slow.windows(2).all(|w| w[0].1 > w[1].1);
+        if growing {
+            evidence.push(format!(
+                "each of these {} backups took longer than the one before ({} → {}): the data to upload is \
+                 growing or the upload is slowing",
+                slow.len(),
+                span(slow[slow.len() - 1].1),
+                span(took)
+            ));
+        }
+        let summary = match slow.len() {
+            1 => format!(
+                "Backup {ns}/{} of Cluster {cluster} took {} (limit {})",
+                b.name,
+                span(took),
+                span(limit)
+            ),
+            n => format!(
+                "Backup {ns}/{} of Cluster {cluster} took {} (limit {}); {n} of its last {} backups were slow{}",
+                b.name,
+                span(took),
+                span(limit),
+                list.len().min(RECENT),
+                if growing {
+                    ", each slower than the last"
+                } else {
+                    ""
+                }
+            ),
+        };
+        out.push(Finding {
+            code: "BKP003",
+            severity: Severity::Warning,
+            object: ObjectRef::new(Kind::Backup, ns, &b.name),
+            summary,
+            evidence,
+            remedy: format!(
+                "Upload in more parallel jobs (default 2): {patch}; consider a faster compression \
+                 (data.compression snappy or lz4), backing up from a standby (target prefer-standby), and the network \
+                 bandwidth to the store. Watch that the next backup still ends before the following one starts."
+            ),
+        });
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{backup_events, cluster_of, log_command, take_backup};
 use crate::assess::objectstore::is_instance_log;
+use crate::assess::read::condensed_log;
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::by_cluster::ByCluster;
 use crate::model::domain::SIDECAR;
@@ -133,9 +134,11 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
             .take(MAX_LOG_LINES)
             .collect();
         checked |= !hits.is_empty();
-        for line in hits.into_iter().rev() {
-            evidence.push(format!("log {ns}/{} ({}): {line}", log.pod, log.container));
-        }
+        let hits: Vec<&str> = hits.into_iter().map(String::as_str).collect();
+        evidence.extend(condensed_log(
+            &format!("log {ns}/{} ({})", log.pod, log.container),
+            &hits,
+        ));
     }
     let cause = if checked {
         "The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines \

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::find_store;
-use crate::assess::read::backup_now;
+use crate::assess::read::{backup_now, condensed_log};
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::by_cluster::ByCluster;
 use crate::model::domain::CLUSTER_LABEL;
@@ -131,6 +131,8 @@ fn classify(text: &str) -> Vec<&'static str> {
 struct Seen {
     label: String,
     text: String,
+    /// A log line: shown unpacked, its repeats counted (`read::condensed_log`).
+    log: bool,
 }
 
 /// The texts that may carry the store's error for one cluster: still-current ones only,
@@ -147,6 +149,7 @@ fn error_texts(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster) -> Vec<Seen> {
                 c.name
             ),
             text: a.message.clone(),
+            log: false,
         });
     }
     let backups = by_cluster.of(ns, &c.name);
@@ -157,6 +160,7 @@ fn error_texts(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster) -> Vec<Seen> {
             seen.push(Seen {
                 label: format!("Backup {ns}/{} status.error", b.name),
                 text: e.clone(),
+                log: false,
             });
         }
     }
@@ -168,6 +172,7 @@ fn error_texts(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster) -> Vec<Seen> {
         seen.push(Seen {
             label: format!("event Backup {ns}/{} {}", e.involved_name, e.reason),
             text: e.message.clone(),
+            log: false,
         });
     }
     // Lines older than the last proof that the path works (a completed backup, archiving
@@ -193,14 +198,16 @@ fn error_texts(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster) -> Vec<Seen> {
             seen.push(Seen {
                 label: format!("log {}/{} ({})", log.namespace, log.pod, log.container),
                 text: line.clone(),
+                log: true,
             });
         }
     }
     seen
 }
 
-/// The evidence lines of one error class, and the clusters they came from.
-type Matches = (Vec<String>, BTreeSet<String>);
+/// The evidence of one error class: lines, log lines by their log, and the clusters they
+/// came from.
+type Matches = (Vec<String>, BTreeMap<String, Vec<String>>, BTreeSet<String>);
 
 /// OBJ006-OBJ009: one finding per code and store, with the lines that show it.
 pub(super) fn store_errors(f: &Facts, out: &mut Outcome) {
@@ -221,11 +228,18 @@ pub(super) fn store_errors(f: &Facts, out: &mut Outcome) {
                     .or_default()
                     .entry(code)
                     .or_default();
-                let line = format!("{}: {}", seen.label, seen.text);
-                if !entry.0.contains(&line) {
-                    entry.0.push(line);
+                if seen.log {
+                    let lines = entry.1.entry(seen.label.clone()).or_default();
+                    if !lines.contains(&seen.text) {
+                        lines.push(seen.text.clone());
+                    }
+                } else {
+                    let line = format!("{}: {}", seen.label, seen.text);
+                    if !entry.0.contains(&line) {
+                        entry.0.push(line);
+                    }
                 }
-                entry.1.insert(c.name.clone());
+                entry.2.insert(c.name.clone());
             }
         }
     }
@@ -234,13 +248,17 @@ pub(super) fn store_errors(f: &Facts, out: &mut Outcome) {
             continue;
         };
         for class in CLASSES.iter() {
-            let Some((mut evidence, clusters)) = codes.get(class.code).cloned() else {
+            let Some((mut evidence, logs, clusters)) = codes.get(class.code).cloned() else {
                 continue;
             };
+            for (label, lines) in &logs {
+                let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+                evidence.extend(condensed_log(label, &lines));
+            }
             if evidence.len() > MAX_EVIDENCE {
                 let more = evidence.len() - MAX_EVIDENCE;
                 evidence.truncate(MAX_EVIDENCE);
-                evidence.push(format!("… {more} more matching lines"));
+                evidence.push(format!("… {more} more matching messages"));
             }
             let cluster = clusters
                 .iter()
@@ -284,7 +302,7 @@ fn error_remedy(code: &str, o: &ObjectStoreRow, cluster: &str) -> String {
                     .map(|(s, keys)| {
                         let lits: Vec<String> = keys.iter().map(|k| format!("--from-literal={k}=...")).collect();
                         format!(
-                            "kubectl -n {ns} create secret generic {s} {} --dry-run=client -o yaml | kubectl apply -f -",
+                            "`kubectl -n {ns} create secret generic {s} {} --dry-run=client -o yaml | kubectl apply -f -`",
                             lits.join(" ")
                         )
                     })
@@ -292,8 +310,8 @@ fn error_remedy(code: &str, o: &ObjectStoreRow, cluster: &str) -> String {
                 format!(
                     "Check the keys the ObjectStore references are the current, rotated credentials with access to \
                      the bucket (key names: `kubectl -n {ns} get secret <name> -o jsonpath='{{.data}}'` piped to \
-                     `jq keys`), then re-create the secret with the current values (in Git if it is managed there): {}",
-                    cmds.join(" ; ")
+                     `jq keys`), then re-create the secret with the current values (in Git if it is managed there): {}.",
+                    cmds.join("; ")
                 )
             };
             format!(

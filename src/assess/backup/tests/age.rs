@@ -132,6 +132,44 @@ fn bkp003_a_slow_completed_backup() {
 }
 
 #[test]
+fn bkp003_several_slow_backups_are_one_finding_that_names_the_trend() {
+    let mut f = healthy();
+    // Six nightly backups, each slower than the one before (46 to 84 minutes).
+    let rows: Vec<BackupRow> = (1..=6)
+        .map(|d| {
+            backup(
+                &format!("pg-orders-daily-{d}"),
+                "completed",
+                ago(24 * (7 - d), 0),
+                Some(40 + 8 * d),
+            )
+        })
+        .collect();
+    f.snapshot.backups = live(rows);
+    let out = run(&f);
+    let slow: Vec<&Finding> = out.findings.iter().filter(|x| x.code == "BKP003").collect();
+    assert_eq!(slow.len(), 1, "{slow:#?}");
+    let x = slow[0];
+    assert_eq!(subject(x), ("Backup", "orders", "pg-orders-daily-6"));
+    assert_eq!(
+        x.summary,
+        "Backup orders/pg-orders-daily-6 of Cluster pg-orders took 1h28m (limit 30m); 6 of its last 6 backups were \
+         slow, each slower than the last"
+    );
+    assert!(
+        x.evidence
+            .iter()
+            .any(|e| e.starts_with("also slow: Backup orders/pg-orders-daily-1 took 48m"))
+    );
+    assert_eq!(
+        x.evidence.last().map(String::as_str),
+        Some(
+            "each of these 6 backups took longer than the one before (48m → 1h28m): the data to upload is growing or the upload is slowing"
+        )
+    );
+}
+
+#[test]
 fn bkp003_near_miss_old_history_is_not_repeated() {
     let mut f = healthy();
     let mut rows: Vec<BackupRow> = (1..=7)
@@ -210,14 +248,20 @@ fn bkp004_a_plugin_backup_without_a_phase_waits_for_the_operator_to_load_the_plu
         "Backup orders/pg-orders-daily-20261124020000 of Cluster pg-orders has not been picked up by the operator \
          for 30m (limit 10m)"
     );
-    assert!(x.remedy.contains("\"Error loading plugins, retrying\""), "{}", x.remedy);
+    assert!(
+        x.remedy.contains("\"Error loading plugins, retrying\""),
+        "{}",
+        x.remedy
+    );
     assert!(x.remedy.contains("nothing needs deleting"));
     // An in-tree Backup without a phase: the operator itself is the suspect.
     let mut b = backup("pg-orders-manual", "", ago(0, 30), None);
     (b.pod, b.started) = (None, None);
     b.method = "barmanObjectStore".into();
     let out = run(&with_backups(vec![b]));
-    assert!(one(&out, "BKP004").remedy.starts_with("The operator has not picked it up: check that the CloudNativePG operator runs"));
+    assert!(one(&out, "BKP004").remedy.starts_with(
+        "The operator has not picked it up: check that the CloudNativePG operator runs"
+    ));
 }
 
 #[test]

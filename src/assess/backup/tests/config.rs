@@ -95,7 +95,10 @@ fn bkp006_an_entry_only_for_the_recovery_bootstrap_says_nothing_is_archived_afte
         "only serves the recovery bootstrap from ObjectStore orders/origin-s3 (spec.bootstrap.recovery.source): \
          once restored, this Cluster archives no WAL"
     ));
-    assert!(x.remedy.starts_with("If this Cluster is a throwaway restore (a drill), leave it."));
+    assert!(
+        x.remedy
+            .starts_with("If this Cluster is a throwaway restore (a drill), leave it.")
+    );
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn bkp005_the_empty_archive_check_in_the_sidecar_log() {
     let x = one(&out, "BKP005");
     assert_eq!(
         x.evidence[1],
-        format!("log orders/pg-orders-1 (plugin-barman-cloud): {check}")
+        "log orders/pg-orders-1 (plugin-barman-cloud) 2026-11-24T05:58:01Z: barman-cloud-check-wal-archive: [812] ERROR: WAL archive check failed for server pg-orders: Expected empty archive"
     );
     assert_eq!(x.evidence.len(), 2);
     assert!(x.remedy.starts_with("The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines above."));

@@ -37,11 +37,16 @@ fn bkp013_wal_archived_to_a_store_with_no_base_backup() {
         x.evidence[0],
         "ObjectStore orders/pg-orders-s3-v2 status.serverRecoveryWindow: no entry for server pg-orders"
     );
-    assert!(x.evidence[1].starts_with("Cluster orders/pg-orders condition ContinuousArchiving: True since"));
+    assert!(
+        x.evidence[1]
+            .starts_with("Cluster orders/pg-orders condition ContinuousArchiving: True since")
+    );
     assert!(x.evidence[2].starts_with("Backup orders/pg-orders-daily-20261124020000: completed"));
     assert!(x.evidence[2].contains("not recorded in pg-orders-s3-v2: it went to another store"));
     assert!(x.evidence[3].contains("was created") && x.evidence[3].ends_with("after that backup"));
-    assert!(x.remedy.starts_with("Take a base backup into the new store now: kubectl cnpg backup pg-orders -n orders"));
+    assert!(x.remedy.starts_with(
+        "Take a base backup into the new store now: kubectl cnpg backup pg-orders -n orders"
+    ));
     // BKP002 reads the completed Backup and stays quiet: this is the finding that speaks.
     assert!(!codes(&out).contains(&"BKP002"));
 }
@@ -58,7 +63,12 @@ fn bkp013_near_misses() {
     assert!(!codes(&run(&f)).contains(&"BKP013"));
     // The backup completed 10 minutes ago: the plugin may not have written the window yet.
     let mut f = moved();
-    f.snapshot.backups = live(vec![backup("pg-orders-manual", "completed", ago(0, 14), Some(4))]);
+    f.snapshot.backups = live(vec![backup(
+        "pg-orders-manual",
+        "completed",
+        ago(0, 14),
+        Some(4),
+    )]);
     assert!(!codes(&run(&f)).contains(&"BKP013"));
     // Never backed up at all: BKP002's "no successful backup", not a move.
     let mut f = moved();

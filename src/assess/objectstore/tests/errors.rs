@@ -37,7 +37,10 @@ fn obj006_credentials_rejected_in_backup_error_and_sidecar_log() {
         x.evidence[0],
         format!("Backup orders/pg-orders-daily-20261124020000 status.error: {SIG}")
     );
-    assert!(x.evidence[1].starts_with("log orders/pg-orders-1 (plugin-barman-cloud): {"));
+    assert_eq!(
+        x.evidence[1],
+        "log orders/pg-orders-1 (plugin-barman-cloud) 2026-11-24T05:59:27Z: ERROR: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
+    );
     assert!(x.remedy.contains(
         "kubectl -n orders create secret generic creds --from-literal=ACCESS_KEY_ID=..."
     ));
@@ -119,9 +122,7 @@ fn logs_match_instance_names_when_pods_cannot_be_listed() {
     let x = one(&out, "OBJ006");
     assert_eq!(
         x.evidence,
-        vec![format!(
-            "log orders/pg-orders-3 (plugin-barman-cloud): {line}"
-        )]
+        vec!["log orders/pg-orders-3 (plugin-barman-cloud) 2026-11-24T05:00:00Z: ERROR (InvalidAccessKeyId) on upload"]
     );
 }
 
@@ -228,5 +229,5 @@ fn store_errors_keep_five_evidence_lines_newest_first() {
     let x = one(&out, "OBJ006");
     assert_eq!(x.evidence.len(), 6);
     assert!(x.evidence[0].ends_with("#11"));
-    assert_eq!(x.evidence[5], "… 7 more matching lines");
+    assert_eq!(x.evidence[5], "… 7 more matching messages");
 }

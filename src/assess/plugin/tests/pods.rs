@@ -273,5 +273,9 @@ fn plg006_leaves_restarts_that_ended_oomkilled_to_plg005() {
     );
     let out = run(&f);
     assert!(!codes(&out).contains(&"PLG006"), "{:#?}", out.findings);
-    assert!(one(&out, "PLG005").summary.ends_with("was OOMKilled (13 restarts)"));
+    assert!(
+        one(&out, "PLG005")
+            .summary
+            .ends_with("was OOMKilled (13 restarts)")
+    );
 }
