@@ -230,7 +230,8 @@ fn reconcile_kustomization(
     Ok((what, commands, requests))
 }
 
-/// Suspend a running Kustomization or ScheduledBackup, resume a suspended one.
+/// Suspend a running Kustomization, HelmRelease, OCI or Helm source, or ScheduledBackup;
+/// resume a suspended one.
 fn toggle_suspend(target: &ObjectRef, snapshot: &Snapshot) -> Result<Plan, String> {
     let (ns, name) = (target.namespace.as_str(), target.name.as_str());
     let gone = || format!("{} {ns}/{name} is not in view any more", target.kind);
