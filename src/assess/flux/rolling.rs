@@ -174,7 +174,10 @@ fn cluster_evidence(c: &ClusterRow, ready: Option<&Condition>, pods: &[&PodRow])
         ev.push(format!("Cluster {ns}/{name} {}{since}", cond_line(r)));
     }
     for p in pods.iter().filter(|p| !p.is_ready()) {
-        ev.push(format!("Pod {ns}/{} STATUS: {}", p.name, p.status));
+        ev.push(format!(
+            "Pod {ns}/{} READY {}/{} STATUS: {}",
+            p.name, p.ready.0, p.ready.1, p.status
+        ));
     }
     ev
 }

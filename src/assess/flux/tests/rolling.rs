@@ -125,7 +125,7 @@ fn flx014_a_cluster_rolling_after_the_plugin_upgrade_is_a_wait_not_a_flux_failur
         &format!("Cluster db/pg status.phaseReason: {SIDECAR_ROLL}"),
         "Cluster db/pg instances ready: 2/3",
         "Cluster db/pg condition Ready=False ClusterIsNotReady: Cluster Is Not Ready (since 2026-11-24T05:50:00Z)",
-        "Pod db/pg-2 STATUS: Terminating",
+        "Pod db/pg-2 READY 0/2 STATUS: Terminating",
         &format!(
             "instance pods run different plugin-barman-cloud images: pg-1 {OLD_SIDECAR}, pg-2 {OLD_SIDECAR}, pg-3 {NEW_SIDECAR}"
         ),
