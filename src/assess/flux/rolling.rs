@@ -48,7 +48,9 @@ pub(super) struct Roll {
 }
 
 /// Whether every object a health check message names is a CloudNativePG Cluster rolling
-/// after a plugin or operator change. Err carries notes for FLX004's evidence (a roll past
+/// after a plugin or operator change. The status kustomize-controller quotes ('InProgress'
+/// on a timeout, 'Failed' when a `healthCheckExprs` entry calls Ready=False failed) is not
+/// trusted either way: the Cluster's own phase decides. Err carries notes for FLX004's evidence (a roll past
 /// its budget), empty when the objects are simply something else.
 pub(super) fn judge(
     f: &Facts,

@@ -292,3 +292,22 @@ fn a_roll_nothing_upgraded_explains_stays_flx004() {
     f.snapshot.pods = live(pods);
     still_flx004(&f);
 }
+
+#[test]
+fn flx014_also_when_a_cel_health_check_calls_the_rolling_cluster_failed() {
+    // With spec.healthCheckExprs whose `failed` is Ready=False, kustomize-controller fails
+    // fast instead of timing out; the Cluster's own phase still says it is rolling.
+    let mut f = rolling();
+    let msg = "health check failed after 10.012345s: failed early due to stalled resources: [Cluster/db/pg status: 'Failed']";
+    set_ks(
+        &mut f,
+        vec![not_ready(apps(), "HealthCheckFailed", msg), infra()],
+    );
+    let out = run(&f);
+    assert_eq!(codes(&out), vec!["FLX014"]);
+    assert!(
+        one(&out, "FLX014")
+            .evidence
+            .contains(&"unhealthy object: Cluster/db/pg status: 'Failed'".to_string())
+    );
+}
