@@ -217,3 +217,76 @@ async fn a_training_transcript_says_where_the_path_left_the_evidence() {
     }
     assert!(!md.contains("AKIAIOSFODNN7EXAMPLE"), "{md}");
 }
+
+/// `trees walk` on a fixture, as a user runs it.
+fn walk_fixture(tree: &str, fixture: &str) -> String {
+    let dump = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let (code, out) = backstop(&["trees", "walk", tree, "--dump", &dump, "--now", NOW]);
+    assert_eq!(code, 0, "{out}");
+    out
+}
+
+#[test]
+fn a_health_check_waiting_on_a_rolling_cluster_walks_to_wait_not_to_flux() {
+    for tree in ["flux-reconciliation-failing", "flux-stuck"] {
+        let out = walk_fixture(tree, "flux-cnpg-rolling.yaml");
+        assert!(
+            out.contains("Diagnosis [clusters-rolling]") && out.contains("Finding: FLX014"),
+            "{tree}: {out}"
+        );
+        assert!(
+            out.contains("https://cloudnative-pg.io/documentation/current/rolling_update/"),
+            "{tree}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_helm_upgrade_walks_the_helmrelease_branch() {
+    let out = walk_fixture("helmrelease-failing", "flux-helm.yaml");
+    for step in [
+        "[release-ready]",
+        "[release-suspended]",
+        "[chart-source-ready]",
+        "OCIRepository flux-system/plugin-barman-cloud Ready=True Succeeded",
+        "[upgrade-failed]",
+        "pass → helm-controller says UpgradeFailed",
+        "[upgrade-retries]",
+        "HelmRelease cnpg-system/plugin-barman-cloud runs chart 0.6.1 (status.history[0].chartVersion); last attempted 0.7.0 (status.lastAttemptedRevision)",
+        "Diagnosis [upgrade-retrying]",
+        "Finding: FLX011",
+        "flux reconcile helmrelease <name> -n <namespace> --with-source",
+        "https://fluxcd.io/flux/components/helm/helmreleases/#upgrade-remediation",
+    ] {
+        assert!(out.contains(step), "{step}\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_walk_about_one_helm_release_looks_at_that_release_only() {
+    use backstop::model::{Kind, ObjectRef};
+    let dump = format!(
+        "{}/tests/fixtures/flux-helm.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let facts = facts_from_scenario(&dump, now()).await.expect("facts");
+    let assessed = assess::assess(&facts, now(), &Thresholds::default());
+    let tree = backstop::trees::builtin()
+        .into_iter()
+        .find(|t| t.name == "helmrelease-failing")
+        .expect("built in");
+    let end_about = |name: &str| {
+        let about = ObjectRef::new(Kind::HelmRelease, "cnpg-system", name);
+        let env = Env {
+            facts: &facts,
+            assessed: &assessed,
+            context: Some(&about),
+            now: now(),
+            git: None,
+        };
+        autopilot(&tree, &env).1.label()
+    };
+    assert_eq!(end_about("plugin-barman-cloud"), "upgrade-retrying");
+    // The operator's release is Ready on the chart it attempted, whatever the plugin's does.
+    assert_eq!(end_about("cnpg"), "releases-healthy");
+}

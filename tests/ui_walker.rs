@@ -345,3 +345,48 @@ async fn quitting_with_unsaved_notes_asks_first() {
     w.press(KeyCode::Esc).await;
     assert!(quits(&w.press(KeyCode::Char('q')).await));
 }
+
+/// W on a HelmRelease in the Flux pane walks the HelmRelease tree about that release, not
+/// the Kustomizations' tree.
+#[tokio::test]
+async fn walk_this_on_a_helm_release_walks_the_helmrelease_tree() {
+    use backstop::model::Kind;
+    let mut w = World::start(&format!(
+        "{}/tests/fixtures/flux-helm.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .await
+    .gathered()
+    .await;
+    w.press(KeyCode::Char('4')).await;
+    let wanted = |w: &World| {
+        w.app
+            .selected_object()
+            .is_some_and(|o| o.kind == Kind::HelmRelease && o.name == "plugin-barman-cloud")
+    };
+    for _ in 0..10 {
+        if wanted(&w) {
+            break;
+        }
+        w.press(KeyCode::Char('j')).await;
+    }
+    assert!(wanted(&w), "{}", w.render(150, 40));
+    w.key(KeyEvent::new(KeyCode::Char('W'), KeyModifiers::SHIFT))
+        .await;
+    let view = w.app.walk.as_ref().expect("a walk started");
+    assert_eq!(view.walk.tree.name, "helmrelease-failing");
+    w.until("the check ran", checked).await;
+    let screen = w.render(120, 36);
+    assert!(
+        screen.contains(
+            "Walk: HelmRelease not Ready · about HelmRelease cnpg-system/plugin-barman-cloud"
+        ) && screen.contains("it explains FLX011"),
+        "{screen}"
+    );
+    w.press(KeyCode::Char('a')).await;
+    let leaf = w.render(120, 36);
+    assert!(
+        leaf.contains("Diagnosis") && leaf.contains("FLX011") && leaf.contains("still retries"),
+        "{leaf}"
+    );
+}

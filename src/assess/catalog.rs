@@ -100,6 +100,11 @@ const CODES: &[Code] = &[
         "the OCI or Helm repository a HelmRelease's chart comes from is not Ready",
     ),
     c(
+        "FLX014",
+        W,
+        "a Kustomization's health check only waits on CloudNativePG Clusters rolling after a plugin or operator upgrade",
+    ),
+    c(
         "OBJ001",
         C,
         "a Cluster names an ObjectStore that does not exist",

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{ASK, Check, Node, RemedyAction, SERVED, TreeFile, served_kind};
+use super::model::{ASK, Check, HELM_REASONS, Node, RemedyAction, SERVED, TreeFile, served_kind};
 use crate::assess::catalog;
 use crate::model::kubefmt::parse_duration;
 
@@ -107,6 +107,18 @@ fn check_params(check: &Check) -> Option<String> {
         Check::Finding { code } if catalog::find(code).is_none() => Some(format!(
             "finding: '{code}' is not a finding code (FINDINGS)"
         )),
+        Check::HelmreleaseReason { reasons, .. } if reasons.is_empty() => {
+            Some("helmrelease_reason.reasons: empty".into())
+        }
+        Check::HelmreleaseReason { reasons, .. } => reasons
+            .iter()
+            .find(|r| !HELM_REASONS.contains(&r.as_str()))
+            .map(|r| {
+                format!(
+                    "helmrelease_reason.reasons: '{r}' is not a reason helm-controller writes: use {}",
+                    HELM_REASONS.join(", ")
+                )
+            }),
         Check::LogMatches { pattern, .. } if pattern.trim().is_empty() => {
             Some("log_matches.pattern: empty".into())
         }

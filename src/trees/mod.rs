@@ -42,6 +42,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "pre-migration-checklist.yaml",
         include_str!("builtin/pre-migration-checklist.yaml"),
     ),
+    (
+        "helmrelease-failing.yaml",
+        include_str!("builtin/helmrelease-failing.yaml"),
+    ),
 ];
 
 /// Where autopilot should end on each built-in scenario, per tree (tests read it).
@@ -96,11 +100,8 @@ pub fn fitting(trees: &[Tree], codes: &[&str], kind: Kind) -> Option<(usize, Str
         Kind::Pod | Kind::Deployment | Kind::Service | Kind::Certificate => "plugin-issue",
         Kind::ObjectStore | Kind::Secret => "objectstore-connection",
         Kind::Backup | Kind::ScheduledBackup | Kind::Cluster => "backup-failing",
-        Kind::Kustomization
-        | Kind::GitRepository
-        | Kind::HelmRelease
-        | Kind::HelmRepository
-        | Kind::OCIRepository => "flux-reconciliation-failing",
+        Kind::Kustomization | Kind::GitRepository => "flux-reconciliation-failing",
+        Kind::HelmRelease | Kind::HelmRepository | Kind::OCIRepository => "helmrelease-failing",
         _ => return None,
     };
     trees
@@ -129,6 +130,20 @@ mod tests {
         assert_eq!(
             name(fitting(&trees, &[], Kind::Kustomization)),
             Some("flux-reconciliation-failing".into())
+        );
+        // A HelmRelease walks the HelmRelease tree, not the Kustomizations' one, and so do
+        // its findings.
+        assert_eq!(
+            name(fitting(&trees, &[], Kind::HelmRelease)),
+            Some("helmrelease-failing".into())
+        );
+        assert_eq!(
+            name(fitting(&trees, &["FLX013"], Kind::OCIRepository)),
+            Some("helmrelease-failing".into())
+        );
+        assert_eq!(
+            name(fitting(&trees, &["FLX011"], Kind::HelmRelease)),
+            Some("helmrelease-failing".into())
         );
         assert_eq!(name(fitting(&trees, &[], Kind::Event)), None);
     }

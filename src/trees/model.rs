@@ -241,6 +241,31 @@ pub enum Check {
     },
     SourcesReady {},
     RevisionsApplied {},
+    HelmreleasesReady {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    HelmreleaseSuspended {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    HelmChartSourceReady {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    HelmreleaseReason {
+        reasons: Vec<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    HelmRetriesExhausted {
+        #[serde(default)]
+        name: Option<String>,
+    },
+    HelmChartVersionApplied {
+        #[serde(default)]
+        name: Option<String>,
+    },
     ManifestsApplied {},
     ClusterPluginConfigured {},
     ObjectstoreExists {},
@@ -293,6 +318,39 @@ pub enum Check {
     },
 }
 
+/// An optional `name` parameter as `describe` writes it.
+fn all(name: &Option<String>) -> &str {
+    name.as_deref().unwrap_or("(all)")
+}
+
+/// The reasons helm-controller writes on a HelmRelease's Ready, Released, Remediated and
+/// TestSuccess conditions (api/v2/condition_types.go, internal/controller and
+/// internal/reconcile of fluxcd/helm-controller); InitFailed only by the v2beta1 and
+/// v2beta2 controllers. `helmrelease_reason` accepts these only, so a typo is a lint error.
+pub(crate) const HELM_REASONS: &[&str] = &[
+    "InstallSucceeded",
+    "InstallFailed",
+    "UpgradeSucceeded",
+    "UpgradeFailed",
+    "TestSucceeded",
+    "TestFailed",
+    "RollbackSucceeded",
+    "RollbackFailed",
+    "UninstallSucceeded",
+    "UninstallFailed",
+    "ArtifactFailed",
+    "DependencyNotReady",
+    "SourceNotReady",
+    "ValuesError",
+    "ReconcileError",
+    "StateError",
+    "PendingRelease",
+    "ChartMutateError",
+    "AccessDenied",
+    "Progressing",
+    "InitFailed",
+];
+
 impl Check {
     /// How the check is written in a tree file, for transcripts and the walker.
     pub fn describe(&self) -> String {
@@ -312,6 +370,22 @@ impl Check {
             ),
             Check::SourcesReady {} => "sources_ready".into(),
             Check::RevisionsApplied {} => "revisions_applied".into(),
+            Check::HelmreleasesReady { name } => format!("helmreleases_ready {}", all(name)),
+            Check::HelmreleaseSuspended { name } => {
+                format!("helmrelease_suspended {}", all(name))
+            }
+            Check::HelmChartSourceReady { name } => {
+                format!("helm_chart_source_ready {}", all(name))
+            }
+            Check::HelmreleaseReason { reasons, name } => {
+                format!("helmrelease_reason {} {}", reasons.join("|"), all(name))
+            }
+            Check::HelmRetriesExhausted { name } => {
+                format!("helm_retries_exhausted {}", all(name))
+            }
+            Check::HelmChartVersionApplied { name } => {
+                format!("helm_chart_version_applied {}", all(name))
+            }
             Check::ManifestsApplied {} => "manifests_applied".into(),
             Check::ClusterPluginConfigured {} => "cluster_plugin_configured".into(),
             Check::ObjectstoreExists {} => "objectstore_exists".into(),

@@ -9,7 +9,7 @@ use crate::model::rows::{GitRepositoryRow, HelmReleaseRow};
 use crate::model::state::Readable;
 
 /// The charts that deliver what backups depend on.
-const BACKUP_CHARTS: &[&str] = &["plugin-barman-cloud", "cloudnative-pg"];
+pub(super) const BACKUP_CHARTS: &[&str] = &["plugin-barman-cloud", "cloudnative-pg"];
 
 fn delivers_backups(r: &HelmReleaseRow) -> bool {
     BACKUP_CHARTS.contains(&r.chart.as_str())

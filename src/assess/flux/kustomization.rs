@@ -1,13 +1,14 @@
 //! One Kustomization at a time: FLX001 (not Ready), FLX002 (build failed), FLX003 (waits
 //! on a dependency), FLX004 (health checks failed), FLX005 (no usable artifact), FLX006
-//! (suspended), FLX007 (stalled or past its timeout), FLX008 (the newest revision failed).
+//! (suspended), FLX007 (stalled or past its timeout), FLX008 (the newest revision failed),
+//! and FLX014 instead of FLX004 when the health check only waits on rolling Clusters.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{is_ready, not_ready, source_of};
+use super::{is_ready, not_ready, rolling, source_of};
 use crate::assess::read::{cond_line, selects, warning_events};
 use crate::assess::{Facts, Finding, Kind, ObjectRef, Outcome, Severity};
 use crate::model::kubefmt::{human_duration, ts};
@@ -135,6 +136,13 @@ pub(super) fn kustomization(
                 }
                 for o in &objects {
                     evidence.extend(object_detail(f, o));
+                }
+                match rolling::judge(f, &objects, now) {
+                    Ok(roll) => {
+                        out.push(rolling::finding(k, evidence, roll));
+                        return kustomization_rest(out, k, now, &then_reconcile);
+                    }
+                    Err(notes) => evidence.extend(notes),
                 }
                 evidence.extend(events);
                 let first = objects

@@ -11,6 +11,7 @@ mod controllers;
 mod delivery;
 mod helm;
 mod kustomization;
+mod rolling;
 mod sources;
 #[cfg(test)]
 mod tests;

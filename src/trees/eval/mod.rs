@@ -7,6 +7,7 @@ mod backup;
 mod findings;
 mod flux;
 mod generic;
+mod helm;
 mod logs;
 #[cfg(test)]
 mod tests;
@@ -133,6 +134,9 @@ impl Env<'_> {
         let o = &f.object;
         let s = &self.facts.snapshot;
         match o.kind {
+            Kind::HelmRelease | Kind::OCIRepository | Kind::HelmRepository => {
+                helm::finding_about(self, o)
+            }
             Kind::Cluster => has(&o.namespace, &o.name),
             Kind::Backup => s
                 .backups
@@ -218,6 +222,12 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
         }
         Check::SourcesReady {} => flux::sources_ready(env),
         Check::RevisionsApplied {} => flux::revisions_applied(env),
+        Check::HelmreleasesReady { name } => helm::ready(env, name.as_deref()),
+        Check::HelmreleaseSuspended { name } => helm::suspended(env, name.as_deref()),
+        Check::HelmChartSourceReady { name } => helm::source_ready(env, name.as_deref()),
+        Check::HelmreleaseReason { reasons, name } => helm::reason(env, reasons, name.as_deref()),
+        Check::HelmRetriesExhausted { name } => helm::retries_exhausted(env, name.as_deref()),
+        Check::HelmChartVersionApplied { name } => helm::version_applied(env, name.as_deref()),
         Check::ArchivingOk {} => backup::archiving_ok(env),
         Check::BackupRecent { max_age } => backup::recent(env, max_age),
         Check::BackupsFast { max_duration } => backup::fast(env, max_duration),

@@ -4,6 +4,7 @@
 mod controllers;
 mod delivery;
 mod kustomization;
+mod rolling;
 mod sources;
 
 use super::rules;

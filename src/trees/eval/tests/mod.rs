@@ -5,6 +5,7 @@ mod backup;
 mod findings;
 mod flux;
 mod generic;
+mod helm;
 mod logs;
 
 use super::*;
