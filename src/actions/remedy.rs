@@ -34,16 +34,7 @@ pub fn resolve(
         ),
         // Suspending is the seed's emergency stop for the plugin: its Kustomization first.
         RemedyAction::Suspend => (Verb::ToggleSuspend, kustomization(snapshot, context, true)),
-        RemedyAction::Resume => (
-            Verb::ToggleSuspend,
-            snapshot
-                .kustomizations
-                .rows
-                .iter()
-                .find(|k| k.suspended)
-                .map(|k| kustomization_ref(k))
-                .ok_or_else(|| "no suspended Kustomization in view".to_string()),
-        ),
+        RemedyAction::Resume => (Verb::ToggleSuspend, suspended(snapshot, context)),
         RemedyAction::BackupNow => (Verb::BackupNow, cluster(snapshot, context)),
     };
     target.map(|t| (verb, t))
@@ -82,19 +73,72 @@ fn plugin_pod(s: &Snapshot) -> Result<ObjectRef, String> {
         .ok_or_else(|| format!("no pod selected by a Service labelled {PLUGIN_SELECTOR} in view"))
 }
 
+/// What resuming means: the walk's own HelmRelease when it is suspended, else the first
+/// suspended Kustomization.
+fn suspended(s: &Snapshot, context: Option<&ObjectRef>) -> Result<ObjectRef, String> {
+    if let Some(c) = context.filter(|c| c.kind == Kind::HelmRelease) {
+        return match s
+            .helm_releases
+            .in_namespace(&c.namespace)
+            .iter()
+            .find(|h| h.name == c.name)
+        {
+            Some(h) if h.suspended => Ok(c.clone()),
+            Some(_) => Err(format!(
+                "HelmRelease {}/{} is not suspended",
+                c.namespace, c.name
+            )),
+            None => Err(format!(
+                "HelmRelease {}/{} is not in view",
+                c.namespace, c.name
+            )),
+        };
+    }
+    s.kustomizations
+        .rows
+        .iter()
+        .find(|k| k.suspended)
+        .map(|k| kustomization_ref(k))
+        .ok_or_else(|| "no suspended Kustomization in view".to_string())
+}
+
 fn kustomization_ref(k: &KustomizationRow) -> ObjectRef {
     ObjectRef::new(Kind::Kustomization, &k.namespace, &k.name)
 }
 
-/// The Kustomization a Flux action means: the walk's own; else a failing one or the one
-/// that delivers the plugin (that one first when `plugin_first`); else the first.
+/// The object a Flux action means: the walk's own Kustomization or HelmRelease; else a
+/// failing Kustomization or the one that delivers the plugin (that one first when
+/// `plugin_first`); else the first.
 fn kustomization(
     s: &Snapshot,
     context: Option<&ObjectRef>,
     plugin_first: bool,
 ) -> Result<ObjectRef, String> {
-    if let Some(c) = context.filter(|c| c.kind == Kind::Kustomization) {
+    if let Some(c) = context.filter(|c| matches!(c.kind, Kind::Kustomization | Kind::HelmRelease)) {
         return Ok(c.clone());
+    }
+    // A walk about a chart's repository acts on the release that installs from it: a
+    // reconcile with source fetches the chart again, then upgrades.
+    if let Some(c) =
+        context.filter(|c| matches!(c.kind, Kind::OCIRepository | Kind::HelmRepository))
+    {
+        return s
+            .helm_releases
+            .rows
+            .iter()
+            .find(|h| {
+                // The projection fills an omitted source namespace with the release's.
+                h.source.kind == c.kind.name()
+                    && h.source.name == c.name
+                    && h.source.namespace == c.namespace
+            })
+            .map(|h| ObjectRef::new(Kind::HelmRelease, &h.namespace, &h.name))
+            .ok_or_else(|| {
+                format!(
+                    "no HelmRelease in view installs from {} {}/{}",
+                    c.kind, c.namespace, c.name
+                )
+            });
     }
     let rows = &s.kustomizations.rows;
     let failing = || {
@@ -335,6 +379,57 @@ mod tests {
             shown(resolve(RemedyAction::BackupNow, &s, Some(&pod))),
             Ok((Verb::BackupNow, "Cluster db/pg".into())),
             "a context of another kind is passed over: the first Cluster using the plugin"
+        );
+    }
+
+    #[test]
+    fn a_helm_release_walk_acts_on_its_release_also_from_its_chart_repository() {
+        use crate::model::rows::{HelmReleaseRow, SourceRef};
+        let mut s = snapshot();
+        let release = |name: &str, suspended: bool| HelmReleaseRow {
+            namespace: "cnpg-system".into(),
+            name: name.into(),
+            suspended,
+            source: SourceRef {
+                kind: "OCIRepository".into(),
+                namespace: "cnpg-system".into(),
+                name: format!("{name}-chart"),
+            },
+            ..Default::default()
+        };
+        s.helm_releases = KindState::live(vec![
+            release("plugin-barman-cloud", false),
+            release("cloudnative-pg", true),
+        ]);
+        let plugin = ObjectRef::new(Kind::HelmRelease, "cnpg-system", "plugin-barman-cloud");
+        assert_eq!(
+            resolve(RemedyAction::ReconcileWithSource, &s, Some(&plugin)),
+            Ok((Verb::ReconcileWithSource, plugin.clone()))
+        );
+        // Its chart's OCIRepository: the release that installs from it.
+        let chart = ObjectRef::new(
+            Kind::OCIRepository,
+            "cnpg-system",
+            "plugin-barman-cloud-chart",
+        );
+        assert_eq!(
+            resolve(RemedyAction::ReconcileWithSource, &s, Some(&chart)),
+            Ok((Verb::ReconcileWithSource, plugin.clone()))
+        );
+        let orphan = ObjectRef::new(Kind::HelmRepository, "cnpg-system", "unused");
+        assert_eq!(
+            resolve(RemedyAction::Reconcile, &s, Some(&orphan)),
+            Err("no HelmRelease in view installs from HelmRepository cnpg-system/unused".into())
+        );
+        // Resume means the walk's release when it is the suspended one, never a Kustomization.
+        let operator = ObjectRef::new(Kind::HelmRelease, "cnpg-system", "cloudnative-pg");
+        assert_eq!(
+            resolve(RemedyAction::Resume, &s, Some(&operator)),
+            Ok((Verb::ToggleSuspend, operator.clone()))
+        );
+        assert_eq!(
+            resolve(RemedyAction::Resume, &s, Some(&plugin)),
+            Err("HelmRelease cnpg-system/plugin-barman-cloud is not suspended".into())
         );
     }
 

@@ -122,7 +122,9 @@ fn logs_match_instance_names_when_pods_cannot_be_listed() {
     let x = one(&out, "OBJ006");
     assert_eq!(
         x.evidence,
-        vec!["log orders/pg-orders-3 (plugin-barman-cloud) 2026-11-24T05:00:00Z: ERROR (InvalidAccessKeyId) on upload"]
+        vec![
+            "log orders/pg-orders-3 (plugin-barman-cloud) 2026-11-24T05:00:00Z: ERROR (InvalidAccessKeyId) on upload"
+        ]
     );
 }
 
