@@ -70,7 +70,7 @@ def findings(objs):
             else: f.add('FLX001')
         if k['spec'].get('suspend'): f.add('FLX006')
         st=cond(k,'Stalled'); rc=cond(k,'Reconciling')
-        if (st and st['status']=='True') or (rc and rc['status']=='True' and A-T(rc['lastTransitionTime'])>dt.timedelta(minutes=5)): f.add('FLX007')
+        if (st and st['status']=='True') or (rc and rc['status']=='True' and r['status']!='False' and A-T(rc['lastTransitionTime'])>dt.timedelta(minutes=5)): f.add('FLX007')
         if k['status']['lastAttemptedRevision']!=k['status']['lastAppliedRevision']: f.add('FLX008')
         h=k['status']['history'][0]
         interval={'10m0s':600,'1h0m0s':3600}[k['spec']['interval']]

@@ -541,7 +541,7 @@ def plugin_crashloop(base, extra):
     ]
     states = {n: flux_hist(objs, n) for n in ("flux-system", "infrastructure-cnpg-operator")}
     tl.append(H.flux_loop(states, names=["flux-system", "infrastructure-cnpg-operator"]))
-    expect = ["PLG004", "PLG005", "PLG008", "FLX004", "FLX003", "FLX007", "FLX008", "BKP004"]
+    expect = ["PLG004", "PLG005", "PLG008", "FLX004", "FLX003", "FLX008", "BKP004"]
     return objs, remove, logs, tl, OOM_DESCRIPTION, expect
 
 
@@ -960,7 +960,7 @@ def flux_stuck(base, extra):
             event_step("0s", "Pod", "cnpg-system", pname, "Failed", "Error: ImagePullBackOff", "kubelet", type_="Warning")]},
         H.gitrepo_loop(REV_STUCK2)]
     tl.append(H.flux_loop({"flux-system": flux_hist(objs, "flux-system")}, names=["flux-system"]))
-    expect = ["FLX004", "FLX003", "FLX007", "FLX008"]
+    expect = ["FLX004", "FLX003", "FLX008"]
     return objs, remove, logs, tl, STUCK_DESCRIPTION, expect
 
 

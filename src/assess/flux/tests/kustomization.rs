@@ -285,6 +285,22 @@ fn flx007_reconciling_longer_than_the_timeout() {
         vec![reconciling("2026-11-24T05:40:00Z", Some("5m0s")), infra()],
     );
     assert_eq!(one(&run(&f), "FLX007").evidence[2], "spec.timeout: 5m0s");
+    // The same, with Ready=False HealthCheckFailed: that finding tells it, not FLX007.
+    let mut failing = reconciling("2026-11-24T05:40:00Z", Some("5m0s"));
+    failing.conditions.retain(|c| c.kind != "Ready");
+    failing.conditions.push(cond(
+        "Ready",
+        "False",
+        "HealthCheckFailed",
+        "health check failed after 5m0s: timeout waiting for: [Deployment/cnpg-system/barman-cloud status: 'InProgress']",
+    ));
+    set_ks(&mut f, vec![failing, infra()]);
+    let out = run(&f);
+    assert!(
+        codes(&out).contains(&"FLX004") && !codes(&out).contains(&"FLX007"),
+        "{:?}",
+        codes(&out)
+    );
 
     // kustomize-controller never waits less than 30s, whatever spec.timeout says.
     set_ks(
