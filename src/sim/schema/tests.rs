@@ -392,3 +392,32 @@ fn a_kind_is_compiled_once_per_load() {
     let c = compiled::cached(&reloaded.schema.unwrap()).unwrap();
     assert!(!Arc::ptr_eq(&a, &c));
 }
+
+#[test]
+fn message_expressions_reasons_and_evaluation_errors_read_like_the_apiserver() {
+    let schema = json!({"type": "object", "properties": {"spec": {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "sts": {"type": "object",
+        "properties": {"provider": {"type": "string"}}}},
+    "x-kubernetes-validations": [
+        {"rule": "self.name.startsWith('pg-')", "messageExpression": "'name ' + self.name + ' must start with pg-'"},
+        {"rule": "has(self.sts)", "reason": "FieldValueRequired", "fieldPath": ".sts", "message": "sts is needed"},
+        {"rule": "self.provider == 'aws'"},
+    ]}}});
+    let mut obj = json!({"metadata": {"name": "b"}, "spec": {"name": "orders"}});
+    let e = validate(&backup_type(), &schema, &mut obj, None, false).unwrap_err();
+    assert_eq!(
+        causes(&e),
+        vec![
+            (
+                "spec".to_string(),
+                r#"Invalid value: "object": name orders must start with pg-"#.to_string()
+            ),
+            ("spec.sts".into(), "Required value: sts is needed".into()),
+            (
+                "spec".into(),
+                r#"Invalid value: "object": no such key: provider evaluating rule: self.provider == 'aws'"#.into()
+            ),
+        ]
+    );
+}
