@@ -185,6 +185,130 @@ fn a_merge_patch_that_breaks_an_object_is_refused() {
     assert_eq!(obj["spec"]["cluster"]["name"], "pg-orders");
 }
 
+const STORE_WITH_SERVER_NAME: &str = "apiVersion: barmancloud.cnpg.io/v1
+kind: ObjectStore
+metadata:
+  name: named-store
+  namespace: orders
+spec:
+  configuration:
+    destinationPath: s3://backups/orders
+    serverName: pg-orders
+";
+
+#[test]
+fn kubectl_apply_of_an_objectstore_naming_its_server_is_refused_by_the_crd_rule() {
+    let s = Served::start("healthy");
+    let out = kubectl(&s, &["apply", "-f", "-"], Some(STORE_WITH_SERVER_NAME));
+    assert!(!out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains(r#"The ObjectStore "named-store" is invalid"#),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("spec.configuration.serverName: Forbidden: use the 'serverName' plugin parameter in the Cluster resource"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn kubectl_apply_of_a_retention_policy_off_its_pattern_is_refused() {
+    let s = Served::start("healthy");
+    let manifest = STORE_WITH_SERVER_NAME
+        .replace("    serverName: pg-orders\n", "")
+        .replace("spec:\n", "spec:\n  retentionPolicy: 30 days\n");
+    let out = kubectl(&s, &["apply", "-f", "-"], Some(&manifest));
+    assert!(!out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains(r#"spec.retentionPolicy: Invalid value: "30 days": spec.retentionPolicy in body should match '^[1-9][0-9]*[dwm]$'"#),
+        "{msg}"
+    );
+    let fixed = manifest.replace("30 days", "30d");
+    let out = kubectl(&s, &["apply", "-f", "-"], Some(&fixed));
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+const HELM_RELEASE: &str = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: plugin-barman-cloud
+  namespace: orders
+spec:
+  interval: 10m
+";
+
+#[test]
+fn kubectl_apply_of_a_helmrelease_with_both_or_neither_chart_source_is_refused() {
+    let s = Served::start("healthy");
+    let crd = format!(
+        "{}/src/sim/crds/helm.toolkit.fluxcd.io_helmreleases.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = kubectl(&s, &["apply", "-f", &crd], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let chart = "  chart:\n    spec:\n      chart: plugin-barman-cloud\n      sourceRef:\n        kind: HelmRepository\n        name: cnpg\n";
+    let chart_ref = "  chartRef:\n    kind: OCIRepository\n    name: plugin-barman-cloud\n";
+    for manifest in [
+        HELM_RELEASE.to_string(),
+        format!("{HELM_RELEASE}{chart}{chart_ref}"),
+    ] {
+        let out = kubectl(&s, &["apply", "-f", "-"], Some(&manifest));
+        assert!(!out.status.success(), "{}", text(&out));
+        let msg = text(&out);
+        assert!(
+            msg.contains(r#"spec: Invalid value: "object": either chart or chartRef must be set"#),
+            "{msg}"
+        );
+    }
+    let out = kubectl(
+        &s,
+        &["apply", "-f", "-"],
+        Some(&format!("{HELM_RELEASE}{chart_ref}")),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Its short name, as the CRD states it, reaches kubectl through discovery.
+    let out = kubectl(&s, &["get", "hr", "-n", "orders", "-o", "name"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "helmrelease.helm.toolkit.fluxcd.io/plugin-barman-cloud",
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn kubectl_refuses_a_crd_whose_pattern_does_not_compile() {
+    let s = Served::start("healthy");
+    let crd = include_str!("../src/sim/crds/source.toolkit.fluxcd.io_ocirepositories.yaml")
+        .replace("pattern: ^oci://.*$", "pattern: ^oci://(.*$");
+    let out = kubectl(&s, &["apply", "-f", "-"], Some(&crd));
+    assert!(!out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains(r#"properties[url].pattern: Invalid value: "^oci://(.*$": must be a valid regular expression, but isn't"#),
+        "{msg}"
+    );
+}
+
+#[test]
+fn flux_short_names_work_against_the_simulator() {
+    let s = Served::start("healthy");
+    for (short, kind) in [("ks", "kustomization"), ("gitrepo", "gitrepository")] {
+        let out = kubectl(&s, &["get", short, "-A", "-o", "name"], None);
+        assert!(out.status.success(), "{}", text(&out));
+        let names = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            names
+                .lines()
+                .next()
+                .is_some_and(|l| l.starts_with(&format!("{kind}."))),
+            "{short}: {names}"
+        );
+    }
+}
+
 /// Every custom object of every built-in scenario would be accepted by a real apiserver
 /// serving the CRDs beside the simulator (unknown fields included).
 #[test]

@@ -152,3 +152,39 @@ pub fn openapi_group_version(reg: &Registry, group: &str, version: &str) -> Opti
         "components": {"schemas": {}},
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::registry::from_crd;
+
+    /// kubectl resolves `kubectl get ks` and `kubectl get <category>` from these two fields
+    /// of discovery: both documents carry what the CRD's `names` state.
+    #[test]
+    fn short_names_and_categories_of_a_crd_reach_discovery() {
+        let crd = json!({"spec": {"group": "kustomize.toolkit.fluxcd.io", "scope": "Namespaced",
+            "names": {"kind": "Kustomization", "plural": "kustomizations", "shortNames": ["ks"],
+                      "categories": ["all", "fluxcd", "fluxcd-appliers"]},
+            "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}}}]}});
+        let mut reg = Registry::with_builtins();
+        reg.insert(from_crd(&crd).expect("CRD parses"));
+        let legacy = resource_list(&reg, "kustomize.toolkit.fluxcd.io", "v1").expect("served");
+        assert_eq!(legacy["resources"][0]["shortNames"], json!(["ks"]));
+        assert_eq!(
+            legacy["resources"][0]["categories"],
+            json!(["all", "fluxcd", "fluxcd-appliers"])
+        );
+        let agg = aggregated(&reg, false);
+        let item = agg["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|i| i["metadata"]["name"] == "kustomize.toolkit.fluxcd.io")
+            })
+            .expect("group listed");
+        let r = &item["versions"][0]["resources"][0];
+        assert_eq!(r["shortNames"], json!(["ks"]));
+        assert_eq!(r["categories"], json!(["all", "fluxcd", "fluxcd-appliers"]));
+    }
+}

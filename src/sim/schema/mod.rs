@@ -1,13 +1,19 @@
 //! Validation of custom resources against their CRD's `openAPIV3Schema`, with the
 //! structural-schema semantics of a real apiserver: unknown fields are pruned (or, when the
 //! request asks `fieldValidation=Strict`, reported), then types, `required`, `enum`,
-//! bounds and patterns are checked and reported as a 422 Invalid Status whose causes read
-//! like the apiserver's. Generic JSON-schema crates prune nothing and word errors
-//! differently, hence this small hand-written walker.
+//! bounds and patterns are checked, then the CEL rules (`x-kubernetes-validations`), and
+//! failures are reported as a 422 Invalid Status whose causes read like the apiserver's.
+//! Generic JSON-schema crates prune nothing and word errors differently, hence this small
+//! hand-written walker.
+
+mod cel;
+mod compiled;
+mod rules;
 
 use serde_json::{Map, Value, json};
 
-use super::registry::ResourceType;
+pub use self::compiled::{CompileError, Compiled};
+use super::registry::{CRD_GROUP, ResourceType};
 use super::status::ApiError;
 use super::store::Part;
 
@@ -19,27 +25,56 @@ pub struct Cause {
     pub message: String,
 }
 
-#[derive(Debug, Default)]
-struct Walk {
+struct Walk<'a> {
+    compiled: &'a Compiled,
     causes: Vec<Cause>,
     unknown: Vec<String>,
 }
 
-/// Checks a write of `part` of a custom resource (built-in kinds and kinds whose CRD has
-/// no schema pass unchanged), pruning unknown fields in place.
+/// Checks a create (or an update, without its transition rules: see [`check_update`]) of
+/// `part` of a custom resource, pruning unknown fields in place and filling defaults.
+/// Built-in kinds and kinds whose CRD has no schema pass unchanged; a CRD itself is
+/// refused when its patterns or rules do not compile.
 pub fn check(t: &ResourceType, obj: &mut Value, part: Part, strict: bool) -> Result<(), ApiError> {
+    check_update(t, None, obj, part, strict)
+}
+
+/// As [`check`], for an update of the stored `old`: transition rules (those reading
+/// `oldSelf`) are evaluated, and rules on values the update leaves unchanged are ratcheted
+/// (not enforced), as the apiserver does since Kubernetes 1.30.
+pub fn check_update(
+    t: &ResourceType,
+    old: Option<&Value>,
+    obj: &mut Value,
+    part: Part,
+    strict: bool,
+) -> Result<(), ApiError> {
+    if t.group == CRD_GROUP && t.plural == "customresourcedefinitions" {
+        return check_crd(obj);
+    }
     let Some(schema) = t.schema.clone() else {
         return Ok(());
     };
+    let compiled = compiled::cached(&schema).map_err(|errors| {
+        ApiError::new(
+            500,
+            "InternalError",
+            format!(
+                "the schema of {} does not compile: {}",
+                t.qualified(),
+                joined(&errors)
+            ),
+        )
+    })?;
     let only = match part {
         Part::Main => None,
         Part::Status => Some("status"),
     };
-    validate(t, &schema, obj, only, strict)
+    run(t, &compiled, &schema, obj, old, only, strict)
 }
 
-/// Prunes `obj` in place and checks it. `only` restricts the walk to one top-level field
-/// (a status subresource write validates `status` only).
+/// Prunes `obj` in place and checks it as a create. `only` restricts the walk to one
+/// top-level field (a status subresource write validates `status` only).
 pub fn validate(
     t: &ResourceType,
     schema: &Value,
@@ -47,7 +82,111 @@ pub fn validate(
     only: Option<&str>,
     strict: bool,
 ) -> Result<(), ApiError> {
-    let mut w = Walk::default();
+    validate_update(t, schema, obj, None, only, strict)
+}
+
+/// As [`validate`], for an update of `old` (None: a create).
+pub fn validate_update(
+    t: &ResourceType,
+    schema: &Value,
+    obj: &mut Value,
+    old: Option<&Value>,
+    only: Option<&str>,
+    strict: bool,
+) -> Result<(), ApiError> {
+    let compiled = Compiled::from_schema(schema, "openAPIV3Schema").map_err(|errors| {
+        ApiError::new(
+            500,
+            "InternalError",
+            format!(
+                "the schema of {} does not compile: {}",
+                t.qualified(),
+                joined(&errors)
+            ),
+        )
+    })?;
+    run(t, &compiled, schema, obj, old, only, strict)
+}
+
+/// Checks that a CustomResourceDefinition's patterns and CEL rules compile (every version
+/// with a schema), answering as the apiserver refuses an invalid CRD. Loading a CRD
+/// through the store's internal path should call this too: a rule outside the CEL subset
+/// the simulator evaluates is an error there, never a silent pass.
+pub fn check_crd(crd: &Value) -> Result<(), ApiError> {
+    let name = crd
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut causes = Vec::new();
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
+    for (i, v) in versions.into_iter().flatten().enumerate() {
+        let Some(schema) = v.pointer("/schema/openAPIV3Schema") else {
+            continue;
+        };
+        let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
+        if let Err(errors) = Compiled::from_schema(schema, &path) {
+            causes.extend(errors.into_iter().map(|e| Cause {
+                reason: "FieldValueInvalid",
+                field: e.path,
+                message: e.message,
+            }));
+        }
+    }
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let crd_type = ResourceType {
+        group: CRD_GROUP.into(),
+        version: "v1".into(),
+        kind: "CustomResourceDefinition".into(),
+        plural: "customresourcedefinitions".into(),
+        singular: "customresourcedefinition".into(),
+        short_names: vec![],
+        categories: vec![],
+        namespaced: false,
+        builtin: true,
+        status_subresource: true,
+        log_subresource: false,
+        create_only: false,
+        printer: super::table::Printer::Default,
+        schema: None,
+    };
+    Err(invalid(&crd_type, &name, &causes))
+}
+
+fn joined(errors: &[CompileError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Reasons whose causes stop the CEL rules from running, as the apiserver's
+/// `hasBlockingErr` lists them.
+const BLOCKING: &[&str] = &[
+    "FieldValueNotSupported",
+    "FieldValueRequired",
+    "FieldValueTooLong",
+    "FieldValueTooMany",
+    "FieldValueTypeInvalid",
+];
+
+fn run(
+    t: &ResourceType,
+    compiled: &Compiled,
+    schema: &Value,
+    obj: &mut Value,
+    old: Option<&Value>,
+    only: Option<&str>,
+    strict: bool,
+) -> Result<(), ApiError> {
+    let mut w = Walk {
+        compiled,
+        causes: Vec::new(),
+        unknown: Vec::new(),
+    };
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return Ok(());
     };
@@ -103,10 +242,24 @@ pub fn validate(
             v = t.version
         )));
     }
-    if w.causes.is_empty() {
+    let mut causes = w.causes;
+    // The apiserver builds a CEL validator only for schemas holding rules, and skips it
+    // when the structural checks found errors that make the rules meaningless.
+    if compiled.has_rules() {
+        if causes.iter().any(|c| BLOCKING.contains(&c.reason)) {
+            causes.push(Cause {
+                reason: "FieldValueInvalid",
+                field: "<nil>".into(),
+                message: "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation".into(),
+            });
+        } else {
+            rules::check(compiled, schema, obj, old, only, &mut causes);
+        }
+    }
+    if causes.is_empty() {
         return Ok(());
     }
-    Err(invalid(t, &name, &w.causes))
+    Err(invalid(t, &name, &causes))
 }
 
 /// The 422 Invalid Status: `Kind.group "name" is invalid: field: message` (several causes
@@ -168,7 +321,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn push(w: &mut Walk, reason: &'static str, field: &str, message: String) {
+fn push(w: &mut Walk<'_>, reason: &'static str, field: &str, message: String) {
     w.causes.push(Cause {
         reason,
         field: field.to_string(),
@@ -176,7 +329,7 @@ fn push(w: &mut Walk, reason: &'static str, field: &str, message: String) {
     });
 }
 
-fn value_at(s: &Value, v: &mut Value, path: &str, w: &mut Walk) {
+fn value_at(s: &Value, v: &mut Value, path: &str, w: &mut Walk<'_>) {
     // Object fields holding null were dropped before this (see `drop_null`); a null
     // left here is an array item, which a non-nullable schema refuses.
     if v.is_null() {
@@ -266,7 +419,7 @@ fn value_at(s: &Value, v: &mut Value, path: &str, w: &mut Walk) {
     }
 }
 
-fn bounds(s: &Value, n: f64, v: &Value, path: &str, w: &mut Walk) {
+fn bounds(s: &Value, n: f64, v: &Value, path: &str, w: &mut Walk<'_>) {
     if let Some(min) = s.get("minimum").and_then(Value::as_f64)
         && n < min
     {
@@ -295,7 +448,7 @@ fn bounds(s: &Value, n: f64, v: &Value, path: &str, w: &mut Walk) {
     }
 }
 
-fn strings(s: &Value, v: &Value, path: &str, w: &mut Walk) {
+fn strings(s: &Value, v: &Value, path: &str, w: &mut Walk<'_>) {
     let text = v.as_str().unwrap_or_default();
     if let Some(min) = s.get("minLength").and_then(Value::as_u64)
         && (text.chars().count() as u64) < min
@@ -320,11 +473,30 @@ fn strings(s: &Value, v: &Value, path: &str, w: &mut Walk) {
             format!("Too long: may not be more than {max} bytes"),
         );
     }
-    // `pattern` is not checked: the simulator has no regex engine among its dependencies;
-    // the patterns stay in the CRDs as upstream states them.
+    if let Some(p) = s.get("pattern").and_then(Value::as_str) {
+        match w.compiled.pattern(p) {
+            Some(re) if re.is_match(text) => {}
+            Some(_) => push(
+                w,
+                "FieldValueInvalid",
+                path,
+                format!(
+                    "Invalid value: {}: {path} in body should match '{p}'",
+                    shown(v)
+                ),
+            ),
+            // The schema was compiled from the same value: every pattern is there.
+            None => push(
+                w,
+                "InternalError",
+                path,
+                format!("Internal error: pattern '{p}' was not compiled"),
+            ),
+        }
+    }
 }
 
-fn object(s: &Value, map: &mut Map<String, Value>, path: &str, w: &mut Walk) {
+fn object(s: &Value, map: &mut Map<String, Value>, path: &str, w: &mut Walk<'_>) {
     let preserve = s.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
     let props = s.get("properties").and_then(Value::as_object);
     let extra = s.get("additionalProperties").filter(|a| a.is_object());
@@ -369,7 +541,7 @@ fn drop_null(s: &Value, v: Option<&Value>) -> bool {
     v.is_some_and(Value::is_null) && s.get("nullable") != Some(&Value::Bool(true))
 }
 
-fn required(s: &Value, map: &Map<String, Value>, path: &str, w: &mut Walk) {
+fn required(s: &Value, map: &Map<String, Value>, path: &str, w: &mut Walk<'_>) {
     for r in s
         .get("required")
         .and_then(Value::as_array)
@@ -389,169 +561,4 @@ fn required(s: &Value, map: &Map<String, Value>, path: &str, w: &mut Walk) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::registry::from_crd;
-
-    fn backup_type() -> ResourceType {
-        let crd: Value =
-            serde_yaml::from_str(include_str!("crds/postgresql.cnpg.io_backups.yaml")).unwrap();
-        from_crd(&crd).unwrap()
-    }
-
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "spec": {
-                    "type": "object",
-                    "required": ["cluster"],
-                    "properties": {
-                        "cluster": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
-                        "method": {"type": "string", "enum": ["barmanObjectStore", "volumeSnapshot", "plugin"]},
-                        "online": {"type": "boolean"},
-                        "instances": {"type": "integer", "minimum": 1},
-                        "port": {"x-kubernetes-int-or-string": true},
-                        "retention": {"type": "string", "pattern": "^[1-9][0-9]*[dwm]$"},
-                        "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-                        "plugins": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}},
-                    }
-                },
-                "status": {"type": "object", "properties": {"phase": {"type": "string"}}}
-            }
-        })
-    }
-
-    fn run(mut obj: Value, strict: bool) -> (Value, Result<(), ApiError>) {
-        let r = validate(&backup_type(), &schema(), &mut obj, None, strict);
-        (obj, r)
-    }
-
-    fn causes(e: &ApiError) -> Vec<(String, String)> {
-        e.details.as_ref().unwrap()["causes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["field"].as_str().unwrap().to_string(),
-                    c["message"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn enum_and_required_read_like_the_apiserver() {
-        let (_, r) = run(
-            json!({"metadata": {"name": "b"}, "spec": {"method": "foo"}}),
-            false,
-        );
-        let e = r.unwrap_err();
-        assert_eq!(e.code, 422);
-        assert_eq!(
-            causes(&e),
-            vec![
-                (
-                    "spec.method".into(),
-                    r#"Unsupported value: "foo": supported values: "barmanObjectStore", "volumeSnapshot", "plugin""#.into()
-                ),
-                ("spec.cluster".into(), "Required value".into()),
-            ]
-        );
-        assert_eq!(
-            e.message,
-            r#"Backup.postgresql.cnpg.io "b" is invalid: [spec.method: Unsupported value: "foo": supported values: "barmanObjectStore", "volumeSnapshot", "plugin", spec.cluster: Required value]"#
-        );
-    }
-
-    #[test]
-    fn types_bounds_patterns_and_items() {
-        let (_, r) = run(
-            json!({"spec": {"cluster": {"name": "pg"}, "online": "yes", "instances": 0,
-                "port": true, "parameters": {"a": 1},
-                "plugins": [{"isWALArchiver": true}]}}),
-            false,
-        );
-        let got = causes(&r.unwrap_err());
-        let fields: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec![
-                "spec.instances",
-                "spec.online",
-                "spec.parameters.a",
-                "spec.plugins[0].name",
-                "spec.port",
-            ]
-        );
-        assert_eq!(
-            got[1].1,
-            r#"Invalid value: "string": spec.online in body must be of type boolean: "string""#
-        );
-        assert_eq!(
-            got[0].1,
-            "Invalid value: 0: spec.instances in body should be greater than or equal to 1"
-        );
-    }
-
-    #[test]
-    fn unknown_fields_are_pruned_or_strictly_rejected() {
-        let obj = json!({"spec": {"cluster": {"name": "pg", "extra": 1}, "bogus": true,
-            "free": {"anything": {"goes": 1}}}, "other": 1});
-        let (pruned, r) = run(obj.clone(), false);
-        assert!(r.is_ok());
-        assert_eq!(
-            pruned,
-            json!({"spec": {"cluster": {"name": "pg"}, "free": {"anything": {"goes": 1}}}})
-        );
-        let (_, r) = run(obj, true);
-        let e = r.unwrap_err();
-        assert_eq!(e.code, 400);
-        assert!(e.message.contains("strict decoding error"), "{}", e.message);
-        assert!(
-            e.message.contains(r#"unknown field "spec.bogus""#),
-            "{}",
-            e.message
-        );
-        assert!(
-            e.message.contains(r#"unknown field "spec.cluster.extra""#),
-            "{}",
-            e.message
-        );
-    }
-
-    #[test]
-    fn a_null_field_counts_as_absent() {
-        let (obj, r) = run(
-            json!({"spec": {"cluster": {"name": "pg"}, "online": null}, "status": null}),
-            false,
-        );
-        assert!(r.is_ok(), "{r:?}");
-        assert_eq!(obj, json!({"spec": {"cluster": {"name": "pg"}}}));
-        let (_, r) = run(json!({"spec": {"cluster": null}}), false);
-        assert_eq!(
-            causes(&r.unwrap_err()),
-            vec![("spec.cluster".to_string(), "Required value".to_string())]
-        );
-    }
-
-    #[test]
-    fn defaults_fill_absent_fields() {
-        let mut s = schema();
-        s["properties"]["spec"]["properties"]["method"]["default"] = json!("barmanObjectStore");
-        let mut obj = json!({"spec": {"cluster": {"name": "pg"}}});
-        validate(&backup_type(), &s, &mut obj, None, false).unwrap();
-        assert_eq!(obj["spec"]["method"], "barmanObjectStore");
-    }
-
-    #[test]
-    fn a_status_write_checks_status_only() {
-        let mut obj = json!({"spec": {}, "status": {"phase": 3}});
-        let e = validate(&backup_type(), &schema(), &mut obj, Some("status"), false).unwrap_err();
-        assert_eq!(causes(&e)[0].0, "status.phase");
-        let mut ok = json!({"spec": {}, "status": {"phase": "completed"}});
-        assert!(validate(&backup_type(), &schema(), &mut ok, Some("status"), false).is_ok());
-    }
-}
+mod tests;
