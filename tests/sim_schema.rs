@@ -185,6 +185,32 @@ fn a_merge_patch_that_breaks_an_object_is_refused() {
     assert_eq!(obj["spec"]["cluster"]["name"], "pg-orders");
 }
 
+#[test]
+fn a_backups_spec_cannot_change_once_set_as_cnpgs_transition_rule_says() {
+    let s = Served::start("healthy");
+    let out = kubectl(&s, &["apply", "-f", "-"], Some(GOOD_BACKUP));
+    assert!(out.status.success(), "{}", text(&out));
+    let patch = |p: &str| {
+        kubectl(
+            &s,
+            &[
+                "patch", "backup", "manual-2", "-n", "orders", "--type", "merge", "-p", p,
+            ],
+            None,
+        )
+    };
+    let out = patch(r#"{"spec":{"target":"primary"}}"#);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("BackupSpec is immutable once set"),
+        "{}",
+        text(&out)
+    );
+    // A change elsewhere (a label) is no change of the spec: accepted.
+    let out = patch(r#"{"metadata":{"labels":{"team":"db"}}}"#);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 const STORE_WITH_SERVER_NAME: &str = "apiVersion: barmancloud.cnpg.io/v1
 kind: ObjectStore
 metadata:

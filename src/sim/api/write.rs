@@ -142,7 +142,7 @@ pub(super) fn patch_object(
     if dry_run {
         let old = sim.store.get(t, &ns, &name)?;
         let mut new = patch::apply(pt, &old, &patch)?;
-        crate::sim::schema::check(t, &mut new, part, opts.strict)?;
+        crate::sim::schema::check_update(t, Some(&old), &mut new, part, opts.strict)?;
         return Ok(ok(&new));
     }
     let updated = sim.store.update(t, &ns, &name, part, &opts, |old| {

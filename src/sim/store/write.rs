@@ -169,7 +169,7 @@ impl Store {
             }
         }
         if !opts.internal {
-            crate::sim::schema::check(t, &mut new, part, opts.strict)?;
+            crate::sim::schema::check_update(t, Some(&old), &mut new, part, opts.strict)?;
         }
         if spec_changed(&old, &new) {
             let generation = old
