@@ -16,6 +16,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("cluster", 1),
     ("assess", 1),
     ("sim", 1),
+    ("ground", 1),
     ("trees", 2),
     ("actions", 2),
     ("checks", 2),

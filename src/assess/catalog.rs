@@ -217,6 +217,38 @@ const CODES: &[Code] = &[
         C,
         "in-tree barmanObjectStore on an image without barman-cloud",
     ),
+    c("BKT001", W, "a barman-cloud store could not be read"),
+    c("BKT002", I, "a barman-cloud store cannot be read from here"),
+    c("BKT003", C, "the bucket holds no completed base backup"),
+    c(
+        "BKT004",
+        C,
+        "a WAL gap after the newest restorable backup: nothing after it is restorable",
+    ),
+    c("BKT005", W, "a WAL gap between base backups"),
+    c(
+        "BKT006",
+        C,
+        "the newest completed backup's end WAL is not in the bucket",
+    ),
+    c("BKT007", W, "the newest WAL in the bucket is too old"),
+    c(
+        "BKT008",
+        W,
+        "a completed Backup's base backup is not in the bucket",
+    ),
+    c(
+        "BKT009",
+        I,
+        "base backups in the bucket without a Backup object",
+    ),
+    c("BKT010", C, "two PostgreSQL servers write to one prefix"),
+    c(
+        "BKT011",
+        W,
+        "the status' recovery window is not what the bucket proves",
+    ),
+    c("BKT012", I, "the bucket listing stopped early"),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -251,6 +283,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
         "Cluster switches, certificates and archive places",
     ),
     ("BKP", "backup", "Backups and WAL archiving"),
+    ("BKT", "bucket", "The object store's contents"),
 ];
 
 /// The area of a code, as reports group them: (key, title).

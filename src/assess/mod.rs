@@ -4,6 +4,7 @@
 //! test on fixture rows.
 
 pub mod backup;
+pub mod bucket;
 pub mod catalog;
 pub mod cluster;
 pub mod flux;
@@ -156,6 +157,7 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     out.extend(objectstore::rules(facts, now, th));
     out.extend(backup::rules(facts, now, th));
     out.extend(cluster::rules(facts, now, th));
+    out.extend(bucket::rules(facts, now, th));
     // Credential, bucket and region errors (OBJ006-OBJ009) are often only in the logs: a
     // log that could not be read leaves those rules blind, and the report says so.
     for tail in &facts.logs {

@@ -37,6 +37,7 @@ pub async fn facts_from_dump(
         Reach {
             logs: true,
             network: false,
+            bucket: true,
         },
     )
     .await)

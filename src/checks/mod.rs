@@ -4,6 +4,7 @@
 //! Every read is bounded in time and concurrency; what fails becomes a sync state, never
 //! a crash.
 
+pub mod bucket;
 pub mod dump;
 pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
@@ -91,6 +92,10 @@ pub struct Reach {
     pub logs: bool,
     /// Resolve and connect to ObjectStore endpoints.
     pub network: bool,
+    /// Read the barman-cloud stores themselves with their credentials (`checks::bucket`).
+    /// Without `network`, only stores on this machine's loopback are read: a simulated
+    /// cluster's other endpoints are fictional.
+    pub bucket: bool,
 }
 
 /// Everything the rules read, from a cluster reached through `client`.
@@ -141,6 +146,8 @@ pub struct Extras {
     pub endpoints: Vec<crate::model::facts::EndpointProbe>,
     /// Whether the endpoints were probed this time.
     pub probed: bool,
+    /// What reading the object stores proved (empty unless `Reach::bucket`).
+    pub stores: Vec<crate::model::bucket::StoreProof>,
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
@@ -158,6 +165,7 @@ pub async fn extras(
         Reach {
             logs: true,
             network,
+            bucket: false,
         },
     )
     .await
@@ -185,7 +193,22 @@ async fn gather(
             Vec::new()
         }
     };
-    let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
+    let stores = async {
+        if reach.bucket {
+            bucket::prove(
+                client,
+                snapshot,
+                bucket::BucketLimits {
+                    loopback_only: !reach.network,
+                    ..Default::default()
+                },
+            )
+            .await
+        } else {
+            Vec::new()
+        }
+    };
+    let (deployments, secrets, certificates, events, logs, endpoints, stores) = tokio::join!(
         list_kind(client, KindSpec::of(Kind::Deployment), namespace),
         secrets::referenced(
             client,
@@ -196,6 +219,7 @@ async fn gather(
         list_kind(client, KindSpec::of(Kind::Event), namespace),
         logs,
         probes,
+        stores,
     );
     Extras {
         deployments,
@@ -205,6 +229,7 @@ async fn gather(
         logs,
         endpoints,
         probed: reach.network,
+        stores,
     }
 }
 
@@ -220,6 +245,7 @@ impl Extras {
             logs: self.logs.clone(),
             endpoints: self.endpoints.clone(),
             probed: self.probed,
+            stores: self.stores.clone(),
         }
     }
 }

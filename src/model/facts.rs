@@ -40,4 +40,6 @@ pub struct Facts {
     pub endpoints: Vec<EndpointProbe>,
     /// Whether network probes ran (not for saved manifests): OBJ005 needs them.
     pub probed: bool,
+    /// What reading each barman-cloud store proved (live checks and loopback stores only).
+    pub stores: Vec<crate::model::bucket::StoreProof>,
 }

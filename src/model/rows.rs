@@ -165,6 +165,8 @@ pub struct ObjectStoreRow {
     /// (secret name, key) pairs the credentials and endpointCA reference.
     pub secret_refs: Vec<(String, String)>,
     pub created: Option<DateTime<Utc>>,
+    /// How to reach the store (references only), for reading it.
+    pub access: crate::model::bucket::StoreAccess,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -219,6 +221,8 @@ pub struct ClusterRow {
     pub plugin: Option<PluginRef>,
     /// spec.backup.barmanObjectStore is set (the deprecated in-tree path).
     pub legacy_barman: bool,
+    /// How to reach that in-tree store (references only), for reading it.
+    pub barman_store: Option<crate::model::bucket::StoreAccess>,
     pub conditions: Vec<Condition>,
     pub plugin_version: Option<String>,
     pub created: Option<DateTime<Utc>>,

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use kube::api::DynamicObject;
 use serde_json::Value;
 
+mod access;
+pub use access::store_access;
+
 use crate::model::domain::PLUGIN_NAME;
 use crate::model::kubefmt::pod_status;
 use crate::model::rows::*;
@@ -235,6 +238,7 @@ impl Project for ObjectStoreRow {
             servers,
             secret_refs,
             created: created(obj),
+            access: store_access(cfg),
         }
     }
 }
@@ -321,6 +325,10 @@ impl Project for ClusterRow {
             legacy_barman: d
                 .pointer("/spec/backup/barmanObjectStore")
                 .is_some_and(|v| !v.is_null()),
+            barman_store: d
+                .pointer("/spec/backup/barmanObjectStore")
+                .filter(|v| v.is_object())
+                .map(|v| store_access(Some(v))),
             conditions: conditions(d.get("status")),
             plugin_version,
             created: created(obj),

@@ -1,0 +1,7 @@
+//! Ground truth: what the object store and the archiver hold, read from them rather than
+//! from the status fields the operator and the plugin write. `layout` and `prove` are pure;
+//! `bucket` reads a barman-cloud store.
+
+pub mod bucket;
+pub mod layout;
+pub mod prove;
