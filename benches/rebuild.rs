@@ -55,7 +55,7 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
     let th = Thresholds::default();
 
     let panes = timed(rounds, || {
-        std::hint::black_box(panes::panes(&snapshot, now, &th));
+        std::hint::black_box(panes::panes(&snapshot, now, &th, panes::Ground::default()));
     });
     let rules = timed(rounds, || {
         std::hint::black_box(assess::assess(&facts, now, &th));
@@ -66,16 +66,40 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
         parts.insert(name.into(), timed(rounds, f)["p50_ms"].clone());
     };
     part("pane_plugin", &mut || {
-        std::hint::black_box(panes::pane(0, &snapshot, now, &th));
+        std::hint::black_box(panes::pane(
+            0,
+            &snapshot,
+            now,
+            &th,
+            panes::Ground::default(),
+        ));
     });
     part("pane_stores", &mut || {
-        std::hint::black_box(panes::pane(1, &snapshot, now, &th));
+        std::hint::black_box(panes::pane(
+            1,
+            &snapshot,
+            now,
+            &th,
+            panes::Ground::default(),
+        ));
     });
     part("pane_backups", &mut || {
-        std::hint::black_box(panes::pane(2, &snapshot, now, &th));
+        std::hint::black_box(panes::pane(
+            2,
+            &snapshot,
+            now,
+            &th,
+            panes::Ground::default(),
+        ));
     });
     part("pane_flux", &mut || {
-        std::hint::black_box(panes::pane(3, &snapshot, now, &th));
+        std::hint::black_box(panes::pane(
+            3,
+            &snapshot,
+            now,
+            &th,
+            panes::Ground::default(),
+        ));
     });
     part("rules_plugin", &mut || {
         std::hint::black_box(assess::plugin::rules(&facts, now, &th));

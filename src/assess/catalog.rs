@@ -262,7 +262,7 @@ pub fn ranges() -> String {
         .filter_map(|(prefix, _, _)| {
             let mut of_area = CODES.iter().filter(|c| c.code.starts_with(prefix));
             let first = of_area.next()?;
-            Some(match of_area.last() {
+            Some(match of_area.next_back() {
                 Some(last) => format!("{}…{}", first.code, last.code),
                 None => first.code.to_string(),
             })

@@ -128,6 +128,10 @@ impl App {
                 cmds.extend(self.assess());
                 return cmds;
             }
+            Msg::Proofs(proofs) => {
+                self.board.set_proofs(proofs, th);
+                return self.assess();
+            }
             Msg::Verdict(outcome, took) => {
                 let silence = &self.settings.silence;
                 self.board.set_outcome(outcome, took, silence, th);

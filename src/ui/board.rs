@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::panes::{self, Health, PaneView, ViewRow};
+use super::panes::{self, Ground, Health, PaneView, ViewRow};
 use super::rules_task::RulesInput;
 use crate::assess::{self, Finding, Severity, Thresholds, Unknown};
 use crate::checks::Extras;
+use crate::model::bucket::StoreProof;
 use crate::model::{Kind, ObjectRef, Snapshot, relate};
 
 pub const PANES: usize = 4;
@@ -31,6 +32,8 @@ pub struct Board {
     pub snapshot: Snapshot,
     /// What the rules read beside the snapshot; None until first gathered.
     pub extras: Option<Extras>,
+    /// What reading each store's bucket proved, on its own slower cadence.
+    pub proofs: Vec<StoreProof>,
     pub findings: Vec<Finding>,
     pub unknown: Vec<Unknown>,
     /// The API server's version once asked, or why it could not be reached.
@@ -72,9 +75,10 @@ impl Board {
         let snapshot = Snapshot::default();
         let mut board = Board {
             now,
-            views: panes::panes(&snapshot, now, th),
+            views: panes::panes(&snapshot, now, th, Ground::default()),
             snapshot,
             extras: None,
+            proofs: Vec::new(),
             findings: Vec::new(),
             unknown: Vec::new(),
             server_status: None,
@@ -109,9 +113,16 @@ impl Board {
         self.rebuild(th);
     }
 
+    /// A new reading of the stores: shown at once, judged with the next verdict.
+    pub fn set_proofs(&mut self, proofs: Vec<StoreProof>, th: &Thresholds) {
+        self.proofs = proofs;
+        self.rebuild(th);
+    }
+
     /// Everything shown was about a scope left behind.
     pub fn forget(&mut self, th: &Thresholds) {
         self.extras = None;
+        self.proofs.clear();
         self.findings.clear();
         self.unknown.clear();
         self.set_rows(Snapshot::default(), th);
@@ -134,8 +145,10 @@ impl Board {
     /// What the rules need: None until the extra kinds are gathered.
     pub fn rules_input(&self, th: &Thresholds) -> Option<RulesInput> {
         let extras = self.extras.as_ref()?;
+        let mut facts = extras.facts(&self.snapshot);
+        facts.stores = self.proofs.clone();
         Some(RulesInput {
-            facts: extras.facts(&self.snapshot),
+            facts,
             now: self.now,
             thresholds: th.clone(),
         })
@@ -173,7 +186,10 @@ impl Board {
     /// The panes from the snapshot, marked with the findings as they stand.
     fn rebuild(&mut self, th: &Thresholds) {
         let began = std::time::Instant::now();
-        self.views = panes::panes(&self.snapshot, self.now, th);
+        let ground = Ground {
+            proofs: &self.proofs,
+        };
+        self.views = panes::panes(&self.snapshot, self.now, th, ground);
         self.visible_cache
             .borrow_mut()
             .iter_mut()

@@ -13,6 +13,7 @@ use crate::assess::Outcome;
 use crate::checks::Extras;
 use crate::cluster::connect::ConnectError;
 use crate::cluster::fetch::{EventLine, LogChunk};
+use crate::model::bucket::StoreProof;
 use crate::model::{ObjectRef, Snapshot};
 
 use super::settings::Location;
@@ -28,6 +29,8 @@ pub enum Msg {
     Data(Box<Snapshot>),
     /// The kinds and logs only the rules read were gathered.
     Extras(Box<Extras>),
+    /// What reading the stores' buckets proved.
+    Proofs(Vec<StoreProof>),
     /// The rules' verdict on the data as it stood, and what it cost.
     Verdict(Outcome, std::time::Duration),
     /// A YAML view's lines, or why not.
@@ -93,6 +96,8 @@ pub enum Cmd {
         /// Probe ObjectStore endpoints too.
         network: bool,
     },
+    /// Read the stores' buckets now, rather than at the next slow tick.
+    Prove,
     /// Run the rules on this input (one run at a time; the newest input waits).
     Assess(Box<super::rules_task::RulesInput>),
     /// Write a walk's transcript.

@@ -21,6 +21,7 @@ use crate::cluster::Watched;
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::cluster::fetch::{self, LogChunk};
 use crate::model::ObjectRef;
+use crate::model::bucket::StoreProof;
 
 /// How long a YAML or events view waits for the API server.
 const TEXT_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,6 +29,10 @@ const TEXT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// this cadence, one gathering at a time.
 const GATHER_EVERY: Duration = Duration::from_secs(30);
 const FIRST_GATHER: Duration = Duration::from_secs(2);
+/// Listing a bucket costs requests and time (a store with a year of WAL holds 100k
+/// objects): the stores are read shortly after start, then on this slower cadence.
+const PROVE_EVERY: Duration = Duration::from_secs(600);
+const FIRST_PROVE: Duration = Duration::from_secs(5);
 
 /// A frozen API server would leave a view "[loading…]" for ever: the read is bounded and
 /// says why it stopped.
@@ -74,6 +79,9 @@ pub struct Runtime {
     extras_tx: mpsc::Sender<Extras>,
     extras_rx: mpsc::Receiver<Extras>,
     gather_tick: Interval,
+    proofs_tx: mpsc::Sender<Vec<StoreProof>>,
+    proofs_rx: mpsc::Receiver<Vec<StoreProof>>,
+    prove_tick: Interval,
     clock: Interval,
 }
 
@@ -85,6 +93,9 @@ impl Runtime {
         let (extras_tx, extras_rx) = mpsc::channel(1);
         let mut gather_tick = tokio::time::interval_at(Instant::now() + FIRST_GATHER, GATHER_EVERY);
         gather_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let (proofs_tx, proofs_rx) = mpsc::channel(1);
+        let mut prove_tick = tokio::time::interval_at(Instant::now() + FIRST_PROVE, PROVE_EVERY);
+        prove_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut rt = Runtime {
@@ -98,6 +109,9 @@ impl Runtime {
             extras_tx,
             extras_rx,
             gather_tick,
+            proofs_tx,
+            proofs_rx,
+            prove_tick,
             clock,
         };
         if let Some(client) = client {
@@ -164,6 +178,8 @@ impl Runtime {
                 },
                 _ = self.gather_tick.tick(), if ticking => self.gather(false),
                 Some(extras) = self.extras_rx.recv() => return Msg::Extras(Box::new(extras)),
+                _ = self.prove_tick.tick(), if ticking => self.prove(),
+                Some(proofs) = self.proofs_rx.recv() => return Msg::Proofs(proofs),
                 _ = self.clock.tick(), if ticking => return Msg::Tick(Utc::now()),
             }
         }
@@ -178,6 +194,25 @@ impl Runtime {
         tokio::spawn(async move {
             let extras = crate::checks::extras(&client, ns.as_deref(), &snapshot, network).await;
             let _ = tx.try_send(extras);
+        });
+    }
+
+    /// Reads each store's bucket in the background, one reading at a time (a reading
+    /// asked while one runs is dropped: it would say the same). On the simulator only
+    /// stores on this machine are read: its other endpoints are fictional.
+    fn prove(&self) {
+        let Some(c) = &self.connected else { return };
+        let (client, snapshot) = (c.client.clone(), c.watched.snapshot());
+        let limits = crate::checks::bucket::BucketLimits {
+            loopback_only: self.reach.options.is_none(),
+            ..Default::default()
+        };
+        let Ok(permit) = self.proofs_tx.clone().try_reserve_owned() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let proofs = crate::checks::bucket::prove(&client, &snapshot, limits).await;
+            permit.send(proofs);
         });
     }
 
@@ -209,6 +244,7 @@ impl Runtime {
             }
             Cmd::CloseText => self.close_log(),
             Cmd::Gather { network } => self.gather(network),
+            Cmd::Prove => self.prove(),
             Cmd::SaveTranscript { path, markdown } => {
                 let result = write_file(&path, &markdown)
                     .map(|_| path.clone())

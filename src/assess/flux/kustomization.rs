@@ -254,7 +254,7 @@ fn kustomization_rest(
     } else if let Some(rc) = condition(&k.conditions, "Reconciling").filter(|c| c.is_true())
         // A failed Ready (a health check retried, a build failing) is the Ready finding's:
         // the long Reconciling is that failure being retried, not a second problem.
-        && !k.ready().is_some_and(|r| r.status == "False")
+        && k.ready().is_none_or(|r| r.status != "False")
         && let (Some(since), Some((limit, limit_ev))) = (rc.since, timeout(k))
         && now - since > limit
     {

@@ -84,7 +84,12 @@ impl Detail {
             }
             lines.push(Line::raw(""));
         }
-        match sections(&ctx.board.snapshot, target, ctx.board.now) {
+        match sections(
+            &ctx.board.snapshot,
+            target,
+            ctx.board.now,
+            &ctx.board.proofs,
+        ) {
             None => lines.push(Line::styled(
                 "This object is gone from the cluster.",
                 t.style(Role::Warning),

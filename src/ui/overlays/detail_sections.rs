@@ -5,10 +5,14 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::ObjectRef;
+use crate::model::bucket::StoreProof;
 use crate::model::kubefmt::human_duration;
 use crate::model::rows::{Condition, short_revision};
 use crate::model::{Kind, Snapshot, relate};
 use crate::ui::panes::{age, short};
+
+/// The section of what the status fields claim about each server's window.
+const WINDOWS: &str = "Recovery window per server (as the status claims)";
 
 /// A titled block of `label: value` lines.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,18 +21,18 @@ pub struct Section {
     pub lines: Vec<(String, String)>,
 }
 
-fn section(title: impl Into<String>, lines: Vec<(String, String)>) -> Section {
+pub(super) fn section(title: impl Into<String>, lines: Vec<(String, String)>) -> Section {
     Section {
         title: title.into(),
         lines,
     }
 }
 
-fn l(label: &str, value: impl Into<String>) -> (String, String) {
+pub(super) fn l(label: &str, value: impl Into<String>) -> (String, String) {
     (label.to_string(), value.into())
 }
 
-fn when(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+pub(super) fn when(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
         Some(t) => format!(
             "{} ({} ago)",
@@ -64,7 +68,28 @@ fn conditions(list: &[Condition], now: DateTime<Utc>) -> Section {
 }
 
 /// Everything the detail view shows for `target`; None when it has gone from the cluster.
-pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<Vec<Section>> {
+pub fn sections(
+    s: &Snapshot,
+    target: &ObjectRef,
+    now: DateTime<Utc>,
+    proofs: &[StoreProof],
+) -> Option<Vec<Section>> {
+    if target.kind == Kind::ObjectStore {
+        let mut v = object_store(s, target, now)?;
+        // What the bucket proves, right after what the status claims.
+        let at = v
+            .iter()
+            .position(|x| x.title == WINDOWS)
+            .map_or(v.len(), |i| i + 1);
+        for (i, x) in super::detail_ground::store_proofs(proofs, target, now)
+            .into_iter()
+            .enumerate()
+        {
+            v.insert(at + i, x);
+        }
+        v.retain(|s| !s.lines.is_empty());
+        return Some(v);
+    }
     let of_kind = match target.kind {
         Kind::Pod => pod,
         Kind::ObjectStore => object_store,
@@ -149,7 +174,7 @@ fn object_store(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
         ],
     )];
     out.push(section(
-        "Credentials (Secret keys referenced; values are never read)",
+        "Credentials (Secret keys referenced; values are read only to list the bucket, never shown)",
         o.secret_refs
             .iter()
             .map(|(n, k)| (n.clone(), k.clone()))
@@ -176,7 +201,7 @@ fn object_store(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Option<
             "no recovery window yet: no successful backup, or a serverName mismatch",
         ));
     }
-    out.push(section("Recovery window per server", windows));
+    out.push(section(WINDOWS, windows));
     let users: Vec<(String, String)> = s
         .clusters
         .rows

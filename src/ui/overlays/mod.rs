@@ -8,6 +8,7 @@ pub mod chooser;
 pub mod confirm;
 pub mod connect_error;
 pub mod detail;
+mod detail_ground;
 mod detail_sections;
 pub mod findings;
 pub mod help;

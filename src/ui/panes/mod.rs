@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::assess::health::Health;
 use crate::assess::{Thresholds, health};
+use crate::model::bucket::StoreProof;
 use crate::model::kubefmt::human_duration;
 use crate::model::rows::BackupRow;
 use crate::model::{Kind, ObjectRef, Snapshot, SyncState};
@@ -179,16 +180,29 @@ pub(super) fn heading(text: &str, width: usize) -> ViewRow {
     }
 }
 
+/// What was read beyond the API server, shown beside what the status fields claim: each
+/// store's contents as listed from the bucket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ground<'a> {
+    pub proofs: &'a [StoreProof],
+}
+
 /// The four panes, in their order on screen.
-pub fn panes(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> [PaneView; 4] {
-    std::array::from_fn(|i| pane(i, s, now, th))
+pub fn panes(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds, g: Ground) -> [PaneView; 4] {
+    std::array::from_fn(|i| pane(i, s, now, th, g))
 }
 
 /// One pane: 0 plugin and operator, 1 ObjectStores, 2 Backups, 3 Flux.
-pub fn pane(index: usize, s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneView {
+pub fn pane(
+    index: usize,
+    s: &Snapshot,
+    now: DateTime<Utc>,
+    th: &Thresholds,
+    g: Ground,
+) -> PaneView {
     match index {
         0 => plugin::pane(s, now, th),
-        1 => object_stores::pane(s, now, th),
+        1 => object_stores::pane(s, now, th, g.proofs),
         2 => backups::pane(s, now, th),
         _ => flux::pane(s, now),
     }

@@ -1,4 +1,5 @@
-//! Pane 2: ObjectStores, one row per server writing to each, with its recovery window.
+//! Pane 2: ObjectStores, one row per server writing to each, with its recovery window as
+//! the status claims it and, beside it, as the bucket proves it.
 
 use std::collections::BTreeMap;
 
@@ -6,10 +7,16 @@ use chrono::{DateTime, Utc};
 
 use super::{Cells, ColumnDef, Health, PaneView, ViewRow, age, ago, malformed_of, nsname};
 use crate::assess::{Thresholds, health};
-use crate::model::rows::ClusterRow;
+use crate::model::bucket::{ProofOutcome, StoreProof};
+use crate::model::rows::{ClusterRow, ServerWindow};
 use crate::model::{Kind, ObjectRef, Snapshot, relate};
 
-pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneView {
+pub(super) fn pane(
+    s: &Snapshot,
+    now: DateTime<Utc>,
+    th: &Thresholds,
+    proofs: &[StoreProof],
+) -> PaneView {
     let columns = vec![
         ColumnDef::new("STORE", 16, 36, 0),
         ColumnDef::new("PROVIDER", 5, 8, 3),
@@ -21,6 +28,7 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneVie
         ColumnDef::new("FIRST POINT", 7, 12, 2),
         ColumnDef::new("LAST OK", 7, 12, 0),
         ColumnDef::new("LAST FAILED", 7, 12, 1),
+        ColumnDef::new("PROVEN", 8, 24, 4),
     ];
     let mut users: BTreeMap<(String, String), Vec<&ClusterRow>> = BTreeMap::new();
     for c in s.clusters.rows.iter() {
@@ -46,6 +54,13 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneVie
                 .join(",")
         };
         let base = |server: &str, first: String, ok: String, failed: String| {
+            let proof = proofs.iter().find(|p| {
+                !p.in_tree
+                    && p.namespace == os.namespace
+                    && p.store == os.name
+                    && p.server_name == server
+            });
+            let window = os.servers.iter().find(|w| w.server == server);
             vec![
                 nsname(&os.namespace, &os.name),
                 os.provider.clone(),
@@ -57,6 +72,7 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneVie
                 first,
                 ok,
                 failed,
+                proven(proof, window, now),
             ]
         };
         let target = Some(ObjectRef {
@@ -119,4 +135,46 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneVie
                 .into(),
         empty_health: Health::Ok,
     }
+}
+
+/// The status may claim more than the bucket holds: the proof disagrees when its window
+/// starts or ends this far from the claim.
+const DISAGREE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// What the bucket proves for one server, in a cell: its window ("8d → 3m ago"), or why
+/// there is none; `≠` marks a window that disagrees with the status, `gap` a WAL gap.
+fn proven(p: Option<&StoreProof>, claim: Option<&ServerWindow>, now: DateTime<Utc>) -> String {
+    let Some(p) = p else {
+        return "-".into();
+    };
+    let f = match &p.outcome {
+        ProofOutcome::Unknown(_) => return "unknown".into(),
+        ProofOutcome::Failed(_) => return "read failed".into(),
+        ProofOutcome::Proven(f) => f,
+    };
+    let Some(w) = &f.window else {
+        return if f.backups.iter().any(|b| b.done()) {
+            "no continuous WAL".into()
+        } else {
+            "no base backup".into()
+        };
+    };
+    let far = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() > DISAGREE,
+        (a, b) => a.is_some() != b.is_some(),
+    };
+    let disagrees = claim.is_some_and(|c| far(c.first_point, w.from));
+    let mut text = format!(
+        "{}{} → {}",
+        if disagrees { "≠ " } else { "" },
+        age(w.from, now),
+        ago(w.to, now)
+    );
+    if !f.gaps.is_empty() {
+        text.push_str(" · gap");
+    }
+    if f.truncated.is_some() {
+        text.push_str(" · partial");
+    }
+    text
 }

@@ -64,3 +64,60 @@ fn an_old_failure_followed_by_success_is_history_not_the_pane_state() {
         Health::Critical
     );
 }
+
+#[test]
+fn the_store_row_shows_what_the_bucket_proves_beside_the_status_claim() {
+    use crate::assess::testing::{ago, cluster, now, store, window};
+    use crate::model::bucket::{BucketFacts, ProofOutcome, RecoveryWindow, StoreProof, WalGap};
+    let mut s = Snapshot::default();
+    s.object_stores = KindState::live(vec![store(
+        "orders",
+        "pg-orders-s3",
+        vec![window("pg-orders", Some(ago(4, 0)), None)],
+    )]);
+    s.clusters = KindState::live(vec![cluster("orders", "pg-orders", "pg-orders-s3")]);
+    let proof = |outcome| StoreProof {
+        namespace: "orders".into(),
+        store: "pg-orders-s3".into(),
+        in_tree: false,
+        server_name: "pg-orders".into(),
+        destination: "s3://backups/orders/".into(),
+        checked_at: now(),
+        outcome,
+    };
+    let cell = |proofs: &[StoreProof]| {
+        let v = pane(1, &s, now(), &Thresholds::default(), Ground { proofs });
+        let i = v
+            .columns
+            .iter()
+            .position(|c| c.title == "PROVEN")
+            .expect("a PROVEN column");
+        match &v.rows[0].cells {
+            Cells::Text(t) => t[i].clone(),
+            Cells::Backup(_) => unreachable!("a store row"),
+        }
+    };
+    assert_eq!(cell(&[]), "-");
+    // The status claims 30 days; the bucket holds 8 days, and a gap.
+    let facts = BucketFacts {
+        window: Some(RecoveryWindow {
+            from: Some(ago(24 * 8, 0)),
+            to: Some(ago(0, 3)),
+            ..Default::default()
+        }),
+        gaps: vec![WalGap::default()],
+        ..Default::default()
+    };
+    assert_eq!(
+        cell(&[proof(ProofOutcome::Proven(Box::new(facts)))]),
+        "≠ 8d → 3m ago · gap"
+    );
+    assert_eq!(
+        cell(&[proof(ProofOutcome::Unknown("IRSA".into()))]),
+        "unknown"
+    );
+    assert_eq!(
+        cell(&[proof(ProofOutcome::Proven(Box::default()))]),
+        "no base backup"
+    );
+}
