@@ -47,6 +47,7 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
     let reach = Reach {
         logs: false,
         network: false,
+        archiver: false,
     };
     let facts = checks::collect(&client, None, reach).await;
     let extras = checks::extras(&client, None, &facts.snapshot, false).await;

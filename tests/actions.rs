@@ -45,6 +45,7 @@ impl Cluster {
             Reach {
                 logs: false,
                 network: false,
+                archiver: false,
             },
         )
         .await;
@@ -186,6 +187,7 @@ async fn restart_patches_the_plugin_deployments_pod_template_like_kubectl() {
         Reach {
             logs: false,
             network: false,
+            archiver: false,
         },
     )
     .await;
@@ -260,6 +262,7 @@ async fn a_backup_while_the_plugin_is_down_is_never_picked_up() {
         Reach {
             logs: false,
             network: false,
+            archiver: false,
         },
     )
     .await;

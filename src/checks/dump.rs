@@ -37,6 +37,8 @@ pub async fn facts_from_dump(
         Reach {
             logs: true,
             network: false,
+            // Saved manifests hold no live archiver; a scenario that simulates one does.
+            archiver: !sc.archivers.is_empty(),
         },
     )
     .await)

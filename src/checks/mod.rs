@@ -4,6 +4,7 @@
 //! Every read is bounded in time and concurrency; what fails becomes a sync state, never
 //! a crash.
 
+pub mod archiver;
 pub mod dump;
 pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
@@ -91,6 +92,9 @@ pub struct Reach {
     pub logs: bool,
     /// Resolve and connect to ObjectStore endpoints.
     pub network: bool,
+    /// Read each primary's archiver through `pods/proxy` (and `nodes/proxy` for its
+    /// volume), with a second reading for a rate where the first calls for one.
+    pub archiver: bool,
 }
 
 /// Everything the rules read, from a cluster reached through `client`.
@@ -141,6 +145,8 @@ pub struct Extras {
     pub endpoints: Vec<crate::model::facts::EndpointProbe>,
     /// Whether the endpoints were probed this time.
     pub probed: bool,
+    /// The archiver readings, when they were asked for.
+    pub archivers: Vec<crate::model::archiver::ArchiverReading>,
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
@@ -158,6 +164,7 @@ pub async fn extras(
         Reach {
             logs: true,
             network,
+            archiver: false,
         },
     )
     .await
@@ -185,7 +192,15 @@ async fn gather(
             Vec::new()
         }
     };
-    let (deployments, secrets, certificates, events, logs, endpoints) = tokio::join!(
+    let archivers = async {
+        if reach.archiver {
+            let gap = crate::assess::Thresholds::default().archiver_sample_gap;
+            archiver::readings(client, snapshot, Some(gap)).await
+        } else {
+            Vec::new()
+        }
+    };
+    let (deployments, secrets, certificates, events, logs, endpoints, archivers) = tokio::join!(
         list_kind(client, KindSpec::of(Kind::Deployment), namespace),
         secrets::referenced(
             client,
@@ -196,6 +211,7 @@ async fn gather(
         list_kind(client, KindSpec::of(Kind::Event), namespace),
         logs,
         probes,
+        archivers,
     );
     Extras {
         deployments,
@@ -205,6 +221,7 @@ async fn gather(
         logs,
         endpoints,
         probed: reach.network,
+        archivers,
     }
 }
 
@@ -220,6 +237,7 @@ impl Extras {
             logs: self.logs.clone(),
             endpoints: self.endpoints.clone(),
             probed: self.probed,
+            archivers: self.archivers.clone(),
         }
     }
 }

@@ -159,6 +159,7 @@ async fn live(
         Reach {
             logs: true,
             network: !simulated,
+            archiver: true,
         },
     )
     .await;

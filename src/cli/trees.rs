@@ -177,6 +177,7 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Res
                     Reach {
                         logs: true,
                         network: true,
+                        archiver: false,
                     },
                 )
                 .await)

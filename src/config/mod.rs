@@ -141,7 +141,7 @@ impl Settings {
                 None => problems.push((
                     line_of(text, "silence", code.trim()),
                     format!(
-                        "check.silence: '{code}' is not a finding code (PLG001…BKP012, CLU001…CLU010, see FINDINGS)"
+                        "check.silence: '{code}' is not a finding code (PLG001…BKP012, CLU001…CLU010, ARC001…ARC007, see FINDINGS)"
                     ),
                 )),
             }
@@ -222,7 +222,7 @@ impl CheckSettings {
             match catalog::find(code.trim()) {
                 Some(known) => self.silence.push(known.code.to_string()),
                 None => problems.push(format!(
-                    "cannot silence '{code}': not a finding code (PLG001…BKP012, CLU001…CLU010, see FINDINGS)"
+                    "cannot silence '{code}': not a finding code (PLG001…BKP012, CLU001…CLU010, ARC001…ARC007, see FINDINGS)"
                 )),
             }
         }

@@ -162,8 +162,8 @@ fn flags_override_the_file_and_every_bad_flag_is_named() {
         e.problems,
         [
             "--threshold backup-max-age: write it as NAME=VALUE, e.g. backup-max-age=30h",
-            "--threshold: unknown threshold 'speed': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry or min-throughput",
-            "cannot silence 'NOPE01': not a finding code (PLG001…BKP012, CLU001…CLU010, see FINDINGS)",
+            "--threshold: unknown threshold 'speed': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry, min-throughput, archiver-ready-wal, wal-volume-warning, wal-volume-critical, wal-runway or archiver-sample-gap",
+            "cannot silence 'NOPE01': not a finding code (PLG001…BKP012, CLU001…CLU010, ARC001…ARC007, see FINDINGS)",
         ]
     );
 }

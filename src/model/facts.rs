@@ -40,4 +40,7 @@ pub struct Facts {
     pub endpoints: Vec<EndpointProbe>,
     /// Whether network probes ran (not for saved manifests): OBJ005 needs them.
     pub probed: bool,
+    /// Live readings of each Cluster primary's archiver (empty when not read: saved
+    /// manifests, or a dashboard that has not asked yet).
+    pub archivers: Vec<crate::model::archiver::ArchiverReading>,
 }

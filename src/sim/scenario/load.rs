@@ -67,6 +67,25 @@ fn load_inner(
         }
     }
     let timeline = timeline(spec_doc.timeline, shift, &doc_place)?;
+    let mut archivers = spec_doc.archivers;
+    for a in &mut archivers {
+        for t in [&mut a.last_archived_wal_time, &mut a.last_failed_wal_time]
+            .into_iter()
+            .flatten()
+        {
+            let mut v = Value::String(t.clone());
+            shift_times(&mut v, shift);
+            if let Value::String(moved) = v {
+                *t = moved;
+            }
+        }
+        if !a.cluster.contains('/') {
+            return Err(ScenarioError::Invalid(format!(
+                "{doc_place}: spec.archivers[].cluster '{}' must be namespace/name",
+                a.cluster
+            )));
+        }
+    }
 
     let mut scenario = Scenario {
         name,
@@ -76,6 +95,7 @@ fn load_inner(
         logs,
         timeline,
         faults: spec_doc.faults.unwrap_or_default(),
+        archivers,
         shift,
     };
 
