@@ -219,15 +219,21 @@ async fn get_text(client: &kube::Client, path: &str, max: u64) -> Result<String,
     }
 }
 
+/// The API server's or the pod's answer to a failed read, cut to a line a report can hold:
+/// a proxied error page can be anything the pod sends.
 fn describe(e: kube::Error) -> String {
-    match e {
+    const MAX: usize = 400;
+    let text = match e {
         kube::Error::Api(s) => {
-            let code = s.code;
-            let reason = if s.reason.is_empty() { "" } else { &s.reason };
-            format!("{} ({code} {reason})", s.message.trim()).replace(" )", ")")
+            let message: String = s.message.trim().chars().take(MAX).collect();
+            match s.reason.as_str() {
+                "" => format!("{message} ({})", s.code),
+                reason => format!("{message} ({} {reason})", s.code),
+            }
         }
-        other => other.to_string(),
-    }
+        other => other.to_string().chars().take(MAX).collect(),
+    };
+    text.replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
