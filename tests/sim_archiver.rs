@@ -125,3 +125,59 @@ fn refusals_answer_as_the_api_server_does() {
         "{missing}"
     );
 }
+
+/// `spec.objectStore` points the scenario's ObjectStores at a real S3 endpoint (here named
+/// through a file, as a test that started moto on a random port would) and writes the
+/// credentials Secret they reference.
+#[test]
+fn a_scenario_points_its_object_stores_at_a_real_endpoint() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let endpoint = dir.path().join("endpoint");
+    std::fs::write(&endpoint, "http://127.0.0.1:45123\n").expect("write");
+    let scenario = dir.path().join("real-s3.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-s3}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: ${{file:{}}}\n    destinationPath: s3://backstop-test/orders/\n    accessKeyId: testing\n    secretAccessKey: testing-secret\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
+            endpoint.display()
+        ),
+    )
+    .expect("write");
+    let s = Served::start(scenario.to_str().expect("utf-8"));
+    let conf = raw(
+        &s,
+        "/apis/barmancloud.cnpg.io/v1/namespaces/orders/objectstores/pg-orders-s3",
+    );
+    let v: serde_json::Value = serde_json::from_str(&conf).expect("JSON");
+    let c = &v["spec"]["configuration"];
+    assert_eq!(c["endpointURL"], "http://127.0.0.1:45123");
+    assert_eq!(c["destinationPath"], "s3://backstop-test/orders/");
+    assert_eq!(
+        c["s3Credentials"]["secretAccessKey"]["name"],
+        "pg-orders-s3-creds"
+    );
+    let out = kubectl(
+        &s,
+        &[
+            "get",
+            "secret",
+            "pg-orders-s3-creds",
+            "-n",
+            "orders",
+            "-o",
+            "jsonpath={.data.ACCESS_SECRET_KEY} {.data.REGION}",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "dGVzdGluZy1zZWNyZXQ= dXMtZWFzdC0x",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The other stores keep what their manifests say.
+    let billing = raw(
+        &s,
+        "/apis/barmancloud.cnpg.io/v1/namespaces/billing/objectstores/billing-azure-store",
+    );
+    assert!(!billing.contains("127.0.0.1:45123"), "{billing}");
+}

@@ -17,7 +17,11 @@ use super::{
 
 /// Reads a scenario: a built-in name, a file, or a folder.
 pub fn load(spec: &str, now: DateTime<Utc>) -> Result<Scenario, ScenarioError> {
-    load_inner(spec, now, &mut Vec::new())
+    let mut sc = load_inner(spec, now, &mut Vec::new())?;
+    if let Some(ep) = &sc.object_store {
+        super::endpoint::apply(ep, &mut sc.objects)?;
+    }
+    Ok(sc)
 }
 
 fn load_inner(
@@ -96,6 +100,7 @@ fn load_inner(
         timeline,
         faults: spec_doc.faults.unwrap_or_default(),
         archivers,
+        object_store: spec_doc.object_store,
         shift,
     };
 

@@ -2,6 +2,7 @@
 //! optional `kind: Scenario` document for logs, a timeline and faults. See docs/SCENARIOS.md.
 
 mod clock;
+mod endpoint;
 mod load;
 mod overlay;
 mod parse;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 pub use self::clock::shift_times;
+pub use self::endpoint::ObjectStoreEndpoint;
 pub use self::load::load;
 use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
@@ -285,6 +287,8 @@ struct RawSpec {
     faults: Option<FaultSpec>,
     #[serde(default)]
     archivers: Vec<ArchiverSpec>,
+    #[serde(default)]
+    object_store: Option<ObjectStoreEndpoint>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -312,6 +316,9 @@ pub struct Scenario {
     pub faults: FaultSpec,
     /// What each Cluster's primary answers through `pods/proxy`.
     pub archivers: Vec<ArchiverSpec>,
+    /// A real S3 endpoint the ObjectStores are pointed at (applied once, on the whole
+    /// scenario, base included).
+    pub object_store: Option<ObjectStoreEndpoint>,
     /// How far the scenario's timestamps were moved (now - anchor).
     pub shift: chrono::Duration,
 }

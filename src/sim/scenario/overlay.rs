@@ -80,6 +80,7 @@ pub(super) fn overlay(
         timeline,
         faults,
         archivers,
+        object_store: top.object_store.or(base.object_store),
         shift: top.shift,
     })
 }
