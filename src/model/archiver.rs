@@ -110,6 +110,29 @@ pub struct BackupEnd {
     pub stopped: Option<DateTime<Utc>>,
 }
 
+/// Keeps, for each primary, its `per_pod` newest readings (and drops the readings of
+/// pods no longer in `current`, (namespace, cluster, pod)): the dashboard's history stays
+/// bounded while a rate still has two readings to compare.
+pub fn keep_recent(
+    readings: &mut Vec<ArchiverReading>,
+    current: &[(String, String, String)],
+    per_pod: usize,
+) {
+    readings.sort_by_key(|r| std::cmp::Reverse(r.taken_at));
+    let mut seen: std::collections::BTreeMap<(String, String, String), usize> =
+        std::collections::BTreeMap::new();
+    readings.retain(|r| {
+        let key = (r.namespace.clone(), r.cluster.clone(), r.pod.clone());
+        if !current.contains(&key) {
+            return false;
+        }
+        let n = seen.entry(key).or_default();
+        *n += 1;
+        *n <= per_pod
+    });
+    readings.reverse();
+}
+
 /// A WAL file name's position: (timeline, log, segment) from its 24 hex digits, None for
 /// anything else (a `.history` or `.partial` name keeps its first 24 digits).
 pub fn wal_position(name: &str) -> Option<(u32, u32, u32)> {
@@ -137,6 +160,34 @@ mod tests {
         );
         assert_eq!(wal_position("00000002.history"), None);
         assert_eq!(wal_position("zz0000030000003600000000"), None);
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_readings_of_current_primaries() {
+        let r = |pod: &str, secs: i64| ArchiverReading {
+            namespace: "orders".into(),
+            cluster: "pg-orders".into(),
+            pod: pod.into(),
+            taken_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(secs),
+            status: Err(String::new()),
+            metrics: Err(String::new()),
+            volume: Err(String::new()),
+            newest_backup: None,
+        };
+        let mut all = vec![
+            r("pg-orders-1", 1),
+            r("pg-orders-1", 3),
+            r("pg-orders-1", 2),
+            r("pg-orders-2", 4),
+        ];
+        let current = [(
+            "orders".to_string(),
+            "pg-orders".to_string(),
+            "pg-orders-1".to_string(),
+        )];
+        keep_recent(&mut all, &current, 2);
+        let kept: Vec<i64> = all.iter().map(|r| r.taken_at.timestamp()).collect();
+        assert_eq!(kept, [2, 3], "oldest first, the switched-over pod gone");
     }
 
     #[test]

@@ -6,6 +6,9 @@
 
 #[cfg(test)]
 mod tests;
+mod view;
+
+pub use view::{ArchiverView, view};
 
 use std::collections::BTreeMap;
 
@@ -306,24 +309,15 @@ fn volume(
             ));
         }
     }
-    // The rate between the oldest and newest readings of this claim far enough apart.
-    let Some(first) = readings.iter().find(|r| {
-        (last.taken_at - r.taken_at) >= delta(th.archiver_sample_gap)
-            && r.volume.as_ref().is_ok_and(|o| o.pvc == v.pvc)
-    }) else {
+    let Some((first, per_sec)) = fill_rate(readings, th) else {
         return;
     };
     let Ok(before) = &first.volume else {
         return;
     };
-    let secs = (last.taken_at - first.taken_at).num_milliseconds() as f64 / 1000.0;
-    let grown = v.used_bytes as f64 - before.used_bytes as f64;
-    if secs <= 0.0 || grown <= 0.0 {
+    let Some(runway) = runway_of(v, per_sec) else {
         return;
-    }
-    let per_sec = grown / secs;
-    let free = v.capacity_bytes.saturating_sub(v.used_bytes) as f64;
-    let runway = chrono::Duration::seconds((free / per_sec) as i64);
+    };
     if runway > delta(th.wal_runway) {
         return;
     }
@@ -352,6 +346,31 @@ fn volume(
         ],
         remedy,
     ));
+}
+
+/// The growth of the newest reading's volume, in bytes a second, against the oldest
+/// reading of the same claim at least `archiver_sample_gap` earlier; None without two such
+/// readings or without growth.
+pub(crate) fn fill_rate<'a>(
+    readings: &[&'a ArchiverReading],
+    th: &Thresholds,
+) -> Option<(&'a ArchiverReading, f64)> {
+    let last = readings.last()?;
+    let v = last.volume.as_ref().ok()?;
+    let first = readings.iter().find(|r| {
+        (last.taken_at - r.taken_at) >= delta(th.archiver_sample_gap)
+            && r.volume.as_ref().is_ok_and(|o| o.pvc == v.pvc)
+    })?;
+    let before = first.volume.as_ref().ok()?;
+    let secs = (last.taken_at - first.taken_at).num_milliseconds() as f64 / 1000.0;
+    let grown = v.used_bytes as f64 - before.used_bytes as f64;
+    (secs > 0.0 && grown > 0.0).then_some((*first, grown / secs))
+}
+
+/// How long until the volume is full at `per_sec` bytes a second.
+pub(crate) fn runway_of(v: &VolumeUsage, per_sec: f64) -> Option<chrono::Duration> {
+    let free = v.capacity_bytes.saturating_sub(v.used_bytes) as f64;
+    (per_sec > 0.0).then(|| chrono::Duration::seconds((free / per_sec).min(1e12) as i64))
 }
 
 /// ARC007: the newest completed backup ends in a WAL the archiver has not archived yet
