@@ -181,3 +181,42 @@ fn a_scenario_points_its_object_stores_at_a_real_endpoint() {
     );
     assert!(!billing.contains("127.0.0.1:45123"), "{billing}");
 }
+
+/// Where nodes/proxy is not granted, a separate WAL volume is measured by the exporter, and
+/// the evidence says so with the kubelet's refusal; PGDATA cannot be, and stays unknown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_nodes_proxy_the_wal_volume_is_measured_by_the_exporter() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let scenario = dir.path().join("no-nodes-proxy.yaml");
+    std::fs::write(
+        &scenario,
+        "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {name: no-nodes-proxy}\nspec:\n  base: healthy\n  faults:\n    forbidden:\n    - {group: \"\", resource: nodes/proxy, verbs: [get]}\n",
+    )
+    .expect("write");
+    let sim = backstop::sim::Sim::from_scenario(scenario.to_str().expect("utf-8")).expect("loads");
+    let client = kube::Client::new(sim.router(), "default");
+    let r =
+        backstop::ground::archiver::read(&client, "orders", "pg-orders", "pg-orders-1", None).await;
+    let v = r.volume.expect("measured by the exporter");
+    assert_eq!(
+        (v.pvc.as_str(), v.capacity_bytes),
+        ("pg-orders-1-wal", 40 << 30)
+    );
+    assert!(
+        v.source.starts_with("exporter: cnpg_collector_pg_wal size against volume_size")
+            && v.source.contains("(the kubelet: GET /api/v1/nodes/k8s-prod-worker-1/proxy/stats/summary: nodes \"k8s-prod-worker-1\" is forbidden"),
+        "{}",
+        v.source
+    );
+    let a = backstop::ground::archiver::read(
+        &client,
+        "analytics",
+        "pg-analytics",
+        "pg-analytics-1",
+        None,
+    )
+    .await;
+    let why = a.volume.expect_err("PGDATA holds the database too");
+    assert!(why.contains("(403 Forbidden)"), "{why}");
+    assert!(a.status.is_ok() && a.metrics.is_ok());
+}

@@ -81,8 +81,8 @@ pub struct ArchiverMetrics {
     pub plugin_first_recoverability_point: Option<f64>,
 }
 
-/// A PersistentVolumeClaim's usage as the kubelet measures it (`/stats/summary`,
-/// `pods[].volume[].pvcRef`).
+/// A PersistentVolumeClaim's usage: as the kubelet measures it (`/stats/summary`,
+/// `pods[].volume[].pvcRef`), or as the exporter counts the WAL on a separate WAL volume.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeUsage {
     pub pvc: String,
@@ -90,6 +90,10 @@ pub struct VolumeUsage {
     pub wal_only: bool,
     pub used_bytes: u64,
     pub capacity_bytes: u64,
+    /// Where the numbers come from, as the evidence names it: the kubelet's measure of the
+    /// filesystem, or (when the kubelet cannot be asked) the exporter's WAL size against
+    /// `spec.walStorage.size`.
+    pub source: String,
 }
 
 impl VolumeUsage {
@@ -193,6 +197,7 @@ mod tests {
     #[test]
     fn used_percent_of_an_empty_volume_is_none() {
         let v = VolumeUsage {
+            source: "kubelet stats summary".into(),
             used_bytes: 8,
             capacity_bytes: 10,
             ..Default::default()

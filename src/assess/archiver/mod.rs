@@ -272,12 +272,13 @@ fn volume(
         "data volume (which holds pg_wal: no separate walStorage)"
     };
     let usage = format!(
-        "PersistentVolumeClaim {}/{}: usedBytes {} of capacityBytes {} at {} (kubelet stats summary)",
+        "PersistentVolumeClaim {}/{}: usedBytes {} of capacityBytes {} at {} ({})",
         last.namespace,
         v.pvc,
         v.used_bytes,
         v.capacity_bytes,
-        ts(last.taken_at)
+        ts(last.taken_at),
+        v.source
     );
     let expand = if v.wal_only {
         "spec.walStorage.size"

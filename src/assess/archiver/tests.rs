@@ -36,6 +36,7 @@ fn reading(at: DateTime<Utc>, status: InstanceArchive, used: u64) -> ArchiverRea
             ..Default::default()
         }),
         volume: Ok(VolumeUsage {
+            source: "kubelet stats summary".into(),
             pvc: "pg-orders-1-wal".into(),
             wal_only: true,
             used_bytes: used,

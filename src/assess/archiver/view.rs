@@ -104,6 +104,7 @@ mod tests {
             }),
             metrics: Err("GET …/metrics: no answer within 5s".into()),
             volume: Ok(VolumeUsage {
+                source: "kubelet stats summary".into(),
                 pvc: "pg-orders-1-wal".into(),
                 wal_only: true,
                 used_bytes: used,

@@ -161,6 +161,17 @@ pub async fn read(
             .map_err(|e| format!("GET {path}: {e}"))
     };
     let (status, metrics, volume, newest_backup) = tokio::join!(status, metrics, volume, backup);
+    // nodes/proxy is often not granted where pods/proxy is: a separate WAL volume can still
+    // be measured by the exporter, and the kubelet's refusal is kept beside it.
+    let volume = match (volume, &metrics, &t.pvc) {
+        (Err(why), Ok(m), Some((pvc, wal_only))) => summary::from_exporter(m, pvc, *wal_only)
+            .map(|mut u| {
+                u.source = format!("{} (the kubelet: {why})", u.source);
+                u
+            })
+            .ok_or(why),
+        (v, _, _) => v,
+    };
     ArchiverReading {
         namespace: namespace.into(),
         cluster: cluster.into(),

@@ -4,7 +4,26 @@
 
 use serde_json::Value;
 
-use crate::model::archiver::VolumeUsage;
+use crate::model::archiver::{ArchiverMetrics, VolumeUsage};
+
+/// A separate WAL volume's usage from the exporter when the kubelet cannot be asked:
+/// `cnpg_collector_pg_wal{value="size"}` (segments in pg_wal) against `{value="volume_size"}`
+/// (`spec.walStorage.size`). The volume holds pg_wal only, so this is its usage less the
+/// filesystem's own overhead. None for PGDATA (the database shares it) or without both.
+pub fn from_exporter(m: &ArchiverMetrics, pvc: &str, wal_only: bool) -> Option<VolumeUsage> {
+    if !wal_only {
+        return None;
+    }
+    let (used, capacity) = (m.wal_bytes?, m.wal_volume_bytes?);
+    (used >= 0.0 && capacity > 0.0).then(|| VolumeUsage {
+        pvc: pvc.to_string(),
+        wal_only,
+        used_bytes: used as u64,
+        capacity_bytes: capacity as u64,
+        source: "exporter: cnpg_collector_pg_wal size against volume_size, WAL segments only"
+            .into(),
+    })
+}
 
 /// The usage of claim `pvc` in namespace `ns`; an error says what the summary lacked.
 pub fn pvc_usage(body: &str, ns: &str, pvc: &str, wal_only: bool) -> Result<VolumeUsage, String> {
@@ -32,6 +51,7 @@ pub fn pvc_usage(body: &str, ns: &str, pvc: &str, wal_only: bool) -> Result<Volu
                 wal_only,
                 used_bytes,
                 capacity_bytes,
+                source: "kubelet stats summary".into(),
             }),
             _ => Err(format!(
                 "the kubelet reports PersistentVolumeClaim {ns}/{pvc} without usedBytes and capacityBytes (a block volume, or stats not collected yet)"
@@ -75,6 +95,24 @@ mod tests {
         assert_eq!(u.used_percent().map(|p| p.round()), Some(80.0));
         let data = pvc_usage(SUMMARY, "orders", "pg-orders-1", false).expect("found");
         assert_eq!(data.used_bytes, 1_063_256_064);
+    }
+
+    #[test]
+    fn a_wal_volume_can_be_measured_by_the_exporter_but_pgdata_cannot() {
+        let m = ArchiverMetrics {
+            wal_bytes: Some(3_221_225_472.0),
+            wal_volume_bytes: Some(42_949_672_960.0),
+            ..Default::default()
+        };
+        let u = from_exporter(&m, "pg-orders-1-wal", true).expect("WAL volume");
+        assert_eq!(u.used_percent().map(|p| p.round()), Some(8.0));
+        assert!(u.source.starts_with("exporter"));
+        assert_eq!(from_exporter(&m, "pg-orders-1", false), None);
+        let no_wal_storage = ArchiverMetrics {
+            wal_volume_bytes: None,
+            ..m
+        };
+        assert_eq!(from_exporter(&no_wal_storage, "x-wal", true), None);
     }
 
     #[test]
