@@ -130,7 +130,11 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         helm_repos,
         oci_repos,
     };
-    gather(client, ns, &snapshot, reach).await.facts(&snapshot)
+    // A one-shot check has no earlier reading: it takes a second one where a rate matters.
+    let gap = crate::assess::Thresholds::default().archiver_sample_gap;
+    gather(client, ns, &snapshot, reach, Some(gap))
+        .await
+        .facts(&snapshot)
 }
 
 /// What the dashboard adds to its watched snapshot for the rules: the kinds it does not
@@ -150,7 +154,9 @@ pub struct Extras {
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
-/// periodic refresh does not, to keep its cost flat).
+/// periodic refresh does not, to keep its cost flat). Each refresh reads every primary's
+/// archiver once: the dashboard keeps earlier readings for a rate, so it never waits for a
+/// second one here.
 pub async fn extras(
     client: &kube::Client,
     namespace: Option<&str>,
@@ -164,8 +170,9 @@ pub async fn extras(
         Reach {
             logs: true,
             network,
-            archiver: false,
+            archiver: true,
         },
+        None,
     )
     .await
 }
@@ -177,6 +184,7 @@ async fn gather(
     namespace: Option<&str>,
     snapshot: &Snapshot,
     reach: Reach,
+    second_reading: Option<std::time::Duration>,
 ) -> Extras {
     let logs = async {
         if reach.logs {
@@ -194,8 +202,7 @@ async fn gather(
     };
     let archivers = async {
         if reach.archiver {
-            let gap = crate::assess::Thresholds::default().archiver_sample_gap;
-            archiver::readings(client, snapshot, Some(gap)).await
+            archiver::readings(client, snapshot, second_reading).await
         } else {
             Vec::new()
         }
