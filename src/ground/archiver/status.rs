@@ -13,12 +13,14 @@ pub fn parse_status(body: &str) -> Result<InstanceArchive, String> {
     if !v.is_object() {
         return Err("the status is not a JSON object".into());
     }
+    // WAL names are 24 characters and times about 30: anything far longer is not what the
+    // instance manager writes, and is cut before a report quotes it.
     let text = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(str::to_string)
+            .map(|s| s.chars().take(64).collect::<String>())
     };
     let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
     Ok(InstanceArchive {
@@ -108,6 +110,13 @@ mod tests {
             s.last_archived_time.map(|t| t.to_rfc3339()),
             Some("2021-05-05T09:00:00+00:00".into())
         );
+    }
+
+    #[test]
+    fn an_overlong_field_is_cut() {
+        let long = "0".repeat(10_000);
+        let s = parse_status(&format!(r#"{{"lastArchivedWAL": "{long}"}}"#)).expect("parses");
+        assert_eq!(s.last_archived_wal.map(|w| w.len()), Some(64));
     }
 
     #[test]
