@@ -61,6 +61,10 @@ pub struct ArchiverMetrics {
     pub seconds_since_last_archival: Option<f64>,
     /// `cnpg_pg_stat_archiver_seconds_since_last_failure` (-1 when never)
     pub seconds_since_last_failure: Option<f64>,
+    /// `cnpg_pg_stat_archiver_last_archived_time`: epoch seconds, -1 when never.
+    pub last_archived_time: Option<f64>,
+    /// `cnpg_pg_stat_archiver_last_failed_time`: epoch seconds, -1 when never.
+    pub last_failed_time: Option<f64>,
     /// `cnpg_pg_stat_archiver_last_archived_wal_start_lsn`
     pub last_archived_wal_start_lsn: Option<f64>,
     /// `cnpg_pg_stat_archiver_last_failed_wal_start_lsn`

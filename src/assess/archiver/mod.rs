@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
-use crate::model::archiver::{ArchiverReading, InstanceArchive, VolumeUsage, wal_position};
+use crate::model::archiver::{
+    ArchiverMetrics, ArchiverReading, InstanceArchive, VolumeUsage, wal_position,
+};
 use crate::model::kubefmt::{delta, span, ts};
 
 const AREA: &str = "archiver";
@@ -42,9 +44,15 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
             continue;
         };
         unreadable(last, &mut out);
-        if let Ok(s) = &last.status {
-            failing(last, s, &mut out);
-            backup_end(last, s, now, &mut out);
+        match (&last.status, &last.metrics) {
+            (Ok(s), _) => {
+                failing(last, s, &mut out);
+                backup_end(last, s, now, &mut out);
+            }
+            // Port 9187 is often open to Prometheus where 8000 is not: the exporter's
+            // pg_stat_archiver still tells a failing archiver.
+            (Err(why), Ok(m)) => failing_by_metrics(last, m, why, &mut out),
+            _ => {}
         }
         backlog(readings, th, &mut out);
         if let Ok(v) = &last.volume {
@@ -198,14 +206,82 @@ fn failing(r: &ArchiverReading, s: &InstanceArchive, out: &mut Outcome) {
     ));
 }
 
+fn epoch(v: Option<f64>) -> Option<DateTime<Utc>> {
+    v.filter(|t| *t >= 0.0)
+        .and_then(|t| DateTime::from_timestamp(t as i64, 0))
+}
+
+/// ARC002 from the exporter, when the instance status could not be read: the same
+/// comparison upstream's sample alert makes (last failed time after last archived time).
+fn failing_by_metrics(r: &ArchiverReading, m: &ArchiverMetrics, why: &str, out: &mut Outcome) {
+    let Some(failed_at) = epoch(m.last_failed_time) else {
+        return;
+    };
+    let archived_at = epoch(m.last_archived_time);
+    if archived_at.is_some_and(|a| a >= failed_at) {
+        return;
+    }
+    let mut evidence = vec![
+        format!(
+            "cnpg_pg_stat_archiver_last_failed_time {} ({})",
+            failed_at.timestamp(),
+            ts(failed_at)
+        ),
+        format!(
+            "cnpg_pg_stat_archiver_last_archived_time {}",
+            archived_at.map_or("-1 (never)".into(), |a| format!(
+                "{} ({})",
+                a.timestamp(),
+                ts(a)
+            ))
+        ),
+    ];
+    if let Some(n) = m.failed_count {
+        evidence.push(format!("cnpg_pg_stat_archiver_failed_count {n}"));
+    }
+    evidence.push(format!("the instance status was not read: {why}"));
+    out.push(finding(
+        "ARC002",
+        Severity::Critical,
+        r,
+        format!(
+            "WAL archiving of Cluster {}/{} is failing: the last failure at {} is newer than the last archival (the exporter's pg_stat_archiver on {})",
+            r.namespace,
+            r.cluster,
+            ts(failed_at),
+            r.pod
+        ),
+        evidence,
+        format!(
+            "Until one archival succeeds, point-in-time recovery stops at the last archived WAL and WAL piles up on the primary's volume. The archiver's error is in the log: {}",
+            log_hint(r)
+        ),
+    ));
+}
+
+/// WAL waiting to be archived: the status's `readyWalFiles`, else the exporter's count of
+/// `.ready` files; with the name the evidence quotes.
+fn ready_of(r: &ArchiverReading) -> Option<(u64, &'static str)> {
+    match (&r.status, &r.metrics) {
+        (Ok(s), _) => Some((s.ready_wal_files, "/pg/status readyWalFiles:")),
+        (Err(_), Ok(m)) => m.wal_ready.filter(|n| *n >= 0.0).map(|n| {
+            (
+                n as u64,
+                "cnpg_collector_pg_wal_archive_status{value=\"ready\"}",
+            )
+        }),
+        _ => None,
+    }
+}
+
 /// ARC003: WAL waiting to be archived, at or above the threshold, or growing between two
 /// readings at least `archiver_sample_gap` apart.
 fn backlog(readings: &[&ArchiverReading], th: &Thresholds, out: &mut Outcome) {
-    let ready = |r: &ArchiverReading| r.status.as_ref().ok().map(|s| s.ready_wal_files);
+    let ready = |r: &ArchiverReading| ready_of(r).map(|(n, _)| n);
     let Some(last) = readings.last() else {
         return;
     };
-    let Some(now_ready) = ready(last) else {
+    let Some((now_ready, label)) = ready_of(last) else {
         return;
     };
     let earlier = readings.iter().find(|r| {
@@ -218,7 +294,7 @@ fn backlog(readings: &[&ArchiverReading], th: &Thresholds, out: &mut Outcome) {
         return;
     }
     let mut evidence = vec![format!(
-        "{}/{} /pg/status readyWalFiles: {now_ready} at {}",
+        "{}/{} {label} {now_ready} at {}",
         last.namespace,
         last.pod,
         ts(last.taken_at)

@@ -278,3 +278,41 @@ fn a_backup_whose_end_wal_is_not_archived_is_arc007() {
     }
     assert!(run(vec![promoted]).findings.is_empty());
 }
+
+#[test]
+fn with_port_8000_closed_the_exporter_still_tells_a_failing_archiver_and_its_backlog() {
+    let mut r = reading(now(), healthy_status(), 1);
+    r.status = Err("GET /api/v1/namespaces/orders/pods/https:pg-orders-1:8000/proxy/pg/status: no answer within 5s".into());
+    r.metrics = Ok(ArchiverMetrics {
+        failed_count: Some(412.0),
+        last_archived_time: Some((now() - Duration::hours(8)).timestamp() as f64),
+        last_failed_time: Some((now() - Duration::seconds(30)).timestamp() as f64),
+        wal_ready: Some(140.0),
+        ..Default::default()
+    });
+    let out = run(vec![r]);
+    assert_eq!(codes(&out), ["ARC001", "ARC002", "ARC003"]);
+    let f = &out.findings[1];
+    assert_eq!(
+        f.summary,
+        "WAL archiving of Cluster orders/pg-orders is failing: the last failure at 2026-11-24T05:59:30Z is newer than the last archival (the exporter's pg_stat_archiver on pg-orders-1)"
+    );
+    assert_eq!(
+        f.evidence[1],
+        "cnpg_pg_stat_archiver_last_archived_time 1795471200 (2026-11-23T22:00:00Z)"
+    );
+    assert!(f.evidence[3].starts_with("the instance status was not read: GET"));
+    assert_eq!(
+        out.findings[2].evidence[0],
+        "orders/pg-orders-1 cnpg_collector_pg_wal_archive_status{value=\"ready\"} 140 at 2026-11-24T06:00:00Z"
+    );
+    // Never failed (-1): nothing.
+    let mut quiet = reading(now(), healthy_status(), 1);
+    quiet.status = Err("x".into());
+    quiet.metrics = Ok(ArchiverMetrics {
+        last_archived_time: Some(1.0),
+        last_failed_time: Some(-1.0),
+        ..Default::default()
+    });
+    assert_eq!(codes(&run(vec![quiet])), ["ARC001"]);
+}

@@ -12,13 +12,14 @@ pub struct ArchiverView {
     /// The primary read, and when.
     pub pod: String,
     pub taken_at: DateTime<Utc>,
-    /// `readyWalFiles`; None when the status could not be read.
+    /// `readyWalFiles` (else the exporter's `.ready` count); None when neither was read.
     pub ready_wal_files: Option<u64>,
     /// (`lastArchivedWAL`, `lastArchivedWALTime`)
     pub last_archived: Option<(String, Option<DateTime<Utc>>)>,
     /// (`lastFailedWAL`, `lastFailedWALTime`)
     pub last_failed: Option<(String, Option<DateTime<Utc>>)>,
-    /// The last failure is newer than the last success (ARC002); None when unread.
+    /// The last failure is newer than the last success (ARC002, from the status or else the
+    /// exporter); None when unread.
     pub failing: Option<bool>,
     /// The volume holding pg_wal: (claim, used %) when read.
     pub volume: Option<(String, f64)>,
@@ -61,14 +62,20 @@ pub fn view(
     Some(ArchiverView {
         pod: newest.pod.clone(),
         taken_at: newest.taken_at,
-        ready_wal_files: status.map(|s| s.ready_wal_files),
+        ready_wal_files: super::ready_of(newest).map(|(n, _)| n),
         last_archived: status
             .and_then(|s| Some((s.last_archived_wal.clone()?, s.last_archived_time))),
         last_failed: status.and_then(|s| Some((s.last_failed_wal.clone()?, s.last_failed_time))),
-        failing: status.map(|s| {
-            s.last_failed_time
-                .is_some_and(|f| s.last_archived_time.is_none_or(|a| f > a))
-        }),
+        failing: match (status, newest.metrics.as_ref().ok()) {
+            (Some(s), _) => Some(
+                s.last_failed_time
+                    .is_some_and(|f| s.last_archived_time.is_none_or(|a| f > a)),
+            ),
+            (None, Some(m)) => m
+                .last_failed_time
+                .map(|f| f >= 0.0 && m.last_archived_time.is_none_or(|a| f > a)),
+            _ => None,
+        },
         volume: volume.and_then(|v| Some((v.pvc.clone(), v.used_percent()?))),
         runway: fill_rate(&mine, th).and_then(|(_, per_sec)| runway_of(volume?, per_sec)),
         unknown,

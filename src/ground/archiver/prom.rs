@@ -106,6 +106,8 @@ pub fn archiver_metrics(page: &str) -> Result<ArchiverMetrics, String> {
         failed_count: arch("failed_count"),
         seconds_since_last_archival: arch("seconds_since_last_archival"),
         seconds_since_last_failure: arch("seconds_since_last_failure"),
+        last_archived_time: arch("last_archived_time"),
+        last_failed_time: arch("last_failed_time"),
         last_archived_wal_start_lsn: arch("last_archived_wal_start_lsn"),
         last_failed_wal_start_lsn: arch("last_failed_wal_start_lsn"),
         wal_ready: find("cnpg_collector_pg_wal_archive_status", Some("ready")),
@@ -174,6 +176,10 @@ cnpg_pg_replication_slots_active{slot_name="_cnpg_pg_orders_2",slot_type="physic
         assert_eq!(m.seconds_since_last_archival, Some(41.52));
         assert_eq!(m.seconds_since_last_failure, Some(-1.0));
         assert_eq!(m.last_archived_wal_start_lsn, Some(109_051_904.0));
+        assert_eq!(
+            (m.last_archived_time, m.last_failed_time),
+            (Some(1.764e9), Some(-1.0))
+        );
         assert_eq!((m.wal_ready, m.wal_done), (Some(3.0), Some(9.0)));
         assert_eq!(m.wal_bytes, Some(201_326_592.0));
         assert_eq!(m.wal_volume_bytes, None, "NaN means no walStorage");
