@@ -485,6 +485,41 @@ pub fn node_proxy(sim: &Sim, node: &str, path: &str) -> Result<Response, ApiErro
 mod tests {
     use super::*;
 
+    fn pod(name: &str, phase: &str, ip: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "namespace": "db", "uid": format!("uid-{name}"),
+                            "labels": {"cnpg.io/cluster": "pg", "cnpg.io/instanceRole": "primary"}},
+               "spec": {"nodeName": "n1", "containers": [{"name": "postgres", "image": "postgres:17"}],
+                        "volumes": [{"name": "pgdata", "persistentVolumeClaim": {"claimName": name}}]},
+               "status": {"phase": phase, "podIP": ip}})
+    }
+
+    #[test]
+    fn a_pod_not_running_has_no_address_and_a_running_one_answers_as_healthy() {
+        let sc = super::super::scenario::Scenario {
+            objects: vec![
+                pod("pg-1", "Running", "10.0.0.7"),
+                pod("pg-2", "Pending", ""),
+            ],
+            ..Default::default()
+        };
+        let sim = Sim::new(&sc).expect("sim");
+        let e = pod_proxy(&sim, "db", "https:pg-2:8000", "/pg/status").expect_err("pending");
+        assert_eq!((e.code, e.message.as_str()), (400, "address not allowed"));
+        let e = pod_proxy(&sim, "db", "pg-1:5432", "/").expect_err("closed port");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                503,
+                "error trying to reach service: dial tcp 10.0.0.7:5432: connect: connection refused"
+            )
+        );
+        let ok = pod_proxy(&sim, "db", "https:pg-1:8000", "/pg/status").expect("answers");
+        assert_eq!(ok.status(), StatusCode::OK);
+        let e = node_proxy(&sim, "n2", "/stats/summary").expect_err("no such node");
+        assert_eq!(e.code, 404);
+    }
+
     #[test]
     fn quantities_wal_names_and_lsns() {
         assert_eq!(quantity("10Gi"), Some(10 * 1024 * 1024 * 1024));
