@@ -48,6 +48,7 @@ async fn one(n: usize, rounds: usize) -> Result<serde_json::Value> {
         logs: false,
         network: false,
         bucket: false,
+        archiver: false,
     };
     let facts = checks::collect(&client, None, reach).await;
     let extras = checks::extras(&client, None, &facts.snapshot, false).await;

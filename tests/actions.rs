@@ -46,6 +46,7 @@ impl Cluster {
                 logs: false,
                 network: false,
                 bucket: false,
+                archiver: false,
             },
         )
         .await;
@@ -188,6 +189,7 @@ async fn restart_patches_the_plugin_deployments_pod_template_like_kubectl() {
             logs: false,
             network: false,
             bucket: false,
+            archiver: false,
         },
     )
     .await;
@@ -263,6 +265,7 @@ async fn a_backup_while_the_plugin_is_down_is_never_picked_up() {
             logs: false,
             network: false,
             bucket: false,
+            archiver: false,
         },
     )
     .await;

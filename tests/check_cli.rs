@@ -560,3 +560,97 @@ fn a_failed_helm_upgrade_of_the_plugin_is_critical() {
         "{f:#}"
     );
 }
+
+#[test]
+fn the_archiver_read_live_gives_its_findings_and_says_why_a_part_is_unknown() {
+    let fixture = format!(
+        "{}/tests/fixtures/archiver.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, r) = json_of(&[
+        "check", "--format", "json", "--now", NOW, "--dump", &fixture,
+    ]);
+    assert_eq!(
+        codes(&r),
+        BTreeSet::from(["ARC001", "ARC005", "ARC007"].map(String::from)),
+        "{r}"
+    );
+    assert_eq!((r["status"].as_str(), code), (Some("critical"), 2));
+    let findings = r["findings"].as_array().expect("findings");
+    let of = |code: &str, ns: &str| {
+        findings
+            .iter()
+            .find(|f| f["code"] == code && f["object"]["namespace"] == ns)
+            .unwrap_or_else(|| panic!("{code} in {ns}: {r}"))
+    };
+    let evidence = |f: &Value| f["evidence"].to_string();
+    // A NetworkPolicy: the API server's proxy times out; RBAC: pods/proxy is not granted.
+    let orders = of("ARC001", "orders");
+    assert!(
+        evidence(orders).contains(":8000: i/o timeout (503 ServiceUnavailable)"),
+        "{orders}"
+    );
+    let billing = of("ARC001", "billing");
+    assert!(
+        evidence(billing).contains("cannot get resource \\\"pods/proxy\\\"")
+            && evidence(billing).contains("(403 Forbidden)"),
+        "{billing}"
+    );
+    assert!(
+        billing["remedy"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("The API server refused the read (403).")
+                && s.contains("kubectl auth can-i get pods --subresource=proxy -n billing")),
+        "{billing}"
+    );
+    let unknown: Vec<&str> = r["unknown"]
+        .as_array()
+        .expect("unknown")
+        .iter()
+        .filter(|u| u["area"] == "archiver")
+        .filter_map(|u| u["reason"].as_str())
+        .collect();
+    assert_eq!(
+        unknown.len(),
+        4,
+        "status and metrics of two primaries: {unknown:?}"
+    );
+    assert!(
+        unknown.iter().any(|u| u.starts_with(
+            "the instance status (/pg/status on port 8000) of orders/pg-orders-1: GET /api/v1/namespaces/orders/pods/https:pg-orders-1:8000/proxy/pg/status: error trying to reach service"
+        )),
+        "{unknown:?}"
+    );
+    let backup = of("ARC007", "analytics");
+    assert_eq!(
+        backup["summary"],
+        "Backup analytics/pg-analytics-nightly-20261124053000's end WAL 00000001000000B3000000FC is not archived: the backup cannot be restored yet"
+    );
+    let full = of("ARC005", "analytics");
+    assert!(
+        full["summary"].as_str().is_some_and(|s| s
+            .contains("data volume (which holds pg_wal: no separate walStorage)")
+            && s.contains("is 95% full")),
+        "{full}"
+    );
+
+    // The same through `sim serve` and a kubeconfig, as against a real cluster.
+    let sc = scenario::load(
+        &fixture,
+        chrono::DateTime::parse_from_rfc3339(NOW)
+            .expect("now")
+            .with_timezone(&chrono::Utc),
+    )
+    .expect("loads");
+    let served = common::Served::with(backstop::sim::Sim::new(&sc).expect("sim"));
+    let (live_code, live) = json_of(&[
+        "check",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--kubeconfig",
+        served.kubeconfig.to_str().expect("utf-8"),
+    ]);
+    assert_eq!((codes(&live), live_code), (codes(&r), code), "{live}");
+}

@@ -14,6 +14,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("sanitize", 0),
     ("timings", 0),
     ("cluster", 1),
+    ("ground", 1),
     ("assess", 1),
     ("sim", 1),
     ("ground", 1),

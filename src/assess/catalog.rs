@@ -249,6 +249,17 @@ const CODES: &[Code] = &[
         "the status' recovery window is not what the bucket proves",
     ),
     c("BKT012", I, "the bucket listing stopped early"),
+    c("ARC001", I, "a primary's archiver could not be read"),
+    c("ARC002", C, "WAL archiving is failing on a primary"),
+    c("ARC003", W, "WAL files pile up waiting to be archived"),
+    c("ARC004", W, "the WAL volume is over 80% full"),
+    c("ARC005", C, "the WAL volume is over 90% full"),
+    c(
+        "ARC006",
+        W,
+        "the WAL volume fills within the runway at the current rate",
+    ),
+    c("ARC007", C, "the newest backup's end WAL is not archived"),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -282,6 +293,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
         "cluster",
         "Cluster switches, certificates and archive places",
     ),
+    ("ARC", "archiver", "The WAL archiver, read live"),
     ("BKP", "backup", "Backups and WAL archiving"),
     ("BKT", "bucket", "The object store's contents"),
 ];

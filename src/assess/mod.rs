@@ -3,6 +3,7 @@
 //! (src/checks for a live cluster, a dump through the simulator), so every rule is a unit
 //! test on fixture rows.
 
+pub mod archiver;
 pub mod backup;
 pub mod bucket;
 pub mod catalog;
@@ -158,6 +159,7 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     out.extend(backup::rules(facts, now, th));
     out.extend(cluster::rules(facts, now, th));
     out.extend(bucket::rules(facts, now, th));
+    out.extend(archiver::rules(facts, now, th));
     // Credential, bucket and region errors (OBJ006-OBJ009) are often only in the logs: a
     // log that could not be read leaves those rules blind, and the report says so.
     for tail in &facts.logs {

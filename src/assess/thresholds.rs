@@ -20,6 +20,17 @@ pub struct Thresholds {
     pub cert_expiry: Duration,
     /// BKP011: throughput under this many MB/s.
     pub min_throughput_mb_s: f64,
+    /// ARC003: WAL files waiting to be archived (`readyWalFiles`) at or above this.
+    pub archiver_ready_wal: u64,
+    /// ARC004: the WAL volume used at or above this percentage.
+    pub wal_volume_warning: f64,
+    /// ARC005: the WAL volume used at or above this percentage.
+    pub wal_volume_critical: f64,
+    /// ARC006: the WAL volume full within this, at the rate between two readings.
+    pub wal_runway: Duration,
+    /// The least time between two readings of one primary for a rate (ARC003's growth,
+    /// ARC006's runway); `check` takes its second reading this long after the first.
+    pub archiver_sample_gap: Duration,
 }
 
 impl Default for Thresholds {
@@ -32,6 +43,11 @@ impl Default for Thresholds {
             restarts: 3,
             cert_expiry: Duration::from_secs(14 * 24 * 3600),
             min_throughput_mb_s: 10.0,
+            archiver_ready_wal: 64,
+            wal_volume_warning: 80.0,
+            wal_volume_critical: 90.0,
+            wal_runway: Duration::from_secs(24 * 3600),
+            archiver_sample_gap: Duration::from_secs(5),
         }
     }
 }

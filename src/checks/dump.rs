@@ -38,6 +38,8 @@ pub async fn facts_from_dump(
             logs: true,
             network: false,
             bucket: true,
+            // Saved manifests hold no live archiver; a scenario that simulates one does.
+            archiver: !sc.archivers.is_empty(),
         },
     )
     .await)

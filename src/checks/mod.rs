@@ -4,6 +4,7 @@
 //! Every read is bounded in time and concurrency; what fails becomes a sync state, never
 //! a crash.
 
+pub mod archiver;
 pub mod bucket;
 pub mod dump;
 pub use dump::{facts_from_dump, facts_from_scenario};
@@ -96,6 +97,9 @@ pub struct Reach {
     /// Without `network`, only stores on this machine's loopback are read: a simulated
     /// cluster's other endpoints are fictional.
     pub bucket: bool,
+    /// Read each primary's archiver through `pods/proxy` (and `nodes/proxy` for its
+    /// volume), with a second reading for a rate where the first calls for one.
+    pub archiver: bool,
 }
 
 /// Everything the rules read, from a cluster reached through `client`.
@@ -131,7 +135,11 @@ pub async fn collect(client: &kube::Client, namespace: Option<&str>, reach: Reac
         helm_repos,
         oci_repos,
     };
-    gather(client, ns, &snapshot, reach).await.facts(&snapshot)
+    // A one-shot check has no earlier reading: it takes a second one where a rate matters.
+    let gap = crate::assess::Thresholds::default().archiver_sample_gap;
+    gather(client, ns, &snapshot, reach, Some(gap))
+        .await
+        .facts(&snapshot)
 }
 
 /// What the dashboard adds to its watched snapshot for the rules: the kinds it does not
@@ -148,10 +156,14 @@ pub struct Extras {
     pub probed: bool,
     /// What reading the object stores proved (empty unless `Reach::bucket`).
     pub stores: Vec<crate::model::bucket::StoreProof>,
+    /// The archiver readings, when they were asked for.
+    pub archivers: Vec<crate::model::archiver::ArchiverReading>,
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
-/// periodic refresh does not, to keep its cost flat).
+/// periodic refresh does not, to keep its cost flat). Each refresh reads every primary's
+/// archiver once: the dashboard keeps earlier readings for a rate, so it never waits for a
+/// second one here.
 pub async fn extras(
     client: &kube::Client,
     namespace: Option<&str>,
@@ -166,7 +178,9 @@ pub async fn extras(
             logs: true,
             network,
             bucket: false,
+            archiver: true,
         },
+        None,
     )
     .await
 }
@@ -178,6 +192,7 @@ async fn gather(
     namespace: Option<&str>,
     snapshot: &Snapshot,
     reach: Reach,
+    second_reading: Option<std::time::Duration>,
 ) -> Extras {
     let logs = async {
         if reach.logs {
@@ -208,7 +223,14 @@ async fn gather(
             Vec::new()
         }
     };
-    let (deployments, secrets, certificates, events, logs, endpoints, stores) = tokio::join!(
+    let archivers = async {
+        if reach.archiver {
+            archiver::readings(client, snapshot, second_reading).await
+        } else {
+            Vec::new()
+        }
+    };
+    let (deployments, secrets, certificates, events, logs, endpoints, stores, archivers) = tokio::join!(
         list_kind(client, KindSpec::of(Kind::Deployment), namespace),
         secrets::referenced(
             client,
@@ -220,6 +242,7 @@ async fn gather(
         logs,
         probes,
         stores,
+        archivers,
     );
     Extras {
         deployments,
@@ -230,6 +253,7 @@ async fn gather(
         endpoints,
         probed: reach.network,
         stores,
+        archivers,
     }
 }
 
@@ -246,6 +270,7 @@ impl Extras {
             endpoints: self.endpoints.clone(),
             probed: self.probed,
             stores: self.stores.clone(),
+            archivers: self.archivers.clone(),
         }
     }
 }

@@ -160,6 +160,7 @@ async fn live(
             logs: true,
             network: !simulated,
             bucket: true,
+            archiver: true,
         },
     )
     .await;

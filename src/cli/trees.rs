@@ -178,6 +178,7 @@ fn walk(args: WalkArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Res
                         logs: true,
                         network: true,
                         bucket: false,
+                        archiver: false,
                     },
                 )
                 .await)

@@ -7,7 +7,7 @@ use crate::assess::Thresholds;
 use crate::model::kubefmt::parse_duration;
 
 /// The names a user may set, in the order the help and the errors list them.
-pub(crate) const NAMES: [&str; 7] = [
+pub(crate) const NAMES: [&str; 12] = [
     "backup-max-age",
     "backup-slow",
     "pending-stuck",
@@ -15,6 +15,11 @@ pub(crate) const NAMES: [&str; 7] = [
     "restarts",
     "cert-expiry",
     "min-throughput",
+    "archiver-ready-wal",
+    "wal-volume-warning",
+    "wal-volume-critical",
+    "wal-runway",
+    "archiver-sample-gap",
 ];
 
 /// A duration, or a number of days (`14d`), which certificate lifetimes are counted in.
@@ -28,6 +33,16 @@ fn days_or_duration(v: &str) -> Result<Duration, String> {
             .map_err(|_| format!("'{v}' is not a duration: days must be a positive number")),
         None => parse_duration(v),
     }
+}
+
+/// A percentage of a volume, `85` or `85%`, from 0 to 100.
+fn percent(v: &str) -> Result<f64, String> {
+    v.trim()
+        .trim_end_matches('%')
+        .parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=100.0).contains(p))
+        .ok_or_else(|| format!("'{v}' is not a percentage from 0 to 100"))
 }
 
 /// Applies one `name=value` threshold.
@@ -49,6 +64,15 @@ pub(crate) fn set(th: &mut Thresholds, name: &str, value: &str) -> Result<(), St
                 .parse()
                 .map_err(|_| bad("a number of MB/s is needed".into()))?
         }
+        "archiver-ready-wal" => {
+            th.archiver_ready_wal = value
+                .parse()
+                .map_err(|_| bad("a whole number of WAL files is needed".into()))?
+        }
+        "wal-volume-warning" => th.wal_volume_warning = percent(value).map_err(bad)?,
+        "wal-volume-critical" => th.wal_volume_critical = percent(value).map_err(bad)?,
+        "wal-runway" => th.wal_runway = days_or_duration(value).map_err(bad)?,
+        "archiver-sample-gap" => th.archiver_sample_gap = days_or_duration(value).map_err(bad)?,
         other => {
             let (last, rest) = NAMES.split_last().unwrap_or((&"", &[]));
             return Err(format!(
@@ -89,6 +113,28 @@ mod tests {
             assert!(e.contains(said), "{e}");
         }
         let e = set(&mut th, "speed", "1").expect_err("unknown");
-        assert!(e.ends_with("cert-expiry or min-throughput"), "{e}");
+        assert!(e.ends_with("wal-runway or archiver-sample-gap"), "{e}");
+    }
+
+    #[test]
+    fn the_archiver_thresholds_are_read() {
+        let mut th = Thresholds::default();
+        set(&mut th, "archiver-ready-wal", "10").expect("count");
+        set(&mut th, "wal-volume-warning", "75%").expect("percent");
+        set(&mut th, "wal-volume-critical", "95").expect("percent");
+        set(&mut th, "wal-runway", "2d").expect("days");
+        set(&mut th, "archiver-sample-gap", "0s").expect("off");
+        assert_eq!(
+            (
+                th.archiver_ready_wal,
+                th.wal_volume_warning,
+                th.wal_volume_critical
+            ),
+            (10, 75.0, 95.0)
+        );
+        assert_eq!(th.wal_runway, Duration::from_secs(2 * 86_400));
+        assert!(th.archiver_sample_gap.is_zero());
+        let e = set(&mut th, "wal-volume-critical", "120").expect_err("over 100");
+        assert!(e.contains("not a percentage from 0 to 100"), "{e}");
     }
 }

@@ -42,4 +42,7 @@ pub struct Facts {
     pub probed: bool,
     /// What reading each barman-cloud store proved (live checks and loopback stores only).
     pub stores: Vec<crate::model::bucket::StoreProof>,
+    /// Live readings of each Cluster primary's archiver (empty when not read: saved
+    /// manifests, or a dashboard that has not asked yet).
+    pub archivers: Vec<crate::model::archiver::ArchiverReading>,
 }

@@ -3,6 +3,7 @@
 //! real cluster for everything backstop does.
 
 pub mod api;
+pub mod archiver;
 pub mod controllers;
 pub mod discovery;
 pub mod faults;
@@ -75,6 +76,8 @@ pub struct Sim {
     pub store: Arc<Store>,
     pub logs: Logs,
     pub faults: Faults,
+    /// What the instance pods answer through `pods/proxy` (and their node's kubelet).
+    pub archivers: archiver::Archivers,
     pub info: ScenarioInfo,
     pub requests: AtomicU64,
     /// The latest writes (anything but GET), for tests that assert what a client sent.
@@ -252,6 +255,7 @@ impl Sim {
             store,
             logs,
             faults,
+            archivers: archiver::Archivers::new(sc.archivers.clone(), chrono::Utc::now()),
             info: ScenarioInfo {
                 name: sc.name.clone(),
                 description: sc.description.clone(),

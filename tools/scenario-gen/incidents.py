@@ -1,5 +1,6 @@
 """The five incident scenarios, each built on top of `healthy`."""
 import datetime as dt
+import json
 
 import healthy as H
 import parts as P
@@ -60,6 +61,31 @@ def flux_state(revision, commit_t, overrides):
         k["status"]["history"][0]["metadata"]["revision"] = revision
         out.append(k)
     return out
+
+
+# What each scenario's primaries answer through pods/proxy (spec.archivers), by scenario.
+ARCHIVERS = {}
+MIB = 1024 * 1024
+
+
+def stuck_archiver(c, last_t, failed_t, used_mib):
+    """A primary whose archiver last succeeded at last_t and has failed on the next segment
+    since, a retry failing at failed_t: every WAL written meanwhile waits in pg_wal."""
+    sp = H.wal_spacing(c)
+    line = H.wal_archive_lines(c, c["primary"], last_t, n_wals=1)[-1]
+    body = json.loads(line.split(" ", 1)[1])
+    # PostgreSQL keeps microseconds; Go's RFC3339Nano prints them so.
+    end = body["endTime"][:26] + "Z"
+    ready = int((ANCHOR - last_t).total_seconds() // sp)
+    per_hour = round(3600 / sp, 2)
+    return {"cluster": f"{c['ns']}/{c['name']}",
+            "readyWalFiles": ready,
+            "readyWalFilesPerHour": per_hour,
+            "lastArchivedWAL": P.wal_name(c["tli"], P.lsn_at(c, last_t)),
+            "lastArchivedWALTime": end,
+            "lastFailedWAL": P.wal_name(c["tli"], P.lsn_at(c, last_t) + P.SEG),
+            "lastFailedWALTime": tsn(failed_t)[:26] + "Z",
+            "walVolume": {"used": f"{used_mib + ready * 16}Mi", "growthPerHour": f"{int(per_hour * 16)}Mi"}}
 
 
 def cluster_logs(c, *, backup_day=0, primary_lines=None, backup_lines=None, wal_until=None, postgres_lines=None):
@@ -264,7 +290,9 @@ def gitignore_trap(base, extra):
                                           "namespace": "analytics", "name": "pg-analytics"},
                                   "merge": {"status": {"lastFailedBackup": "{{now}}"}}}},
     ]})
-    expect = ["FLX009", "OBJ001", "BKP001", "BKP002", "BKP005"]
+    # The archiver has retried the same segment since Sunday afternoon: the backlog is days long.
+    ARCHIVERS["gitignore-trap"] = [stuck_archiver(c, first_fail_wal - 60 * SEC, at(seconds=-17), 180 * 1024)]
+    expect = ["FLX009", "OBJ001", "BKP001", "BKP002", "BKP005", "ARC002", "ARC003"]
     return objs, remove, logs, tl, TRAP_DESCRIPTION, expect
 
 
@@ -690,7 +718,11 @@ def objectstore_credentials(base, extra):
                                           "namespace": "orders", "name": "pg-orders"},
                                   "merge": {"status": {"lastFailedBackup": "{{now}}"}}}},
     ]})
-    expect = ["OBJ006", "OBJ004", "OBJ002", "BKP001", "BKP002", "BKP005"]
+    # pg-orders has failed since the rotation (140 WAL files waiting); pg-billing since 04:10.
+    ARCHIVERS["objectstore-credentials"] = [
+        stuck_archiver(o, ROTATION_T + 20 * SEC, at(seconds=-33) + dt.timedelta(milliseconds=905), 1024),
+        stuck_archiver(b, BILLING_BREAK, at(seconds=-9), 1024)]
+    expect = ["OBJ006", "OBJ004", "OBJ002", "BKP001", "BKP002", "BKP005", "ARC002", "ARC003"]
     return objs, remove, logs, tl, CRED_DESCRIPTION, expect
 
 
@@ -1005,4 +1037,6 @@ def write_all(write, base_objs, extra):
                 seen.add(key)
                 rm.append(r)
         sc = H.scenario_doc(name, desc, expect, logs, tl, base="healthy", remove=rm)
+        if name in ARCHIVERS:
+            sc["spec"]["archivers"] = ARCHIVERS[name]
         write(name, objs, sc)

@@ -18,7 +18,9 @@ def check(path):
     sc = scs[0]
     keys(sc, ['apiVersion','kind','metadata','spec'], 'doc')
     sp = sc['spec']
-    keys(sp, ['description','base','expect','remove','clock','logs','timeline','faults'], 'spec')
+    keys(sp, ['description','base','expect','remove','clock','logs','timeline','faults','archivers','objectStore'], 'spec')
+    for a in sp.get('archivers',[]):
+        keys(a, ['cluster','readyWalFiles','readyWalFilesPerHour','lastArchivedWAL','lastArchivedWALTime','lastFailedWAL','lastFailedWALTime','walVolume','unreachable'], 'archivers', ['cluster'])
     for r in sp.get('remove',[]): objref(r, 'remove')
     keys(sp['clock'], ['anchor'], 'clock', ['anchor'])
     for l in sp.get('logs',[]):

@@ -77,6 +77,22 @@ pub(super) async fn route(
                 .map(|v| ok(&v))
                 .ok_or_else(ApiError::no_route)
         }
+        // The proxy subresources carry a path of their own after `proxy`.
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "pods",
+            target,
+            "proxy",
+            rest @ ..,
+        ] if get => {
+            crate::sim::archiver::pod_proxy(sim, ns, target, &format!("/{}", rest.join("/")))
+        }
+        ["api", "v1", "nodes", node, "proxy", rest @ ..] if get => {
+            crate::sim::archiver::node_proxy(sim, node, &format!("/{}", rest.join("/")))
+        }
         ["api", "v1", rest @ ..] => {
             resource(sim, method, "", "v1", rest, q, headers, accept, body).await
         }

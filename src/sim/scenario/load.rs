@@ -17,7 +17,11 @@ use super::{
 
 /// Reads a scenario: a built-in name, a file, or a folder.
 pub fn load(spec: &str, now: DateTime<Utc>) -> Result<Scenario, ScenarioError> {
-    load_inner(spec, now, &mut Vec::new())
+    let mut sc = load_inner(spec, now, &mut Vec::new())?;
+    if let Some(ep) = &sc.object_store {
+        super::endpoint::apply(ep, &mut sc.objects)?;
+    }
+    Ok(sc)
 }
 
 fn load_inner(
@@ -67,6 +71,25 @@ fn load_inner(
         }
     }
     let timeline = timeline(spec_doc.timeline, shift, &doc_place)?;
+    let mut archivers = spec_doc.archivers;
+    for a in &mut archivers {
+        for t in [&mut a.last_archived_wal_time, &mut a.last_failed_wal_time]
+            .into_iter()
+            .flatten()
+        {
+            let mut v = Value::String(t.clone());
+            shift_times(&mut v, shift);
+            if let Value::String(moved) = v {
+                *t = moved;
+            }
+        }
+        if !a.cluster.contains('/') {
+            return Err(ScenarioError::Invalid(format!(
+                "{doc_place}: spec.archivers[].cluster '{}' must be namespace/name",
+                a.cluster
+            )));
+        }
+    }
 
     let mut scenario = Scenario {
         name,
@@ -76,6 +99,8 @@ fn load_inner(
         logs,
         timeline,
         faults: spec_doc.faults.unwrap_or_default(),
+        archivers,
+        object_store: spec_doc.object_store,
         shift,
     };
 

@@ -2,6 +2,7 @@
 //! optional `kind: Scenario` document for logs, a timeline and faults. See docs/SCENARIOS.md.
 
 mod clock;
+mod endpoint;
 mod load;
 mod overlay;
 mod parse;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 pub use self::clock::shift_times;
+pub use self::endpoint::ObjectStoreEndpoint;
 pub use self::load::load;
 use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
@@ -224,6 +226,46 @@ pub struct FaultSpec {
     pub forbidden: Vec<Forbid>,
 }
 
+/// What a Cluster's primary answers through `pods/proxy`: the instance manager's archiver
+/// fields (`/pg/status`), the exporter's (`/metrics`) and its WAL volume's usage (the
+/// kubelet's stats summary). Times are RFC3339 and move with the scenario's clock.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArchiverSpec {
+    /// `namespace/name` of the Cluster.
+    pub cluster: String,
+    #[serde(default)]
+    pub ready_wal_files: u64,
+    /// WAL files added to the backlog each hour the simulator runs (archiving stuck).
+    #[serde(default)]
+    pub ready_wal_files_per_hour: f64,
+    #[serde(default, rename = "lastArchivedWAL")]
+    pub last_archived_wal: Option<String>,
+    #[serde(default, rename = "lastArchivedWALTime")]
+    pub last_archived_wal_time: Option<String>,
+    #[serde(default, rename = "lastFailedWAL")]
+    pub last_failed_wal: Option<String>,
+    #[serde(default, rename = "lastFailedWALTime")]
+    pub last_failed_wal_time: Option<String>,
+    #[serde(default)]
+    pub wal_volume: Option<WalVolumeSpec>,
+    /// How the API server fails to reach the pod: `refused` (nothing listens) or `timeout`
+    /// (a NetworkPolicy drops the traffic). Absent: it answers.
+    #[serde(default)]
+    pub unreachable: Option<String>,
+}
+
+/// The volume holding pg_wal, as quantities (`10Gi`).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WalVolumeSpec {
+    #[serde(default)]
+    pub capacity: Option<String>,
+    pub used: String,
+    #[serde(default)]
+    pub growth_per_hour: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, Default, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawSpec {
@@ -243,6 +285,10 @@ struct RawSpec {
     timeline: Vec<RawEntry>,
     #[serde(default)]
     faults: Option<FaultSpec>,
+    #[serde(default)]
+    archivers: Vec<ArchiverSpec>,
+    #[serde(default)]
+    object_store: Option<ObjectStoreEndpoint>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -268,6 +314,11 @@ pub struct Scenario {
     pub logs: Vec<LogSpec>,
     pub timeline: Vec<TimelineEntry>,
     pub faults: FaultSpec,
+    /// What each Cluster's primary answers through `pods/proxy`.
+    pub archivers: Vec<ArchiverSpec>,
+    /// A real S3 endpoint the ObjectStores are pointed at (applied once, on the whole
+    /// scenario, base included).
+    pub object_store: Option<ObjectStoreEndpoint>,
     /// How far the scenario's timestamps were moved (now - anchor).
     pub shift: chrono::Duration,
 }

@@ -60,6 +60,13 @@ pub(super) fn overlay(
     faults.drop_watches_after = top.faults.drop_watches_after.or(faults.drop_watches_after);
     faults.expire_next_watch |= top.faults.expire_next_watch;
     faults.forbidden.extend(top.faults.forbidden);
+    // An archiver stated on top replaces the base's for the same Cluster.
+    let mut archivers: Vec<_> = base
+        .archivers
+        .into_iter()
+        .filter(|a| !top.archivers.iter().any(|t| t.cluster == a.cluster))
+        .collect();
+    archivers.extend(top.archivers);
     Ok(Scenario {
         name: top.name,
         description: if top.description.is_empty() {
@@ -72,6 +79,8 @@ pub(super) fn overlay(
         logs,
         timeline,
         faults,
+        archivers,
+        object_store: top.object_store.or(base.object_store),
         shift: top.shift,
     })
 }

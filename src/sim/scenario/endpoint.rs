@@ -1,0 +1,231 @@
+//! `spec.objectStore`: a real S3-compatible endpoint (a test's moto or MinIO on loopback)
+//! written into the scenario's ObjectStores, with the credentials Secret they reference, so
+//! a bucket reader reads a real bucket through the simulated cluster. Values may come from
+//! the environment (`${env:NAME}`) or a file (`${file:PATH}`, trimmed): a test that starts
+//! the server on a random port points the scenario at it without writing the scenario.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ScenarioError;
+
+/// Where the scenario's ObjectStores write, instead of what their manifests say.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectStoreEndpoint {
+    #[serde(rename = "endpointURL")]
+    pub endpoint_url: String,
+    /// `s3://bucket/path/`; absent: each store keeps its own.
+    #[serde(default)]
+    pub destination_path: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `namespace/name` of the ObjectStores to point there; absent: every one.
+    #[serde(default)]
+    pub stores: Vec<String>,
+}
+
+/// A Secret to write: namespace, name, and its (key, value) pairs.
+type SecretKeys = (String, String, Vec<(String, String)>);
+
+/// A value, or what its `${env:…}` / `${file:…}` indirection names.
+fn resolve(v: &str, field: &str) -> Result<String, ScenarioError> {
+    let bad = |m: String| ScenarioError::Invalid(format!("spec.objectStore.{field}: {m}"));
+    let Some(inner) = v.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+        return Ok(v.to_string());
+    };
+    match inner.split_once(':') {
+        Some(("env", name)) => std::env::var(name)
+            .map_err(|_| bad(format!("the environment variable {name} is not set"))),
+        Some(("file", path)) => {
+            // One value (an endpoint, a key): anything larger is the wrong file.
+            let text = std::fs::read(path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+            if text.len() > 64 * 1024 {
+                return Err(bad(format!(
+                    "{path} is over 64 KiB: it should hold one value"
+                )));
+            }
+            String::from_utf8(text)
+                .map(|t| t.trim().to_string())
+                .map_err(|_| bad(format!("{path} is not UTF-8")))
+        }
+        _ => Err(bad(format!(
+            "'{v}': write a value, ${{env:NAME}} or ${{file:PATH}}"
+        ))),
+    }
+}
+
+/// Points the selected ObjectStores at the endpoint and writes the credentials into the
+/// Secret their `s3Credentials` name (created, or its keys added), replacing any Azure or
+/// Google credentials: the store is an S3 one now.
+pub fn apply(ep: &ObjectStoreEndpoint, objects: &mut Vec<Value>) -> Result<(), ScenarioError> {
+    let url = resolve(&ep.endpoint_url, "endpointURL")?;
+    let dest = ep
+        .destination_path
+        .as_deref()
+        .map(|d| resolve(d, "destinationPath"))
+        .transpose()?;
+    let key_id = resolve(&ep.access_key_id, "accessKeyId")?;
+    let secret = resolve(&ep.secret_access_key, "secretAccessKey")?;
+    let region = ep
+        .region
+        .as_deref()
+        .map(|r| resolve(r, "region"))
+        .transpose()?;
+    let mut secrets: Vec<SecretKeys> = Vec::new();
+    for o in objects.iter_mut() {
+        if o.get("kind").and_then(Value::as_str) != Some("ObjectStore") {
+            continue;
+        }
+        let ns = o
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let name = o
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if !ep.stores.is_empty() && !ep.stores.iter().any(|s| *s == format!("{ns}/{name}")) {
+            continue;
+        }
+        let Some(conf) = o
+            .pointer_mut("/spec/configuration")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let refs = |field: &str, default_key: &str| {
+            let r = conf.get("s3Credentials").and_then(|c| c.get(field));
+            (
+                r.and_then(|r| r.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                r.and_then(|r| r.get("key"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(default_key)
+                    .to_string(),
+            )
+        };
+        let (id_secret, id_key) = refs("accessKeyId", "ACCESS_KEY_ID");
+        let (_, secret_key) = refs("secretAccessKey", "ACCESS_SECRET_KEY");
+        let (_, region_key) = refs("region", "REGION");
+        let secret_name = id_secret.unwrap_or_else(|| format!("{name}-s3"));
+        let mut creds = json!({
+            "accessKeyId": {"name": secret_name, "key": id_key},
+            "secretAccessKey": {"name": secret_name, "key": secret_key},
+        });
+        let mut keys = vec![(id_key, key_id.clone()), (secret_key, secret.clone())];
+        if let Some(r) = &region {
+            creds["region"] = json!({"name": secret_name, "key": region_key});
+            keys.push((region_key, r.clone()));
+        }
+        for gone in ["azureCredentials", "googleCredentials", "endpointCA"] {
+            conf.remove(gone);
+        }
+        conf.insert("s3Credentials".into(), creds);
+        conf.insert("endpointURL".into(), json!(url));
+        if let Some(d) = &dest {
+            conf.insert("destinationPath".into(), json!(d));
+        }
+        secrets.push((ns, secret_name, keys));
+    }
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for (ns, name, keys) in secrets {
+        let existing = objects.iter_mut().find(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("Secret")
+                && o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(&ns)
+                && o.pointer("/metadata/name").and_then(Value::as_str) == Some(&name)
+        });
+        let secret = match existing {
+            Some(s) => s,
+            None => {
+                objects.push(
+                    json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                    "metadata": {"name": name, "namespace": ns}, "data": {}}),
+                );
+                let last = objects.len() - 1;
+                &mut objects[last]
+            }
+        };
+        if !secret.get("data").is_some_and(Value::is_object) {
+            secret["data"] = json!({});
+        }
+        for (k, v) in keys {
+            secret["data"][k] = json!(b64(&v));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(cred: Value) -> Value {
+        json!({"apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
+               "metadata": {"name": "billing-azure-store", "namespace": "billing"},
+               "spec": {"configuration": {"destinationPath": "https://acct.blob.core.windows.net/pg/",
+                        "azureCredentials": cred, "wal": {"compression": "gzip"}}}})
+    }
+
+    #[test]
+    fn the_stores_point_at_the_endpoint_and_their_secret_holds_the_keys() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = dir.path().join("port");
+        std::fs::write(&port, "http://127.0.0.1:45123\n").expect("write");
+        let ep = ObjectStoreEndpoint {
+            endpoint_url: format!("${{file:{}}}", port.display()),
+            destination_path: Some("s3://backups/billing/".into()),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing-secret".into(),
+            region: Some("us-east-1".into()),
+            stores: vec![],
+        };
+        let mut objects = vec![store(json!({"storageAccount": {"name": "x", "key": "y"}}))];
+        apply(&ep, &mut objects).expect("applies");
+        let conf = &objects[0]["spec"]["configuration"];
+        assert_eq!(conf["endpointURL"], "http://127.0.0.1:45123");
+        assert_eq!(conf["destinationPath"], "s3://backups/billing/");
+        assert!(conf.get("azureCredentials").is_none());
+        assert_eq!(conf["wal"]["compression"], "gzip", "the rest is kept");
+        assert_eq!(
+            conf["s3Credentials"]["accessKeyId"],
+            json!({"name": "billing-azure-store-s3", "key": "ACCESS_KEY_ID"})
+        );
+        let secret = &objects[1];
+        assert_eq!(secret["metadata"]["name"], "billing-azure-store-s3");
+        assert_eq!(secret["data"]["ACCESS_KEY_ID"], "dGVzdGluZw==");
+        assert_eq!(secret["data"]["REGION"], "dXMtZWFzdC0x");
+    }
+
+    #[test]
+    fn an_unset_variable_or_a_bad_indirection_is_named() {
+        let ep = ObjectStoreEndpoint {
+            endpoint_url: "${env:BACKSTOP_TEST_SURELY_UNSET_VARIABLE}".into(),
+            access_key_id: "${nope:x}".into(),
+            ..Default::default()
+        };
+        let e = apply(&ep, &mut vec![]).expect_err("unset");
+        assert!(
+            e.to_string()
+                .contains("spec.objectStore.endpointURL: the environment variable BACKSTOP_TEST_SURELY_UNSET_VARIABLE is not set"),
+            "{e}"
+        );
+        let ep = ObjectStoreEndpoint {
+            endpoint_url: "http://x".into(),
+            access_key_id: "${nope:x}".into(),
+            ..Default::default()
+        };
+        let e = apply(&ep, &mut vec![]).expect_err("bad");
+        assert!(
+            e.to_string()
+                .contains("write a value, ${env:NAME} or ${file:PATH}"),
+            "{e}"
+        );
+    }
+}
