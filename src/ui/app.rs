@@ -123,7 +123,7 @@ impl App {
                 return self.assess();
             }
             Msg::Extras(extras) => {
-                self.board.extras = Some(*extras);
+                self.board.set_extras(*extras, th);
                 let mut cmds = self.walk_gathered();
                 cmds.extend(self.assess());
                 return cmds;

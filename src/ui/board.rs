@@ -10,6 +10,7 @@ use super::panes::{self, Ground, Health, PaneView, ViewRow};
 use super::rules_task::RulesInput;
 use crate::assess::{self, Finding, Severity, Thresholds, Unknown};
 use crate::checks::Extras;
+use crate::model::archiver::{ArchiverReading, keep_recent};
 use crate::model::bucket::StoreProof;
 use crate::model::{Kind, ObjectRef, Snapshot, relate};
 
@@ -34,6 +35,8 @@ pub struct Board {
     pub extras: Option<Extras>,
     /// What reading each store's bucket proved, on its own slower cadence.
     pub proofs: Vec<StoreProof>,
+    /// The recent readings of each primary's archiver (two per pod: a rate needs two).
+    pub archivers: Vec<ArchiverReading>,
     pub findings: Vec<Finding>,
     pub unknown: Vec<Unknown>,
     /// The API server's version once asked, or why it could not be reached.
@@ -79,6 +82,7 @@ impl Board {
             snapshot,
             extras: None,
             proofs: Vec::new(),
+            archivers: Vec::new(),
             findings: Vec::new(),
             unknown: Vec::new(),
             server_status: None,
@@ -113,6 +117,22 @@ impl Board {
         self.rebuild(th);
     }
 
+    /// Newly gathered facts: the archiver readings join the history (the newest two of each
+    /// current primary), the rest replaces what was there.
+    pub fn set_extras(&mut self, mut extras: Extras, th: &Thresholds) {
+        self.archivers.append(&mut extras.archivers);
+        let current: Vec<(String, String, String)> = self
+            .snapshot
+            .clusters
+            .rows
+            .iter()
+            .filter_map(|c| Some((c.namespace.clone(), c.name.clone(), c.primary.clone()?)))
+            .collect();
+        keep_recent(&mut self.archivers, &current, 2);
+        self.extras = Some(extras);
+        self.rebuild(th);
+    }
+
     /// A new reading of the stores: shown at once, judged with the next verdict.
     pub fn set_proofs(&mut self, proofs: Vec<StoreProof>, th: &Thresholds) {
         self.proofs = proofs;
@@ -123,6 +143,7 @@ impl Board {
     pub fn forget(&mut self, th: &Thresholds) {
         self.extras = None;
         self.proofs.clear();
+        self.archivers.clear();
         self.findings.clear();
         self.unknown.clear();
         self.set_rows(Snapshot::default(), th);
@@ -147,6 +168,7 @@ impl Board {
         let extras = self.extras.as_ref()?;
         let mut facts = extras.facts(&self.snapshot);
         facts.stores = self.proofs.clone();
+        facts.archivers = self.archivers.clone();
         Some(RulesInput {
             facts,
             now: self.now,
@@ -188,6 +210,7 @@ impl Board {
         let began = std::time::Instant::now();
         let ground = Ground {
             proofs: &self.proofs,
+            archivers: &self.archivers,
         };
         self.views = panes::panes(&self.snapshot, self.now, th, ground);
         self.visible_cache

@@ -10,7 +10,9 @@ use super::{
     Cells, ColumnDef, Health, PaneView, ViewRow, age, ago, heading, malformed_of, nsname, short,
 };
 use crate::assess::Thresholds;
+use crate::assess::archiver::{self, ArchiverView};
 use crate::assess::health::{self, Archiving};
+use crate::model::archiver::ArchiverReading;
 use crate::model::by_cluster::ByCluster;
 use crate::model::kubefmt::human_duration;
 use crate::model::rows::{BackupRow, ClusterRow, ScheduledBackupRow};
@@ -37,7 +39,12 @@ fn cluster_problem(c: &ClusterRow) -> Option<String> {
     })
 }
 
-pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneView {
+pub(super) fn pane(
+    s: &Snapshot,
+    now: DateTime<Utc>,
+    th: &Thresholds,
+    archivers: &[ArchiverReading],
+) -> PaneView {
     let columns = vec![
         ColumnDef::new("WHEN", 6, 9, 0),
         ColumnDef::new("CLUSTER", 10, 26, 0),
@@ -62,6 +69,10 @@ pub(super) fn pane(s: &Snapshot, now: DateTime<Utc>, th: &Thresholds) -> PaneVie
             Archiving::Failing(a) => format!("archiving FAILING: {}", short(&a.message, 60)),
             Archiving::NotConfigured => "no backup configured".to_string(),
             Archiving::Unknown => "archiving unknown".to_string(),
+        };
+        let arch_text = match archiver::view(archivers, &c.namespace, &c.name, th) {
+            Some(v) => format!("{arch_text} · {}", archiver_line(&v, now)),
+            None => arch_text,
         };
         let schedules: Vec<&ScheduledBackupRow> = s
             .scheduled
@@ -202,4 +213,32 @@ pub fn backup_cells(b: &BackupRow, now: DateTime<Utc>) -> Vec<String> {
             .map(|e| short(e, 120))
             .unwrap_or_default(),
     ]
+}
+
+/// What the primary's archiver says, in a few words: WAL waiting, the last archival, the
+/// WAL volume and its runway; a part that could not be read says so.
+fn archiver_line(v: &ArchiverView, now: DateTime<Utc>) -> String {
+    let mut parts = Vec::new();
+    if v.failing == Some(true) {
+        parts.push(match &v.last_failed {
+            Some((wal, at)) => format!("archiver failing on {wal} {}", ago(*at, now)),
+            None => "archiver failing".to_string(),
+        });
+    }
+    if let Some(n) = v.ready_wal_files {
+        parts.push(format!("{n} WAL waiting"));
+    }
+    if let Some((_, at)) = &v.last_archived {
+        parts.push(format!("last archived {}", ago(*at, now)));
+    }
+    if let Some((_, pct)) = v.volume {
+        parts.push(format!("WAL volume {pct:.0}%"));
+    }
+    if let Some(r) = v.runway {
+        parts.push(format!("full in {}", human_duration(r)));
+    }
+    if parts.is_empty() && !v.unknown.is_empty() {
+        parts.push("archiver unknown".to_string());
+    }
+    parts.join(", ")
 }

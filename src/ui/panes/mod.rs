@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::assess::health::Health;
 use crate::assess::{Thresholds, health};
+use crate::model::archiver::ArchiverReading;
 use crate::model::bucket::StoreProof;
 use crate::model::kubefmt::human_duration;
 use crate::model::rows::BackupRow;
@@ -181,10 +182,11 @@ pub(super) fn heading(text: &str, width: usize) -> ViewRow {
 }
 
 /// What was read beyond the API server, shown beside what the status fields claim: each
-/// store's contents as listed from the bucket.
+/// store's contents as listed from the bucket, each primary's archiver as it reports.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ground<'a> {
     pub proofs: &'a [StoreProof],
+    pub archivers: &'a [ArchiverReading],
 }
 
 /// The four panes, in their order on screen.
@@ -203,7 +205,7 @@ pub fn pane(
     match index {
         0 => plugin::pane(s, now, th),
         1 => object_stores::pane(s, now, th, g.proofs),
-        2 => backups::pane(s, now, th),
+        2 => backups::pane(s, now, th, g.archivers),
         _ => flux::pane(s, now),
     }
 }

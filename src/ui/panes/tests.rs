@@ -42,7 +42,7 @@ fn an_old_failure_followed_by_success_is_history_not_the_pane_state() {
     };
     s.clusters.sync = SyncState::Live;
     s.scheduled.sync = SyncState::Live;
-    let v = backups::pane(&s, now, &Thresholds::default());
+    let v = backups::pane(&s, now, &Thresholds::default(), &[]);
     assert_eq!(v.worst(), Health::Ok);
     let failed = v
         .rows
@@ -60,7 +60,7 @@ fn an_old_failure_followed_by_success_is_history_not_the_pane_state() {
         backup("pg", "new", "failed", 2, now),
     ]);
     assert_eq!(
-        backups::pane(&s, now, &Thresholds::default()).worst(),
+        backups::pane(&s, now, &Thresholds::default(), &[]).worst(),
         Health::Critical
     );
 }
@@ -69,13 +69,15 @@ fn an_old_failure_followed_by_success_is_history_not_the_pane_state() {
 fn the_store_row_shows_what_the_bucket_proves_beside_the_status_claim() {
     use crate::assess::testing::{ago, cluster, now, store, window};
     use crate::model::bucket::{BucketFacts, ProofOutcome, RecoveryWindow, StoreProof, WalGap};
-    let mut s = Snapshot::default();
-    s.object_stores = KindState::live(vec![store(
-        "orders",
-        "pg-orders-s3",
-        vec![window("pg-orders", Some(ago(4, 0)), None)],
-    )]);
-    s.clusters = KindState::live(vec![cluster("orders", "pg-orders", "pg-orders-s3")]);
+    let s = Snapshot {
+        object_stores: KindState::live(vec![store(
+            "orders",
+            "pg-orders-s3",
+            vec![window("pg-orders", Some(ago(4, 0)), None)],
+        )]),
+        clusters: KindState::live(vec![cluster("orders", "pg-orders", "pg-orders-s3")]),
+        ..Default::default()
+    };
     let proof = |outcome| StoreProof {
         namespace: "orders".into(),
         store: "pg-orders-s3".into(),
@@ -86,7 +88,16 @@ fn the_store_row_shows_what_the_bucket_proves_beside_the_status_claim() {
         outcome,
     };
     let cell = |proofs: &[StoreProof]| {
-        let v = pane(1, &s, now(), &Thresholds::default(), Ground { proofs });
+        let v = pane(
+            1,
+            &s,
+            now(),
+            &Thresholds::default(),
+            Ground {
+                proofs,
+                archivers: &[],
+            },
+        );
         let i = v
             .columns
             .iter()
