@@ -13,6 +13,7 @@ use super::help::scrolled;
 use super::{Ctx, Do};
 use crate::model::{Kind, ObjectRef};
 use crate::ui::keys::{DETAIL_BINDINGS, ScrollAction, action_for, action_in, hints_of};
+use crate::ui::panes::Ground;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::{
     centered, finding_body, hint_line, section_title, severity_glyph, severity_role,
@@ -84,11 +85,16 @@ impl Detail {
             }
             lines.push(Line::raw(""));
         }
+        let ground = Ground {
+            proofs: &ctx.board.proofs,
+            archivers: &ctx.board.archivers,
+        };
         match sections(
             &ctx.board.snapshot,
             target,
             ctx.board.now,
-            &ctx.board.proofs,
+            ground,
+            &ctx.settings.thresholds,
         ) {
             None => lines.push(Line::styled(
                 "This object is gone from the cluster.",

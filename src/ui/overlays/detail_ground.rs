@@ -1,12 +1,17 @@
 //! The detail view's account of what reading a store's bucket proved: the recovery window
 //! it really holds, the base backups and WAL found, every gap, and where the status fields
-//! claim otherwise. Pure: from the proofs the runtime read.
+//! claim otherwise; and what a Cluster's primary says about its WAL archiver. Pure: from
+//! what the runtime read.
 
 use chrono::{DateTime, Utc};
 
 use super::detail_sections::{Section, l, section, when};
+use crate::assess::Thresholds;
+use crate::assess::archiver::view;
 use crate::model::ObjectRef;
+use crate::model::archiver::ArchiverReading;
 use crate::model::bucket::{BucketFacts, ProofOutcome, StoreProof};
+use crate::model::kubefmt::human_duration;
 use crate::model::kubefmt::ts;
 
 /// One section per server read under this ObjectStore.
@@ -164,4 +169,58 @@ fn facts(f: &BucketFacts, now: DateTime<Utc>, lines: &mut Vec<(String, String)>)
             f.objects, f.requests, f.elapsed_ms
         ),
     ));
+}
+
+/// What the Cluster's primary said about its archiver, read through pods/proxy.
+pub(super) fn archiver(
+    readings: &[ArchiverReading],
+    target: &ObjectRef,
+    th: &Thresholds,
+    now: DateTime<Utc>,
+) -> Section {
+    let Some(v) = view(readings, &target.namespace, &target.name, th) else {
+        return section(
+            "WAL archiver (live)",
+            vec![l(
+                "",
+                "not read yet: the primary's /pg/status and exporter are read through pods/proxy with each gathering",
+            )],
+        );
+    };
+    let mut lines = vec![l(
+        "primary",
+        format!("{} (read {})", v.pod, when(Some(v.taken_at), now)),
+    )];
+    if let Some(f) = v.failing {
+        lines.push(l(
+            "archiving",
+            if f {
+                "FAILING: the last failure is newer than the last success"
+            } else {
+                "working"
+            },
+        ));
+    }
+    if let Some(n) = v.ready_wal_files {
+        lines.push(l("WAL waiting", n.to_string()));
+    }
+    if let Some((wal, at)) = &v.last_archived {
+        lines.push(l("last archived", format!("{wal}, {}", when(*at, now))));
+    }
+    if let Some((wal, at)) = &v.last_failed {
+        lines.push(l("last failed", format!("{wal}, {}", when(*at, now))));
+    }
+    if let Some((pvc, pct)) = &v.volume {
+        lines.push(l("WAL volume", format!("{pvc}: {pct:.0}% used")));
+    }
+    if let Some(r) = v.runway {
+        lines.push(l(
+            "runway",
+            format!("full in {} at the current rate", human_duration(r)),
+        ));
+    }
+    for u in &v.unknown {
+        lines.push(l("unknown", u.clone()));
+    }
+    section("WAL archiver (live)", lines)
 }

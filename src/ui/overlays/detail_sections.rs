@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::assess::Thresholds;
 use crate::model::ObjectRef;
-use crate::model::bucket::StoreProof;
 use crate::model::kubefmt::human_duration;
 use crate::model::rows::{Condition, short_revision};
 use crate::model::{Kind, Snapshot, relate};
+use crate::ui::panes::Ground;
 use crate::ui::panes::{age, short};
 
 /// The section of what the status fields claim about each server's window.
@@ -72,8 +73,21 @@ pub fn sections(
     s: &Snapshot,
     target: &ObjectRef,
     now: DateTime<Utc>,
-    proofs: &[StoreProof],
+    ground: Ground,
+    th: &Thresholds,
 ) -> Option<Vec<Section>> {
+    let proofs = ground.proofs;
+    if target.kind == Kind::Cluster {
+        let mut v = cluster(s, target, now)?;
+        v.push(super::detail_ground::archiver(
+            ground.archivers,
+            target,
+            th,
+            now,
+        ));
+        v.retain(|s| !s.lines.is_empty());
+        return Some(v);
+    }
     if target.kind == Kind::ObjectStore {
         let mut v = object_store(s, target, now)?;
         // What the bucket proves, right after what the status claims.

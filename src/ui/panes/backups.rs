@@ -64,15 +64,22 @@ pub(super) fn pane(
     // a short pane keeps its lines for them and the newest backups.
     for c in s.clusters.rows.iter() {
         let (arch_h, archiving) = health::archiving(c);
-        let arch_text = match archiving {
-            Archiving::Ok => "archiving ok".to_string(),
-            Archiving::Failing(a) => format!("archiving FAILING: {}", short(&a.message, 60)),
-            Archiving::NotConfigured => "no backup configured".to_string(),
-            Archiving::Unknown => "archiving unknown".to_string(),
-        };
-        let arch_text = match archiver::view(archivers, &c.namespace, &c.name, th) {
-            Some(v) => format!("{arch_text} · {}", archiver_line(&v, now)),
-            None => arch_text,
+        // What the primary's archiver reports goes first: the condition's message is long.
+        let live = archiver::view(archivers, &c.namespace, &c.name, th)
+            .map(|v| archiver_line(&v, now))
+            .filter(|l| !l.is_empty());
+        let arch_text = match (archiving, live) {
+            (Archiving::Ok, Some(l)) => format!("archiving ok · {l}"),
+            (Archiving::Ok, None) => "archiving ok".to_string(),
+            (Archiving::Failing(a), Some(l)) => {
+                format!("archiving FAILING ({l}): {}", short(&a.message, 60))
+            }
+            (Archiving::Failing(a), None) => {
+                format!("archiving FAILING: {}", short(&a.message, 60))
+            }
+            (Archiving::NotConfigured, _) => "no backup configured".to_string(),
+            (Archiving::Unknown, Some(l)) => format!("archiving unknown · {l}"),
+            (Archiving::Unknown, None) => "archiving unknown".to_string(),
         };
         let schedules: Vec<&ScheduledBackupRow> = s
             .scheduled

@@ -132,3 +132,50 @@ fn the_store_row_shows_what_the_bucket_proves_beside_the_status_claim() {
         "no base backup"
     );
 }
+
+#[test]
+fn a_clusters_row_says_what_its_primary_archiver_reports() {
+    use crate::assess::testing::{ago, cluster, cond, now};
+    use crate::model::archiver::{ArchiverReading, InstanceArchive};
+    let mut c = cluster("orders", "pg-orders", "pg-orders-s3");
+    c.conditions = vec![cond(
+        "ContinuousArchiving",
+        "False",
+        "ContinuousArchivingFailing",
+        "unexpected failure invoking barman-cloud-wal-archive: exit status 4",
+    )];
+    let s = Snapshot {
+        clusters: KindState::live(vec![c]),
+        ..Default::default()
+    };
+    let reading = ArchiverReading {
+        namespace: "orders".into(),
+        cluster: "pg-orders".into(),
+        pod: "pg-orders-1".into(),
+        taken_at: now(),
+        status: Ok(InstanceArchive {
+            is_primary: true,
+            is_archiving: false,
+            last_archived_wal: Some("000000010000000A000000F2".into()),
+            last_archived_time: Some(ago(3, 0)),
+            last_failed_wal: Some("000000010000000A000000F3".into()),
+            last_failed_time: Some(ago(0, 1)),
+            ready_wal_files: 140,
+            ..Default::default()
+        }),
+        metrics: Err("the exporter did not answer".into()),
+        volume: Err("nodes/proxy is forbidden".into()),
+        newest_backup: None,
+    };
+    let v = backups::pane(&s, now(), &Thresholds::default(), &[reading]);
+    let Cells::Text(cells) = &v.rows[0].cells else {
+        unreachable!("a cluster row")
+    };
+    assert!(
+        cells[2].starts_with(
+            "archiving FAILING (archiver failing on 000000010000000A000000F3 60s ago, 140 WAL waiting, last archived 3h ago): unexpected failure"
+        ),
+        "{}",
+        cells[2]
+    );
+}
