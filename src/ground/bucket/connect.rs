@@ -175,7 +175,10 @@ fn optional(
 }
 
 fn failed(what: &str, e: object_store::Error) -> NotReadable {
-    NotReadable::Failed(crate::sanitize::untrusted(&format!("{what}: {e}")))
+    NotReadable::Failed(crate::sanitize::untrusted(&format!(
+        "{what}: {}",
+        super::chain(&e)
+    )))
 }
 
 /// Options every client gets: bounded requests, a few quick retries, the endpoint's CA.
