@@ -187,3 +187,6 @@ fn unreadable(id: &str, why: String) -> BaseBackup {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests;
