@@ -239,6 +239,11 @@ const CODES: &[Code] = &[
         "the status' recovery window is not what the bucket proves",
     ),
     c("BKT012", I, "the bucket listing stopped early"),
+    c(
+        "BKT013",
+        C,
+        "no completed base backup in the bucket has its WAL from begin to end",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {

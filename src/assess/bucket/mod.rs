@@ -1,4 +1,4 @@
-//! The object store itself (BKT001-BKT012): what reading the barman-cloud layout proved,
+//! The object store itself (BKT001-BKT013): what reading the barman-cloud layout proved,
 //! beside what the status fields claim. A store that cannot be read is said so; a listing
 //! that stopped early concludes nothing past where it stopped.
 
@@ -169,6 +169,36 @@ fn proven(
              --method plugin --plugin-name barman-cloud.cloudnative-pg.io`) and check it completes; \
              if backups complete but are not here, they are written to another destinationPath or \
              serverName."
+                .into(),
+        ));
+    }
+    if !done.is_empty() && b.window.is_none() && b.truncated.is_none() {
+        let mut ev = vec![listed.clone()];
+        ev.extend(done.iter().map(|x| {
+            format!(
+                "base/{}: begin_wal {}, end_wal {}",
+                x.id,
+                x.begin_wal.as_deref().unwrap_or("unknown"),
+                x.end_wal.as_deref().unwrap_or("unknown")
+            )
+        }));
+        ev.extend(b.timelines.iter().map(|t| {
+            format!(
+                "timeline {}: {} segments from {} to {}",
+                t.timeline, t.count, t.first, t.last
+            )
+        }));
+        out.push(finding(
+            "BKT013",
+            Severity::Critical,
+            p,
+            format!(
+                "no completed base backup in {} can be restored: the WAL from its begin to its end is not all there",
+                place(p)
+            ),
+            ev,
+            "Take a base backup now and check its WAL arrives (ContinuousArchiving on the Cluster); \
+             a backup without the WAL written while it ran cannot be made consistent."
                 .into(),
         ));
     }
