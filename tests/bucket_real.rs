@@ -458,7 +458,29 @@ fn backstop_check_reports_the_proven_window_and_the_defects_from_a_dump() {
         .collect();
     assert!(found.contains("BKT004"), "{found:?}");
     assert!(found.contains("BKT011"), "{found:?}");
-    let store = &json["stores"][0];
+    let stores = json["stores"].as_array().expect("the stores read");
+    assert_eq!(stores.len(), 2, "{json}");
+    let legacy = stores
+        .iter()
+        .find(|s| s["object"]["kind"] == "Cluster")
+        .expect("the in-tree store");
+    assert_eq!(
+        (
+            legacy["object"]["name"].as_str(),
+            legacy["outcome"].as_str()
+        ),
+        (Some("legacy"), Some("proven"))
+    );
+    assert!(
+        legacy["disagreements"]
+            .as_array()
+            .is_some_and(|d| d.is_empty()),
+        "{legacy}"
+    );
+    let store = stores
+        .iter()
+        .find(|s| s["object"]["kind"] == "ObjectStore")
+        .expect("the ObjectStore");
     assert_eq!(store["outcome"], "proven", "{json}");
     assert_eq!(store["claimed_from"], "2026-01-01T00:00:00Z", "{json}");
     assert!(
