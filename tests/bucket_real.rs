@@ -37,7 +37,6 @@ struct Archives {
     deleted: String,
     /// The newest backup's end WAL, absent (with what follows) from `endwal/`.
     end_wal: String,
-    _dir: tempfile::TempDir,
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -197,12 +196,15 @@ fn build() -> Archives {
     standby.stop();
     step("timeline 2 archived");
 
+    // The servers' data directories are not needed once the bucket holds the archives (a
+    // static is never dropped, so they go now).
+    drop((primary, other, standby));
+    drop(dir);
     Archives {
         moto,
         backups,
         deleted,
         end_wal,
-        _dir: dir,
     }
 }
 
