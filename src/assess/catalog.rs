@@ -260,6 +260,11 @@ const CODES: &[Code] = &[
         "the WAL volume fills within the runway at the current rate",
     ),
     c("ARC007", C, "the newest backup's end WAL is not archived"),
+    c(
+        "BKT013",
+        C,
+        "no completed base backup in the bucket has its WAL from begin to end",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {

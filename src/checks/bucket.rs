@@ -233,6 +233,62 @@ mod tests {
     }
 
     #[test]
+    fn every_server_a_cluster_or_a_status_names_is_read_once() {
+        use crate::model::KindState;
+        use crate::model::rows::{ClusterRow, ObjectStoreRow, PluginRef, ServerWindow};
+        let store = ObjectStoreRow {
+            namespace: "db".into(),
+            name: "s3".into(),
+            access: access(None, "s3://b/p"),
+            servers: vec![
+                ServerWindow {
+                    server: "pg-v2".into(),
+                    ..Default::default()
+                },
+                ServerWindow {
+                    server: "old".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let plugin = ClusterRow {
+            namespace: "db".into(),
+            name: "pg".into(),
+            plugin: Some(PluginRef {
+                enabled: true,
+                wal_archiver: true,
+                object_store: Some("s3".into()),
+                server_name: Some("pg-v2".into()),
+            }),
+            ..Default::default()
+        };
+        let in_tree = ClusterRow {
+            namespace: "db".into(),
+            name: "legacy".into(),
+            barman_store: Some(access(None, "s3://b/legacy")),
+            ..Default::default()
+        };
+        let s = Snapshot {
+            object_stores: KindState::live(vec![store]),
+            clusters: KindState::live(vec![plugin, in_tree]),
+            ..Default::default()
+        };
+        let got: Vec<(String, String, bool)> = targets(&s)
+            .into_iter()
+            .map(|t| (t.store, t.server, t.in_tree))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("legacy".into(), "legacy".into(), true),
+                ("s3".into(), "old".into(), false),
+                ("s3".into(), "pg-v2".into(), false),
+            ]
+        );
+    }
+
+    #[test]
     fn loopback_endpoints_are_told_from_fictional_ones() {
         assert!(is_loopback(&access(
             Some("http://127.0.0.1:5000"),

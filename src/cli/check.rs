@@ -85,6 +85,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
                     std::iter::once("saved manifests: no network probes".to_string())
                         .chain(checks::malformed(&facts))
                         .collect(),
+                    assess::bucket::windows(&facts),
                 ))
             }
             None => Ok(live(connect_args, now, &th).await),
@@ -92,12 +93,12 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
     });
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
-    let (outcome, source, notes) = result?;
+    let (outcome, source, notes, stores) = result?;
     let mut outcome = outcome;
     outcome
         .findings
         .retain(|f| !silence.iter().any(|s| s == f.code));
-    let report = Report::new(outcome, source, now, notes);
+    let report = Report::new(outcome, source, now, notes).with_stores(stores);
     // Each format is safe as it comes: JSON escaped by serde, text and Markdown with every
     // outside string cleaned by the report (the text's colours are its own).
     let text = match args.format {
@@ -120,7 +121,12 @@ async fn live(
     connect_args: ConnectArgs,
     now: DateTime<Utc>,
     th: &Thresholds,
-) -> (Outcome, String, Vec<String>) {
+) -> (
+    Outcome,
+    String,
+    Vec<String>,
+    Vec<assess::bucket::WindowReport>,
+) {
     let opts = ConnectOptions {
         kubeconfig: connect_args.kubeconfig,
         context: connect_args.context,
@@ -131,7 +137,7 @@ async fn live(
         Err(e) => {
             let mut o = Outcome::default();
             o.unknown("cluster", e.to_string());
-            return (o, e.target, vec![]);
+            return (o, e.target, vec![], vec![]);
         }
     };
     let version =
@@ -140,7 +146,7 @@ async fn live(
             Ok(Err(e)) => {
                 let mut o = Outcome::default();
                 o.unknown("cluster", format!("{} is unreachable: {e}", target.server));
-                return (o, target.context, vec![]);
+                return (o, target.context, vec![], vec![]);
             }
             Err(_) => {
                 let mut o = Outcome::default();
@@ -148,7 +154,7 @@ async fn live(
                     "cluster",
                     format!("{} did not answer within 10s", target.server),
                 );
-                return (o, target.context, vec![]);
+                return (o, target.context, vec![], vec![]);
             }
         };
     // A simulated cluster's endpoints are fictional: probing them would only fail.
@@ -170,5 +176,10 @@ async fn live(
         vec![]
     };
     notes.extend(checks::malformed(&facts));
-    (assess::assess(&facts, now, th), target.context, notes)
+    (
+        assess::assess(&facts, now, th),
+        target.context,
+        notes,
+        assess::bucket::windows(&facts),
+    )
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::assess::bucket::WindowReport;
 use crate::assess::catalog::{AREAS, area};
 use crate::assess::{Finding, Outcome, Severity, Status, Unknown};
 use crate::sanitize::{self, clean_line, untrusted};
@@ -19,6 +20,10 @@ pub struct Report {
     pub source: String,
     pub findings: Vec<Finding>,
     pub unknown: Vec<Unknown>,
+    /// Each object store read: the proven recovery window beside the status field's claim.
+    /// Present only when a store was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<WindowReport>,
     /// Said in text and Markdown, not part of the JSON contract.
     #[serde(skip)]
     pub notes: Vec<String>,
@@ -32,8 +37,41 @@ impl Report {
             source,
             findings: outcome.findings,
             unknown: outcome.unknown,
+            stores: Vec::new(),
             notes,
         }
+    }
+
+    /// The stores read, each with its proven window beside the status field's claim.
+    pub fn with_stores(mut self, stores: Vec<WindowReport>) -> Report {
+        self.stores = stores;
+        self
+    }
+
+    /// One line per store read, then the claim and any disagreement: the same words in text
+    /// and Markdown.
+    fn window_lines(&self) -> Vec<(String, Vec<String>)> {
+        self.stores
+            .iter()
+            .map(|w| {
+                let head = format!("{} server {}: {}", w.object.display(), w.server, w.line);
+                let mut sub = Vec::new();
+                if w.claimed_from.is_some() || w.claimed_last_backup.is_some() {
+                    sub.push(format!(
+                        "status claims: first recoverability point {}, last successful backup {}{}",
+                        w.claimed_from.as_deref().unwrap_or("none"),
+                        w.claimed_last_backup.as_deref().unwrap_or("none"),
+                        if w.disagreements.is_empty() {
+                            " (agrees with the bucket)"
+                        } else {
+                            " (DISAGREES with the bucket)"
+                        }
+                    ));
+                }
+                sub.extend(w.disagreements.iter().cloned());
+                (head, sub)
+            })
+            .collect()
     }
 
     fn counts(&self) -> BTreeMap<Severity, usize> {
@@ -110,6 +148,15 @@ impl Report {
         for note in &self.notes {
             out.push_str(&format!("note: {}\n", untrusted(note)));
         }
+        if !self.stores.is_empty() {
+            out.push_str(&format!("\n{}\n", paint("Recovery windows", "1")));
+            for (head, sub) in self.window_lines() {
+                out.push_str(&format!("  {}\n", untrusted(&head)));
+                for l in sub {
+                    out.push_str(&format!("      │ {}\n", untrusted(&l)));
+                }
+            }
+        }
         for (title, list) in self.by_area() {
             out.push_str(&format!("\n{}\n", paint(title, "1")));
             for f in list {
@@ -169,6 +216,15 @@ impl Report {
                         inline_code(&cell(&what(f))),
                         cell(&untrusted(&f.summary))
                     ));
+                }
+            }
+        }
+        if !self.stores.is_empty() {
+            out.push_str("\n## Recovery windows\n\n");
+            for (head, sub) in self.window_lines() {
+                out.push_str(&format!("- {}\n", clean_line(&untrusted(&head))));
+                for l in sub {
+                    out.push_str(&format!("  - {}\n", clean_line(&untrusted(&l))));
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! The object store itself (BKT001-BKT012): what reading the barman-cloud layout proved,
+//! The object store itself (BKT001-BKT013): what reading the barman-cloud layout proved,
 //! beside what the status fields claim. A store that cannot be read is said so; a listing
 //! that stopped early concludes nothing past where it stopped.
 
@@ -6,10 +6,12 @@
 mod tests;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
 
 use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
 use crate::model::bucket::{BucketFacts, ProofOutcome, StoreProof};
 use crate::model::kubefmt::{delta, span, ts};
+use crate::model::rows::ServerWindow;
 
 /// Two instants read from the same backup.info by two programs agree within this.
 const SAME_INSTANT: TimeDelta = TimeDelta::seconds(60);
@@ -167,6 +169,36 @@ fn proven(
              --method plugin --plugin-name barman-cloud.cloudnative-pg.io`) and check it completes; \
              if backups complete but are not here, they are written to another destinationPath or \
              serverName."
+                .into(),
+        ));
+    }
+    if !done.is_empty() && b.window.is_none() && b.truncated.is_none() {
+        let mut ev = vec![listed.clone()];
+        ev.extend(done.iter().map(|x| {
+            format!(
+                "base/{}: begin_wal {}, end_wal {}",
+                x.id,
+                x.begin_wal.as_deref().unwrap_or("unknown"),
+                x.end_wal.as_deref().unwrap_or("unknown")
+            )
+        }));
+        ev.extend(b.timelines.iter().map(|t| {
+            format!(
+                "timeline {}: {} segments from {} to {}",
+                t.timeline, t.count, t.first, t.last
+            )
+        }));
+        out.push(finding(
+            "BKT013",
+            Severity::Critical,
+            p,
+            format!(
+                "no completed base backup in {} can be restored: the WAL from its begin to its end is not all there",
+                place(p)
+            ),
+            ev,
+            "Take a base backup now and check its WAL arrives (ContinuousArchiving on the Cluster); \
+             a backup without the WAL written while it ran cannot be made consistent."
                 .into(),
         ));
     }
@@ -388,22 +420,23 @@ fn join<'a>(it: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-/// BKT011: `status.serverRecoveryWindow` against the bucket. The plugin computes both
-/// fields from the DONE backups' end times, so they agree unless the bucket changed.
-fn window_claims(f: &Facts, p: &StoreProof, b: &BucketFacts, out: &mut Outcome) {
+/// The status field's claim for a proof's server: `status.serverRecoveryWindow[server]`.
+fn claim<'a>(f: &'a Facts, p: &StoreProof) -> Option<&'a ServerWindow> {
     if p.in_tree {
-        return;
+        return None;
     }
-    let Some(w) = f
-        .snapshot
+    f.snapshot
         .object_stores
         .rows
         .iter()
         .find(|o| o.namespace == p.namespace && o.name == p.store)
         .and_then(|o| o.servers.iter().find(|w| w.server == p.server_name))
-    else {
-        return;
-    };
+}
+
+/// Where the status' window is wider than the bucket proves, one line each. The plugin
+/// computes both fields from the DONE backups' end times, so they agree unless the bucket
+/// changed under it.
+fn differences(w: &ServerWindow, p: &StoreProof, b: &BucketFacts) -> Vec<String> {
     let proven_from = b.window.as_ref().and_then(|w| w.from);
     let newest_done = b
         .backups
@@ -439,6 +472,15 @@ fn window_claims(f: &Facts, p: &StoreProof, b: &BucketFacts, out: &mut Outcome) 
             opt_ts(newest_done)
         ));
     }
+    ev
+}
+
+/// BKT011: `status.serverRecoveryWindow` against the bucket.
+fn window_claims(f: &Facts, p: &StoreProof, b: &BucketFacts, out: &mut Outcome) {
+    let Some(w) = claim(f, p) else {
+        return;
+    };
+    let mut ev = differences(w, p, b);
     if ev.is_empty() {
         return;
     }
@@ -454,4 +496,58 @@ fn window_claims(f: &Facts, p: &StoreProof, b: &BucketFacts, out: &mut Outcome) 
          rule, a delete, a gap)."
             .into(),
     ));
+}
+
+/// One store's proven window beside the status field's claim, as reports and panes show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowReport {
+    pub object: ObjectRef,
+    pub server: String,
+    pub destination: String,
+    pub checked_at: String,
+    /// proven, unknown or failed.
+    pub outcome: &'static str,
+    pub proven_from: Option<String>,
+    pub proven_to: Option<String>,
+    /// "recoverable from T1 to T2 (proven from the bucket, checked at T)", or why not known.
+    pub line: String,
+    /// `status.serverRecoveryWindow[server]`: firstRecoverabilityPoint and
+    /// lastSuccessfulBackupTime, when the status has them.
+    pub claimed_from: Option<String>,
+    pub claimed_last_backup: Option<String>,
+    /// Where the claim is wider than the proof (BKT011's evidence); empty when they agree or
+    /// nothing was proven.
+    pub disagreements: Vec<String>,
+}
+
+/// Every store read, with its window and the claim beside it.
+pub fn windows(f: &Facts) -> Vec<WindowReport> {
+    f.stores
+        .iter()
+        .map(|p| {
+            let w = claim(f, p);
+            let (outcome, window, disagreements) = match &p.outcome {
+                ProofOutcome::Proven(b) => (
+                    "proven",
+                    b.window.as_ref(),
+                    w.map(|w| differences(w, p, b)).unwrap_or_default(),
+                ),
+                ProofOutcome::Unknown(_) => ("unknown", None, Vec::new()),
+                ProofOutcome::Failed(_) => ("failed", None, Vec::new()),
+            };
+            WindowReport {
+                object: object(p),
+                server: p.server_name.clone(),
+                destination: p.destination.clone(),
+                checked_at: ts(p.checked_at),
+                outcome,
+                proven_from: window.and_then(|w| w.from).map(ts),
+                proven_to: window.and_then(|w| w.to).map(ts),
+                line: window_line(p),
+                claimed_from: w.and_then(|w| w.first_point).map(ts),
+                claimed_last_backup: w.and_then(|w| w.last_success).map(ts),
+                disagreements,
+            }
+        })
+        .collect()
 }

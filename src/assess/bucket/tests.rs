@@ -269,3 +269,28 @@ fn a_status_window_wider_than_the_bucket_proves_is_a_disagreement() {
     )]);
     assert!(codes(&f).is_empty(), "{:?}", codes(&f));
 }
+
+#[test]
+fn completed_backups_without_their_wal_are_not_restorable() {
+    let mut b = healthy();
+    b.window = None;
+    b.end_wal = None;
+    b.timelines = vec![crate::model::bucket::TimelineWal {
+        timeline: 1,
+        first: "000000010000000000000009".into(),
+        last: "000000010000000000000040".into(),
+        count: 56,
+        ..Default::default()
+    }];
+    let f = facts(proof(ProofOutcome::Proven(Box::new(b))));
+    let x = one(&f, "BKT013");
+    assert_eq!(x.severity, Severity::Critical);
+    assert!(x.evidence.iter().any(|e| e == "base/20261123T060000: begin_wal 000000010000000000000002, end_wal 000000010000000000000002"), "{:?}", x.evidence);
+    assert!(
+        x.evidence.iter().any(|e| e
+            == "timeline 1: 56 segments from 000000010000000000000009 to 000000010000000000000040"),
+        "{:?}",
+        x.evidence
+    );
+    assert!(window_line(&f.stores[0]).starts_with("not recoverable"));
+}

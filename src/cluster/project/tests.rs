@@ -101,3 +101,56 @@ fn clusters_read_the_store_of_their_replica_and_recovery_sources_as_the_plugin_d
     assert_eq!(other.recovery_store, None);
     assert_eq!(other.replica_source_store, None);
 }
+
+#[test]
+fn store_access_keeps_references_only_for_plugin_and_in_tree_stores() {
+    use crate::model::bucket::{Credentials, SecretKeyRef};
+    let key = |name: &str, key: &str| {
+        Some(SecretKeyRef {
+            name: name.into(),
+            key: key.into(),
+        })
+    };
+    let store = ObjectStoreRow::project(&obj(json!({
+        "apiVersion": "barmancloud.cnpg.io/v1", "kind": "ObjectStore",
+        "metadata": {"name": "minio", "namespace": "db"},
+        "spec": {"configuration": {
+            "destinationPath": "s3://backups/pg", "endpointURL": "https://minio.db.svc:9000",
+            "endpointCA": {"name": "minio-ca", "key": "ca.crt"},
+            "s3Credentials": {"accessKeyId": {"name": "minio-creds", "key": "ACCESS_KEY_ID"},
+                "secretAccessKey": {"name": "minio-creds", "key": "ACCESS_SECRET_KEY"},
+                "region": {"name": "minio-creds", "key": "REGION"}}}}
+    })));
+    assert_eq!(store.access.destination, "s3://backups/pg");
+    assert_eq!(
+        store.access.endpoint.as_deref(),
+        Some("https://minio.db.svc:9000")
+    );
+    assert_eq!(store.access.endpoint_ca, key("minio-ca", "ca.crt"));
+    assert_eq!(
+        store.access.credentials,
+        Credentials::S3 {
+            access_key_id: key("minio-creds", "ACCESS_KEY_ID"),
+            secret_access_key: key("minio-creds", "ACCESS_SECRET_KEY"),
+            session_token: None,
+            region: key("minio-creds", "REGION"),
+            inherit_from_iam_role: false,
+        }
+    );
+    let cluster = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg", "namespace": "db"},
+        "spec": {"backup": {"barmanObjectStore": {
+            "destinationPath": "https://acct.blob.core.windows.net/cont/pg", "serverName": "pg-v2",
+            "azureCredentials": {"inheritFromAzureAD": true}}}}
+    })));
+    let a = cluster.barman_store.expect("the in-tree store");
+    assert_eq!(a.server_name.as_deref(), Some("pg-v2"));
+    assert!(matches!(
+        a.credentials,
+        Credentials::Azure {
+            inherit_from_azure_ad: true,
+            ..
+        }
+    ));
+}

@@ -175,7 +175,10 @@ fn optional(
 }
 
 fn failed(what: &str, e: object_store::Error) -> NotReadable {
-    NotReadable::Failed(crate::sanitize::untrusted(&format!("{what}: {e}")))
+    NotReadable::Failed(crate::sanitize::untrusted(&format!(
+        "{what}: {}",
+        super::chain(&e)
+    )))
 }
 
 /// Options every client gets: bounded requests, a few quick retries, the endpoint's CA.
@@ -262,11 +265,15 @@ pub async fn connect(
             };
             b = b.with_region(region);
             if let Some(e) = &a.endpoint {
-                // A custom endpoint (MinIO, Ceph, moto) is addressed by path, as boto3
-                // does when it is given an endpoint_url.
+                // A custom endpoint (MinIO, Ceph, moto) is addressed by path, as those
+                // servers expect.
                 b = b
                     .with_endpoint(e.trim_end_matches('/'))
                     .with_virtual_hosted_style_request(false);
+            } else if !bucket.contains('.') {
+                // AWS itself: virtual-hosted, as boto3 addresses it; a dotted name stays
+                // path-style, since *.s3.amazonaws.com's certificate covers one label.
+                b = b.with_virtual_hosted_style_request(true);
             }
             let s = b
                 .with_client_options(options)

@@ -40,8 +40,24 @@ impl Default for Limits {
 /// Base backup folders fetched at most: far beyond any retention barman-cloud keeps.
 const MAX_BACKUPS: usize = 2_000;
 
-fn failed(what: &str, e: impl std::fmt::Display) -> ProofOutcome {
-    ProofOutcome::Failed(crate::sanitize::untrusted(&format!("{what}: {e}")))
+/// An error with its causes: object_store's own text stops at "error sending request",
+/// the cause (connection refused, a certificate not trusted) is further down.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+fn failed(what: &str, e: &(dyn std::error::Error + 'static)) -> ProofOutcome {
+    ProofOutcome::Failed(crate::sanitize::untrusted(&format!("{what}: {}", chain(e))))
 }
 
 /// Reads a server's prefix and proves what it holds. Never panics, never blocks past
@@ -76,7 +92,7 @@ pub async fn read(
             .filter_map(|p| p.filename().map(str::to_string))
             .take(MAX_BACKUPS)
             .collect(),
-        Ok(Err(e)) => return failed(&format!("listing {base}/"), e),
+        Ok(Err(e)) => return failed(&format!("listing {base}/"), &e),
         Err(_) => {
             return ProofOutcome::Failed(format!(
                 "listing {base}/ took longer than {}s",
@@ -90,17 +106,19 @@ pub async fn read(
             let store = store.clone();
             let key = Path::from(format!("{base}/{id}/backup.info"));
             async move {
+                // The folder name is the bucket's to choose: shown cleaned, fetched as it is.
+                let shown = crate::sanitize::bounded(&crate::sanitize::clean(&id), 64).into_owned();
                 let got = tokio::time::timeout_at(deadline, async {
                     store.get(&key).await?.bytes().await
                 })
                 .await;
                 match got {
                     Ok(Ok(bytes)) if bytes.len() <= 1 << 20 => {
-                        layout::parse_backup_info(&id, &String::from_utf8_lossy(&bytes))
+                        layout::parse_backup_info(&shown, &String::from_utf8_lossy(&bytes))
                     }
-                    Ok(Ok(_)) => unreadable(&id, "backup.info is over 1 MiB".into()),
-                    Ok(Err(e)) => unreadable(&id, crate::sanitize::untrusted(&e.to_string())),
-                    Err(_) => unreadable(&id, "reading backup.info timed out".into()),
+                    Ok(Ok(_)) => unreadable(&shown, "backup.info is over 1 MiB".into()),
+                    Ok(Err(e)) => unreadable(&shown, crate::sanitize::untrusted(&chain(&e))),
+                    Err(_) => unreadable(&shown, "reading backup.info timed out".into()),
                 }
             }
         })
@@ -131,10 +149,11 @@ pub async fn read(
             }
             Ok(Some(Err(e))) => {
                 if objects == 0 {
-                    return failed(&format!("listing {wal_prefix}/"), e);
+                    return failed(&format!("listing {wal_prefix}/"), &e);
                 }
                 truncated = Some(crate::sanitize::untrusted(&format!(
-                    "stopped after {objects} objects: {e}"
+                    "stopped after {objects} objects: {}",
+                    chain(&e)
                 )));
                 break;
             }
@@ -168,3 +187,6 @@ fn unreadable(id: &str, why: String) -> BaseBackup {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests;
