@@ -17,7 +17,6 @@ const FLOORS: &[(&str, u8)] = &[
     ("ground", 1),
     ("assess", 1),
     ("sim", 1),
-    ("ground", 1),
     ("trees", 2),
     ("actions", 2),
     ("checks", 2),
