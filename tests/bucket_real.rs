@@ -5,6 +5,7 @@
 //! prefix, and a second timeline after a standby's promotion. Then the errors a real server
 //! gives for wrong credentials, a missing bucket and an unreachable endpoint.
 
+mod common;
 #[path = "common/real.rs"]
 mod real;
 
@@ -499,4 +500,85 @@ fn backstop_check_reports_the_proven_window_and_the_defects_from_a_dump() {
     assert!(markdown.contains("## Recovery windows"), "{markdown}");
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
     assert!(!log.contains(SECRET) && !text.contains(SECRET));
+}
+
+/// The dashboard on a simulated cluster whose ObjectStore points at the real bucket (the
+/// scenario's `spec.objectStore`): it reads the bucket as on a real cluster, shows the
+/// window it proves beside the status' claim, and the rules judge the same proof. The
+/// healthy scenario's status claims a month of recovery window; the bucket holds minutes.
+#[test]
+fn the_dashboard_shows_the_window_proven_from_the_real_bucket_beside_the_status_claim() {
+    use backstop::ui::msg::Cmd;
+    let a = archives();
+    let rt = rt();
+    // The healthy archive under the server name the scenario's Cluster writes as.
+    rt.block_on(copy_prefix(
+        &s3(&a.moto),
+        "healthy/pg",
+        "dash/pg-orders",
+        |_| false,
+    ));
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let scenario = dir.path().join("real-bucket.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-bucket}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: {}\n    destinationPath: s3://{BUCKET}/dash/\n    accessKeyId: {KEY_ID}\n    secretAccessKey: {SECRET}\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
+            a.moto.endpoint()
+        ),
+    )
+    .expect("writing the scenario");
+    rt.block_on(async {
+        let mut w = common::world::World::start(scenario.to_str().expect("a UTF-8 path")).await;
+        w.perform(vec![Cmd::Prove]).await;
+        w.until("the bucket read", |app| {
+            app.board
+                .proofs
+                .iter()
+                .any(|p| p.store == "pg-orders-s3" && p.facts().is_some())
+        })
+        .await;
+        // The scenario's clock is frozen at its anchor; the bucket was written just now.
+        w.ui.app
+            .update(backstop::ui::msg::Msg::Tick(chrono::Utc::now()));
+        let view = &w.ui.app.board.views[1];
+        let at = view
+            .columns
+            .iter()
+            .position(|c| c.title == "PROVEN")
+            .expect("a PROVEN column");
+        let cell = view
+            .rows
+            .iter()
+            .find_map(|r| match &r.cells {
+                backstop::ui::panes::Cells::Text(t) if t[0] == "orders/pg-orders-s3" => {
+                    Some(t[at].clone())
+                }
+                _ => None,
+            })
+            .expect("the store's row");
+        // The status claims 40 days (30 before the scenario's anchor); the bucket proves
+        // seconds: marked as a disagreement.
+        assert!(cell.starts_with("≠ "), "{cell}");
+        assert!(cell.contains(" → ") && cell.ends_with(" ago"), "{cell}");
+        assert!(!cell.contains("gap"), "{cell}");
+        // The same proof reaches the rules: BKT011 on the store, no gap, no missing end WAL.
+        w.gather().await;
+        w.until("the verdict on the proof", |app| {
+            app.board.findings.iter().any(|f| f.code == "BKT011")
+        })
+        .await;
+        let codes: Vec<&str> =
+            w.ui.app
+                .board
+                .findings
+                .iter()
+                .filter(|f| f.object.name == "pg-orders-s3")
+                .map(|f| f.code)
+                .collect();
+        assert!(
+            !codes.contains(&"BKT004") && !codes.contains(&"BKT006"),
+            "{codes:?}"
+        );
+    });
 }

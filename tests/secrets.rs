@@ -116,7 +116,7 @@ fn the_dashboard_its_transcript_and_its_log_show_no_credentials() {
     t.keys(&["f"]);
     screens.push(t.wait_for("OBJ006", wait));
     t.keys(&["j", "j", "Enter"]);
-    screens.push(t.wait_for("values are never read", wait));
+    screens.push(t.wait_for("values are read only to list the bucket, never shown", wait));
     t.keys(&["e"]);
     screens.push(t.wait_for("ConnectionFailed", wait));
     t.keys(&["Escape", "y"]);

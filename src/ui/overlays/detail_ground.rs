@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::detail_sections::{Section, l, section, when};
+use super::detail_parts::{Section, l, section, when};
 use crate::assess::Thresholds;
 use crate::assess::archiver::view;
 use crate::model::ObjectRef;

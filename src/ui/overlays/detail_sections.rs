@@ -12,37 +12,11 @@ use crate::model::{Kind, Snapshot, relate};
 use crate::ui::panes::Ground;
 use crate::ui::panes::{age, short};
 
+pub use super::detail_parts::Section;
+use super::detail_parts::{l, section, when};
+
 /// The section of what the status fields claim about each server's window.
 const WINDOWS: &str = "Recovery window per server (as the status claims)";
-
-/// A titled block of `label: value` lines.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Section {
-    pub title: String,
-    pub lines: Vec<(String, String)>,
-}
-
-pub(super) fn section(title: impl Into<String>, lines: Vec<(String, String)>) -> Section {
-    Section {
-        title: title.into(),
-        lines,
-    }
-}
-
-pub(super) fn l(label: &str, value: impl Into<String>) -> (String, String) {
-    (label.to_string(), value.into())
-}
-
-pub(super) fn when(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    match t {
-        Some(t) => format!(
-            "{} ({} ago)",
-            t.format("%Y-%m-%d %H:%M:%S UTC"),
-            age(Some(t), now)
-        ),
-        None => "-".into(),
-    }
-}
 
 fn conditions(list: &[Condition], now: DateTime<Utc>) -> Section {
     let lines = if list.is_empty() {

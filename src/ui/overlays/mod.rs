@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod connect_error;
 pub mod detail;
 mod detail_ground;
+mod detail_parts;
 mod detail_sections;
 pub mod findings;
 pub mod help;
