@@ -27,11 +27,26 @@ const METRICS_PORT: &str = "9187";
 pub struct Archivers {
     specs: Vec<ArchiverSpec>,
     started: DateTime<Utc>,
+    /// The scenario's clock minus the wall clock: a screenshot or test that loads a
+    /// scenario for a frozen instant gets archiver times on that clock, as the objects are.
+    offset: chrono::Duration,
 }
 
 impl Archivers {
-    pub fn new(specs: Vec<ArchiverSpec>, started: DateTime<Utc>) -> Self {
-        Archivers { specs, started }
+    /// `clock`: the instant the scenario was loaded for (None: the wall clock).
+    pub fn new(specs: Vec<ArchiverSpec>, clock: Option<DateTime<Utc>>) -> Self {
+        let wall = Utc::now();
+        let started = clock.unwrap_or(wall);
+        Archivers {
+            specs,
+            started,
+            offset: started - wall,
+        }
+    }
+
+    /// Now, on the scenario's clock.
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
     }
 
     fn of(&self, ns: &str, cluster: &str) -> Option<&ArchiverSpec> {
@@ -130,7 +145,7 @@ pub fn pod_proxy(sim: &Sim, ns: &str, target: &str, path: &str) -> Result<Respon
         Some(_) => return Err(unreachable("connect: connection refused")),
         None => {}
     }
-    let now = Utc::now();
+    let now = sim.archivers.now();
     let primary = str_at(&pod, "/metadata/labels/cnpg.io~1instanceRole") == Some("primary");
     let state = State::of(sim, spec, ns, cluster, now);
     match (port, path) {
@@ -429,7 +444,7 @@ pub fn node_proxy(sim: &Sim, node: &str, path: &str) -> Result<Response, ApiErro
             "404 page not found\n".into(),
         ));
     }
-    let now = Utc::now();
+    let now = sim.archivers.now();
     let stamp = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut out = Vec::new();
     for p in here {

@@ -255,7 +255,7 @@ impl Sim {
             store,
             logs,
             faults,
-            archivers: archiver::Archivers::new(sc.archivers.clone(), chrono::Utc::now()),
+            archivers: archiver::Archivers::new(sc.archivers.clone(), sc.now),
             info: ScenarioInfo {
                 name: sc.name.clone(),
                 description: sc.description.clone(),

@@ -102,6 +102,7 @@ fn load_inner(
         archivers,
         object_store: spec_doc.object_store,
         shift,
+        now: Some(now),
     };
 
     if let Some(base_name) = &spec_doc.base {

@@ -321,6 +321,9 @@ pub struct Scenario {
     pub object_store: Option<ObjectStoreEndpoint>,
     /// How far the scenario's timestamps were moved (now - anchor).
     pub shift: chrono::Duration,
+    /// The instant the scenario was loaded for: its objects' times are relative to it, and
+    /// so must be what the simulator makes up while it runs (None: the wall clock).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Identity of an object within a scenario: (group, kind, namespace, name).

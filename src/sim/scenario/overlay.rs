@@ -82,6 +82,7 @@ pub(super) fn overlay(
         archivers,
         object_store: top.object_store.or(base.object_store),
         shift: top.shift,
+        now: top.now.or(base.now),
     })
 }
 
