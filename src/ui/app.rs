@@ -279,6 +279,7 @@ impl App {
             Action::Home => {
                 b.panes[b.focus].selected = 0;
                 b.move_selection(0);
+                b.panes[b.focus].chosen = false;
             }
             Action::End => b.move_selection(isize::MAX / 2),
             Action::Filter => {

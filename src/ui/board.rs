@@ -19,6 +19,9 @@ pub const PANES: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct PaneState {
     pub selected: usize,
+    /// The user moved the cursor: it follows its object through rebuilds. Until then it
+    /// stays at the top, whatever arrives.
+    pub chosen: bool,
     pub filter: String,
 }
 
@@ -208,6 +211,18 @@ impl Board {
     /// The panes from the snapshot, marked with the findings as they stand.
     fn rebuild(&mut self, th: &Thresholds) {
         let began = std::time::Instant::now();
+        // The cursor stays on the object it was on: rows appear above it as kinds arrive
+        // and verdicts reorder nothing, so an index alone would land on another object.
+        let selected: [Option<ObjectRef>; PANES] = std::array::from_fn(|i| {
+            if !self.panes[i].chosen {
+                return None;
+            }
+            let visible = self.visible(i);
+            visible
+                .get(self.panes[i].selected)
+                .and_then(|&r| self.views[i].rows.get(r))
+                .and_then(|row| row.target())
+        });
         let ground = Ground {
             proofs: &self.proofs,
             archivers: &self.archivers,
@@ -218,6 +233,26 @@ impl Board {
             .iter_mut()
             .for_each(|c| *c = None);
         self.mark_rows();
+        for (i, was) in selected.iter().enumerate() {
+            let Some(was) = was else {
+                // Untouched: the top row, whatever was there before.
+                if !self.panes[i].chosen {
+                    self.panes[i].selected = 0;
+                }
+                continue;
+            };
+            let key = (was.kind, was.namespace.as_str(), was.name.as_str());
+            let found = {
+                let visible = self.visible(i);
+                let rows = &self.views[i].rows;
+                visible
+                    .iter()
+                    .position(|&r| rows.get(r).and_then(|row| row.target_key()) == Some(key))
+            };
+            if let Some(at) = found {
+                self.panes[i].selected = at;
+            }
+        }
         // Each cursor stays in its pane and on a row, never on a heading.
         for i in 0..PANES {
             self.move_selection_in(i, 0);
@@ -292,7 +327,9 @@ impl Board {
     }
 
     /// Moves the focused pane's selection by `delta` rows, stepping over headings.
+    /// The user moves the focused pane's cursor: from now on it follows its object.
     pub fn move_selection(&mut self, delta: isize) {
+        self.panes[self.focus].chosen = true;
         self.move_selection_in(self.focus, delta);
     }
 
@@ -328,6 +365,63 @@ impl Board {
     pub fn set_filter(&mut self, text: String) {
         self.panes[self.focus].filter = text;
         self.panes[self.focus].selected = 0;
-        self.move_selection(0);
+        self.panes[self.focus].chosen = false;
+        self.move_selection_in(self.focus, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KindState;
+    use crate::model::rows::KustomizationRow;
+
+    fn ks(name: &str) -> KustomizationRow {
+        KustomizationRow {
+            namespace: "flux-system".into(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_cursor_stays_on_its_object_when_rows_arrive_above_it() {
+        let th = Thresholds::default();
+        let mut b = Board::new(chrono::Utc::now(), &th);
+        // The sources arrive first: the pane starts with their heading, the cursor steps
+        // over it onto the GitRepository.
+        let mut s = Snapshot {
+            git_repos: KindState::live(vec![crate::model::rows::GitRepositoryRow {
+                namespace: "flux-system".into(),
+                name: "flux-system".into(),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        b.set_rows(s.clone(), &th);
+        s.kustomizations = KindState::live(vec![ks("flux-system")]);
+        b.set_rows(s.clone(), &th);
+        b.focus = 3;
+        let on = |b: &Board| {
+            let v = b.visible(3);
+            b.views[3].rows[v[b.panes[3].selected]]
+                .target()
+                .map(|t| t.name)
+        };
+        assert_eq!(on(&b).as_deref(), Some("flux-system"));
+        // Untouched, the cursor stays at the top as rows arrive above.
+        s.kustomizations = KindState::live(vec![ks("apps-postgresql"), ks("flux-system")]);
+        b.set_rows(s.clone(), &th);
+        assert_eq!(on(&b).as_deref(), Some("apps-postgresql"));
+        // Once the user moved it, it follows its object when a row arrives above.
+        b.move_selection(1);
+        assert_eq!(on(&b).as_deref(), Some("flux-system"));
+        s.kustomizations = KindState::live(vec![
+            ks("apps-analytics"),
+            ks("apps-postgresql"),
+            ks("flux-system"),
+        ]);
+        b.set_rows(s, &th);
+        assert_eq!(on(&b).as_deref(), Some("flux-system"));
     }
 }
