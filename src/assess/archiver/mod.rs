@@ -105,12 +105,12 @@ fn status_lines(r: &ArchiverReading, s: &InstanceArchive) -> Vec<String> {
     ]
 }
 
+/// The archiver's own lines, wherever it runs: the plugin's sidecar archives for a plugin
+/// Cluster, the postgres container for the in-tree path; both log barman-cloud-wal-archive.
 fn log_hint(r: &ArchiverReading) -> String {
     format!(
-        "kubectl logs -n {} {} -c {} --tail=100 (the in-tree path archives from the postgres container: -c postgres)",
-        r.namespace,
-        r.pod,
-        crate::model::domain::SIDECAR
+        "kubectl logs -n {} {} --all-containers --tail=300 | grep barman-cloud-wal-archive",
+        r.namespace, r.pod
     )
 }
 

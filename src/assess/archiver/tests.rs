@@ -143,7 +143,7 @@ fn the_last_failure_newer_than_the_last_success_is_arc002() {
     );
     assert!(
         f.remedy
-            .contains("kubectl logs -n orders pg-orders-1 -c plugin-barman-cloud"),
+            .contains("kubectl logs -n orders pg-orders-1 --all-containers --tail=300 | grep barman-cloud-wal-archive"),
         "{}",
         f.remedy
     );
