@@ -142,6 +142,13 @@ fn reconcile_helm_release(
         .iter()
         .find(|r| r.name == name)
         .ok_or_else(|| format!("HelmRelease {ns}/{name} is not in view any more"))?;
+    if hr.suspended {
+        // As flux refuses: helm-controller ignores a suspended release's request, so the
+        // follow would wait for a lastHandledReconcileAt that never comes.
+        return Err(format!(
+            "HelmRelease {ns}/{name} is suspended: resume it first (s)"
+        ));
+    }
     let mut requests = Vec::new();
     let mut what = String::new();
     let mut command = format!("flux reconcile helmrelease {name} -n {ns}");
@@ -673,5 +680,17 @@ mod tests {
         );
         let source = ObjectRef::new(Kind::OCIRepository, "flux-system", "plugin-barman-cloud");
         assert!(toggle_suspend(&source, &snapshot).is_err(), "not in view");
+        // A suspended release ignores the request, as flux says: refused before anything is sent.
+        let mut suspended = snapshot.clone();
+        let mut hr = suspended.helm_releases.rows[0].as_ref().clone();
+        hr.suspended = true;
+        suspended.helm_releases = live(vec![hr]);
+        assert_eq!(
+            reconcile(Verb::Reconcile, &target, &suspended, now()).map(|p| p.commands),
+            Err(
+                "HelmRelease cnpg-system/plugin-barman-cloud is suspended: resume it first (s)"
+                    .into()
+            )
+        );
     }
 }

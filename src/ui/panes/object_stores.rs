@@ -28,7 +28,9 @@ pub(super) fn pane(
         ColumnDef::new("FIRST POINT", 7, 12, 2),
         ColumnDef::new("LAST OK", 7, 12, 0),
         ColumnDef::new("LAST FAILED", 7, 12, 1),
-        ColumnDef::new("PROVEN", 8, 24, 4),
+        // What the bucket proves matters most once something was read; before that (and on
+        // the simulator, whose stores are fictional) the column gives its room away first.
+        ColumnDef::new("PROVEN", 8, 24, if proofs.is_empty() { 9 } else { 1 }),
     ];
     let mut users: BTreeMap<(String, String), Vec<&ClusterRow>> = BTreeMap::new();
     for c in s.clusters.rows.iter() {
