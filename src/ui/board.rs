@@ -166,14 +166,20 @@ impl Board {
         due
     }
 
-    /// What the rules need: None until the extra kinds are gathered.
-    pub fn rules_input(&self, th: &Thresholds) -> Option<RulesInput> {
-        let extras = self.extras.as_ref()?;
-        let mut facts = extras.facts(&self.snapshot);
+    /// Everything the rules read, as the dashboard holds it: the watched snapshot, the
+    /// gathered kinds and logs, the buckets' proofs and the archiver history. The verdicts
+    /// and a walk's checks both judge this, so they never disagree. None until gathered.
+    pub fn facts(&self) -> Option<crate::assess::Facts> {
+        let mut facts = self.extras.as_ref()?.facts(&self.snapshot);
         facts.stores = self.proofs.clone();
         facts.archivers = self.archivers.clone();
+        Some(facts)
+    }
+
+    /// What the rules need: None until the extra kinds are gathered.
+    pub fn rules_input(&self, th: &Thresholds) -> Option<RulesInput> {
         Some(RulesInput {
-            facts,
+            facts: self.facts()?,
             now: self.now,
             thresholds: th.clone(),
         })

@@ -115,13 +115,12 @@ impl WalkView {
         ctx: &Ctx,
         step: impl FnOnce(&mut Walk, &Env) -> Result<(), String>,
     ) -> Vec<Do> {
-        let Some(extras) = &ctx.board.extras else {
+        let Some(facts) = ctx.board.facts() else {
             return vec![Do::Say(
                 Health::Info,
                 "the cluster's facts are being gathered…".into(),
             )];
         };
-        let facts = extras.facts(&ctx.board.snapshot);
         let now = ctx.board.now;
         let assessed = assess::assess(&facts, now, &ctx.settings.thresholds);
         let context = self.walk.context.clone();
