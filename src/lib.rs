@@ -11,6 +11,7 @@ pub mod files;
 pub mod ground;
 pub mod model;
 pub mod redact;
+pub mod restore;
 pub mod sanitize;
 pub mod sim;
 pub mod timings;

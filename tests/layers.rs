@@ -19,6 +19,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("sim", 1),
     ("trees", 2),
     ("actions", 2),
+    ("restore", 2),
     ("checks", 2),
     ("config", 2),
     ("ui", 3),

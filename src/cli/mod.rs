@@ -6,6 +6,7 @@ mod config;
 mod dashboard;
 mod logging;
 mod report;
+mod restore;
 mod sim;
 mod trees;
 
@@ -47,7 +48,7 @@ pub struct Cli {
     /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file; also `theme:` in the config file (either wins over NO_COLOR).
     #[arg(long, global = true, value_name = "NAME|FILE", env = "BACKSTOP_THEME")]
     pub theme: Option<String>,
-    /// Turn every action off (reconcile, suspend, restart, back up now); also `read_only: true` in the config file, globally or per context.
+    /// Turn every action off (reconcile, suspend, restart, back up now, restore drills); also `read_only: true` in the config file, globally or per context.
     #[arg(long, global = true)]
     pub read_only: bool,
     #[command(subcommand)]
@@ -99,6 +100,9 @@ pub enum Command {
     /// The simulated Kubernetes API server: serve a scenario, list the built-in ones.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Restores: plan one against the proven recovery window, run a drill, find old drills.
+    #[command(subcommand)]
+    Restore(restore::RestoreCommand),
     /// The config file: print an example that lists every key.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -155,5 +159,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
         Some(Command::Config(cmd)) => config::run(cmd),
+        Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
     }
 }
