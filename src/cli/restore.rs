@@ -6,22 +6,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::{ConfigArgs, ConnectArgs};
+use crate::cluster::connect::{ConnectOptions, connect_bounded};
+use crate::config::Settings;
+use crate::restore::drill::{self, DrillOptions, scratch};
+use crate::restore::{self, Ask, Target};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use kube::api::{Api, DynamicObject};
-use serde_json::Value;
-
-use super::{ConfigArgs, ConnectArgs};
-use crate::checks::{self, Reach};
-use crate::cluster::connect::{ConnectOptions, connect_bounded};
-use crate::cluster::fetch::resource_of;
-use crate::config::Settings;
-use crate::model::Kind;
-use crate::model::facts::Facts;
-use crate::restore::drill::{self, DrillOptions, scratch};
-use crate::restore::manifest::Shape;
-use crate::restore::{self, Ask, Target};
 
 #[derive(Debug, Subcommand)]
 pub enum RestoreCommand {
@@ -185,44 +177,6 @@ async fn connect_to(
     Ok((client, ns, name, target.context))
 }
 
-async fn get(client: &kube::Client, kind: Kind, ns: &str, name: &str) -> anyhow::Result<Value> {
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource_of(kind));
-    match api.get(name).await {
-        Ok(o) => Ok(serde_json::to_value(o)?),
-        Err(kube::Error::Api(s)) if s.code == 404 => bail!(
-            "{kind} {ns}/{name} not found: `kubectl get {} -A` lists them",
-            resource_of(kind).plural
-        ),
-        Err(e) => Err(anyhow::Error::new(e).context(format!("reading {kind} {ns}/{name}"))),
-    }
-}
-
-/// The source Cluster, its store and the facts a plan judges by (the bucket read, the
-/// archiver asked).
-async fn gather(
-    client: &kube::Client,
-    ns: &str,
-    name: &str,
-) -> anyhow::Result<(Value, Option<Value>, Facts)> {
-    let cluster = get(client, Kind::Cluster, ns, name).await?;
-    let store = match Shape::of(&cluster) {
-        Ok(Shape::Plugin { store, .. }) => get(client, Kind::ObjectStore, ns, &store).await.ok(),
-        _ => None,
-    };
-    let facts = checks::collect(
-        client,
-        Some(ns),
-        Reach {
-            logs: false,
-            network: false,
-            bucket: true,
-            archiver: true,
-        },
-    )
-    .await;
-    Ok((cluster, store, facts))
-}
-
 fn into_of(text: &str) -> anyhow::Result<(String, String)> {
     match text.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
@@ -241,13 +195,10 @@ async fn plan_cmd(args: PlanArgs, connect: ConnectArgs) -> anyhow::Result<i32> {
     ask.archive_as = args.archive_as.clone();
     ask.instances = args.instances;
     let (client, ns, name, _) = connect_to(connect, &args.cluster).await?;
-    let (cluster, store, facts) = gather(&client, &ns, &name).await?;
-    let src = restore::Source {
-        cluster: &cluster,
-        store: store.as_ref(),
-        facts: &facts,
-    };
-    let plan = match restore::plan(&src, ask, now) {
+    let gathered = restore::gather(&client, &ns, &name)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let plan = match restore::plan(&gathered.source(), ask, now) {
         Ok(p) => p,
         Err(refused) => {
             super::print(&refused.text())?;
@@ -334,15 +285,12 @@ async fn drill_cmd(
             )?;
         }
     }
-    let (cluster, store, facts) = gather(&client, &ns, &name).await?;
+    let gathered = restore::gather(&client, &ns, &name)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     let suffix = (now.timestamp_subsec_nanos() ^ std::process::id().rotate_left(11)) & 0xff_ffff;
     let ask = drill::ask(&ns, &name, target, from_backup, now, suffix);
-    let src = restore::Source {
-        cluster: &cluster,
-        store: store.as_ref(),
-        facts: &facts,
-    };
-    let plan = match restore::plan(&src, ask, now) {
+    let plan = match restore::plan(&gathered.source(), ask, now) {
         Ok(p) => p,
         Err(refused) => {
             super::print(&refused.text())?;

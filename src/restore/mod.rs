@@ -3,10 +3,12 @@
 //! namespace, measures it and tears it down.
 
 pub mod drill;
+pub mod gather;
 pub mod manifest;
 pub mod plan;
 pub mod target;
 pub mod window;
 
+pub use gather::{Gathered, gather};
 pub use plan::{Ask, Refused, RestorePlan, Source, plan};
 pub use target::{Target, parse_backup_id, parse_to};
