@@ -99,6 +99,12 @@ pub struct DrillArgs {
     /// How long to wait for a healthy primary.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Verify with this SQL, run by psql in the restored primary (ON_ERROR_STOP: any error fails the drill).
+    #[arg(long, value_name = "SQL-FILE")]
+    pub verify: Option<PathBuf>,
+    /// The database the verification runs in (default: the source's initdb database, else postgres).
+    #[arg(long, value_name = "NAME", requires = "verify")]
+    pub database: Option<String>,
     /// Keep the scratch namespace afterwards, for a look (it still expires).
     #[arg(long)]
     pub keep: bool,
@@ -243,6 +249,13 @@ async fn drill_cmd(
     read_only: bool,
 ) -> anyhow::Result<i32> {
     let (target, from_backup) = args.target.parse()?;
+    let sql = match &args.verify {
+        Some(path) => Some(
+            crate::files::read_text(path, crate::files::SQL_LIMIT)
+                .with_context(|| format!("reading the verification SQL {}", path.display()))?,
+        ),
+        None => None,
+    };
     let (client, ns, name, context) = connect_to(connect, &args.cluster).await?;
     if read_only
         || settings.dashboard.read_only
@@ -332,6 +345,17 @@ async fn drill_cmd(
         keep: args.keep,
         annotate: true,
         thresholds: settings.check.thresholds.clone(),
+        verify: sql.map(|sql| {
+            let db = args.database.clone().unwrap_or_else(|| {
+                gathered
+                    .cluster
+                    .pointer("/spec/bootstrap/initdb/database")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("postgres")
+                    .to_string()
+            });
+            (sql, db)
+        }),
         ..DrillOptions::default()
     };
     let cancel = async {

@@ -6,6 +6,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod scratch;
+pub mod verify;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

@@ -32,6 +32,9 @@ pub struct DrillOptions {
     pub thresholds: Thresholds,
     /// How often to look.
     pub every: Duration,
+    /// The person's verification: SQL run by psql in the restored primary, and the
+    /// database to run it in.
+    pub verify: Option<(String, String)>,
 }
 
 impl Default for DrillOptions {
@@ -42,6 +45,7 @@ impl Default for DrillOptions {
             annotate: true,
             thresholds: Thresholds::default(),
             every: Duration::from_secs(1),
+            verify: None,
         }
     }
 }
@@ -211,7 +215,14 @@ async fn drive(run: &mut Run<'_>, opts: &DrillOptions) -> Verdict {
             if course.healthy() {
                 run.record.ready = Some(Utc::now());
                 collect_logs(run, false).await;
-                return verify(run).await;
+                let verdict = verify(run).await;
+                if verdict != Verdict::Passed {
+                    return verdict;
+                }
+                return match &opts.verify {
+                    Some((sql, db)) => run_sql(run, c, sql, db).await,
+                    None => verdict,
+                };
             }
             if course.unrecoverable() {
                 let why = format!(
@@ -526,4 +537,46 @@ async fn verify(run: &mut Run<'_>) -> Verdict {
         ));
     }
     Verdict::Passed
+}
+
+/// The person's SQL in the restored primary; its failure fails the drill.
+async fn run_sql(run: &mut Run<'_>, cluster: &Value, sql: &str, database: &str) -> Verdict {
+    let Some(primary) = cluster
+        .pointer("/status/currentPrimary")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        let why = "the restored Cluster names no primary to run the verification in".to_string();
+        run.record.verify = Some(Err(why.clone()));
+        return Verdict::Failed(why);
+    };
+    run.step(format!(
+        "verifying: psql in {primary} (database {database}), {} bytes of SQL",
+        sql.len()
+    ));
+    let ns = run.record.namespace.clone();
+    let result = super::verify::run(
+        run.client,
+        &ns,
+        &primary,
+        database,
+        sql,
+        Duration::from_secs(300),
+    )
+    .await;
+    let verdict = match &result {
+        Ok(out) => {
+            run.step(format!(
+                "verification query succeeded ({} line(s) of output)",
+                out.lines().count()
+            ));
+            Verdict::Passed
+        }
+        Err(e) => {
+            run.step(format!("verification query failed: {e}"));
+            Verdict::Failed(format!("the verification query failed: {e}"))
+        }
+    };
+    run.record.verify = Some(result.map(|o| crate::redact::redact(&o).into_owned()));
+    verdict
 }
