@@ -1,0 +1,253 @@
+//! `backstop restore` against the simulator, through the binary and the real kubectl: every
+//! plan the planner writes for a built-in Cluster is accepted by the CRD schemas the
+//! simulator enforces, targets outside the window are refused with the reason, and a drill
+//! is refused in read-only mode and leaves nothing behind.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use backstop::sim::scenario;
+use common::{Served, fixture};
+
+fn backstop(s: &Served, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .arg("--log-file")
+        .arg(s.dir.path().join("backstop.log"))
+        .args(args)
+        .current_dir(s.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("backstop runs")
+}
+
+fn kubectl(s: &Served, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .arg("--cache-dir")
+        .arg(s.dir.path().join("kube-cache"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl runs: install kubectl 1.32");
+    if let Some(mut w) = child.stdin.take() {
+        let _ = w.write_all(stdin.unwrap_or("").as_bytes());
+    }
+    child.wait_with_output().expect("kubectl ends")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The Clusters of the scenario that archive somewhere (plugin or in-tree).
+fn archiving_clusters(s: &Served) -> Vec<(String, String)> {
+    let out = kubectl(
+        s,
+        &[
+            "get",
+            "clusters.postgresql.cnpg.io",
+            "-A",
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.spec.plugins[*].name}{.spec.backup.barmanObjectStore.destinationPath}{\"\\n\"}{end}",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(' ')?;
+            let (ns, name) = id.split_once('/')?;
+            (!rest.trim().is_empty()).then(|| (ns.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_plan_for_every_builtin_cluster_passes_the_crd_schema() {
+    let mut planned = 0;
+    for name in scenario::builtin_names() {
+        let s = Served::start(name);
+        let clusters = archiving_clusters(&s);
+        assert!(!clusters.is_empty(), "{name} has archiving Clusters");
+        // kubectl create sends core kinds as protobuf, which the simulator does not read.
+        let made = kubectl(
+            &s,
+            &["apply", "-f", "-"],
+            Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: restore-scratch\n"),
+        );
+        assert!(made.status.success(), "{}", text(&made));
+        for (ns, cluster) in clusters {
+            let id = format!("{ns}/{cluster}");
+            for extra in [
+                vec![],
+                vec!["--into", "restore-scratch/copy", "--archive-as", "copy-r1"],
+            ] {
+                let mut args = vec!["restore", "plan", id.as_str(), "--yaml"];
+                args.extend(extra.iter().copied());
+                let out = backstop(&s, &args);
+                // A refusal is a finding about the scenario, not about the manifest: say
+                // which and move on; a plan must apply.
+                if out.status.code() == Some(2) {
+                    assert!(text(&out).starts_with("Refused: "), "{}", text(&out));
+                    continue;
+                }
+                assert!(out.status.success(), "{name} {args:?}: {}", text(&out));
+                let yaml = String::from_utf8_lossy(&out.stdout).into_owned();
+                let applied = kubectl(
+                    &s,
+                    &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+                    Some(&yaml),
+                );
+                assert!(
+                    applied.status.success(),
+                    "{name}: the plan for {id} {extra:?} is refused by the API server:\n{}\n{yaml}",
+                    text(&applied)
+                );
+                planned += 1;
+            }
+        }
+    }
+    assert!(planned >= 8, "only {planned} plans were checked");
+}
+
+#[test]
+fn targets_outside_the_window_are_refused_with_the_reason_and_times_need_a_timezone() {
+    let s = Served::start("healthy");
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "plan",
+            "orders/pg-orders",
+            "--to",
+            "2020-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("before the first recoverability point"),
+        "{said}"
+    );
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "plan",
+            "orders/pg-orders",
+            "--to",
+            "2099-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("is in the future"), "{}", text(&out));
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "plan",
+            "orders/pg-orders",
+            "--to",
+            "2026-12-01 10:00",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("has no timezone"), "{}", text(&out));
+    let out = backstop(&s, &["restore", "plan", "orders/pg-nowhere"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("Cluster orders/pg-nowhere not found"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_plan_written_for_git_is_the_manifest_with_its_reasons_as_comments() {
+    let s = Served::start("healthy");
+    let file = s.dir.path().join("restore.yaml");
+    let path = file.to_string_lossy().into_owned();
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "plan",
+            "billing/pg-billing",
+            "--into",
+            "dr/pg-billing",
+            "-o",
+            &path,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains(&format!("kubectl apply -f {path}")), "{said}");
+    assert!(said.contains("kubectl create namespace dr"), "{said}");
+    let yaml = std::fs::read_to_string(&file).expect("the plan file");
+    assert!(
+        yaml.starts_with("# Restore of Cluster billing/pg-billing into dr/pg-billing"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("kind: ObjectStore") && yaml.contains("kind: Cluster"),
+        "{yaml}"
+    );
+    assert!(
+        !yaml.contains("retentionPolicy:"),
+        "the copy never runs retention: {yaml}"
+    );
+}
+
+#[test]
+fn a_drill_is_refused_in_read_only_mode_and_creates_nothing() {
+    let s = Served::start("healthy");
+    let out = backstop(
+        &s,
+        &[
+            "--read-only",
+            "restore",
+            "drill",
+            "orders/pg-orders",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("refused in read-only mode"),
+        "{}",
+        text(&out)
+    );
+    let ns = kubectl(&s, &["get", "namespaces", "-o", "name"], None);
+    assert!(
+        !String::from_utf8_lossy(&ns.stdout).contains("backstop-drill"),
+        "{}",
+        text(&ns)
+    );
+    let config = s.dir.path().join("config.yaml");
+    std::fs::write(&config, "read_only: true\n").expect("config");
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "drill",
+            "orders/pg-orders",
+            "--yes",
+            "--config",
+            &config.to_string_lossy(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let _ = fixture;
+}
