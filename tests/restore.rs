@@ -251,3 +251,107 @@ fn a_drill_is_refused_in_read_only_mode_and_creates_nothing() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let _ = fixture;
 }
+
+fn drill_namespaces(s: &Served) -> Vec<String> {
+    let out = kubectl(s, &["get", "namespaces", "-o", "name"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("backstop-drill-"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn leftover(s: &Served, name: &str, expires: &str) {
+    let yaml = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n    app.kubernetes.io/managed-by: backstop\n    backstop.dev/drill-of-namespace: orders\n    backstop.dev/drill-of-cluster: pg-orders\n  annotations:\n    backstop.dev/expires-at: \"{expires}\"\n"
+    );
+    let out = kubectl(s, &["apply", "-f", "-"], Some(&yaml));
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn an_expired_drill_is_deleted_a_live_one_only_offered_and_a_drill_leaves_nothing_behind() {
+    let s = Served::start("healthy");
+    leftover(
+        &s,
+        "backstop-drill-pg-orders-00dead",
+        "2026-01-01T00:00:00Z",
+    );
+    leftover(
+        &s,
+        "backstop-drill-pg-orders-00beef",
+        "2099-01-01T00:00:00Z",
+    );
+    let report = s.dir.path().join("drill.md");
+    let out = backstop(
+        &s,
+        &[
+            "restore",
+            "drill",
+            "orders/pg-orders",
+            "--yes",
+            "--timeout",
+            "3s",
+            "--report",
+            &report.to_string_lossy(),
+        ],
+    );
+    let said = text(&out);
+    assert!(
+        said.contains("Deleting an expired drill: backstop-drill-pg-orders-00dead"),
+        "{said}"
+    );
+    assert!(
+        said.contains("backstop-drill-pg-orders-00beef (drill of orders/pg-orders"),
+        "{said}"
+    );
+    assert!(said.contains("Left alone"), "{said}");
+    assert!(
+        said.contains("created Cluster backstop-drill-pg-orders-"),
+        "{said}"
+    );
+    assert!(said.contains("is gone"), "{said}");
+    // Only the live leftover remains: the drill's own namespace went with its teardown.
+    assert_eq!(
+        drill_namespaces(&s),
+        vec!["namespace/backstop-drill-pg-orders-00beef".to_string()]
+    );
+    let md = std::fs::read_to_string(&report).expect("the report");
+    assert!(
+        md.starts_with("# Restore drill of Cluster orders/pg-orders: "),
+        "{md}"
+    );
+    for heading in [
+        "## Change Summary",
+        "## Root Cause",
+        "## Solution Applied",
+        "## Validation",
+        "## Prevention",
+    ] {
+        assert!(md.contains(heading), "{heading} in {md}");
+    }
+    let ann = kubectl(
+        &s,
+        &[
+            "get",
+            "cluster",
+            "pg-orders",
+            "-n",
+            "orders",
+            "-o",
+            "jsonpath={.metadata.annotations.backstop\\.dev/last-drill}",
+        ],
+        None,
+    );
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&ann.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&ann)));
+    assert_eq!(recorded["target"], "latest");
+    assert!(
+        recorded["result"] == "passed" || recorded["result"] == "failed",
+        "{recorded}"
+    );
+    let out = backstop(&s, &["restore", "drills", "--clean"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(drill_namespaces(&s).is_empty(), "{}", text(&out));
+}

@@ -114,7 +114,7 @@ pub struct DrillArgs {
     /// Do not ask: run (for cron and CI).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Delete this Cluster's drill namespaces left by earlier runs first, without asking.
+    /// Delete this Cluster's drill namespaces left by earlier runs first, without asking (expired ones always are).
     #[arg(long)]
     pub clean_stale: bool,
     #[command(flatten)]
@@ -273,12 +273,23 @@ async fn drill_cmd(
             super::eprint(&format!("backstop: {e}"));
             vec![]
         });
-    if !leftovers.is_empty() {
+    // Past its expiry a drill's namespace is litter whatever left it (a crash, a killed
+    // cron job): it goes without asking. One still within its time may be another person's
+    // drill running now: it is only offered.
+    let (expired, live): (Vec<_>, Vec<_>) = leftovers
+        .into_iter()
+        .partition(|l| l.expires.is_some_and(|e| e < now));
+    for l in &expired {
+        super::print(&format!("Deleting an expired drill: {}", l.describe(now)))?;
+        if let Err(e) = scratch::delete(&client, &l.namespace, Duration::from_secs(120)).await {
+            super::eprint(&format!("backstop: {e}"));
+        }
+    }
+    if !live.is_empty() {
         super::print(&format!(
-            "Earlier drills of {ns}/{name} left {} namespace(s):\n{}",
-            leftovers.len(),
-            leftovers
-                .iter()
+            "Earlier drills of {ns}/{name} left {} namespace(s) not yet expired:\n{}",
+            live.len(),
+            live.iter()
                 .map(|l| format!("  {}", l.describe(now)))
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -286,7 +297,7 @@ async fn drill_cmd(
         let clean = args.clean_stale
             || (std::io::stdin().is_terminal() && !args.yes && ask_yes("Delete them first?"));
         if clean {
-            for l in &leftovers {
+            for l in &live {
                 match scratch::delete(&client, &l.namespace, Duration::from_secs(120)).await {
                     Ok(()) => super::print(&format!("deleted {}", l.namespace))?,
                     Err(e) => super::eprint(&format!("backstop: {e}")),
@@ -294,7 +305,7 @@ async fn drill_cmd(
             }
         } else {
             super::print(
-                "Left alone (they do not block this drill): `backstop restore drills --clean` deletes them.",
+                "Left alone (they do not block this drill; they are deleted once expired): `backstop restore drills --clean` deletes them now.",
             )?;
         }
     }
