@@ -355,3 +355,68 @@ fn an_expired_drill_is_deleted_a_live_one_only_offered_and_a_drill_leaves_nothin
     assert!(out.status.success(), "{}", text(&out));
     assert!(drill_namespaces(&s).is_empty(), "{}", text(&out));
 }
+
+#[test]
+fn ctrl_c_during_a_drill_tears_it_down_and_records_it_as_interrupted() {
+    use std::io::{BufRead, BufReader};
+    let s = Served::start("healthy");
+    let report = s.dir.path().join("drill.md");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .arg("--log-file")
+        .arg(s.dir.path().join("backstop.log"))
+        .args([
+            "restore",
+            "drill",
+            "orders/pg-orders",
+            "--yes",
+            "--timeout",
+            "10m",
+            "--to",
+            "latest",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("backstop runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // Read until the recovery Cluster exists: the drill is under way.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let started = line.contains("created Cluster backstop-drill-");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("created Cluster")),
+        "{seen:?}"
+    );
+    assert!(
+        !drill_namespaces(&s).is_empty(),
+        "the drill's namespace exists while it runs"
+    );
+    // SAFETY: a signal to our own child process, whose pid we hold.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("backstop ends");
+    assert_eq!(status.code(), Some(2), "{rest:?}");
+    let said = rest.join("\n");
+    assert!(said.contains("stopped by the person running it"), "{said}");
+    assert!(said.contains("is gone"), "{said}");
+    assert!(drill_namespaces(&s).is_empty(), "{said}");
+    let md = std::fs::read_to_string(&report).expect("the report");
+    assert!(
+        md.contains("FAILED: interrupted before it finished"),
+        "{md}"
+    );
+}
