@@ -292,7 +292,7 @@ def gitignore_trap(base, extra):
     ]})
     # The archiver has retried the same segment since Sunday afternoon: the backlog is days long.
     ARCHIVERS["gitignore-trap"] = [stuck_archiver(c, first_fail_wal - 60 * SEC, at(seconds=-17), 180 * 1024)]
-    expect = ["FLX009", "OBJ001", "BKP001", "BKP002", "BKP005", "ARC002", "ARC003"]
+    expect = ["FLX009", "OBJ001", "BKP001", "BKP002", "BKP005", "ARC003"]
     return objs, remove, logs, tl, TRAP_DESCRIPTION, expect
 
 
@@ -722,7 +722,7 @@ def objectstore_credentials(base, extra):
     ARCHIVERS["objectstore-credentials"] = [
         stuck_archiver(o, ROTATION_T + 20 * SEC, at(seconds=-33) + dt.timedelta(milliseconds=905), 1024),
         stuck_archiver(b, BILLING_BREAK, at(seconds=-9), 1024)]
-    expect = ["OBJ006", "OBJ004", "OBJ002", "BKP001", "BKP002", "BKP005", "ARC002", "ARC003"]
+    expect = ["OBJ006", "OBJ004", "OBJ002", "BKP001", "BKP002", "BKP005", "ARC003"]
     return objs, remove, logs, tl, CRED_DESCRIPTION, expect
 
 

@@ -44,14 +44,25 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
             continue;
         };
         unreadable(last, &mut out);
+        // Where the Cluster's ContinuousArchiving condition already says archiving fails,
+        // BKP005 says it, with this reading in its evidence: one cause, one finding. ARC002
+        // speaks when the condition still reads True (it lags, or the operator has not
+        // looked since).
+        let said = f.snapshot.clusters.rows.iter().any(|c| {
+            c.namespace == last.namespace
+                && c.name == last.cluster
+                && c.archiving().is_some_and(|a| a.status == "False")
+        });
         match (&last.status, &last.metrics) {
             (Ok(s), _) => {
-                failing(last, s, &mut out);
+                if !said {
+                    failing(last, s, &mut out);
+                }
                 backup_end(last, s, now, &mut out);
             }
             // Port 9187 is often open to Prometheus where 8000 is not: the exporter's
             // pg_stat_archiver still tells a failing archiver.
-            (Err(why), Ok(m)) => failing_by_metrics(last, m, why, &mut out),
+            (Err(why), Ok(m)) if !said => failing_by_metrics(last, m, why, &mut out),
             _ => {}
         }
         backlog(readings, th, &mut out);

@@ -316,3 +316,47 @@ fn with_port_8000_closed_the_exporter_still_tells_a_failing_archiver_and_its_bac
     });
     assert_eq!(codes(&run(vec![quiet])), ["ARC001"]);
 }
+
+/// One cause, one finding: with the ContinuousArchiving condition False, BKP005 speaks
+/// (with this reading in its evidence) and ARC002 stays silent; with the condition still
+/// True (it lags), ARC002 is the one that speaks.
+#[test]
+fn a_failing_archiver_the_condition_already_reports_is_bkp005_alone() {
+    let s = InstanceArchive {
+        is_archiving: false,
+        last_failed_wal: Some("0000000100000000000000A7".into()),
+        last_failed_time: Some(now() - Duration::seconds(10)),
+        last_archived_wal: Some("0000000100000000000000A6".into()),
+        last_archived_time: Some(now() - Duration::hours(3)),
+        ready_wal_files: 12,
+        ..healthy_status()
+    };
+    let mut f = Facts::default();
+    f.archivers = vec![reading(now(), s, 1)];
+    let mut c = crate::assess::testing::cluster("orders", "pg-orders", "store");
+    c.conditions[0] = crate::assess::testing::cond(
+        "ContinuousArchiving",
+        "False",
+        "ContinuousArchivingFailing",
+        "unexpected failure invoking barman-cloud-wal-archive: exit status 4",
+    );
+    f.snapshot.clusters = crate::assess::testing::live(vec![c.clone()]);
+    let all = crate::assess::assess(&f, now(), &Thresholds::default());
+    let found: Vec<&str> = all.findings.iter().map(|x| x.code).collect();
+    assert!(found.contains(&"BKP005"), "{found:?}");
+    assert!(!found.contains(&"ARC002"), "{found:?}");
+    let bkp = all
+        .findings
+        .iter()
+        .find(|x| x.code == "BKP005")
+        .expect("BKP005");
+    assert!(
+        bkp.evidence.iter().any(|e| e
+            == "the archiver of pg-orders-1 now (/pg/status, read 2026-11-24T06:00:00Z): last failed 0000000100000000000000A7 at 2026-11-24T05:59:50Z, last archived 0000000100000000000000A6 at 2026-11-24T03:00:00Z, 12 WAL waiting"),
+        "{:#?}",
+        bkp.evidence
+    );
+    c.conditions[0].status = "True".into();
+    f.snapshot.clusters = crate::assess::testing::live(vec![c]);
+    assert_eq!(codes(&rules(&f, now(), &Thresholds::default())), ["ARC002"]);
+}

@@ -140,6 +140,10 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
             &hits,
         ));
     }
+    let live = live_reading(f, c);
+    if let Some((line, _)) = &live {
+        evidence.push(line.clone());
+    }
     let cause = if checked {
         "The sidecar's check that the archive is empty (barman-cloud-check-wal-archive) failed, see the lines \
          above. It fails when WAL already exists under this serverName in the store, as after a restore or with a \
@@ -157,7 +161,10 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
         code: "BKP005",
         severity: Severity::Critical,
         object: ObjectRef::new(Kind::Cluster, ns, name),
-        summary: format!("Cluster {ns}/{name}: WAL archiving is failing"),
+        summary: match live.map(|(_, short)| short) {
+            Some(short) => format!("Cluster {ns}/{name}: WAL archiving is failing ({short})"),
+            None => format!("Cluster {ns}/{name}: WAL archiving is failing"),
+        },
         evidence,
         remedy: format!(
             "{cause}WAL files pile up on the primary until archiving works again, and point-in-time recovery stops at \
@@ -166,4 +173,37 @@ pub(super) fn archiving(f: &Facts, c: &ClusterRow, out: &mut Outcome) {
             log_command(ns, &primary, Some(c))
         ),
     });
+}
+
+/// What the primary's archiver says now, for BKP005's evidence and, shortened, its summary:
+/// the condition can lag, the live reading does not.
+fn live_reading(f: &Facts, c: &ClusterRow) -> Option<(String, String)> {
+    let r = f
+        .archivers
+        .iter()
+        .filter(|r| r.namespace == c.namespace && r.cluster == c.name)
+        .max_by_key(|r| r.taken_at)?;
+    let s = r.status.as_ref().ok()?;
+    let at = |wal: &Option<String>, t: Option<chrono::DateTime<chrono::Utc>>| match (wal, t) {
+        (Some(w), Some(t)) => format!("{w} at {}", ts(t)),
+        (Some(w), None) => w.clone(),
+        (None, Some(t)) => ts(t),
+        (None, None) => "none".into(),
+    };
+    let short = match (s.last_failed_wal.as_deref(), s.last_archived_time) {
+        (Some(w), Some(ok)) => format!("{w} failed, nothing archived since {}", ts(ok)),
+        (Some(w), None) => format!("{w} failed, nothing archived yet"),
+        (None, _) => format!("{} WAL waiting", s.ready_wal_files),
+    };
+    Some((
+        format!(
+            "the archiver of {} now (/pg/status, read {}): last failed {}, last archived {}, {} WAL waiting",
+            r.pod,
+            ts(r.taken_at),
+            at(&s.last_failed_wal, s.last_failed_time),
+            at(&s.last_archived_wal, s.last_archived_time),
+            s.ready_wal_files
+        ),
+        short,
+    ))
 }
