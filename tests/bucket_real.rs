@@ -582,3 +582,79 @@ fn the_dashboard_shows_the_window_proven_from_the_real_bucket_beside_the_status_
         );
     });
 }
+
+/// `backstop restore plan` on a simulated cluster whose ObjectStore points at the real
+/// bucket: the target is judged against the window the bucket proves, not the status'
+/// claim (a month, where the bucket holds minutes).
+#[test]
+fn a_restore_plan_is_judged_against_the_window_the_real_bucket_proves() {
+    let a = archives();
+    let rt = rt();
+    rt.block_on(copy_prefix(
+        &s3(&a.moto),
+        "healthy/pg",
+        "plan/pg-orders",
+        |_| false,
+    ));
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let scenario = dir.path().join("real-bucket.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-bucket}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: {}\n    destinationPath: s3://{BUCKET}/plan/\n    accessKeyId: {KEY_ID}\n    secretAccessKey: {SECRET}\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
+            a.moto.endpoint()
+        ),
+    )
+    .expect("writing the scenario");
+    let window = read("healthy");
+    let w = proven(&window).window.clone().expect("a window");
+    let to = w.to.expect("the newest WAL's time");
+    let served = common::Served::start(scenario.to_str().expect("a UTF-8 path"));
+    let plan = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .arg("--kubeconfig")
+            .arg(&served.kubeconfig)
+            .args(["restore", "plan", "orders/pg-orders"])
+            .args(args)
+            .env("BACKSTOP_LOG_FILE", dir.path().join("log"))
+            .output()
+            .expect("backstop runs");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, said) = plan(&[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("proven by listing the bucket"), "{said}");
+    assert!(said.contains("2 base backup(s)"), "{said}");
+    assert!(
+        said.contains(&format!("continuous WAL up to {}", w.last_wal)),
+        "{said}"
+    );
+    // Ten minutes past the newest WAL, judged an hour later: the bucket says it cannot be
+    // reached, whatever the status claims.
+    let target = (to + chrono::Duration::minutes(10)).to_rfc3339();
+    let now = (to + chrono::Duration::hours(1)).to_rfc3339();
+    let (code, said) = plan(&["--to", &target, "--now", &now]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("after the newest continuous WAL"), "{said}");
+    assert!(said.contains(&w.last_wal), "{said}");
+    let first = &a.backups[0];
+    let (code, said) = plan(&["--backup", first, "--yaml"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(&format!("backupID: '{first}'"))
+            || said.contains(&format!("backupID: {first}")),
+        "{said}"
+    );
+    assert!(said.contains("targetImmediate: true"), "{said}");
+    let (code, said) = plan(&["--backup", "20200101T000000"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("as the bucket holds them"), "{said}");
+    assert!(!said.contains(SECRET));
+}
