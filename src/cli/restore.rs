@@ -37,10 +37,10 @@ pub struct TargetArgs {
     /// `latest` (every archived WAL), or a time with its timezone (2026-12-04T09:30:00Z, 2026-12-04T10:30:00+01:00).
     #[arg(long, value_name = "latest|TIME", conflicts_with = "backup")]
     pub to: Option<String>,
-    /// Restore to the end of this base backup (its ID, e.g. 20261124T060000): backupID with targetImmediate.
+    /// Restore to the end of this base backup: its ID (e.g. 20261124T060000) or its Backup object's name; backupID with targetImmediate.
     #[arg(long, value_name = "ID")]
     pub backup: Option<String>,
-    /// Start from this base backup instead of the one PostgreSQL would choose (e.g. to skip a bad one).
+    /// Start from this base backup (ID or Backup name) instead of the newest one before the target (e.g. to skip a bad one).
     #[arg(long, value_name = "ID")]
     pub from_backup: Option<String>,
 }

@@ -105,11 +105,39 @@ fn text_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
     v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
 }
 
-pub fn plan(src: &Source, ask: Ask, now: DateTime<Utc>) -> Result<RestorePlan, Refused> {
+/// A Backup object's name where a base backup ID was asked for: its `status.backupId`.
+fn backup_id_of(facts: &Facts, ns: &str, cluster: &str, id: &str) -> Option<(String, String)> {
+    facts
+        .snapshot
+        .backups
+        .rows
+        .iter()
+        .find(|b| b.namespace == ns && b.cluster == cluster && b.name == id)
+        .and_then(|b| Some((b.name.clone(), b.backup_id.clone()?)))
+}
+
+pub fn plan(src: &Source, mut ask: Ask, now: DateTime<Utc>) -> Result<RestorePlan, Refused> {
     let (ns, name) = (
         text_at(src.cluster, "/metadata/namespace").to_string(),
         text_at(src.cluster, "/metadata/name").to_string(),
     );
+    // People name Backups; barman names base backups. A Backup's name becomes its ID.
+    let mut notes = Vec::new();
+    for slot in [
+        match &mut ask.target {
+            Target::Backup(id) => Some(id),
+            _ => None,
+        },
+        ask.from_backup.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some((backup, id)) = backup_id_of(src.facts, &ns, &name, slot) {
+            notes.push(format!("Backup {backup} is base backup {id}."));
+            *slot = id;
+        }
+    }
     let shape = Shape::of(src.cluster).map_err(Refused::new)?;
     let store_name = match &shape {
         Shape::Plugin { store, .. } => store.clone(),
@@ -129,7 +157,6 @@ pub fn plan(src: &Source, ask: Ask, now: DateTime<Utc>) -> Result<RestorePlan, R
             "the recovery Cluster would be {ns}/{name} itself: restore into a new Cluster (--into NAMESPACE/NAME), then switch the applications over"
         ));
     }
-    let mut notes = Vec::new();
     if let Some(new_server) = ask.archive_as.as_deref() {
         if new_server == shape.server() {
             refuse.push(format!(

@@ -144,3 +144,30 @@ fn plans_that_would_write_the_sources_archive_or_replace_it_are_refused() {
     let r = plan(&missing, Ask::new(Target::Latest), now()).expect_err("refused");
     assert!(r.text().contains("could not be read"), "{}", r.text());
 }
+
+#[test]
+fn a_backup_named_by_its_object_is_planned_by_its_base_backup_id() {
+    let (cluster, store, facts) = (source_cluster(), store_object("1Gi"), facts());
+    let src = Source {
+        cluster: &cluster,
+        store: Some(&store),
+        facts: &facts,
+    };
+    let p = plan(
+        &src,
+        Ask::new(Target::Backup("pg-orders-daily-1".into())),
+        now(),
+    )
+    .expect("a plan");
+    assert_eq!(
+        p.objects[0]["spec"]["bootstrap"]["recovery"]["recoveryTarget"],
+        json!({"backupID": "20261124T000000", "targetImmediate": true})
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n == "Backup pg-orders-daily-1 is base backup 20261124T000000."),
+        "{:?}",
+        p.notes
+    );
+}
