@@ -502,6 +502,20 @@ fn backstop_check_reports_the_proven_window_and_the_defects_from_a_dump() {
     assert!(!log.contains(SECRET) && !text.contains(SECRET));
 }
 
+/// The healthy scenario with orders/pg-orders-s3 pointed at `prefix` of the real bucket.
+fn real_bucket_scenario(dir: &std::path::Path, a: &Archives, prefix: &str) -> std::path::PathBuf {
+    let scenario = dir.join("real-bucket.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-bucket}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: {}\n    destinationPath: s3://{BUCKET}/{prefix}/\n    accessKeyId: {KEY_ID}\n    secretAccessKey: {SECRET}\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
+            a.moto.endpoint()
+        ),
+    )
+    .expect("writing the scenario");
+    scenario
+}
+
 /// The dashboard on a simulated cluster whose ObjectStore points at the real bucket (the
 /// scenario's `spec.objectStore`): it reads the bucket as on a real cluster, shows the
 /// window it proves beside the status' claim, and the rules judge the same proof. The
@@ -519,15 +533,7 @@ fn the_dashboard_shows_the_window_proven_from_the_real_bucket_beside_the_status_
         |_| false,
     ));
     let dir = tempfile::tempdir().expect("a temp dir");
-    let scenario = dir.path().join("real-bucket.yaml");
-    std::fs::write(
-        &scenario,
-        format!(
-            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-bucket}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: {}\n    destinationPath: s3://{BUCKET}/dash/\n    accessKeyId: {KEY_ID}\n    secretAccessKey: {SECRET}\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
-            a.moto.endpoint()
-        ),
-    )
-    .expect("writing the scenario");
+    let scenario = real_bucket_scenario(dir.path(), a, "dash");
     rt.block_on(async {
         let mut w = common::world::World::start(scenario.to_str().expect("a UTF-8 path")).await;
         w.perform(vec![Cmd::Prove]).await;
@@ -597,15 +603,7 @@ fn a_restore_plan_is_judged_against_the_window_the_real_bucket_proves() {
         |_| false,
     ));
     let dir = tempfile::tempdir().expect("a temp dir");
-    let scenario = dir.path().join("real-bucket.yaml");
-    std::fs::write(
-        &scenario,
-        format!(
-            "apiVersion: sim.backstop.dev/v1\nkind: Scenario\nmetadata: {{name: real-bucket}}\nspec:\n  base: healthy\n  objectStore:\n    endpointURL: {}\n    destinationPath: s3://{BUCKET}/plan/\n    accessKeyId: {KEY_ID}\n    secretAccessKey: {SECRET}\n    region: us-east-1\n    stores: [orders/pg-orders-s3]\n",
-            a.moto.endpoint()
-        ),
-    )
-    .expect("writing the scenario");
+    let scenario = real_bucket_scenario(dir.path(), a, "plan");
     let window = read("healthy");
     let w = proven(&window).window.clone().expect("a window");
     let to = w.to.expect("the newest WAL's time");
