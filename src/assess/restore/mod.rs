@@ -28,7 +28,7 @@ use crate::model::rows::{ClusterRow, PodRow, condition};
 const AREA: &str = "restore";
 
 /// cloudnative-pg `api/v1/cluster_types.go`.
-pub(crate) const PHASE_HEALTHY: &str = "Cluster in healthy state";
+pub const PHASE_HEALTHY: &str = "Cluster in healthy state";
 pub(crate) const PHASE_FIRST_PRIMARY: &str = "Setting up primary";
 /// The label and value of the recovery Job's pods.
 pub(crate) const JOB_ROLE_LABEL: &str = "cnpg.io/jobRole";
@@ -83,7 +83,7 @@ pub fn is_restoring(f: &Facts, c: &ClusterRow) -> bool {
 
 /// Whether a pod restores a Cluster: the recovery Job's, or an instance pod with the
 /// bootstrap init container.
-pub(crate) fn is_recovery_pod(c: &ClusterRow, p: &PodRow) -> bool {
+pub fn is_recovery_pod(c: &ClusterRow, p: &PodRow) -> bool {
     p.namespace == c.namespace
         && p.labels.get(CLUSTER_LABEL) == Some(&c.name)
         && (p.labels.get(JOB_ROLE_LABEL).map(String::as_str) == Some(FULL_RECOVERY)
@@ -91,7 +91,7 @@ pub(crate) fn is_recovery_pod(c: &ClusterRow, p: &PodRow) -> bool {
 }
 
 /// The pods restoring a Cluster, newest first.
-pub(crate) fn recovery_pods<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a PodRow> {
+pub fn recovery_pods<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a PodRow> {
     let mut pods: Vec<&PodRow> = f
         .snapshot
         .pods
@@ -105,11 +105,11 @@ pub(crate) fn recovery_pods<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a PodRow>
 }
 
 /// The containers of a recovery pod whose log tells about the restore.
-pub(crate) const RECOVERY_CONTAINERS: [&str; 3] = [FULL_RECOVERY, BOOTSTRAP_INSTANCE, SIDECAR];
+pub const RECOVERY_CONTAINERS: [&str; 3] = [FULL_RECOVERY, BOOTSTRAP_INSTANCE, SIDECAR];
 
 /// Whether a log tail is a recovery pod's, read for these rules: a Job pod by its name
 /// (`<cluster>-<n>-full-recovery-<suffix>`) when the pods cannot be listed.
-pub(crate) fn is_recovery_tail(f: &Facts, t: &LogTail) -> bool {
+pub fn is_recovery_tail(f: &Facts, t: &LogTail) -> bool {
     if !RECOVERY_CONTAINERS.contains(&t.container.as_str()) {
         return false;
     }
@@ -124,7 +124,7 @@ pub(crate) fn is_recovery_tail(f: &Facts, t: &LogTail) -> bool {
 }
 
 /// The log tails of a Cluster's recovery pods.
-pub(crate) fn recovery_tails<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a LogTail> {
+pub fn recovery_tails<'a>(f: &'a Facts, c: &ClusterRow) -> Vec<&'a LogTail> {
     let pods = recovery_pods(f, c);
     f.logs
         .iter()
