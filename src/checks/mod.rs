@@ -344,7 +344,7 @@ fn recovery_log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
             .pods
             .in_namespace(&c.namespace)
             .iter()
-            .filter(|p| is_recovery_pod(c, p))
+            .filter(|p| is_recovery_pod(c, p) && p.phase != "Succeeded")
             .collect();
         pods.sort_by_key(|p| std::cmp::Reverse(p.created));
         for p in pods.into_iter().take(RECOVERY_PODS) {

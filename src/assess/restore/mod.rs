@@ -78,7 +78,8 @@ pub fn is_restoring(f: &Facts, c: &ClusterRow) -> bool {
     c.phase.is_empty()
         || c.phase == PHASE_FIRST_PRIMARY
         || is_unrecoverable(c)
-        || !recovery_pods(f, c).is_empty()
+        // A recovery Job's pod that succeeded may outlive the restore.
+        || recovery_pods(f, c).iter().any(|p| p.phase != "Succeeded")
 }
 
 /// Whether a pod restores a Cluster: the recovery Job's, or an instance pod with the

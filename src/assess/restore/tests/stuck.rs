@@ -46,6 +46,18 @@ fn a_restore_under_way_is_info_with_its_progress() {
         ..restoring()
     };
     let out = run(&facts(vec![source(), done], vec![], vec![]));
+    assert!(!codes(&out).contains(&"RST008"), "{:#?}", out.findings);
+    // Restored long ago and rolling now: the recovery Job's pod that succeeded does not
+    // make it a restore again.
+    let rolling = ClusterRow {
+        phase: "Waiting for the instances to become active".into(),
+        ..restoring()
+    };
+    let out = run(&facts(
+        vec![source(), rolling],
+        vec![job_pod(JOB_POD, "Succeeded", "Completed")],
+        vec![],
+    ));
     assert!(
         !codes(&out).iter().any(|c| [
             "RST001", "RST002", "RST003", "RST004", "RST005", "RST006", "RST007", "RST008"
