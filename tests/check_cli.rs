@@ -696,6 +696,8 @@ fn stuck_restores_are_found_from_their_manifests_with_the_exact_fix() {
             .cloned()
             .unwrap_or_default()
     };
+    // The recovery Job's sidecar is not an instance's: no CLU008 beside RST005.
+    assert_eq!(of("CLU008"), Value::Null, "{r:#}");
     let by_name = of("RST003");
     let remedy = by_name["remedy"].as_str().unwrap_or("");
     for want in [

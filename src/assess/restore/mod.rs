@@ -17,6 +17,10 @@ mod stuck;
 #[cfg(test)]
 mod tests;
 
+/// A `recoveryTarget.targetTime` as CloudNativePG reads it: the instant, and whether the
+/// text carried an offset (without one it is UTC).
+pub use spec::target_time;
+
 use chrono::{DateTime, Utc};
 
 use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};

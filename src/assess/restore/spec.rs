@@ -218,7 +218,7 @@ pub(super) fn empty_archive(f: &Facts, c: &ClusterRow, tails: &[&LogTail]) -> Op
 /// A `targetTime` as CloudNativePG takes it: RFC 3339, or PostgreSQL's
 /// `2026-11-24 05:00:00.000000+00`; without an offset it is UTC (plugin-barman-cloud
 /// issue 699).
-pub(super) fn target_time(text: &str) -> Option<(DateTime<Utc>, bool)> {
+pub fn target_time(text: &str) -> Option<(DateTime<Utc>, bool)> {
     let s = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some((t.with_timezone(&Utc), true));

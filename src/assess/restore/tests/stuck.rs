@@ -404,3 +404,16 @@ fn a_recovery_log_that_cannot_be_read_leaves_the_report_known() {
         out.unknown
     );
 }
+
+#[test]
+fn target_times_are_read_as_cloudnative_pg_reads_them() {
+    use crate::assess::restore::target_time;
+    let t = crate::assess::testing::at("2026-11-24T05:00:00Z");
+    assert_eq!(target_time("2026-11-24T07:00:00+02:00"), Some((t, true)));
+    assert_eq!(
+        target_time("2026-11-24 05:00:00.000000+00"),
+        Some((t, true))
+    );
+    assert_eq!(target_time("2026-11-24 05:00:00"), Some((t, false)));
+    assert_eq!(target_time("yesterday"), None);
+}
