@@ -95,6 +95,49 @@ pub(super) fn said(tails: &[&LogTail], needles: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The steps of a restore as its components log them, latest first: PostgreSQL's own
+/// messages (`xlogrecovery.c`, `xlog.c`), the instance manager's and the plugin's
+/// (cloudnative-pg `pkg/management/postgres/restore.go`, `internal/cmd/manager/walrestore`;
+/// plugin-barman-cloud `internal/cnpgi/restore/restore.go`).
+const STAGES: &[(&str, &str)] = &[
+    (
+        "database system is ready to accept connections",
+        "PostgreSQL accepts connections",
+    ),
+    ("archive recovery complete", "archive recovery complete"),
+    (
+        "consistent recovery state reached",
+        "replaying WAL, consistent",
+    ),
+    ("Restored WAL file", "replaying WAL"),
+    ("restored log file", "replaying WAL"),
+    ("redo starts at", "replaying WAL"),
+    ("Restore completed", "base backup restored"),
+    (
+        "Starting barman-cloud-restore",
+        "downloading the base backup",
+    ),
+    ("Target backup found", "base backup chosen"),
+    ("Downloading backup catalog", "reading the backup catalog"),
+    ("Recovering from external cluster", "starting"),
+];
+
+/// How far the restore got, from the newest line that names a step.
+pub(super) fn stage(tails: &[&LogTail]) -> Option<&'static str> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for t in tails {
+        let Ok(lines) = &t.lines else { continue };
+        for raw in lines.iter().rev() {
+            if let Some(rank) = STAGES.iter().position(|(needle, _)| raw.contains(needle))
+                && best.is_none_or(|(b, _)| rank < b)
+            {
+                best = Some((rank, STAGES[rank].1));
+            }
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
 /// The newest line of these logs, as progress: what the restore did last.
 pub(super) fn newest(tails: &[&LogTail]) -> Option<String> {
     tails
@@ -131,6 +174,15 @@ mod tests {
             container: "full-recovery".into(),
             lines: Ok(vec![raw.to_string(), raw.to_string(), "other".into()]),
         };
+        let progress = LogTail {
+            lines: Ok(vec![
+                r#"{"level":"info","ts":"2026-11-24T05:50:01Z","msg":"Target backup found","logging_pod":"pg-orders-restore-1-full-recovery"}"#.into(),
+                r#"{"level":"info","ts":"2026-11-24T05:52:01Z","msg":"Restore completed","logging_pod":"pg-orders-restore-1-full-recovery"}"#.into(),
+            ]),
+            ..tail.clone()
+        };
+        assert_eq!(stage(&[&progress]), Some("base backup restored"));
+        assert_eq!(stage(&[]), None);
         assert_eq!(
             said(&[&tail], TARGET_NOT_REACHED),
             [

@@ -83,12 +83,15 @@ pub(super) fn rules(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, out: &mut Out
         Some(p) => format!("kubectl logs -f {} -n {ns} --all-containers", p.name),
         None => format!("kubectl get pods -n {ns} -l cnpg.io/cluster={name} -w"),
     };
+    let stage = signs::stage(&tails)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
     out.push(finding(
         "RST008",
         Severity::Info,
         c,
         format!(
-            "Cluster {ns}/{name} is being restored{since}, from {} to target {}",
+            "Cluster {ns}/{name} is being restored{since}, from {} to target {}{stage}",
             src.describe(),
             src.recovery.target.describe()
         ),

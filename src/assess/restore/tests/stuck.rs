@@ -26,7 +26,7 @@ fn a_restore_under_way_is_info_with_its_progress() {
     let f = one(&out, "RST008");
     assert_eq!(
         f.summary,
-        "Cluster orders/pg-orders-restore is being restored for 12m, from ObjectStore pg-orders-s3, server pg-orders to target latest"
+        "Cluster orders/pg-orders-restore is being restored for 12m, from ObjectStore pg-orders-s3, server pg-orders to target latest: downloading the base backup"
     );
     assert!(
         f.evidence.iter().any(|e| e == "log orders/pg-orders-restore-1-full-recovery-x7k2p (full-recovery): Starting barman-cloud-restore"),
