@@ -654,3 +654,79 @@ fn the_archiver_read_live_gives_its_findings_and_says_why_a_part_is_unknown() {
     ]);
     assert_eq!((codes(&live), live_code), (codes(&r), code), "{live}");
 }
+
+#[test]
+fn stuck_restores_are_found_from_their_manifests_with_the_exact_fix() {
+    let fixture = format!(
+        "{}/tests/fixtures/restore-stuck.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, r) = json_of(&[
+        "check", "--format", "json", "--now", NOW, "--dump", &fixture,
+    ]);
+    assert_eq!(code, 2, "{r:#}");
+    let rst: Vec<(&str, &str)> = r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["code"].as_str().is_some_and(|c| c.starts_with("RST")))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or(""),
+                f["object"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rst,
+        [
+            ("RST001", "pg-same-archive"),
+            ("RST003", "pg-by-name"),
+            ("RST005", "pg-oom"),
+            ("RST007", "pg-lost"),
+        ],
+        "{r:#}"
+    );
+    let of = |code: &str| {
+        r["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["code"] == code)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // The recovery Job's sidecar is not an instance's: no CLU008 beside RST005.
+    assert_eq!(of("CLU008"), Value::Null, "{r:#}");
+    let by_name = of("RST003");
+    let remedy = by_name["remedy"].as_str().unwrap_or("");
+    for want in [
+        "barmanObjectName: orders-s3",
+        "serverName: pg-orders",
+        "backupID: 20261124T020004",
+        "kubectl delete cluster pg-by-name -n orders",
+    ] {
+        assert!(remedy.contains(want), "{want} in {remedy}");
+    }
+    assert!(
+        of("RST005")["remedy"]
+            .as_str()
+            .is_some_and(|m| m.contains("kubectl patch objectstore orders-s3 -n orders")),
+        "{r:#}"
+    );
+    // The restore tree, walked over every Cluster, stops at the first cause it asks about.
+    let (code, out, _) = backstop(&[
+        "trees",
+        "walk",
+        "restore-failing",
+        "--dump",
+        &fixture,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Diagnosis [archive-not-empty]") && out.contains("Finding: RST001"),
+        "{out}"
+    );
+}

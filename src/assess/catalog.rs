@@ -265,6 +265,48 @@ const CODES: &[Code] = &[
         C,
         "no completed base backup in the bucket has its WAL from begin to end",
     ),
+    c(
+        "RST001",
+        C,
+        "a restore stops at \"Expected empty archive\": the restored Cluster archives where WAL already is",
+    ),
+    c(
+        "RST002",
+        C,
+        "a restore's target is beyond the archive: recovery never converges",
+    ),
+    c(
+        "RST003",
+        C,
+        "a restore names a plugin Backup by bootstrap.recovery.backup.name",
+    ),
+    c(
+        "RST004",
+        C,
+        "a restore cannot read its source: entry, ObjectStore, serverName or credentials",
+    ),
+    c(
+        "RST005",
+        C,
+        "a restore's sidecar or recovery container was OOMKilled",
+    ),
+    c(
+        "RST006",
+        C,
+        "a restore fails again and again, as on a bad backup",
+    ),
+    c(
+        "RST007",
+        C,
+        "a Cluster is unrecoverable and needs manual intervention",
+    ),
+    c("RST008", I, "a restore is in progress"),
+    c(
+        "RST009",
+        W,
+        "no restore drill passed within the allowed age",
+    ),
+    c("RST010", I, "a Cluster was never restore-drilled"),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -301,6 +343,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
     ("ARC", "archiver", "The WAL archiver, read live"),
     ("BKP", "backup", "Backups and WAL archiving"),
     ("BKT", "bucket", "The object store's contents"),
+    ("RST", "restore", "Restores and drills"),
 ];
 
 /// The area of a code, as reports group them: (key, title).

@@ -13,6 +13,7 @@ pub mod health;
 pub mod objectstore;
 pub mod plugin;
 pub(crate) mod read;
+pub mod restore;
 #[cfg(test)]
 pub(crate) mod testing;
 mod thresholds;
@@ -160,9 +161,15 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     out.extend(cluster::rules(facts, now, th));
     out.extend(bucket::rules(facts, now, th));
     out.extend(archiver::rules(facts, now, th));
+    out.extend(restore::rules(facts, now, th));
     // Credential, bucket and region errors (OBJ006-OBJ009) are often only in the logs: a
     // log that could not be read leaves those rules blind, and the report says so.
     for tail in &facts.logs {
+        // A recovery pod's log is read while it exists: one that cannot be read (its
+        // container not started yet, the pod gone) leaves no rule blind that matters.
+        if restore::is_recovery_tail(facts, tail) {
+            continue;
+        }
         if let Err(why) = &tail.lines {
             out.unknown(
                 "objectstore",

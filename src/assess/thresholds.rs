@@ -31,6 +31,9 @@ pub struct Thresholds {
     /// The least time between two readings of one primary for a rate (ARC003's growth,
     /// ARC006's runway); `check` takes its second reading this long after the first.
     pub archiver_sample_gap: Duration,
+    /// RST009: no restore drill passed within this (a drill backstop recorded on the
+    /// source Cluster, `backstop.dev/last-passed-drill`).
+    pub drill_max_age: Duration,
 }
 
 impl Default for Thresholds {
@@ -48,6 +51,7 @@ impl Default for Thresholds {
             wal_volume_critical: 90.0,
             wal_runway: Duration::from_secs(24 * 3600),
             archiver_sample_gap: Duration::from_secs(5),
+            drill_max_age: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -275,8 +275,9 @@ impl Extras {
     }
 }
 
-/// The containers whose logs tell about backups: the plugin's own, and the
-/// plugin-barman-cloud sidecar of every instance of a cluster that uses the plugin.
+/// The containers whose logs tell about backups: the plugin's own, the
+/// plugin-barman-cloud sidecar of every instance of a cluster that uses the plugin, and the
+/// recovery pods of a Cluster being restored.
 fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for svc in s.services.rows.iter() {
@@ -313,6 +314,47 @@ fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
                 p.name.clone(),
                 crate::model::domain::SIDECAR.to_string(),
             ));
+        }
+    }
+    // A recovery Job's sidecar is an instance sidecar above too: read once.
+    for t in recovery_log_targets(s) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Recovery pods read at most, per restoring Cluster: the newest attempts say why it fails.
+const RECOVERY_PODS: usize = 3;
+
+/// The recovery pods of each Cluster still being restored (the `full-recovery` Job's, or an
+/// instance pod bootstrapping in its `bootstrap-instance` init container), with the
+/// containers of theirs that tell about the restore.
+fn recovery_log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
+    use crate::assess::restore::{PHASE_HEALTHY, RECOVERY_CONTAINERS, is_recovery_pod};
+    let mut out = Vec::new();
+    for c in s
+        .clusters
+        .rows
+        .iter()
+        .filter(|c| c.recovery.is_some() && c.phase != PHASE_HEALTHY)
+    {
+        let mut pods: Vec<_> = s
+            .pods
+            .in_namespace(&c.namespace)
+            .iter()
+            .filter(|p| is_recovery_pod(c, p) && p.phase != "Succeeded")
+            .collect();
+        pods.sort_by_key(|p| std::cmp::Reverse(p.created));
+        for p in pods.into_iter().take(RECOVERY_PODS) {
+            for (container, _) in p
+                .images
+                .iter()
+                .filter(|(name, _)| RECOVERY_CONTAINERS.contains(&name.as_str()))
+            {
+                out.push((p.namespace.clone(), p.name.clone(), container.clone()));
+            }
         }
     }
     out
@@ -375,4 +417,82 @@ pub fn malformed(f: &Facts) -> Vec<String> {
     .iter()
     .flat_map(|m| m.iter().cloned())
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::recovery::Recovery;
+    use crate::model::rows::{ClusterRow, PodRow};
+
+    #[test]
+    fn a_restoring_clusters_recovery_pods_are_read_in_both_shapes() {
+        let pod = |name: &str, role: Option<&str>, containers: &[&str]| {
+            let mut labels = std::collections::BTreeMap::from([(
+                "cnpg.io/cluster".to_string(),
+                "pg-restore".to_string(),
+            )]);
+            if let Some(r) = role {
+                labels.insert("cnpg.io/jobRole".into(), r.into());
+            }
+            PodRow {
+                namespace: "orders".into(),
+                name: name.into(),
+                labels,
+                images: containers
+                    .iter()
+                    .map(|c| (c.to_string(), "img".to_string()))
+                    .collect(),
+                ..Default::default()
+            }
+        };
+        let restoring = ClusterRow {
+            namespace: "orders".into(),
+            name: "pg-restore".into(),
+            phase: "Setting up primary".into(),
+            recovery: Some(Recovery::default()),
+            ..Default::default()
+        };
+        let s = Snapshot {
+            clusters: KindState::live(vec![restoring.clone()]),
+            pods: KindState::live(vec![
+                pod(
+                    "pg-restore-1-full-recovery-x7k2p",
+                    Some("full-recovery"),
+                    &[
+                        "full-recovery",
+                        "bootstrap-controller",
+                        "plugin-barman-cloud",
+                    ],
+                ),
+                pod(
+                    "pg-restore-1",
+                    None,
+                    &["postgres", "bootstrap-controller", "bootstrap-instance"],
+                ),
+                pod("pg-restore-1-initdb-abcde", Some("initdb"), &["initdb"]),
+            ]),
+            ..Default::default()
+        };
+        let t = |p: &str, c: &str| ("orders".to_string(), p.to_string(), c.to_string());
+        let mut read = recovery_log_targets(&s);
+        read.sort();
+        assert_eq!(
+            read,
+            [
+                t("pg-restore-1", "bootstrap-instance"),
+                t("pg-restore-1-full-recovery-x7k2p", "full-recovery"),
+                t("pg-restore-1-full-recovery-x7k2p", "plugin-barman-cloud"),
+            ]
+        );
+        // Restored: nothing more to read.
+        let done = Snapshot {
+            clusters: KindState::live(vec![ClusterRow {
+                phase: "Cluster in healthy state".into(),
+                ..restoring
+            }]),
+            ..s
+        };
+        assert!(recovery_log_targets(&done).is_empty());
+    }
 }

@@ -162,7 +162,7 @@ fn flags_override_the_file_and_every_bad_flag_is_named() {
         e.problems[..2],
         [
             "--threshold backup-max-age: write it as NAME=VALUE, e.g. backup-max-age=30h",
-            "--threshold: unknown threshold 'speed': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry, min-throughput, archiver-ready-wal, wal-volume-warning, wal-volume-critical, wal-runway or archiver-sample-gap",
+            "--threshold: unknown threshold 'speed': use backup-max-age, backup-slow, pending-stuck, running-stuck, restarts, cert-expiry, min-throughput, archiver-ready-wal, wal-volume-warning, wal-volume-critical, wal-runway, archiver-sample-gap or drill-max-age",
         ]
     );
     // Every area's codes, from the catalog, not a list written by hand that goes stale.

@@ -7,7 +7,7 @@ use crate::assess::Thresholds;
 use crate::model::kubefmt::parse_duration;
 
 /// The names a user may set, in the order the help and the errors list them.
-pub(crate) const NAMES: [&str; 12] = [
+pub(crate) const NAMES: [&str; 13] = [
     "backup-max-age",
     "backup-slow",
     "pending-stuck",
@@ -20,6 +20,7 @@ pub(crate) const NAMES: [&str; 12] = [
     "wal-volume-critical",
     "wal-runway",
     "archiver-sample-gap",
+    "drill-max-age",
 ];
 
 /// A duration, or a number of days (`14d`), which certificate lifetimes are counted in.
@@ -73,6 +74,7 @@ pub(crate) fn set(th: &mut Thresholds, name: &str, value: &str) -> Result<(), St
         "wal-volume-critical" => th.wal_volume_critical = percent(value).map_err(bad)?,
         "wal-runway" => th.wal_runway = days_or_duration(value).map_err(bad)?,
         "archiver-sample-gap" => th.archiver_sample_gap = days_or_duration(value).map_err(bad)?,
+        "drill-max-age" => th.drill_max_age = days_or_duration(value).map_err(bad)?,
         other => {
             let (last, rest) = NAMES.split_last().unwrap_or((&"", &[]));
             return Err(format!(
@@ -113,7 +115,9 @@ mod tests {
             assert!(e.contains(said), "{e}");
         }
         let e = set(&mut th, "speed", "1").expect_err("unknown");
-        assert!(e.ends_with("wal-runway or archiver-sample-gap"), "{e}");
+        assert!(e.ends_with("archiver-sample-gap or drill-max-age"), "{e}");
+        set(&mut th, "drill-max-age", "45d").expect("days");
+        assert_eq!(th.drill_max_age, Duration::from_secs(45 * 86_400));
     }
 
     #[test]

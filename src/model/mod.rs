@@ -10,6 +10,7 @@ pub mod facts;
 pub mod kubefmt;
 pub mod log_source;
 pub mod object;
+pub mod recovery;
 pub mod relate;
 pub mod rows;
 pub mod snapshot;

@@ -242,6 +242,12 @@ pub struct ClusterRow {
     pub replica_source_store: Option<String>,
     /// The same for `spec.bootstrap.recovery.source`: read once, while the Cluster is restored.
     pub recovery_store: Option<String>,
+    /// `spec.bootstrap.recovery`, with the `externalClusters` entry it restores from.
+    pub recovery: Option<crate::model::recovery::Recovery>,
+    /// `metadata.annotations[backstop.dev/last-drill]`: the last restore drill backstop ran.
+    pub last_drill: Option<crate::model::recovery::DrillRecord>,
+    /// `metadata.annotations[backstop.dev/last-passed-drill]`, when it reads as a time.
+    pub last_passed_drill: Option<DateTime<Utc>>,
 }
 
 /// One of a Cluster's certificates, as its status reports it.

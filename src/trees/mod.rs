@@ -46,6 +46,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "helmrelease-failing.yaml",
         include_str!("builtin/helmrelease-failing.yaml"),
     ),
+    (
+        "restore-failing.yaml",
+        include_str!("builtin/restore-failing.yaml"),
+    ),
 ];
 
 /// Where autopilot should end on each built-in scenario, per tree (tests read it).
@@ -69,6 +73,9 @@ pub fn builtin() -> Vec<Tree> {
         .collect()
 }
 
+/// The code prefix of the restore findings (`assess::restore`).
+const RESTORE_AREA: &str = "RST";
+
 /// The area most of a tree's findings are in (PLG, FLX, OBJ, BKP).
 fn main_area(tree: &Tree) -> Option<&str> {
     let mut counts: Vec<(&str, usize)> = Vec::new();
@@ -86,7 +93,11 @@ fn main_area(tree: &Tree) -> Option<&str> {
 /// code (worst first), the one about that code's area, then the most specific (listing the
 /// fewest findings); else the tree for its kind. With the reason, said to the engineer.
 pub fn fitting(trees: &[Tree], codes: &[&str], kind: Kind) -> Option<(usize, String)> {
-    for code in codes {
+    // A restore that fails explains the rest of a restoring Cluster's findings (no archiving,
+    // no backup yet): its codes go first, whatever their severity.
+    let restore = codes.iter().filter(|c| c.starts_with(RESTORE_AREA));
+    let others = codes.iter().filter(|c| !c.starts_with(RESTORE_AREA));
+    for code in restore.chain(others) {
         let best = trees
             .iter()
             .enumerate()
@@ -146,5 +157,15 @@ mod tests {
             Some("helmrelease-failing".into())
         );
         assert_eq!(name(fitting(&trees, &[], Kind::Event)), None);
+        // A restoring Cluster walks the restore tree, even when a worse finding of another
+        // area (its archiving not started yet) comes first.
+        assert_eq!(
+            name(fitting(&trees, &["BKP005", "RST008"], Kind::Cluster)),
+            Some("restore-failing".into())
+        );
+        assert_eq!(
+            name(fitting(&trees, &["RST010"], Kind::Cluster)),
+            Some("restore-failing".into())
+        );
     }
 }

@@ -205,6 +205,9 @@ pub(crate) fn served_kind(resource: &str) -> Option<Kind> {
 pub enum LogSource {
     Plugin,
     Sidecar,
+    /// A restoring Cluster's recovery pods: the `full-recovery` Job's containers, or the
+    /// instance pod's `bootstrap-instance` init container.
+    Recovery,
 }
 
 fn default_max_age() -> String {
@@ -283,6 +286,7 @@ pub enum Check {
     },
     BackupsNotStuck {},
     SchedulesOk {},
+    RestoreInProgress {},
     Condition {
         kind: String,
         #[serde(rename = "type")]
@@ -399,6 +403,7 @@ impl Check {
             }
             Check::BackupsNotStuck {} => "backups_not_stuck".into(),
             Check::SchedulesOk {} => "schedules_ok".into(),
+            Check::RestoreInProgress {} => "restore_in_progress".into(),
             Check::Condition {
                 kind,
                 kind_of_condition,

@@ -370,7 +370,10 @@ fn sidecars(f: &Facts, c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out:
         .pods
         .in_namespace(ns)
         .iter()
-        .filter(|p| p.labels.get(CLUSTER_LABEL).is_some_and(|l| l == name));
+        .filter(|p| p.labels.get(CLUSTER_LABEL).is_some_and(|l| l == name))
+        // A bootstrap Job's pod (cnpg.io/jobRole: full-recovery, ...) archives nothing: its
+        // sidecar restores, and RST005 reports it.
+        .filter(|p| !p.labels.contains_key("cnpg.io/jobRole"));
     for p in instances {
         let Some(sc) = p.containers.iter().find(|k| k.name == SIDECAR) else {
             continue;

@@ -9,6 +9,7 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 
 mod access;
+mod recovery;
 pub use access::store_access;
 
 use crate::model::domain::PLUGIN_NAME;
@@ -313,6 +314,7 @@ impl Project for ClusterRow {
                     .find(|p| p.get("name").and_then(Value::as_str) == Some(PLUGIN_NAME))
                     .and_then(|p| text(p.get("version")))
             });
+        let drills = recovery::drills(obj.metadata.annotations.as_ref());
         ClusterRow {
             namespace: obj.metadata.namespace.clone().unwrap_or_default(),
             name: obj.metadata.name.clone().unwrap_or_default(),
@@ -346,6 +348,9 @@ impl Project for ClusterRow {
             last_successful_backup: time(d.pointer("/status/lastSuccessfulBackup")),
             replica_source_store: source_store(d, "/spec/replicaCluster/source"),
             recovery_store: source_store(d, "/spec/bootstrap/recovery/source"),
+            recovery: recovery::recovery(d),
+            last_drill: drills.0,
+            last_passed_drill: drills.1,
             certificates: d
                 .pointer("/status/certificates/expirations")
                 .and_then(Value::as_object)

@@ -154,3 +154,88 @@ fn store_access_keeps_references_only_for_plugin_and_in_tree_stores() {
         }
     ));
 }
+
+#[test]
+fn clusters_read_their_recovery_bootstrap_as_cloudnative_pg_does() {
+    // The shape of cloudnative-pg docs/src/recovery.md ("Recovery from an object store"
+    // with the plugin) and of a drill's recovery Cluster.
+    let c = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-orders-drill", "namespace": "backstop-drill-pg-orders-a1b2c3"},
+        "spec": {
+            "instances": 1,
+            "bootstrap": {"recovery": {"source": "origin",
+                "recoveryTarget": {"backupID": "20261124T020000", "targetImmediate": true}}},
+            "externalClusters": [{"name": "origin", "plugin": {"name": PLUGIN_NAME,
+                "parameters": {"barmanObjectName": "minio", "serverName": "pg-orders"}}}]
+        }
+    })));
+    let r = c.recovery.expect("a recovery bootstrap");
+    assert_eq!(r.source.as_deref(), Some("origin"));
+    assert_eq!(r.backup_name, None);
+    assert_eq!(r.plugin_store(), Some("minio"));
+    assert_eq!(r.server_name(&c.name).as_deref(), Some("pg-orders"));
+    assert_eq!(r.target.describe(), "immediate, backup 20261124T020000");
+    // The in-tree shape, and a name reference to a Backup.
+    let c = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-restored", "namespace": "orders"},
+        "spec": {
+            "bootstrap": {"recovery": {"backup": {"name": "pg-orders-20261124020000"},
+                "recoveryTarget": {"targetTime": "2026-11-24 05:00:00.000000+00"}}},
+            "externalClusters": [{"name": "pg-orders", "barmanObjectStore": {
+                "destinationPath": "s3://backups/orders/", "endpointURL": "https://minio:9000",
+                "s3Credentials": {"accessKeyId": {"name": "creds", "key": "ACCESS_KEY_ID"},
+                    "secretAccessKey": {"name": "creds", "key": "ACCESS_SECRET_KEY"}}}}]
+        }
+    })));
+    let r = c.recovery.expect("a recovery bootstrap");
+    assert_eq!(r.backup_name.as_deref(), Some("pg-orders-20261124020000"));
+    assert_eq!(r.origin, None, "no source, no entry");
+    assert!(r.target.is_point_in_time());
+    // Not a recovery: nothing.
+    let plain = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg", "namespace": "db"},
+        "spec": {"bootstrap": {"initdb": {}}}
+    })));
+    assert_eq!(plain.recovery, None);
+    assert_eq!((plain.last_drill, plain.last_passed_drill), (None, None));
+}
+
+#[test]
+fn clusters_read_the_drill_annotations_leniently_and_clean() {
+    let c = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-orders", "namespace": "orders", "annotations": {
+            "backstop.dev/last-drill": "{\"at\":\"2026-11-20T03:00:00Z\",\"result\":\"failed\",\"reason\":\"timed out\\u001b[31m after 30m\",\"rtoSeconds\":1800,\"target\":\"latest\",\"namespace\":\"backstop-drill-pg-orders-a1b2c3\"}",
+            "backstop.dev/last-passed-drill": "2026-10-02T03:00:00Z"
+        }},
+        "spec": {}
+    })));
+    let d = c.last_drill.expect("the record");
+    assert_eq!(d.result, "failed");
+    assert!(
+        !d.reason.as_deref().unwrap_or("").contains('\u{1b}'),
+        "{:?}",
+        d.reason
+    );
+    assert_eq!(d.rto_seconds, Some(1800));
+    assert_eq!(
+        c.last_passed_drill,
+        crate::model::recovery::lenient_time("2026-10-02T03:00:00Z")
+    );
+    // backstop's own marks are not CloudNativePG switches.
+    assert!(c.annotations.is_empty(), "{:?}", c.annotations);
+    let odd = ClusterRow::project(&obj(json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg", "namespace": "db", "annotations": {
+            "backstop.dev/last-drill": "ok", "backstop.dev/last-passed-drill": "last week"}},
+        "spec": {}
+    })));
+    assert_eq!(
+        odd.last_drill.and_then(|d| d.unreadable).as_deref(),
+        Some("ok")
+    );
+    assert_eq!(odd.last_passed_drill, None);
+}

@@ -1,7 +1,8 @@
-//! `log_matches`: whether the recent log lines already read (the plugin's, or the sidecars'
-//! of the walk's Clusters) say something.
+//! `log_matches`: whether the recent log lines already read (the plugin's, the sidecars'
+//! of the walk's Clusters, or their recovery pods') say something.
 
 use super::{Answer, Env, Verdict, answer};
+use crate::assess::restore::{is_recovery_tail, recovery_tails};
 use crate::model::domain::{CLUSTER_LABEL, SIDECAR};
 use crate::model::facts::LogTail;
 use crate::model::rows::ClusterRow;
@@ -12,10 +13,22 @@ const HITS_PER_LOG: usize = 3;
 
 /// Whether a log tail is one `source` means, for a walk about `clusters`.
 fn relevant(env: &Env, clusters: &[&ClusterRow], source: LogSource, t: &LogTail) -> bool {
+    // A recovery pod's log is its own source: its containers are neither the plugin's nor
+    // an instance's sidecar, though one of them carries the sidecar's name.
+    let recovery = is_recovery_tail(env.facts, t);
     match source {
-        LogSource::Plugin => t.container != SIDECAR,
+        LogSource::Recovery => {
+            recovery
+                && clusters.iter().any(|c| {
+                    recovery_tails(env.facts, c)
+                        .iter()
+                        .any(|r| std::ptr::eq(*r, t))
+                })
+        }
+        LogSource::Plugin => t.container != SIDECAR && !recovery,
         LogSource::Sidecar => {
-            t.container == SIDECAR
+            !recovery
+                && t.container == SIDECAR
                 && env
                     .facts
                     .snapshot

@@ -9,6 +9,7 @@ mod flux;
 mod generic;
 mod helm;
 mod logs;
+mod restore;
 #[cfg(test)]
 mod tests;
 
@@ -215,6 +216,7 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
         Check::LatestBackupOk {} => findings::latest_backup_ok(env),
         Check::BackupsNotStuck {} => findings::backups_not_stuck(env),
         Check::SchedulesOk {} => findings::schedules_ok(env),
+        Check::RestoreInProgress {} => restore::in_progress(env),
         Check::Finding { code } => findings::finding(env, code),
         Check::KustomizationsReady { name } => flux::kustomizations_ready(env, name.as_deref()),
         Check::KustomizationDependenciesReady { name } => {

@@ -7,6 +7,7 @@ mod flux;
 mod generic;
 mod helm;
 mod logs;
+mod restore;
 
 use super::*;
 use crate::assess::testing::{at, labels, live, state};
