@@ -147,6 +147,9 @@ async fn the_plan_from_a_cluster_a_backup_and_an_objectstore_row() {
 
     // A time without its timezone is refused as typed; with one, it is planned again.
     w.press(KeyCode::Char('t')).await;
+    for _ in "latest".chars() {
+        w.press(KeyCode::Backspace).await;
+    }
     w.typed("2026-11-24T05:00:00").await;
     w.press(KeyCode::Enter).await;
     assert!(
@@ -155,6 +158,13 @@ async fn the_plan_from_a_cluster_a_backup_and_an_objectstore_row() {
         message(&w.app)
     );
     w.press(KeyCode::Char('t')).await;
+    assert!(
+        w.render(100, 30).contains("restore to: latest"),
+        "the target as it stands is there to edit"
+    );
+    for _ in "latest".chars() {
+        w.press(KeyCode::Backspace).await;
+    }
     w.typed("2026-11-24T05:00:00+01:00").await;
     w.press(KeyCode::Enter).await;
     w.until("planned again", planned).await;

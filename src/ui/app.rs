@@ -271,7 +271,7 @@ impl App {
 
     /// Quits, unless a walk holds notes no transcript has: then it asks first, and the
     /// same key again quits.
-    fn quit(&mut self, armed: bool) -> Vec<Cmd> {
+    pub(super) fn quit(&mut self, armed: bool) -> Vec<Cmd> {
         if let Some(cmds) = self.quit_during_drill() {
             return cmds;
         }

@@ -174,6 +174,9 @@ impl App {
 
     /// A target typed in the plan view: planned again.
     pub(super) fn retarget(&mut self, text: &str) -> Vec<Do> {
+        // As the title writes a backup target, so it may be typed.
+        let text = text.trim();
+        let text = text.strip_prefix("backup ").unwrap_or(text).trim();
         let target = match restore::parse_to(text) {
             Ok(t) => t,
             Err(to_err) => match restore::parse_backup_id(text) {
@@ -269,8 +272,9 @@ impl App {
                 self.location.context
             ))],
         };
-        if self.quit_after_drill.is_some() {
-            cmds.push(Cmd::Quit);
+        // The quit that waited goes on as any quit: a walk with unsaved notes still asks.
+        if self.quit_after_drill.take().is_some() {
+            cmds.extend(self.quit(false));
         }
         cmds
     }
@@ -337,3 +341,7 @@ fn quitting_line(ns: &str) -> String {
         QUIT_WAIT.num_minutes()
     )
 }
+
+#[cfg(test)]
+#[path = "restore_tests.rs"]
+mod tests;

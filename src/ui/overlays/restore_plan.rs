@@ -133,9 +133,10 @@ impl PlanView {
                 };
             }
             PlanAction::Target => {
+                // The target as it stands, to edit.
                 return vec![Do::Push(Overlay::Input(Input {
                     kind: InputKind::RestoreTarget,
-                    text: String::new(),
+                    text: self.target.describe(),
                 }))];
             }
             PlanAction::Drill => {
