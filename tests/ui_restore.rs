@@ -112,7 +112,7 @@ async fn the_plan_from_a_cluster_a_backup_and_an_objectstore_row() {
     w.until("the plan made", planned).await;
     let screen = w.render(100, 30);
     assert!(
-        screen.contains("Restore plan: Cluster orders/pg-orders to latest [planned"),
+        screen.contains("Restore plan [planned] Cluster orders/pg-orders to latest"),
         "{screen}"
     );
     let Some(PlanState::Planned { yaml, file, .. }) = plan_state(&w.app).cloned() else {
@@ -126,10 +126,12 @@ async fn the_plan_from_a_cluster_a_backup_and_an_objectstore_row() {
     // The YAML is in the view, below the plan's text.
     w.press(KeyCode::Char('G')).await;
     let bottom = w.render(100, 30);
-    assert!(
-        !bottom.contains("[planned") || bottom.contains("Restore plan"),
-        "{bottom}"
-    );
+    let last = yaml
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(bottom.contains(last.trim()), "{last}: {bottom}");
 
     // Saved where the settings say, atomically, as the footer tells.
     w.press(KeyCode::Char('s')).await;
@@ -192,7 +194,7 @@ async fn the_plan_from_a_cluster_a_backup_and_an_objectstore_row() {
     w.until("the Backup's plan made", planned).await;
     let screen = w.render(100, 30);
     assert!(
-        screen.contains("Restore plan: Cluster orders/pg-orders to backup 2026"),
+        screen.contains("Cluster orders/pg-orders to backup 2026"),
         "{screen}"
     );
     assert!(
@@ -308,7 +310,7 @@ async fn a_confirmed_drill_streams_hides_ends_and_leaves_nothing() {
     .await;
     let view = w.render(100, 30);
     assert!(
-        view.contains("Restore drill: orders/pg-orders to latest"),
+        view.contains("Restore drill [● running] orders/pg-orders to latest"),
         "{view}"
     );
     assert!(

@@ -394,10 +394,13 @@ impl DrillRun {
             DrillState::Done(end) if end.passed => (end.verdict.clone(), Role::Ok),
             DrillState::Done(end) => (end.verdict.clone(), Role::Critical),
         };
+        // The state first: a narrow screen cuts the title's end, never whether it runs.
         let mut title = vec![
+            Span::styled(" Restore drill ", t.style(Role::Title)),
+            Span::styled(format!("[{state}] "), t.style(role)),
             Span::styled(
                 format!(
-                    " Restore drill: {}/{} to {} in {} ",
+                    "{}/{} to {} in {} ",
                     self.source.namespace,
                     self.source.name,
                     self.target.describe(),
@@ -405,7 +408,6 @@ impl DrillRun {
                 ),
                 t.style(Role::Title),
             ),
-            Span::styled(format!("[{state}] "), t.style(role)),
         ];
         if self.dropped > 0 {
             title.push(Span::styled(

@@ -158,16 +158,14 @@ impl PlanView {
             PlanState::Refused(_) => ("refused".to_string(), Role::Critical),
             PlanState::Failed(_) => ("not planned".to_string(), Role::Critical),
         };
+        // The state first: a narrow screen cuts the title's end, never the verdict.
         let title = Line::from(vec![
+            Span::styled(" Restore plan ", t.style(Role::Title)),
+            Span::styled(format!("[{state}] "), t.style(role)),
             Span::styled(
-                format!(
-                    " Restore plan: {} to {} ",
-                    self.cluster.display(),
-                    self.target.describe()
-                ),
+                format!("{} to {} ", self.cluster.display(), self.target.describe()),
                 t.style(Role::Title),
             ),
-            Span::styled(format!("[{state}] "), t.style(role)),
         ]);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -176,9 +174,24 @@ impl PlanView {
         let inner = block.inner(r);
         f.render_widget(block, r);
         let all = self.lines();
-        let top = self
-            .scroll
-            .min(all.len().saturating_sub(inner.height as usize));
+        // The last page starts where the last lines fill the view, each taking the rows
+        // it wraps to: scrolled to the end, the last line shows.
+        let (height, width) = (inner.height as usize, (inner.width as usize).max(1));
+        let mut last_page = all.len();
+        let mut rows = 0;
+        for l in all.iter().rev() {
+            let needed = if self.wrap {
+                l.chars().count().div_ceil(width).max(1)
+            } else {
+                1
+            };
+            if rows + needed > height {
+                break;
+            }
+            rows += needed;
+            last_page -= 1;
+        }
+        let top = self.scroll.min(last_page);
         let lines: Vec<Line> = all
             .iter()
             .skip(top)
