@@ -34,6 +34,8 @@ pub struct DrillTask {
     cancel: Option<oneshot::Sender<()>>,
     /// The end, read while batching lines: the next call returns it.
     end: Option<Box<DrillEnd>>,
+    /// What the end says if the drill's task dies without one.
+    lost: Option<Box<DrillEnd>>,
 }
 
 impl DrillTask {
@@ -49,7 +51,10 @@ impl DrillTask {
         if let Some(end) = self.end.take() {
             return Some(Msg::DrillDone(end));
         }
-        let first = self.events.recv().await?;
+        let Some(first) = self.events.recv().await else {
+            // The task ended without its end (it panicked): said once, as a failure.
+            return self.lost.take().map(Msg::DrillDone);
+        };
         let mut lines = match first {
             DrillEvent::Done(end) => return Some(Msg::DrillDone(end)),
             DrillEvent::Line(l) => vec![l],
@@ -204,6 +209,21 @@ async fn allowed(client: &kube::Client, plan: &restore::RestorePlan) -> Result<(
 
 /// Starts the drill in the background.
 pub fn start(client: kube::Client, start: DrillStart) -> DrillTask {
+    let namespace = start.plan.into.0.clone();
+    let lost = DrillEnd {
+        source: start.plan.source.clone(),
+        namespace: namespace.clone(),
+        target: start.plan.ask.target.describe(),
+        passed: false,
+        verdict: "FAILED (the drill stopped unexpectedly)".into(),
+        rto: None,
+        rpo: None,
+        remedy: None,
+        teardown: format!(
+            "not confirmed: `kubectl get namespace {namespace}`; `backstop restore drills --clean` deletes what is left"
+        ),
+        report: Err("the drill stopped before writing its report".into()),
+    };
     let (events_tx, events) = mpsc::unbounded_channel();
     let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
     tokio::spawn(run(client, start, events_tx, cancel_rx));
@@ -211,6 +231,7 @@ pub fn start(client: kube::Client, start: DrillStart) -> DrillTask {
         events,
         cancel: Some(cancel_tx),
         end: None,
+        lost: Some(Box::new(lost)),
     }
 }
 
