@@ -15,6 +15,7 @@ use super::overlays::detail::{self, Detail};
 use super::overlays::findings::Findings;
 use super::overlays::help::Help;
 use super::overlays::input::{Input, InputKind};
+use super::overlays::restore_drill::DrillRun;
 use super::overlays::text::{TextKind, TextStatus, TextView, event_lines};
 use super::overlays::walk::{self, WalkView};
 use super::overlays::{Ctx, Do, Mode, Overlay, connect_error};
@@ -40,6 +41,10 @@ pub struct App {
     /// The walk in progress, kept when the walker is left.
     pub walk: Option<WalkView>,
     pub running: Option<Running>,
+    /// The restore drill under way, or the last one (its view shown again with D).
+    pub drill: Option<DrillRun>,
+    /// A quit waits for the stopped drill's teardown, since then.
+    pub quit_after_drill: Option<DateTime<Utc>>,
     pub theme: Theme,
     /// One line for the footer: what just happened or went wrong.
     pub message: Option<(Health, String)>,
@@ -62,6 +67,7 @@ macro_rules! ctx {
             theme: &$app.theme,
             location: &$app.location,
             walk: $walk,
+            drill: $app.drill.as_ref(),
         }
     };
 }
@@ -75,6 +81,8 @@ impl App {
             overlays: Vec::new(),
             walk: None,
             running: None,
+            drill: None,
+            quit_after_drill: None,
             theme,
             message: None,
             screen: None,
@@ -114,7 +122,11 @@ impl App {
             Msg::Key(key) => return self.handle_key(&key),
             Msg::Resize(w, h) => self.screen = Some((w, h)),
             Msg::Tick(now) => {
-                if self.board.tick(now, th) {
+                let moved = self.board.tick(now, th);
+                if self.quit_wait_over() {
+                    return vec![Cmd::Quit];
+                }
+                if moved {
                     return self.assess();
                 }
             }
@@ -195,6 +207,11 @@ impl App {
                 self.board.forget(th);
             }
             Msg::ConnectFailed(e) => self.connect_error = Some(e),
+            m @ (Msg::RestorePlanned { .. }
+            | Msg::PlanWritten(_)
+            | Msg::DrillPrepared { .. }
+            | Msg::DrillLines(_)
+            | Msg::DrillDone(_)) => return self.restore_msg(m),
         }
         vec![]
     }
@@ -220,7 +237,11 @@ impl App {
         if self.connect_error.is_some() {
             return vec![connect_error::handle_key(key)];
         }
-        let quit_key = action_in(GLOBAL_BINDINGS, key) == Some(GlobalAction::Quit)
+        let global_quit = action_in(GLOBAL_BINDINGS, key) == Some(GlobalAction::Quit);
+        if global_quit && let Some(dos) = self.ctrl_c_in_drill() {
+            return self.apply(dos);
+        }
+        let quit_key = global_quit
             || (action_for(key) == Some(Action::Quit)
                 && matches!(self.mode(), Mode::Normal)
                 && (armed || self.too_small()));
@@ -232,6 +253,7 @@ impl App {
         }
         let dos = match self.overlays.last_mut() {
             None => self.key_in_panes(key),
+            Some(Overlay::Drill) => self.key_in_drill(key),
             Some(Overlay::Walk) => {
                 let ctx = ctx!(self, None);
                 match self.walk.as_mut() {
@@ -249,7 +271,10 @@ impl App {
 
     /// Quits, unless a walk holds notes no transcript has: then it asks first, and the
     /// same key again quits.
-    fn quit(&mut self, armed: bool) -> Vec<Cmd> {
+    pub(super) fn quit(&mut self, armed: bool) -> Vec<Cmd> {
+        if let Some(cmds) = self.quit_during_drill() {
+            return cmds;
+        }
         if !armed && self.walk.as_ref().is_some_and(|w| w.unsaved()) {
             self.quit_armed = true;
             self.message = Some((
@@ -314,6 +339,10 @@ impl App {
             }
             Action::Findings => return vec![Do::Push(Overlay::Findings(Findings::default()))],
             Action::Walk => return vec![Do::Choose],
+            Action::RestoreDrill => {
+                let selected = b.selected_object();
+                return self.drill_key(selected.as_ref());
+            }
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();
                 return vec![Do::Say(Health::Info, format!("theme: {}", self.theme.name))];
@@ -367,6 +396,9 @@ impl App {
                     let ctx = ctx!(self, self.walk.as_ref());
                     confirm::propose(verb, &target, &ctx, self.running.as_ref())
                 }
+                Do::ProposeDrill(cluster, target) => self.propose_drill(cluster, target),
+                Do::StartDrill(start) => self.start_drill(start),
+                Do::Retarget(text) => self.retarget(&text),
                 Do::Run(plan) => {
                     self.running = Some(Running {
                         plan: plan.clone(),
@@ -390,6 +422,8 @@ impl App {
                 let codes = self.board.findings_about(&target).map(|f| f.code).collect();
                 self.walk_this(target, codes)
             }
+            Action::RestorePlan => self.open_plan(&target),
+            Action::RestoreDrill => self.drill_key(Some(&target)),
             _ if self.settings.read_only => vec![confirm::read_only()],
             _ => match confirm::verb_for(action, target.kind) {
                 Some(verb) => vec![Do::Propose(verb, target)],
@@ -564,5 +598,6 @@ impl App {
     }
 }
 
+mod restore;
 #[cfg(test)]
 mod tests;

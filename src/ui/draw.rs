@@ -205,8 +205,13 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
     let typing = matches!(top, Some(super::overlays::Overlay::Input(_)))
         || matches!(top, Some(super::overlays::Overlay::Text(v)) if v.searching);
     let own = top.and_then(|o| o.footer(&ctx, area.width));
+    let drill_shown = matches!(top, Some(super::overlays::Overlay::Drill));
     let line = match (&app.message, own) {
         (_, Some(own)) if typing => own,
+        _ if app.quitting().is_some() => Line::styled(
+            format!(" {}", app.quitting().unwrap_or_default()),
+            t.style(Role::Warning),
+        ),
         (Some((h, m)), _) => Line::styled(format!(" {} {m}", h.glyph()), t.style(health_role(*h))),
         (None, _) if app.running.is_some() => {
             let (command, status) = app
@@ -215,6 +220,13 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
                 .map(|r| (r.plan.command(), r.status.as_str()))
                 .unwrap_or_default();
             Line::styled(format!(" ↻ {command}: {status}"), t.style(Role::Syncing))
+        }
+        // A drill whose view is hidden says how it goes.
+        (None, _) if app.drill.as_ref().is_some_and(|d| d.running()) && !drill_shown => {
+            match app.drill.as_ref().map(|d| d.status()) {
+                Some((h, text)) => Line::styled(format!(" {text}"), t.style(health_role(h))),
+                None => Line::raw(""),
+            }
         }
         (None, Some(own)) => own,
         (None, None) => hint_line(t, &hints(), area.width),

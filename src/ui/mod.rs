@@ -11,6 +11,7 @@ pub mod keys;
 pub mod msg;
 pub mod overlays;
 pub mod panes;
+pub mod restore_task;
 pub mod rules_task;
 pub mod run;
 pub mod runtime;

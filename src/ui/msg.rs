@@ -15,6 +15,8 @@ use crate::cluster::connect::ConnectError;
 use crate::cluster::fetch::{EventLine, LogChunk};
 use crate::model::bucket::StoreProof;
 use crate::model::{ObjectRef, Snapshot};
+use crate::restore::drill::scratch::Leftover;
+use crate::restore::{Refused, RestorePlan, Target};
 
 use super::settings::Location;
 
@@ -65,6 +67,63 @@ pub enum Msg {
     Connected(Location),
     /// Connecting failed: the error screen.
     ConnectFailed(ConnectError),
+    /// A restore plan for a plan view: the plan or the planner's refusal; Err when the
+    /// source could not be read.
+    RestorePlanned {
+        id: u64,
+        result: Result<Box<Result<RestorePlan, Refused>>, String>,
+    },
+    /// A plan's YAML was written (where), or why not.
+    PlanWritten(Result<PathBuf, String>),
+    /// What a drill's confirm dialog shows, or why it cannot be offered.
+    DrillPrepared {
+        id: u64,
+        result: Result<Box<DrillPrep>, String>,
+    },
+    /// The running drill's progress lines.
+    DrillLines(Vec<String>),
+    /// The drill ended: torn down, reported.
+    DrillDone(Box<DrillEnd>),
+}
+
+/// What a drill would do: its plan (or the refusal), the earlier drills' namespaces it
+/// deletes first, and whether the user may.
+#[derive(Debug, Clone)]
+pub struct DrillPrep {
+    pub plan: Result<RestorePlan, Refused>,
+    pub leftovers: Vec<Leftover>,
+    /// Whether the API server allows what the drill does (SelfSubjectAccessReviews).
+    pub access: Result<(), String>,
+}
+
+/// A confirmed drill: the plan it runs, the leftovers it deletes first, where its report
+/// goes and how long it may wait for a healthy primary.
+#[derive(Debug, Clone)]
+pub struct DrillStart {
+    pub plan: RestorePlan,
+    pub clean: Vec<String>,
+    pub report_dir: PathBuf,
+    pub timeout: std::time::Duration,
+    pub thresholds: crate::assess::Thresholds,
+}
+
+/// How a drill ended, as the footer and the record say it.
+#[derive(Debug, Clone)]
+pub struct DrillEnd {
+    pub source: (String, String),
+    pub namespace: String,
+    pub target: String,
+    pub passed: bool,
+    /// PASSED, or FAILED (why).
+    pub verdict: String,
+    pub rto: Option<String>,
+    pub rpo: Option<String>,
+    /// The first finding the drill met: its code and remedy.
+    pub remedy: Option<String>,
+    /// What the teardown did.
+    pub teardown: String,
+    /// Where the report was written, or why it was not.
+    pub report: Result<PathBuf, String>,
 }
 
 /// IO the runtime does for the app.
@@ -111,4 +170,27 @@ pub enum Cmd {
     RunAction(Plan),
     /// Append a line to the session's action log (no walk is open to record it).
     LogAction(String),
+    /// Gather the facts about a Cluster and plan its restore to `target`, judged as of
+    /// the dashboard's clock.
+    PlanRestore {
+        id: u64,
+        cluster: ObjectRef,
+        target: Target,
+        now: DateTime<Utc>,
+    },
+    /// Write a plan's YAML to a file.
+    WritePlan {
+        path: PathBuf,
+        yaml: String,
+    },
+    /// Plan a drill of a Cluster and list the namespaces earlier drills left.
+    PrepareDrill {
+        id: u64,
+        cluster: ObjectRef,
+        target: Target,
+    },
+    /// Run the confirmed drill (one at a time).
+    RunDrill(Box<DrillStart>),
+    /// Stop the running drill: it tears down and ends.
+    CancelDrill,
 }

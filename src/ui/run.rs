@@ -4,6 +4,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+/// How long the way out waits for a running drill's teardown.
+const DRILL_TEARDOWN: Duration = Duration::from_secs(150);
+
 use anyhow::Context;
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -241,6 +244,8 @@ fn settings(options: &mut Options) -> Settings {
         read_only_everywhere: options.read_only,
         read_only_contexts: std::mem::take(&mut options.read_only_contexts),
         read_only: options.read_only,
+        restore_files: std::path::PathBuf::new(),
+        drill_timeout: None,
     }
 }
 
@@ -344,16 +349,40 @@ async fn event_loop(
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => continue,
             signal = signals.recv() => {
                 tracing::info!(signal, "ending on a signal");
+                end_drill(terminal, &mut app, &mut runtime).await;
                 return Ok(rescue_walk(&mut app));
             }
         };
         dirty = true;
         for cmd in update_timed(&mut app, msg) {
             if matches!(cmd, Cmd::Quit) {
+                end_drill(terminal, &mut app, &mut runtime).await;
                 return Ok(None);
             }
             runtime.perform(cmd).await;
         }
+    }
+}
+
+/// A drill still running when the dashboard ends (a signal, or a quit whose wait ran
+/// out) is stopped and its teardown awaited, bounded: its namespace is not left behind.
+async fn end_drill(terminal: &mut DefaultTerminal, app: &mut App, runtime: &mut Runtime) {
+    if !app.drill.as_ref().is_some_and(|d| d.running()) {
+        return;
+    }
+    app.update(Msg::Note(
+        Health::Warning,
+        "stopping the restore drill and deleting its namespace before ending…".into(),
+    ));
+    let _ = draw_frame(terminal, app);
+    // A quit that already waited its while for the teardown does not wait as long again.
+    let within = if app.quit_after_drill.is_some() {
+        Duration::from_secs(5)
+    } else {
+        DRILL_TEARDOWN
+    };
+    if let Some(said) = runtime.finish(within).await {
+        tracing::info!(teardown = %said, "restore drill stopped on the way out");
     }
 }
 

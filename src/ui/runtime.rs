@@ -13,6 +13,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::msg::{Cmd, Msg};
 use super::panes::Health;
+use super::restore_task::{self, DrillTask};
 use super::rules_task::RulesTask;
 use super::settings::Location;
 use crate::actions::exec::Progress;
@@ -76,6 +77,8 @@ pub struct Runtime {
     /// The followed log: its view's id, its chunks, its task.
     log: Option<(u64, mpsc::Receiver<LogChunk>, JoinHandle<()>)>,
     action: Option<mpsc::Receiver<Progress>>,
+    /// The restore drill under way (one at a time).
+    drill: Option<DrillTask>,
     extras_tx: mpsc::Sender<Extras>,
     extras_rx: mpsc::Receiver<Extras>,
     gather_tick: Interval,
@@ -106,6 +109,7 @@ impl Runtime {
             rules: RulesTask::default(),
             log: None,
             action: None,
+            drill: None,
             extras_tx,
             extras_rx,
             gather_tick,
@@ -159,6 +163,12 @@ impl Runtime {
                     None => std::future::pending().await,
                 }
             };
+            let next_drill = async {
+                match &mut self.drill {
+                    Some(d) => d.next().await,
+                    None => std::future::pending().await,
+                }
+            };
             let ticking = self.reach.ticking;
             tokio::select! {
                 Some(msg) = self.rx.recv() => return msg,
@@ -175,6 +185,15 @@ impl Runtime {
                 progress = next_progress => match progress {
                     Some(p) => return Msg::Progress(p),
                     None => self.action = None,
+                },
+                drill = next_drill => match drill {
+                    Some(msg) => {
+                        if matches!(msg, Msg::DrillDone(_)) {
+                            self.drill = None;
+                        }
+                        return msg;
+                    }
+                    None => self.drill = None,
                 },
                 _ = self.gather_tick.tick(), if ticking => self.gather(false),
                 Some(extras) = self.extras_rx.recv() => return Msg::Extras(Box::new(extras)),
@@ -276,9 +295,71 @@ impl Runtime {
                     );
                 }
             }
+            Cmd::PlanRestore {
+                id,
+                cluster,
+                target,
+                now,
+            } => {
+                if let Some(client) = self.client() {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let result = restore_task::plan(client, cluster, target, now).await;
+                        let _ = tx.send(Msg::RestorePlanned { id, result });
+                    });
+                }
+            }
+            Cmd::WritePlan { path, yaml } => {
+                let result = write_file(&path, &yaml)
+                    .map(|_| path.clone())
+                    .map_err(|e| format!("writing {}: {e:#}", path.display()));
+                let _ = self.tx.send(Msg::PlanWritten(result));
+            }
+            Cmd::PrepareDrill {
+                id,
+                cluster,
+                target,
+            } => {
+                if let Some(client) = self.client() {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let result = restore_task::prepare(client, cluster, target).await;
+                        let _ = tx.send(Msg::DrillPrepared { id, result });
+                    });
+                }
+            }
+            Cmd::RunDrill(start) => match (self.client(), &self.drill) {
+                (_, Some(_)) => self.note(
+                    Health::Info,
+                    "one drill at a time: the running one goes on (D shows it)".into(),
+                ),
+                (Some(client), None) => {
+                    tracing::info!(
+                        source = %format!("{}/{}", start.plan.source.0, start.plan.source.1),
+                        namespace = %start.plan.into.0,
+                        "restore drill confirmed"
+                    );
+                    self.drill = Some(restore_task::start(client, *start));
+                }
+                (None, None) => self.note(
+                    Health::Warning,
+                    "not connected: the drill did not start".into(),
+                ),
+            },
+            Cmd::CancelDrill => {
+                if let Some(d) = self.drill.as_mut() {
+                    d.cancel();
+                }
+            }
             Cmd::Namespace(ns) => self.switch_namespace(ns),
             Cmd::Context(ctx) => self.switch_context(ctx).await,
         }
+    }
+
+    /// The dashboard is ending: a running drill is stopped and its teardown awaited, up to
+    /// `within`. Says what happened to its namespace, when there was one.
+    pub async fn finish(&mut self, within: Duration) -> Option<String> {
+        self.drill.take()?.finish(within).await
     }
 
     fn note(&self, h: Health, text: String) {

@@ -32,4 +32,8 @@ pub struct Settings {
     pub read_only_contexts: Vec<String>,
     /// Actions are off here: everywhere, or in this context.
     pub read_only: bool,
+    /// Where restore plans and drill reports are written (empty: the working folder).
+    pub restore_files: PathBuf,
+    /// How long a drill waits for a healthy primary (None: 30 minutes).
+    pub drill_timeout: Option<std::time::Duration>,
 }

@@ -90,6 +90,12 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)>
         ("Writing a note in the walker", help_of(NOTE_BINDINGS)),
         ("In the tree chooser", help_of(CHOOSER_BINDINGS)),
         ("In an action's confirm dialog", help_of(CONFIRM_BINDINGS)),
+        ("In a restore plan", help_of(PLAN_BINDINGS)),
+        (
+            "In a restore drill's confirm dialog",
+            help_of(DRILL_CONFIRM_BINDINGS),
+        ),
+        ("In a running restore drill", help_of(DRILL_BINDINGS)),
     ]
 }
 
@@ -120,6 +126,12 @@ mod tests {
         check("text", with_global(keys_of(TEXT_BINDINGS)));
         check("input", with_global(keys_of(INPUT_BINDINGS)));
         check("confirm", with_global(keys_of(CONFIRM_BINDINGS)));
+        check("restore plan", with_global(keys_of(PLAN_BINDINGS)));
+        check("restore drill", with_global(keys_of(DRILL_BINDINGS)));
+        check(
+            "drill confirm",
+            with_global(keys_of(DRILL_CONFIRM_BINDINGS)),
+        );
         // The detail view takes its own keys first, then the panes' actions on its object.
         let mut detail = with_global(keys_of(DETAIL_BINDINGS));
         detail.extend(
@@ -160,7 +172,10 @@ mod tests {
             + WALK_BINDINGS.len()
             + NOTE_BINDINGS.len()
             + CHOOSER_BINDINGS.len()
-            + CONFIRM_BINDINGS.len();
+            + CONFIRM_BINDINGS.len()
+            + PLAN_BINDINGS.len()
+            + DRILL_CONFIRM_BINDINGS.len()
+            + DRILL_BINDINGS.len();
         assert_eq!(listed, all);
     }
 }

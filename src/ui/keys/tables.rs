@@ -39,6 +39,10 @@ pub enum Action {
     ReconcileWithSource,
     Suspend,
     BackupNow,
+    /// The restore plan of the selected Cluster, Backup or ObjectStore.
+    RestorePlan,
+    /// A restore drill of the selected Cluster (or shows the running one).
+    RestoreDrill,
 }
 
 impl Action {
@@ -56,6 +60,8 @@ impl Action {
                 | Action::ReconcileWithSource
                 | Action::Suspend
                 | Action::BackupNow
+                | Action::RestorePlan
+                | Action::RestoreDrill
         )
     }
 }
@@ -153,6 +159,44 @@ pub enum ConfirmAction {
     Cancel,
 }
 
+/// Keys in a restore plan's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanAction {
+    Close,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Wrap,
+    Write,
+    Target,
+    Drill,
+}
+
+/// Keys in a restore drill's confirm dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillConfirmAction {
+    Run,
+    Cancel,
+    Up,
+    Down,
+}
+
+/// Keys in a running drill's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillAction {
+    Hide,
+    Stop,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+}
+
 /// Keys on the screen that says the cluster cannot be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectErrorAction {
@@ -161,7 +205,7 @@ pub enum ConnectErrorAction {
 
 #[rustfmt::skip]
 pub const GLOBAL_BINDINGS: &[Binding<GlobalAction>] = &[
-    bind(&[(KeyCode::Char('c'), CTRL)], "Ctrl-C", GlobalAction::Quit, "quit, from any view", None),
+    bind(&[(KeyCode::Char('c'), CTRL)], "Ctrl-C", GlobalAction::Quit, "quit, from any view (stops a running drill first; in the drill's view, only stops it)", None),
 ];
 
 #[rustfmt::skip]
@@ -192,6 +236,8 @@ pub const BINDINGS: &[Binding<Action>] = &[
     bind(&[(KeyCode::Char('e'), NONE)], "e", Action::Events, "events of the selected object", Some("events")),
     bind(&[(KeyCode::Char('l'), NONE)], "l", Action::Logs, "logs followed live: the plugin container, or an instance's plugin-barman-cloud sidecar", Some("logs")),
     bind(&[(KeyCode::Char(':'), NONE), (KeyCode::Char(':'), SHIFT)], ":", Action::Command, "command: :ns NAME|all, :q", Some("command")),
+    bind(&[(KeyCode::Char('p'), NONE)], "p", Action::RestorePlan, "restore plan of the selected Cluster, Backup (to its end) or ObjectStore's Cluster", Some("restore plan")),
+    bind(&[(KeyCode::Char('D'), SHIFT), (KeyCode::Char('D'), NONE)], "D", Action::RestoreDrill, "action: restore drill of the selected Cluster in a scratch namespace; D shows a running one", None),
     bind(&[(KeyCode::Char('t'), NONE)], "t", Action::NextTheme, "next colour theme", None),
     bind(&[(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)], "?", Action::Help, "this help", Some("help")),
     bind(&[(KeyCode::Char('q'), NONE)], "q", Action::Quit, "quit", Some("quit")),
@@ -285,6 +331,41 @@ pub const NOTE_BINDINGS: &[Binding<NoteAction>] = &[
 pub const CONFIRM_BINDINGS: &[Binding<ConfirmAction>] = &[
     bind(&[(KeyCode::Char('y'), NONE)], "y", ConfirmAction::Run, "run the action (once the API server allows it)", Some("run it")),
     bind(&[(KeyCode::Char('n'), NONE), (KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)], "n Esc", ConfirmAction::Cancel, "cancel: nothing is changed", Some("cancel")),
+];
+
+#[rustfmt::skip]
+pub const PLAN_BINDINGS: &[Binding<PlanAction>] = &[
+    bind(&[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)], "Esc", PlanAction::Close, "back", Some("back")),
+    bind(&[(KeyCode::Char('s'), NONE)], "s", PlanAction::Write, "save the manifests to restore-NAME.yaml in the working folder (for kubectl apply -f or Git)", Some("save YAML")),
+    bind(&[(KeyCode::Char('t'), NONE)], "t", PlanAction::Target, "restore to: latest, a time with its timezone, or a backup ID; plans again", Some("target")),
+    bind(&[(KeyCode::Char('D'), SHIFT), (KeyCode::Char('D'), NONE)], "D", PlanAction::Drill, "run a restore drill of this Cluster to this target (asks first)", Some("drill")),
+    bind(&[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)], "j ↓", PlanAction::Down, "scroll down", Some("scroll")),
+    bind(&[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)], "k ↑", PlanAction::Up, "scroll up", None),
+    bind(&[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)], "PgDn", PlanAction::PageDown, "a page down", None),
+    bind(&[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)], "PgUp", PlanAction::PageUp, "a page up", None),
+    bind(&[(KeyCode::Char('g'), NONE), (KeyCode::Home, NONE)], "g", PlanAction::Top, "the first line", None),
+    bind(&[(KeyCode::Char('G'), SHIFT), (KeyCode::Char('G'), NONE), (KeyCode::End, NONE)], "G", PlanAction::Bottom, "the last line", None),
+    bind(&[(KeyCode::Char('w'), NONE)], "w", PlanAction::Wrap, "wrap long lines or not", None),
+];
+
+#[rustfmt::skip]
+pub const DRILL_CONFIRM_BINDINGS: &[Binding<DrillConfirmAction>] = &[
+    bind(&[(KeyCode::Char('y'), NONE)], "y", DrillConfirmAction::Run, "run the drill (once it is planned and not refused)", Some("run the drill")),
+    bind(&[(KeyCode::Char('n'), NONE), (KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)], "n Esc", DrillConfirmAction::Cancel, "cancel: nothing is created", Some("cancel")),
+    bind(&[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE), (KeyCode::PageDown, NONE)], "j ↓", DrillConfirmAction::Down, "scroll down", Some("scroll")),
+    bind(&[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE), (KeyCode::PageUp, NONE)], "k ↑", DrillConfirmAction::Up, "scroll up", None),
+];
+
+#[rustfmt::skip]
+pub const DRILL_BINDINGS: &[Binding<DrillAction>] = &[
+    bind(&[(KeyCode::Esc, NONE), (KeyCode::Char('q'), NONE)], "Esc", DrillAction::Hide, "hide the view: the drill goes on (D shows it again)", Some("hide")),
+    bind(&[(KeyCode::Char('x'), NONE)], "x", DrillAction::Stop, "stop the drill: it deletes its namespace and ends (Ctrl-C here does the same)", Some("stop drill")),
+    bind(&[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)], "j ↓", DrillAction::Down, "scroll down", Some("scroll")),
+    bind(&[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)], "k ↑", DrillAction::Up, "scroll up", None),
+    bind(&[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)], "PgDn", DrillAction::PageDown, "a page down", None),
+    bind(&[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)], "PgUp", DrillAction::PageUp, "a page up", None),
+    bind(&[(KeyCode::Char('g'), NONE), (KeyCode::Home, NONE)], "g", DrillAction::Top, "the first line", None),
+    bind(&[(KeyCode::Char('G'), SHIFT), (KeyCode::Char('G'), NONE), (KeyCode::End, NONE)], "G", DrillAction::Bottom, "the newest line (follows again)", None),
 ];
 
 #[rustfmt::skip]

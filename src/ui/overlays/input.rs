@@ -12,6 +12,8 @@ use crate::ui::theme::{Role, Theme};
 pub enum InputKind {
     Filter,
     Command,
+    /// A restore plan's target: latest, a time with its timezone, or a backup ID.
+    RestoreTarget,
 }
 
 #[derive(Debug)]
@@ -35,6 +37,9 @@ impl Input {
             Some(InputAction::Cancel) if filter => vec![Do::Filter(String::new()), Do::Close],
             Some(InputAction::Cancel) => vec![Do::Close],
             Some(InputAction::Accept) if filter => vec![Do::Close],
+            Some(InputAction::Accept) if self.kind == InputKind::RestoreTarget => {
+                vec![Do::Close, Do::Retarget(std::mem::take(&mut self.text))]
+            }
             Some(InputAction::Accept) => {
                 vec![Do::Close, Do::Command(std::mem::take(&mut self.text))]
             }
@@ -56,7 +61,7 @@ impl Input {
     fn live(&self) -> Vec<Do> {
         match self.kind {
             InputKind::Filter => vec![Do::Filter(self.text.clone())],
-            InputKind::Command => vec![],
+            InputKind::Command | InputKind::RestoreTarget => vec![],
         }
     }
 
@@ -64,6 +69,10 @@ impl Input {
         let (prompt, help) = match self.kind {
             InputKind::Filter => ("/", "  Enter keep · Esc clear"),
             InputKind::Command => (":", "  :ns NAME|all · :ctx NAME · :q"),
+            InputKind::RestoreTarget => (
+                "restore to: ",
+                "  latest · 2026-12-04T09:30:00Z or +01:00 · a backup ID (20261124T060000) · Enter plans · Esc",
+            ),
         };
         Line::from(vec![
             Span::styled(prompt, t.style(Role::Key)),

@@ -14,6 +14,8 @@ mod detail_sections;
 pub mod findings;
 pub mod help;
 pub mod input;
+pub mod restore_drill;
+pub mod restore_plan;
 pub mod text;
 pub mod walk;
 mod walk_draw;
@@ -40,6 +42,8 @@ pub struct Ctx<'a> {
     pub location: &'a Location,
     /// A walk is in progress (the chooser offers to resume it).
     pub walk: Option<&'a walk::WalkView>,
+    /// The restore drill under way, or the last one.
+    pub drill: Option<&'a restore_drill::DrillRun>,
 }
 
 /// What a key in an overlay asks for.
@@ -74,6 +78,12 @@ pub enum Do {
     Run(Plan),
     /// Open the confirm dialog for this action.
     Propose(Verb, ObjectRef),
+    /// Open a restore drill's confirm dialog for this Cluster and target.
+    ProposeDrill(ObjectRef, crate::restore::Target),
+    /// The confirmed drill starts.
+    StartDrill(Box<crate::ui::msg::DrillStart>),
+    /// The restore target typed for the plan view: plan again.
+    Retarget(String),
 }
 
 /// Which view has the keys: the panes, or the overlay on top.
@@ -90,6 +100,10 @@ pub enum Mode {
     Choose,
     Walk,
     Confirm,
+    /// A restore plan.
+    Plan,
+    /// The running restore drill.
+    Drill,
 }
 
 #[derive(Debug)]
@@ -103,6 +117,10 @@ pub enum Overlay {
     /// The walk itself lives in the App (it is kept when the walker is left).
     Walk,
     Confirm(confirm::Confirm),
+    Plan(restore_plan::PlanView),
+    DrillConfirm(restore_drill::DrillConfirm),
+    /// The drill itself lives in the App (hiding its view does not stop it).
+    Drill,
 }
 
 impl Overlay {
@@ -116,7 +134,9 @@ impl Overlay {
             Overlay::Text(_) => Mode::Text,
             Overlay::Chooser(_) => Mode::Choose,
             Overlay::Walk => Mode::Walk,
-            Overlay::Confirm(_) => Mode::Confirm,
+            Overlay::Confirm(_) | Overlay::DrillConfirm(_) => Mode::Confirm,
+            Overlay::Plan(_) => Mode::Plan,
+            Overlay::Drill => Mode::Drill,
         }
     }
 
@@ -135,6 +155,10 @@ impl Overlay {
                 None => vec![Do::Close],
             },
             Overlay::Confirm(c) => c.handle_key(key),
+            Overlay::Plan(p) => p.handle_key(key, ctx),
+            Overlay::DrillConfirm(c) => c.handle_key(key, ctx),
+            // The App gives the drill's keys to the drill it holds.
+            Overlay::Drill => vec![],
         }
     }
 
@@ -153,6 +177,13 @@ impl Overlay {
                 }
             }
             Overlay::Confirm(c) => c.draw(f, area, ctx.theme),
+            Overlay::Plan(p) => p.draw(f, area, ctx.theme),
+            Overlay::DrillConfirm(c) => c.draw(f, area, ctx.theme, ctx.board.now),
+            Overlay::Drill => {
+                if let Some(d) = ctx.drill {
+                    d.draw(f, area, ctx.theme)
+                }
+            }
         }
     }
 
@@ -167,6 +198,9 @@ impl Overlay {
             Overlay::Chooser(_) => Some(chooser::footer(ctx.theme, width)),
             Overlay::Walk => ctx.walk.map(|w| w.footer(ctx.theme, width)),
             Overlay::Confirm(_) => Some(confirm::footer(ctx.theme, width)),
+            Overlay::Plan(_) => Some(restore_plan::footer(ctx.theme, width)),
+            Overlay::DrillConfirm(_) => Some(restore_drill::confirm_footer(ctx.theme, width)),
+            Overlay::Drill => Some(restore_drill::footer(ctx.theme, width)),
         }
     }
 }
