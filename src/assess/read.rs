@@ -187,6 +187,26 @@ pub(crate) fn log_line(raw: &str) -> LogLine {
     if at.is_none() {
         at = rfc3339(field("ts"));
     }
+    // CloudNativePG wraps each PostgreSQL log line as {"logger":"postgres","msg":"record",
+    // "record":{"error_severity":…,"message":…}}: the record is the line.
+    if field("msg") == "record"
+        && let Some(message) = v
+            .pointer("/record/message")
+            .and_then(serde_json::Value::as_str)
+    {
+        let text = match v
+            .pointer("/record/error_severity")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(sev) if !sev.is_empty() => format!("postgres {sev}: {message}"),
+            _ => format!("postgres: {message}"),
+        };
+        return LogLine {
+            at,
+            key: format!("postgres|{message}"),
+            text,
+        };
+    }
     // barman-cloud writes its own time before its lines: the line's time says it already.
     let msg = strip_barman_time(field("msg"));
     let mut text = match field("logger") {

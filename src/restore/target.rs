@@ -45,9 +45,22 @@ pub fn parse_to(text: &str) -> Result<Target, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(t) {
         return Ok(Target::Time(at));
     }
-    // The same with a space instead of the T, as psql prints times.
-    if let Ok(at) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%:z")
-        .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%#z"))
+    // The same with a space instead of the T (as psql prints times), or without seconds.
+    let zoned = match t.strip_suffix('Z') {
+        Some(head) => format!("{head}+00:00"),
+        None => t.to_string(),
+    };
+    let with_zone = [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%dT%H:%M%#z",
+        "%Y-%m-%d %H:%M%#z",
+    ];
+    if let Some(at) = with_zone
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(&zoned, f).ok())
     {
         return Ok(Target::Time(at));
     }
@@ -112,6 +125,12 @@ mod tests {
         assert!(err.contains("2026-12-04T09:30:00Z"), "{err}");
         let err = parse_to("2026-12-04 10:00").expect_err("no timezone");
         assert!(err.contains("has no timezone"), "{err}");
+        // What the message suggests is taken.
+        assert!(matches!(parse_to("2026-12-04 10:00Z"), Ok(Target::Time(_))));
+        assert!(matches!(
+            parse_to("2026-12-04T10:00+01:00"),
+            Ok(Target::Time(_))
+        ));
         let err = parse_to("yesterday").expect_err("not a time");
         assert!(err.contains("RFC 3339"), "{err}");
     }

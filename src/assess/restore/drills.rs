@@ -121,3 +121,104 @@ pub(super) fn rules(c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out: &m
         remedy,
     ));
 }
+
+/// One Cluster's drill record as the health report prints it, finding or not.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DrillReport {
+    pub object: crate::model::ObjectRef,
+    /// passed, failed, never, or what the annotation said.
+    pub result: String,
+    pub at: Option<String>,
+    pub last_passed: Option<String>,
+    pub rto_seconds: Option<i64>,
+    pub rpo_seconds: Option<i64>,
+    /// "last drill passed 3d ago (…)", as the text and Markdown say it.
+    pub line: String,
+}
+
+/// Every Cluster that backs up, with the age and result of its last drill.
+pub fn reports(f: &crate::model::facts::Facts, now: DateTime<Utc>) -> Vec<DrillReport> {
+    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    f.snapshot
+        .clusters
+        .rows
+        .iter()
+        .filter(|c| backs_up(c) && !is_drill_cluster(c))
+        .map(|c| {
+            let d = c.last_drill.as_ref().filter(|d| d.unreadable.is_none());
+            let ago = |t: Option<DateTime<Utc>>| {
+                t.map(|t| format!(" {} ago", span(now - t)))
+                    .unwrap_or_default()
+            };
+            let measured = d
+                .map(|d| {
+                    let parts: Vec<String> = [
+                        d.target.as_ref().map(|t| format!("to {t}")),
+                        d.rto_seconds
+                            .map(|s| format!("RTO {}", span(chrono::TimeDelta::seconds(s)))),
+                        d.rpo_seconds
+                            .map(|s| format!("RPO {}", span(chrono::TimeDelta::seconds(s)))),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    if parts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", parts.join(", "))
+                    }
+                })
+                .unwrap_or_default();
+            let (result, line) = match d {
+                None if c.last_passed_drill.is_none() => (
+                    "never".to_string(),
+                    format!(
+                        "never drilled: backstop restore drill {} -n {}",
+                        c.name, c.namespace
+                    ),
+                ),
+                None => (
+                    "passed".to_string(),
+                    format!("last passed drill{}", ago(c.last_passed_drill)),
+                ),
+                Some(d) if d.passed() => (
+                    "passed".to_string(),
+                    format!("last drill passed{}{measured}", ago(d.at)),
+                ),
+                Some(d) => (
+                    if d.result.is_empty() {
+                        "unknown".to_string()
+                    } else {
+                        d.result.clone()
+                    },
+                    format!(
+                        "last drill {}{}{measured}{}; {}",
+                        if d.result.is_empty() { "ended" } else { &d.result },
+                        ago(d.at),
+                        d.reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default(),
+                        match c.last_passed_drill {
+                            Some(p) => format!("last passed{}", ago(Some(p))),
+                            None => "none passed yet".into(),
+                        }
+                    ),
+                ),
+            };
+            DrillReport {
+                object: crate::model::ObjectRef::new(
+                    crate::model::Kind::Cluster,
+                    &c.namespace,
+                    &c.name,
+                ),
+                result,
+                at: d.and_then(|d| d.at).map(rfc),
+                last_passed: c.last_passed_drill.map(rfc),
+                rto_seconds: d.and_then(|d| d.rto_seconds),
+                rpo_seconds: d.and_then(|d| d.rpo_seconds),
+                line,
+            }
+        })
+        .collect()
+}

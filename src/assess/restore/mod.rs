@@ -19,6 +19,7 @@ mod tests;
 
 /// A `recoveryTarget.targetTime` as CloudNativePG reads it: the instant, and whether the
 /// text carried an offset (without one it is UTC).
+pub use drills::{DrillReport, reports as drill_reports};
 pub use spec::target_time;
 
 use chrono::{DateTime, Utc};

@@ -43,26 +43,7 @@ const MAX_CHARS: usize = 400;
 /// A line as a person reads it: PostgreSQL's records (`"msg":"record"`) by their message,
 /// the JSON lines of the instance manager and the plugin by `read::log_line`.
 fn readable(raw: &str) -> String {
-    let rest = raw.split_once(' ').map_or(raw, |(first, rest)| {
-        if chrono::DateTime::parse_from_rfc3339(first).is_ok() {
-            rest
-        } else {
-            raw
-        }
-    });
-    let record = serde_json::from_str::<serde_json::Value>(rest.trim())
-        .ok()
-        .and_then(|v| v.get("record").cloned());
-    let text = match record {
-        Some(r) => {
-            let field = |k: &str| r.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
-            match field("error_severity") {
-                "" => format!("postgres: {}", field("message")),
-                sev => format!("postgres {sev}: {}", field("message")),
-            }
-        }
-        None => crate::assess::read::log_line(raw).text,
-    };
+    let text = crate::assess::read::log_line(raw).text;
     let clean = crate::redact::redact(&crate::sanitize::clean(&text)).into_owned();
     let mut out: String = clean.chars().take(MAX_CHARS).collect();
     if clean.chars().count() > MAX_CHARS {

@@ -5,29 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// One log line as a person reads it: CloudNativePG wraps PostgreSQL's lines as
-/// `{"logger":"postgres","msg":"record","record":{"error_severity":"LOG","message":…}}`.
+/// One log line as a person reads it (PostgreSQL's records by their message, the JSON
+/// lines of the instance manager and the plugin unpacked), as the restore rules read it.
 pub fn line_text(raw: &str) -> String {
-    let json = raw
-        .trim_start()
-        .starts_with('{')
-        .then(|| serde_json::from_str::<Value>(raw).ok())
-        .flatten();
-    match json {
-        Some(v) if v.get("msg").and_then(Value::as_str) == Some("record") => {
-            let field = |k: &str| {
-                v.pointer(&format!("/record/{k}"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-            };
-            match field("error_severity") {
-                "" => field("message").to_string(),
-                sev => format!("{sev}:  {}", field("message")),
-            }
-        }
-        Some(_) => crate::assess::read::log_line(raw).text,
-        None => raw.to_string(),
-    }
+    crate::assess::read::log_line(raw).text
 }
 
 /// PostgreSQL's log time: `2026-12-04 09:59:58.123456+00`.
@@ -191,7 +172,7 @@ mod tests {
         assert!(
             r.stopped_at
                 .as_deref()
-                .is_some_and(|s| s.starts_with("LOG:  recovery stopping before commit"))
+                .is_some_and(|s| s.starts_with("postgres LOG: recovery stopping before commit"))
         );
         let plain = Replay::read([
             "LOG:  last completed transaction was at log time 2026-12-04 09:59:58.123456+00",

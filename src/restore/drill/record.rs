@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use super::observe::{ClusterCourse, Replay};
 use crate::restore::window::Window;
 
-pub const LAST_DRILL: &str = "backstop.dev/last-drill";
-pub const LAST_PASSED_DRILL: &str = "backstop.dev/last-passed-drill";
+pub use crate::model::recovery::{LAST_DRILL, LAST_PASSED_DRILL};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {

@@ -6,6 +6,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, ListParams};
 use serde_json::{Map, Value, json};
 
+use crate::model::recovery::DRILL_NAMESPACE_PREFIX;
+
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const OF_NAMESPACE: &str = "backstop.dev/drill-of-namespace";
 pub const OF_CLUSTER: &str = "backstop.dev/drill-of-cluster";
@@ -33,12 +35,12 @@ pub fn label_value(s: &str) -> String {
 /// `backstop-drill-<cluster>-<6 hex>`, within the 63 characters a namespace name may have.
 pub fn namespace_name(cluster: &str, suffix: u32) -> String {
     let tail = format!("-{:06x}", suffix & 0xff_ffff);
-    let room = 63 - "backstop-drill-".len() - tail.len();
+    let room = 63 - DRILL_NAMESPACE_PREFIX.len() - tail.len();
     let mut base: String = cluster.chars().take(room).collect();
     while base.ends_with('-') {
         base.pop();
     }
-    format!("backstop-drill-{base}{tail}")
+    format!("{DRILL_NAMESPACE_PREFIX}{base}{tail}")
 }
 
 /// The recovery Cluster's name: `<source>-drill`, shortened to leave room for CloudNativePG's
@@ -167,7 +169,7 @@ pub async fn delete(
     namespace: &str,
     limit: std::time::Duration,
 ) -> Result<(), String> {
-    if !namespace.starts_with("backstop-drill-") {
+    if !namespace.starts_with(DRILL_NAMESPACE_PREFIX) {
         return Err(format!(
             "refusing to delete namespace {namespace}: not a backstop drill namespace"
         ));

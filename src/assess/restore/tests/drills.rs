@@ -112,3 +112,30 @@ fn a_restoring_cluster_is_not_asked_for_a_drill() {
         out.findings
     );
 }
+
+/// A drill's copies are judged by the restore rules only: the same ObjectStore whose Secret
+/// is missing is OBJ002 in a real namespace and nothing in a drill's.
+#[test]
+fn a_drills_scratch_namespace_is_judged_by_the_restore_rules_only() {
+    use crate::assess::testing::{live, store};
+    let judged = |ns: &str| {
+        let mut f = crate::model::facts::Facts::default();
+        f.snapshot.object_stores = live(vec![store(ns, "orders-store", vec![])]);
+        f.secrets = live(vec![]);
+        crate::assess::assess(&f, crate::assess::testing::now(), &Default::default())
+            .findings
+            .iter()
+            .map(|x| x.code)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        judged("orders").contains(&"OBJ002"),
+        "{:?}",
+        judged("orders")
+    );
+    assert!(
+        judged("backstop-drill-pg-orders-0a1b2c").is_empty(),
+        "{:?}",
+        judged("backstop-drill-pg-orders-0a1b2c")
+    );
+}
