@@ -45,6 +45,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "flux-stuck-dependency",
         include_str!("../scenarios/flux-stuck-dependency.yaml"),
     ),
+    (
+        "restore-drill",
+        include_str!("../scenarios/restore-drill.yaml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -266,6 +270,34 @@ pub struct WalVolumeSpec {
     pub growth_per_hour: Option<String>,
 }
 
+/// How the simulated CloudNativePG plays a recovery (`bootstrap.recovery`): its shape, its
+/// pace and the defects the scenario plants. See docs/SCENARIOS.md.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecoverySpec {
+    /// `job` (the `<cluster>-1-full-recovery` Job, the default) or `initContainer` (the
+    /// bootstrap runs in the instance pod's `bootstrap-instance` init container).
+    #[serde(default)]
+    pub shape: Option<String>,
+    /// The pace of one recovery step (default 200ms: a success takes a few seconds).
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub step: Option<Duration>,
+    /// The wait before the first retry of a failed attempt, doubled at each retry (default
+    /// 1s; Kubernetes waits 10s).
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub retry_backoff: Option<Duration>,
+    /// Base backup IDs (`20261124T020005`) whose restore cannot reach consistency.
+    #[serde(default)]
+    pub corrupt_backups: Vec<String>,
+    /// The memory the restore needs (a quantity): a restore sidecar limited below it is
+    /// OOMKilled.
+    #[serde(default)]
+    pub restore_memory: Option<String>,
+    /// The object store refuses the recovery's credentials.
+    #[serde(default)]
+    pub reject_credentials: bool,
+}
+
 #[derive(Debug, Clone, Deserialize, Default, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawSpec {
@@ -289,6 +321,8 @@ struct RawSpec {
     archivers: Vec<ArchiverSpec>,
     #[serde(default)]
     object_store: Option<ObjectStoreEndpoint>,
+    #[serde(default)]
+    recovery: Option<RecoverySpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -319,6 +353,8 @@ pub struct Scenario {
     /// A real S3 endpoint the ObjectStores are pointed at (applied once, on the whole
     /// scenario, base included).
     pub object_store: Option<ObjectStoreEndpoint>,
+    /// How the simulated CloudNativePG plays a recovery.
+    pub recovery: RecoverySpec,
     /// How far the scenario's timestamps were moved (now - anchor).
     pub shift: chrono::Duration,
     /// The instant the scenario was loaded for: its objects' times are relative to it, and
