@@ -5,6 +5,8 @@
 //! nothing behind.
 
 mod common;
+#[path = "common/real.rs"]
+mod real;
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -804,5 +806,212 @@ fn a_name_reference_to_a_missing_backup_is_a_warning_event_and_a_failing_restore
             && e.1 == "ErrorNoBackup"
             && e.2 == "Backup object \"orders/pg-orders-gone\" is missing"),
         "{ev:?}"
+    );
+}
+
+/// A drill converged on a simulator whose scenario names a real PostgreSQL for exec.
+/// The PostgreSQL comes last: it stops (its drop) before its folder goes.
+fn with_postgres() -> (Served, tempfile::TempDir, tempfile::TempDir, real::Pg) {
+    let pgdir = tempfile::tempdir().expect("temp dir");
+    let mut pg = real::Pg::init(&pgdir.path().join("pg"));
+    pg.start();
+    pg.sql("CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 42)");
+    let (s, dir) = sim(&format!(
+        "    postgres:\n      host: 127.0.0.1\n      port: \"{}\"\n      user: postgres\n",
+        pg.port
+    ));
+    (s, dir, pgdir, pg)
+}
+
+#[test]
+fn verification_sql_runs_through_pods_exec_against_the_scenarios_postgres() {
+    let (s, _dir, _pgdir, _pg) = with_postgres();
+    apply(&s, &drill(NS, "", "", "1Gi", KEYS));
+    wait_phase(&s, NS, "pg-orders-drill", "Cluster in healthy state");
+
+    // kubectl exec, as an engineer checks by hand (websocket, v5.channel.k8s.io).
+    let out = ok(
+        &s,
+        &[
+            "exec",
+            "-n",
+            NS,
+            "pg-orders-drill-1",
+            "-c",
+            "postgres",
+            "--",
+            "psql",
+            "-U",
+            "app",
+            "-d",
+            "app",
+            "-At",
+            "-c",
+            "select count(*) from orders",
+        ],
+    );
+    assert_eq!(out.trim(), "42");
+    let bad = kubectl_in(
+        &s,
+        &[
+            "exec",
+            "-n",
+            NS,
+            "pg-orders-drill-1",
+            "-c",
+            "postgres",
+            "--",
+            "psql",
+            "-At",
+            "-c",
+            "select * from nowhere",
+        ],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("relation \"nowhere\" does not exist"));
+
+    // SQL on stdin, as `kubectl exec -i ... < verify.sql`.
+    let piped = kubectl_in(
+        &s,
+        &[
+            "exec",
+            "-i",
+            "-n",
+            NS,
+            "pg-orders-drill-1",
+            "-c",
+            "postgres",
+            "--",
+            "psql",
+            "-At",
+        ],
+        Some("select sum(id) from orders;\n"),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&piped.stdout).trim(),
+        "903",
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+
+    // kube's Api::exec, as backstop's drill runs a verification file: the SQL as psql's
+    // -c (every statement's result printed, PostgreSQL 15+), the exit status in the Status.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let within = rt.block_on(async {
+        tokio::time::timeout(WAIT, async {
+            use k8s_openapi::api::core::v1::Pod;
+            use kube::api::{Api, AttachParams};
+            use tokio::io::AsyncReadExt;
+            let kc = kube::config::Kubeconfig::read_from(&s.kubeconfig).expect("kubeconfig");
+            let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+                .await
+                .expect("config");
+            let client = kube::Client::try_from(config).expect("client");
+            let pods: Api<Pod> = Api::namespaced(client, NS);
+            let ap = AttachParams::default()
+                .container("postgres")
+                .stdout(true)
+                .stderr(true);
+            let sql = "select sum(id) from orders;\nselect 'verified';\n";
+            let mut proc = pods
+                .exec(
+                    "pg-orders-drill-1",
+                    ["psql", "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
+                    &ap,
+                )
+                .await
+                .expect("exec starts");
+            let mut out = String::new();
+            proc.stdout()
+                .expect("stdout")
+                .read_to_string(&mut out)
+                .await
+                .expect("stdout read");
+            let status = proc.take_status().expect("status").await.expect("a status");
+            assert_eq!(status.status.as_deref(), Some("Success"), "{status:?}");
+            assert_eq!(out, "903\nverified\n");
+
+            let mut failing = pods
+                .exec(
+                    "pg-orders-drill-1",
+                    ["psql", "-At", "-v", "ON_ERROR_STOP=1", "-c", "select 1/0"],
+                    &ap,
+                )
+                .await
+                .expect("exec starts");
+            let mut err = String::new();
+            failing
+                .stderr()
+                .expect("stderr")
+                .read_to_string(&mut err)
+                .await
+                .expect("stderr read");
+            let status = failing
+                .take_status()
+                .expect("status")
+                .await
+                .expect("a status");
+            assert_eq!(
+                status.reason.as_deref(),
+                Some("NonZeroExitCode"),
+                "{status:?}"
+            );
+            assert!(err.contains("division by zero"), "{err}");
+        })
+        .await
+    });
+    assert!(within.is_ok(), "kube's exec ended within {WAIT:?}");
+}
+
+#[test]
+fn exec_without_a_scenario_postgres_or_with_another_command_is_a_clear_refusal() {
+    let (s, _dir) = sim("");
+    apply(&s, &drill(NS, "", "", "1Gi", KEYS));
+    wait_phase(&s, NS, "pg-orders-drill", "Cluster in healthy state");
+    let out = kubectl_in(
+        &s,
+        &[
+            "exec",
+            "-n",
+            NS,
+            "pg-orders-drill-1",
+            "-c",
+            "postgres",
+            "--",
+            "psql",
+            "-c",
+            "select 1",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("names none in spec.recovery.postgres")
+            || err.contains("this scenario names none"),
+        "{err}"
+    );
+    let out = kubectl_in(
+        &s,
+        &[
+            "exec",
+            "-n",
+            NS,
+            "pg-orders-drill-1",
+            "-c",
+            "postgres",
+            "--",
+            "sh",
+            "-c",
+            "id",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the simulator runs only psql through pods/exec"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -24,7 +24,7 @@ use serde_json::Value;
 pub use self::plan::{Failure, Shape, Via, parse_target};
 use super::archiver::quantity;
 use super::logs::LiveLogs;
-use super::scenario::{ArchiverSpec, RecoverySpec};
+use super::scenario::{ArchiverSpec, PostgresSpec, RecoverySpec};
 use super::store::{Change, ChangeType, Store};
 
 /// The scenario's recovery settings, resolved.
@@ -62,6 +62,7 @@ pub struct Recovery {
     /// The scenario's clock minus the wall clock (as the archivers keep it).
     offset: chrono::Duration,
     tasks: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
+    postgres: Option<PostgresSpec>,
 }
 
 impl Recovery {
@@ -78,7 +79,13 @@ impl Recovery {
             archivers,
             offset: clock.unwrap_or(wall) - wall,
             tasks: Mutex::new(HashMap::new()),
+            postgres: spec.postgres.clone(),
         })
+    }
+
+    /// The real PostgreSQL `pods/exec` runs psql against, when the scenario names one.
+    pub fn postgres(&self) -> Option<&PostgresSpec> {
+        self.postgres.as_ref()
     }
 
     fn now(&self) -> DateTime<Utc> {

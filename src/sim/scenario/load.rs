@@ -21,6 +21,9 @@ pub fn load(spec: &str, now: DateTime<Utc>) -> Result<Scenario, ScenarioError> {
     if let Some(ep) = &sc.object_store {
         super::endpoint::apply(ep, &mut sc.objects)?;
     }
+    if let Some(pg) = &mut sc.recovery.postgres {
+        super::endpoint::resolve_postgres(pg)?;
+    }
     Ok(sc)
 }
 

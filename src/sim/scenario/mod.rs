@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 pub use self::clock::shift_times;
-pub use self::endpoint::ObjectStoreEndpoint;
+pub use self::endpoint::{ObjectStoreEndpoint, resolve_postgres};
 pub use self::load::load;
 use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
@@ -296,6 +296,25 @@ pub struct RecoverySpec {
     /// The object store refuses the recovery's credentials.
     #[serde(default)]
     pub reject_credentials: bool,
+    /// A real PostgreSQL on loopback that `pods/exec` runs `psql` against (nothing else
+    /// runs through exec). Values may be `${env:NAME}` or `${file:PATH}`.
+    #[serde(default)]
+    pub postgres: Option<PostgresSpec>,
+}
+
+/// Where the real PostgreSQL behind `pods/exec` listens, and as whom psql connects.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostgresSpec {
+    /// `127.0.0.1`, `::1`, `localhost`, or a socket directory.
+    pub host: String,
+    pub port: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub database: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default, PartialEq)]
