@@ -1015,3 +1015,31 @@ fn exec_without_a_scenario_postgres_or_with_another_command_is_a_clear_refusal()
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_in_tree_source_restores_in_the_recovery_container_without_a_sidecar() {
+    let (s, _dir) = sim("");
+    let yaml = drill(NS, "", "", "1Gi", KEYS).replace(
+        "    plugin:\n      name: barman-cloud.cloudnative-pg.io\n      parameters:\n        barmanObjectName: pg-orders-s3\n        serverName: pg-orders\n",
+        "    barmanObjectStore:\n      destinationPath: s3://acme-prod-pg-backups/orders/\n      serverName: pg-orders\n      s3Credentials:\n        accessKeyId: {name: pg-orders-s3-creds, key: ACCESS_KEY_ID}\n        secretAccessKey: {name: pg-orders-s3-creds, key: ACCESS_SECRET_KEY}\n",
+    );
+    apply(&s, &yaml);
+    wait_phase(&s, NS, "pg-orders-drill", "Cluster in healthy state");
+    let pods = pods_of_job(&s, NS, "pg-orders-drill-1-full-recovery");
+    let inits = pods[0]["spec"]["initContainers"]
+        .as_array()
+        .expect("inits")
+        .len();
+    assert_eq!(inits, 1, "only bootstrap-controller: no plugin sidecar");
+    let main = logs(&s, NS, &name_of(&pods[0]), "full-recovery");
+    assert!(!main.contains("Restore through plugin detected"), "{main}");
+    assert!(main.contains(r#""msg":"Recovering from external cluster","logging_pod":"pg-orders-drill-1-full-recovery","sourceName":"pg-orders""#), "{main}");
+    assert!(
+        main.contains(r#""logger":"barman-cloud-restore""#),
+        "{main}"
+    );
+    assert!(
+        main.contains(r#""message":"selected new timeline ID: 4""#),
+        "{main}"
+    );
+}
