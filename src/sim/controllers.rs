@@ -294,6 +294,11 @@ fn deployment(store: &Arc<Store>, obj: &Value, prev: Option<&Value>) {
 
 /// Runs until the task is dropped.
 pub async fn run(store: Arc<Store>) {
+    run_with(store, None).await
+}
+
+/// The controllers, with CloudNativePG's recovery when given.
+pub async fn run_with(store: Arc<Store>, recovery: Option<Arc<super::recovery::Recovery>>) {
     let mut rx = store.subscribe();
     loop {
         let change = match rx.recv().await {
@@ -301,6 +306,10 @@ pub async fn run(store: Arc<Store>) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         };
+        // Deletions too: a recovery stops with its Cluster or its namespace.
+        if let Some(r) = &recovery {
+            r.on_change(&store, &change);
+        }
         if change.kind == ChangeType::Deleted {
             continue;
         }

@@ -60,6 +60,112 @@ pub type LogKey = (String, String, String);
 #[derive(Debug, Default)]
 pub struct Logs {
     sources: HashMap<LogKey, LogSource>,
+    /// Lines written while the simulator runs (the recovery controller's pods).
+    pub live: LiveLogs,
+}
+
+/// At most this many lines are kept per live container: a pod retried for hours must not
+/// grow without bound.
+const LIVE_CAP: usize = 4_000;
+
+#[derive(Debug, Clone, Default)]
+struct LiveLog {
+    lines: Vec<(DateTime<Utc>, String)>,
+    previous: Vec<(DateTime<Utc>, String)>,
+    /// Lines dropped from the front of `lines` by the cap: a follower's position stays right.
+    dropped: usize,
+    /// The container terminated: followers stop at the end of its log.
+    ended: bool,
+}
+
+/// Container logs written by the simulated controllers as they act, shared between the
+/// controller tasks (which append) and the API (which reads and follows).
+#[derive(Debug, Clone)]
+pub struct LiveLogs {
+    inner: std::sync::Arc<std::sync::Mutex<HashMap<LogKey, LiveLog>>>,
+    /// Bumped on every write, so that followers wake.
+    tick: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for LiveLogs {
+    fn default() -> Self {
+        LiveLogs {
+            inner: Default::default(),
+            tick: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+impl LiveLogs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LogKey, LiveLog>> {
+        // A panic elsewhere cannot leave a half-written log: every change is one push.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a line to a container's log, stamped `at`.
+    pub fn push(&self, key: &LogKey, at: DateTime<Utc>, line: String) {
+        {
+            let mut all = self.lock();
+            let log = all.entry(key.clone()).or_default();
+            log.lines.push((at, line));
+            if log.lines.len() > LIVE_CAP {
+                let extra = log.lines.len() - LIVE_CAP;
+                log.lines.drain(..extra);
+                log.dropped += extra;
+            }
+        }
+        self.tick.send_modify(|t| *t += 1);
+    }
+
+    /// The container restarted: what it wrote becomes `--previous`, its log starts empty.
+    pub fn restart(&self, key: &LogKey) {
+        {
+            let mut all = self.lock();
+            let log = all.entry(key.clone()).or_default();
+            log.previous = std::mem::take(&mut log.lines);
+            log.dropped = 0;
+            log.ended = false;
+        }
+        self.tick.send_modify(|t| *t += 1);
+    }
+
+    /// The container terminated: a follower reads to the end and stops.
+    pub fn end(&self, key: &LogKey) {
+        self.lock().entry(key.clone()).or_default().ended = true;
+        self.tick.send_modify(|t| *t += 1);
+    }
+
+    fn ended(&self, key: &LogKey) -> bool {
+        self.lock().get(key).is_none_or(|l| l.ended)
+    }
+
+    /// Forgets every log of a pod (it was deleted) or of a namespace (`pod` None).
+    pub fn forget(&self, ns: &str, pod: Option<&str>) {
+        self.lock()
+            .retain(|(n, p, _), _| n != ns || pod.is_some_and(|pod| p != pod));
+    }
+
+    /// Whether anything was written for this container.
+    pub fn has(&self, key: &LogKey) -> bool {
+        self.lock().contains_key(key)
+    }
+
+    /// The lines of a container from index `from` (counting dropped ones), and the next index.
+    fn since(&self, key: &LogKey, from: usize) -> (Vec<(DateTime<Utc>, String)>, usize) {
+        let all = self.lock();
+        let Some(log) = all.get(key) else {
+            return (Vec::new(), from);
+        };
+        let start = from.saturating_sub(log.dropped).min(log.lines.len());
+        (log.lines[start..].to_vec(), log.dropped + log.lines.len())
+    }
+
+    fn previous(&self, key: &LogKey) -> Vec<(DateTime<Utc>, String)> {
+        self.lock()
+            .get(key)
+            .map(|l| l.previous.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,11 +282,11 @@ impl Logs {
                 "container \"{container}\" in pod \"{pod_name}\" is waiting to start: {reason}"
             )));
         }
-        let source = self
-            .sources
-            .get(&(ns, pod_name.clone(), container.clone()))
-            .cloned()
-            .unwrap_or_default();
+        let key: LogKey = (ns, pod_name.clone(), container.clone());
+        if self.live.has(&key) {
+            return self.read_live(&key, status, &pod_name, &container, q);
+        }
+        let source = self.sources.get(&key).cloned().unwrap_or_default();
         if q.previous {
             let restarts = status
                 .and_then(|s| s.get("restartCount"))
@@ -270,6 +376,74 @@ impl Logs {
                     let wait = (1.0 / generator.per_second).clamp(0.01, 0.25);
                     tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                     end = generator.count_at(Utc::now());
+                }
+            },
+        );
+        Ok(Body::from_stream(body))
+    }
+}
+
+impl Logs {
+    /// A log the simulator writes as it runs: read like a fixed one, followed as it grows.
+    fn read_live(
+        &self,
+        key: &LogKey,
+        status: Option<&Value>,
+        pod_name: &str,
+        container: &str,
+        q: &LogQuery,
+    ) -> Result<Body, ApiError> {
+        if q.previous {
+            let previous = self.live.previous(key);
+            if previous.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
+                )));
+            }
+            return Ok(Body::from(truncate(
+                select(&previous, q).concat(),
+                q.limit_bytes,
+            )));
+        }
+        // Subscribed before reading, so that a line written in between still wakes the follower.
+        let ticks = self.live.tick.subscribe();
+        let (lines, next) = self.live.since(key, 0);
+        let head = select(&lines, q).concat();
+        // A terminated container's log is complete: following it ends at once, as kubectl's does.
+        let running = status
+            .and_then(|s| s.pointer("/state/terminated"))
+            .is_none();
+        if !q.follow || !running {
+            return Ok(Body::from(truncate(head, q.limit_bytes)));
+        }
+        let live = self.live.clone();
+        let key = key.clone();
+        let timestamps = q.timestamps;
+        let state = (Some(head), next, ticks, live, key);
+        let body = futures::stream::unfold(
+            state,
+            move |(head, mut next, mut ticks, live, key)| async move {
+                if let Some(h) = head {
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(Bytes::from(h)),
+                        (None, next, ticks, live, key),
+                    ));
+                }
+                loop {
+                    let (lines, after) = live.since(&key, next);
+                    if !lines.is_empty() {
+                        next = after;
+                        let chunk: String = lines
+                            .iter()
+                            .map(|(ts, text)| format_line(*ts, text, timestamps))
+                            .collect();
+                        return Some((Ok(Bytes::from(chunk)), (None, next, ticks, live, key)));
+                    }
+                    // The container ended, or its log was forgotten (its pod or namespace
+                    // went away): the stream ends.
+                    if live.ended(&key) || ticks.changed().await.is_err() {
+                        return None;
+                    }
                 }
             },
         );

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod faults;
 pub mod logs;
 pub mod patch;
+pub mod recovery;
 pub mod registry;
 pub mod scenario;
 pub mod schema;
@@ -78,6 +79,8 @@ pub struct Sim {
     pub faults: Faults,
     /// What the instance pods answer through `pods/proxy` (and their node's kubelet).
     pub archivers: archiver::Archivers,
+    /// The simulated CloudNativePG's recoveries (`spec.bootstrap.recovery`).
+    pub recovery: Arc<recovery::Recovery>,
     pub info: ScenarioInfo,
     pub requests: AtomicU64,
     /// The latest writes (anything but GET), for tests that assert what a client sent.
@@ -251,9 +254,16 @@ impl Sim {
             f.forbidden.clone(),
             f.expire_next_watch,
         );
+        let recovery = recovery::Recovery::new(
+            &sc.recovery,
+            sc.archivers.clone(),
+            sc.now,
+            logs.live.clone(),
+        );
         Ok(Arc::new(Sim {
             store,
             logs,
+            recovery,
             faults,
             archivers: archiver::Archivers::new(sc.archivers.clone(), sc.now),
             info: ScenarioInfo {
@@ -296,10 +306,11 @@ impl Sim {
     /// handle is aborted or the runtime ends.
     pub fn start_timeline(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let (store, entries) = (self.store.clone(), self.timeline.clone());
+        let recovery = self.recovery.clone();
         tokio::spawn(async move {
             tokio::join!(
                 timeline::run(store.clone(), entries),
-                controllers::run(store)
+                controllers::run_with(store, Some(recovery))
             );
         })
     }

@@ -1,6 +1,7 @@
 //! The Kubernetes REST API over the store: one fallback handler that parses paths the way
 //! the apiserver does, so that every kind, built-in or custom, takes the same road.
 
+mod exec;
 mod list_watch;
 mod logs;
 mod routes;
@@ -31,7 +32,14 @@ pub(super) struct Target {
 }
 
 pub fn router(sim: Arc<Sim>) -> Router {
-    Router::new().fallback(handle).with_state(sim)
+    Router::new()
+        // exec takes the whole request: the connection upgrade rides in its extensions.
+        .route(
+            "/api/v1/namespaces/{ns}/pods/{name}/exec",
+            axum::routing::any(exec::exec),
+        )
+        .fallback(handle)
+        .with_state(sim)
 }
 
 type Query = HashMap<String, String>;

@@ -33,7 +33,12 @@ type SecretKeys = (String, String, Vec<(String, String)>);
 
 /// A value, or what its `${env:…}` / `${file:…}` indirection names.
 fn resolve(v: &str, field: &str) -> Result<String, ScenarioError> {
-    let bad = |m: String| ScenarioError::Invalid(format!("spec.objectStore.{field}: {m}"));
+    resolve_at(v, &format!("spec.objectStore.{field}"))
+}
+
+/// The same for a field of another section (`place` is its path in the document).
+pub(super) fn resolve_at(v: &str, place: &str) -> Result<String, ScenarioError> {
+    let bad = |m: String| ScenarioError::Invalid(format!("{place}: {m}"));
     let Some(inner) = v.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
         return Ok(v.to_string());
     };
@@ -56,6 +61,36 @@ fn resolve(v: &str, field: &str) -> Result<String, ScenarioError> {
             "'{v}': write a value, ${{env:NAME}} or ${{file:PATH}}"
         ))),
     }
+}
+
+/// Resolves the recovery's PostgreSQL and checks that it is on this machine: exec runs psql
+/// against it, so it must not reach anything beyond loopback.
+pub fn resolve_postgres(pg: &mut super::PostgresSpec) -> Result<(), ScenarioError> {
+    let place = "spec.recovery.postgres";
+    pg.host = resolve_at(&pg.host, &format!("{place}.host"))?;
+    pg.port = resolve_at(&pg.port, &format!("{place}.port"))?;
+    for (field, v) in [
+        ("user", &mut pg.user),
+        ("database", &mut pg.database),
+        ("password", &mut pg.password),
+    ] {
+        if let Some(v) = v {
+            *v = resolve_at(v, &format!("{place}.{field}"))?;
+        }
+    }
+    if !matches!(pg.host.as_str(), "127.0.0.1" | "::1" | "localhost") && !pg.host.starts_with('/') {
+        return Err(ScenarioError::Invalid(format!(
+            "{place}.host: '{}' is not on this machine: give 127.0.0.1, ::1, localhost or a socket directory",
+            pg.host
+        )));
+    }
+    if pg.port.parse::<u16>().is_err() {
+        return Err(ScenarioError::Invalid(format!(
+            "{place}.port: '{}' is not a port number",
+            pg.port
+        )));
+    }
+    Ok(())
 }
 
 /// Points the selected ObjectStores at the endpoint and writes the credentials into the
@@ -225,6 +260,30 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("write a value, ${env:NAME} or ${file:PATH}"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_exec_postgres_must_be_on_this_machine() {
+        let mut pg = super::super::PostgresSpec {
+            host: "db.example.com".into(),
+            port: "5432".into(),
+            ..Default::default()
+        };
+        let e = resolve_postgres(&mut pg).unwrap_err().to_string();
+        assert!(
+            e.contains("spec.recovery.postgres.host: 'db.example.com' is not on this machine"),
+            "{e}"
+        );
+        let mut pg = super::super::PostgresSpec {
+            host: "127.0.0.1".into(),
+            port: "${env:BACKSTOP_TEST_SURELY_UNSET_VARIABLE}".into(),
+            ..Default::default()
+        };
+        let e = resolve_postgres(&mut pg).unwrap_err().to_string();
+        assert!(
+            e.contains("spec.recovery.postgres.port: the environment variable"),
             "{e}"
         );
     }

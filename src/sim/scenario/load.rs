@@ -21,6 +21,9 @@ pub fn load(spec: &str, now: DateTime<Utc>) -> Result<Scenario, ScenarioError> {
     if let Some(ep) = &sc.object_store {
         super::endpoint::apply(ep, &mut sc.objects)?;
     }
+    if let Some(pg) = &mut sc.recovery.postgres {
+        super::endpoint::resolve_postgres(pg)?;
+    }
     Ok(sc)
 }
 
@@ -101,13 +104,15 @@ fn load_inner(
         faults: spec_doc.faults.unwrap_or_default(),
         archivers,
         object_store: spec_doc.object_store,
+        recovery: spec_doc.recovery.clone().unwrap_or_default(),
         shift,
         now: Some(now),
     };
 
     if let Some(base_name) = &spec_doc.base {
         let base = load_inner(&base_spec(spec, base_name), now, chain)?;
-        scenario = overlay(base, scenario, &spec_doc.remove, &doc_place)?;
+        let own_recovery = spec_doc.recovery.is_some();
+        scenario = overlay(base, scenario, &spec_doc.remove, &doc_place, own_recovery)?;
     } else if !spec_doc.remove.is_empty() {
         return Err(ScenarioError::Invalid(format!(
             "{doc_place}: spec.remove needs spec.base: there is nothing to remove from"

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 pub use self::clock::shift_times;
-pub use self::endpoint::ObjectStoreEndpoint;
+pub use self::endpoint::{ObjectStoreEndpoint, resolve_postgres};
 pub use self::load::load;
 use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
@@ -44,6 +44,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "flux-stuck-dependency",
         include_str!("../scenarios/flux-stuck-dependency.yaml"),
+    ),
+    (
+        "restore-drill",
+        include_str!("../scenarios/restore-drill.yaml"),
     ),
 ];
 
@@ -266,6 +270,53 @@ pub struct WalVolumeSpec {
     pub growth_per_hour: Option<String>,
 }
 
+/// How the simulated CloudNativePG plays a recovery (`bootstrap.recovery`): its shape, its
+/// pace and the defects the scenario plants. See docs/SCENARIOS.md.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecoverySpec {
+    /// `job` (the `<cluster>-1-full-recovery` Job, the default) or `initContainer` (the
+    /// bootstrap runs in the instance pod's `bootstrap-instance` init container).
+    #[serde(default)]
+    pub shape: Option<String>,
+    /// The pace of one recovery step (default 200ms: a success takes a few seconds).
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub step: Option<Duration>,
+    /// The wait before the first retry of a failed attempt, doubled at each retry (default
+    /// 1s; Kubernetes waits 10s).
+    #[serde(default, deserialize_with = "de_opt_duration")]
+    pub retry_backoff: Option<Duration>,
+    /// Base backup IDs (`20261124T020005`) whose restore cannot reach consistency.
+    #[serde(default)]
+    pub corrupt_backups: Vec<String>,
+    /// The memory the restore needs (a quantity): a restore sidecar limited below it is
+    /// OOMKilled.
+    #[serde(default)]
+    pub restore_memory: Option<String>,
+    /// The object store refuses the recovery's credentials.
+    #[serde(default)]
+    pub reject_credentials: bool,
+    /// A real PostgreSQL on loopback that `pods/exec` runs `psql` against (nothing else
+    /// runs through exec). Values may be `${env:NAME}` or `${file:PATH}`.
+    #[serde(default)]
+    pub postgres: Option<PostgresSpec>,
+}
+
+/// Where the real PostgreSQL behind `pods/exec` listens, and as whom psql connects.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostgresSpec {
+    /// `127.0.0.1`, `::1`, `localhost`, or a socket directory.
+    pub host: String,
+    pub port: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub database: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, Default, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawSpec {
@@ -289,6 +340,8 @@ struct RawSpec {
     archivers: Vec<ArchiverSpec>,
     #[serde(default)]
     object_store: Option<ObjectStoreEndpoint>,
+    #[serde(default)]
+    recovery: Option<RecoverySpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -319,6 +372,8 @@ pub struct Scenario {
     /// A real S3 endpoint the ObjectStores are pointed at (applied once, on the whole
     /// scenario, base included).
     pub object_store: Option<ObjectStoreEndpoint>,
+    /// How the simulated CloudNativePG plays a recovery.
+    pub recovery: RecoverySpec,
     /// How far the scenario's timestamps were moved (now - anchor).
     pub shift: chrono::Duration,
     /// The instant the scenario was loaded for: its objects' times are relative to it, and

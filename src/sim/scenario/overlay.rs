@@ -15,6 +15,7 @@ pub(super) fn overlay(
     top: Scenario,
     remove: &[ObjRef],
     place: &str,
+    top_states_recovery: bool,
 ) -> Result<Scenario, ScenarioError> {
     let removed: HashSet<Identity> = remove.iter().map(ref_identity).collect();
     let base_ids: HashSet<Identity> = base.objects.iter().map(identity).collect();
@@ -81,6 +82,12 @@ pub(super) fn overlay(
         faults,
         archivers,
         object_store: top.object_store.or(base.object_store),
+        // The recovery's settings are one whole: stated on top, they replace the base's.
+        recovery: if top_states_recovery {
+            top.recovery
+        } else {
+            base.recovery
+        },
         shift: top.shift,
         now: top.now.or(base.now),
     })
