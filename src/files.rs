@@ -42,7 +42,7 @@ pub const CONFIG_LIMIT: Limit = Limit {
     advice: "the config is a few lines of YAML: check $XDG_CONFIG_HOME/backstop/config.yaml (~/.config/backstop/config.yaml)",
 };
 pub const SQL_LIMIT: Limit = Limit {
-    bytes: 256 * 1024,
+    bytes: 64 * 1024,
     what: "a verification SQL file",
     advice: "a verification is a few queries: check that this is the SQL file you meant",
 };

@@ -392,17 +392,16 @@ async fn drill_cmd(
         .map(crate::model::kubefmt::span)
         .unwrap_or_else(|| "not measured".into());
     super::print(&format!(
-        "\nDrill {}: RTO {rto}, RPO {rpo}.{} Report: {}",
+        "\nDrill {}: RTO {rto}, RPO {rpo}. Report: {}{}",
         match &record.verdict {
             drill::Verdict::Passed => "PASSED".to_string(),
             v => format!("FAILED ({})", v.reason()),
         },
+        path.display(),
         record
-            .findings
-            .first()
-            .map(|f| format!(" {}: {}", f.code, f.remedy))
+            .next_step()
+            .map(|n| format!("\nNext: {n}"))
             .unwrap_or_default(),
-        path.display()
     ))?;
     Ok(if record.passed() { 0 } else { 2 })
 }

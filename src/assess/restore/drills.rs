@@ -37,7 +37,12 @@ pub(super) fn rules(c: &ClusterRow, now: DateTime<Utc>, th: &Thresholds, out: &m
         .into_iter()
         .chain(d.filter(|d| d.passed()).and_then(|d| d.at))
         .max();
-    if passed.is_some_and(|t| now - t <= max) {
+    // The newest word on a restore is the one that counts: a drill that failed after the
+    // last pass says the backups do not restore now, however recent that pass.
+    let failed_since_pass = d
+        .filter(|d| !d.passed() && !d.result.is_empty() && d.unreadable.is_none())
+        .filter(|d| d.at.is_some_and(|a| passed.is_none_or(|p| a > p)));
+    if passed.is_some_and(|t| now - t <= max) && failed_since_pass.is_none() {
         return;
     }
     if d.is_none() && passed.is_none() {
@@ -193,7 +198,11 @@ pub fn reports(f: &crate::model::facts::Facts, now: DateTime<Utc>) -> Vec<DrillR
                     },
                     format!(
                         "last drill {}{}{measured}{}; {}",
-                        if d.result.is_empty() { "ended" } else { &d.result },
+                        if d.result.is_empty() {
+                            "ended"
+                        } else {
+                            &d.result
+                        },
                         ago(d.at),
                         d.reason
                             .as_deref()

@@ -28,6 +28,11 @@ pub(super) const CREDENTIALS: &[&str] = &[
     "missing AWS credentials",
     "missing Google credentials",
     "can't get credentials",
+    // The Secret the store names, or its key, is not there (the plugin's
+    // internal/cnpgi/common credentials code: "while getting secret NAME", "missing key KEY,
+    // inside secret NAME").
+    "while getting secret",
+    "missing key ",
 ];
 /// A backup whose WAL is not all there (plugin-barman-cloud `restore.go`).
 pub(super) const BAD_BACKUP: &[&str] = &[

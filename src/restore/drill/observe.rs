@@ -34,6 +34,8 @@ pub struct Replay {
     pub restored_wal: u64,
     pub last_restored: Option<String>,
     pub complete: bool,
+    /// The base backup the restore started from (`Restoring from backup_id: X`).
+    pub backup_id: Option<String>,
 }
 
 impl Replay {
@@ -59,6 +61,8 @@ impl Replay {
                 r.last_restored = rest.split('"').next().map(str::to_string);
             } else if text.contains("archive recovery complete") {
                 r.complete = true;
+            } else if let Some(id) = after(&text, "Restoring from backup_id: ") {
+                r.backup_id = id.split_whitespace().next().map(str::to_string);
             }
         }
         r
@@ -69,7 +73,9 @@ fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text.find(marker).map(|i| &text[i + marker.len()..])
 }
 
-/// CloudNativePG's phase texts (api/v1 cluster_types.go).
+/// CloudNativePG's phase text for a healthy Cluster (api/v1 cluster_types.go); the
+/// unrecoverable one has been worded more than one way ("Cluster is unrecoverable and needs
+/// manual intervention" in 1.30), so it is matched on its word.
 pub const PHASE_HEALTHY: &str = "Cluster in healthy state";
 pub const PHASE_UNRECOVERABLE: &str =
     "Cluster is in an unrecoverable state, needs manual intervention";
@@ -110,7 +116,7 @@ impl ClusterCourse {
     }
 
     pub fn unrecoverable(&self) -> bool {
-        self.phase == PHASE_UNRECOVERABLE
+        self.phase.to_lowercase().contains("unrecoverable")
     }
 }
 

@@ -70,6 +70,8 @@ pub struct DrillRecord {
     pub teardown: String,
     pub plan_yaml: String,
     pub warnings: Vec<String>,
+    /// The drill's flags beyond the cluster, to repeat it (`--to …`).
+    pub again: String,
 }
 
 impl DrillRecord {
@@ -135,5 +137,44 @@ impl DrillRecord {
             );
         }
         json!({"metadata": {"annotations": ann}})
+    }
+}
+
+impl DrillRecord {
+    /// What to do after a failed drill, as one command where there is one: past a bad base
+    /// backup, the next older one; otherwise the drill again with its namespace kept, to walk
+    /// the restore tree against it.
+    pub fn next_step(&self) -> Option<String> {
+        let repeat = format!(
+            "backstop restore drill {}/{}{}",
+            self.source.0, self.source.1, self.again
+        );
+        match &self.verdict {
+            Verdict::Passed => None,
+            Verdict::Refused(_) => None,
+            Verdict::Interrupted => Some(format!("run it again: {repeat}")),
+            Verdict::Failed(reason) => {
+                let bad_backup = self.findings.iter().any(|f| f.code == "RST006")
+                    || reason.contains("BackoffLimitExceeded");
+                let older = self.replay.backup_id.as_ref().and_then(|bad| {
+                    let w = self.window.as_ref()?;
+                    let at = w.backups.iter().position(|b| &b.id == bad)?;
+                    w.backups[..at].last().map(|b| (bad.clone(), b.id.clone()))
+                });
+                match (bad_backup, older) {
+                    (true, Some((bad, older))) => Some(format!(
+                        "base backup {bad} did not restore: prove the one before it, {older}: {repeat} --from-backup {older}"
+                    )),
+                    _ if self.findings.is_empty() && reason.starts_with("no healthy primary") => {
+                        Some(format!(
+                            "the recovery may only be slow: a larger --timeout, or --keep to look at it: {repeat} --timeout 2h --keep"
+                        ))
+                    }
+                    _ => Some(format!(
+                        "keep the next attempt's namespace and walk the restore tree against it: {repeat} --keep, then backstop trees walk restore-failing -n <the drill's namespace>"
+                    )),
+                }
+            }
+        }
     }
 }

@@ -176,6 +176,9 @@ pub fn markdown(r: &DrillRecord) -> String {
         ),
         _ => {
             o.push("- Fix the cause above before relying on these backups, then run the drill again.".into());
+            if let Some(next) = r.next_step() {
+                o.push(format!("- Next: {}", md(&next)));
+            }
             o.push(
                 "- Walk the restore-failure tree on the next attempt (`backstop trees walk restore-failing`), or keep the scratch namespace for a look with `--keep`."
                     .into(),

@@ -84,6 +84,19 @@ fn kube_error(what: &str, e: kube::Error) -> String {
     }
 }
 
+/// The flags that repeat the plan's target.
+fn again(plan: &RestorePlan) -> String {
+    let mut out = match &plan.ask.target {
+        crate::restore::Target::Latest => String::new(),
+        crate::restore::Target::Time(t) => format!(" --to {}", t.to_rfc3339()),
+        crate::restore::Target::Backup(id) => format!(" --backup {id}"),
+    };
+    if let Some(id) = &plan.ask.from_backup {
+        out.push_str(&format!(" --from-backup {id}"));
+    }
+    out
+}
+
 /// Runs the drill the plan describes (its `into` is the scratch namespace). `cancel`
 /// resolves when the person stops it; the scratch namespace is deleted on every way out
 /// unless `keep`.
@@ -126,6 +139,7 @@ pub async fn run(
             teardown: String::new(),
             plan_yaml: plan.yaml(),
             warnings: plan.warnings.clone(),
+            again: again(plan),
         },
         seen_lines: BTreeMap::new(),
     };

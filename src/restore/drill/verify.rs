@@ -5,24 +5,26 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 /// The most output kept from a verification query.
 const MAX_OUTPUT: usize = 64 * 1024;
 
-/// The command, as kubectl would run it.
-pub fn command(database: &str) -> Vec<String> {
+/// The command: the SQL goes as psql's `-c`, not on stdin, since the end of stdin does not
+/// reliably reach the API server through kube's exec; psql 15 and later print every
+/// statement's result, and an error ends it with a non-zero exit.
+pub fn command(database: &str, sql: &str) -> Vec<String> {
     [
         "psql",
         "-v",
         "ON_ERROR_STOP=1",
         "--no-psqlrc",
         "--no-align",
-        "--pset=footer=off",
+        "--tuples-only",
         "-d",
         database,
-        "-f",
-        "-",
+        "-c",
+        sql,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -31,8 +33,7 @@ pub fn command(database: &str) -> Vec<String> {
 
 pub fn kubectl(namespace: &str, pod: &str, database: &str, file: &str) -> String {
     format!(
-        "kubectl exec -i -n {namespace} {pod} -c postgres -- {} < {file}",
-        command(database).join(" ")
+        "kubectl exec -n {namespace} {pod} -c postgres -- psql -v ON_ERROR_STOP=1 --no-psqlrc --no-align --tuples-only -d {database} -c \"$(cat {file})\""
     )
 }
 
@@ -65,23 +66,16 @@ pub async fn run(
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let params = AttachParams::default()
         .container("postgres")
-        .stdin(true)
+        .stdin(false)
         .stdout(true)
         .stderr(true);
     let work = async {
         let mut proc = api
-            .exec(pod, command(database), &params)
+            .exec(pod, command(database, sql), &params)
             .await
             .map_err(|e| format!("running psql in {namespace}/{pod}: {e}"))?;
         let status = proc.take_status();
         let (stdout, stderr) = (proc.stdout(), proc.stderr());
-        if let Some(mut stdin) = proc.stdin() {
-            stdin
-                .write_all(sql.as_bytes())
-                .await
-                .map_err(|e| format!("sending the SQL to psql in {namespace}/{pod}: {e}"))?;
-            let _ = stdin.shutdown().await;
-        }
         let (out, err) = tokio::join!(
             async {
                 match stdout {

@@ -79,7 +79,8 @@ pub enum Target {
     Latest,
     /// The target as written, and the instant it means (no zone: UTC, as PostgreSQL reads it).
     Time(String, DateTime<Utc>),
-    Backup(String),
+    /// `targetImmediate`: stop as soon as the base backup is consistent.
+    Immediate,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +125,10 @@ pub struct Plan {
     pub backup: Option<BackupEntry>,
     pub catalog: Vec<BackupEntry>,
     pub target: Target,
+    /// `recoveryTarget.backupID`: the base backup to start from. Alone it only chooses the
+    /// backup: PostgreSQL still replays to the end of the archive (cloudnative-pg
+    /// `RecoveryTarget.BuildPostgresOptions` sets no target for it).
+    pub pinned: Option<String>,
     /// The instant of the last archived WAL of the source server.
     pub archive_end: DateTime<Utc>,
     pub last_wal: Option<String>,
@@ -365,17 +370,19 @@ pub fn plan(
         .pointer("/spec/bootstrap/recovery")
         .cloned()
         .unwrap_or(Value::Null);
-    let target = match (
-        s(&rec, "/recoveryTarget/backupID"),
-        s(&rec, "/recoveryTarget/targetTime"),
-    ) {
-        (Some(id), _) => Target::Backup(id.to_string()),
-        (None, Some(t)) => match parse_target(t) {
+    let immediate = rec
+        .pointer("/recoveryTarget/targetImmediate")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let target = match s(&rec, "/recoveryTarget/targetTime") {
+        _ if immediate => Target::Immediate,
+        Some(t) => match parse_target(t) {
             Some(at) => Target::Time(t.to_string(), at),
             None => Target::Latest,
         },
-        _ => Target::Latest,
+        None => Target::Latest,
     };
+    let pinned = s(&rec, "/recoveryTarget/backupID").map(str::to_string);
     let mut p = Plan {
         ns: ns.clone(),
         cluster: name.clone(),
@@ -389,6 +396,7 @@ pub fn plan(
         backup: None,
         catalog: Vec::new(),
         target,
+        pinned,
         archive_end: now,
         last_wal: None,
         source_timeline: 1,
@@ -562,8 +570,8 @@ pub fn plan(
     }
     if p.via != Via::BackupRef {
         let target = p.target.clone();
-        p.backup = match &target {
-            Target::Backup(id) => match p.catalog.iter().find(|b| &b.id == id) {
+        p.backup = match (&p.pinned.clone(), &target) {
+            (Some(id), _) => match p.catalog.iter().find(|b| &b.id == id) {
                 Some(b) => Some(b.clone()),
                 None => {
                     fail(
@@ -573,8 +581,10 @@ pub fn plan(
                     None
                 }
             },
-            Target::Time(_, at) => p.catalog.iter().rev().find(|b| b.stopped <= *at).cloned(),
-            Target::Latest => p.catalog.last().cloned(),
+            (None, Target::Time(_, at)) => {
+                p.catalog.iter().rev().find(|b| b.stopped <= *at).cloned()
+            }
+            (None, Target::Latest | Target::Immediate) => p.catalog.last().cloned(),
         };
         if p.backup.is_none() {
             fail(&mut p, Failure::NoBackup("no target backup found".into()));

@@ -354,7 +354,7 @@ async fn replay(
         .clone()
         .filter(|l| l.as_str() > wal.as_str() && l.len() == 24);
     let mut replayed = 0;
-    let stop_early = matches!(p.target, Target::Backup(_));
+    let stop_early = matches!(p.target, Target::Immediate);
     while !stop_early && replayed < 12 {
         let next = next_wal(&wal, 1);
         if last.as_ref().is_some_and(|l| next.as_str() > l.as_str())
@@ -385,7 +385,7 @@ async fn replay(
             );
             (*at - Span::milliseconds(1_207)).max(b.stopped)
         }
-        Target::Backup(_) => {
+        Target::Immediate => {
             ctx.log(
                 main,
                 pg.log(now(), "recovery stopping after reaching consistency"),

@@ -139,3 +139,34 @@ fn a_drills_scratch_namespace_is_judged_by_the_restore_rules_only() {
         judged("backstop-drill-pg-orders-0a1b2c")
     );
 }
+
+/// The newest word counts: a drill that failed after a recent pass is RST009, a pass after
+/// a failure is quiet.
+#[test]
+fn a_drill_that_failed_after_a_recent_pass_is_rst009() {
+    let failed = |at| DrillRecord {
+        at: Some(at),
+        result: "failed".into(),
+        reason: Some("RST006: the backup it restores is the suspect".into()),
+        ..Default::default()
+    };
+    let out = run(&facts(
+        vec![drilled(Some(failed(ago(1, 0))), Some(ago(24 * 7, 0)))],
+        vec![],
+        vec![],
+    ));
+    assert_eq!(drills(&out), [("RST009", Severity::Warning)]);
+    assert!(
+        one(&out, "RST009").summary.starts_with(
+            "The last restore drill of Cluster orders/pg-orders failed 1h ago: RST006"
+        ),
+        "{}",
+        one(&out, "RST009").summary
+    );
+    let healed = run(&facts(
+        vec![drilled(Some(failed(ago(24 * 8, 0))), Some(ago(24 * 7, 0)))],
+        vec![],
+        vec![],
+    ));
+    assert_eq!(drills(&healed), []);
+}
