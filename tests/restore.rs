@@ -420,3 +420,45 @@ fn ctrl_c_during_a_drill_tears_it_down_and_records_it_as_interrupted() {
         "{md}"
     );
 }
+
+#[test]
+fn a_drill_of_each_healthy_cluster_passes_with_rto_and_rpo_and_leaves_nothing() {
+    let s = Served::start("healthy");
+    let clusters = archiving_clusters(&s);
+    assert_eq!(clusters.len(), 3, "{clusters:?}");
+    for (ns, name) in clusters {
+        let id = format!("{ns}/{name}");
+        let out = backstop(&s, &["restore", "drill", &id, "--yes", "--timeout", "60s"]);
+        let said = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{id}: {said}");
+        assert!(said.contains("Drill PASSED: RTO "), "{said}");
+        assert!(!said.contains("RPO not measured"), "{said}");
+        assert!(said.contains("healthy: timeline "), "{said}");
+        assert!(drill_namespaces(&s).is_empty(), "{id}: {said}");
+        let ann = kubectl(
+            &s,
+            &[
+                "get",
+                "cluster",
+                &name,
+                "-n",
+                &ns,
+                "-o",
+                "jsonpath={.metadata.annotations.backstop\\.dev/last-drill}",
+            ],
+            None,
+        );
+        let recorded: serde_json::Value = serde_json::from_slice(&ann.stdout).expect("JSON");
+        assert_eq!(recorded["result"], "passed", "{recorded}");
+        assert!(
+            recorded["rtoSeconds"].is_i64() && recorded["rpoSeconds"].is_i64(),
+            "{recorded}"
+        );
+    }
+    // check reads what the drills recorded.
+    let out = backstop(&s, &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let drills = report["drills"].as_array().expect("the drills section");
+    assert_eq!(drills.len(), 3, "{report}");
+    assert!(drills.iter().all(|d| d["result"] == "passed"), "{report}");
+}

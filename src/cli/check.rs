@@ -86,6 +86,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
                         .chain(checks::malformed(&facts))
                         .collect(),
                     assess::bucket::windows(&facts),
+                    assess::restore::drill_reports(&facts, now),
                 ))
             }
             None => Ok(live(connect_args, now, &th).await),
@@ -93,12 +94,14 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
     });
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
-    let (outcome, source, notes, stores) = result?;
+    let (outcome, source, notes, stores, drills) = result?;
     let mut outcome = outcome;
     outcome
         .findings
         .retain(|f| !silence.iter().any(|s| s == f.code));
-    let report = Report::new(outcome, source, now, notes).with_stores(stores);
+    let report = Report::new(outcome, source, now, notes)
+        .with_stores(stores)
+        .with_drills(drills);
     // Each format is safe as it comes: JSON escaped by serde, text and Markdown with every
     // outside string cleaned by the report (the text's colours are its own).
     let text = match args.format {
@@ -126,6 +129,7 @@ async fn live(
     String,
     Vec<String>,
     Vec<assess::bucket::WindowReport>,
+    Vec<assess::restore::DrillReport>,
 ) {
     let opts = ConnectOptions {
         kubeconfig: connect_args.kubeconfig,
@@ -137,7 +141,7 @@ async fn live(
         Err(e) => {
             let mut o = Outcome::default();
             o.unknown("cluster", e.to_string());
-            return (o, e.target, vec![], vec![]);
+            return (o, e.target, vec![], vec![], vec![]);
         }
     };
     let version =
@@ -146,7 +150,7 @@ async fn live(
             Ok(Err(e)) => {
                 let mut o = Outcome::default();
                 o.unknown("cluster", format!("{} is unreachable: {e}", target.server));
-                return (o, target.context, vec![], vec![]);
+                return (o, target.context, vec![], vec![], vec![]);
             }
             Err(_) => {
                 let mut o = Outcome::default();
@@ -154,7 +158,7 @@ async fn live(
                     "cluster",
                     format!("{} did not answer within 10s", target.server),
                 );
-                return (o, target.context, vec![], vec![]);
+                return (o, target.context, vec![], vec![], vec![]);
             }
         };
     // A simulated cluster's endpoints are fictional: probing them would only fail.
@@ -181,5 +185,6 @@ async fn live(
         target.context,
         notes,
         assess::bucket::windows(&facts),
+        assess::restore::drill_reports(&facts, now),
     )
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::assess::bucket::WindowReport;
 use crate::assess::catalog::{AREAS, area};
+use crate::assess::restore::DrillReport;
 use crate::assess::{Finding, Outcome, Severity, Status, Unknown};
 use crate::sanitize::{self, clean_line, untrusted};
 
@@ -24,6 +25,9 @@ pub struct Report {
     /// Present only when a store was read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stores: Vec<WindowReport>,
+    /// Each Cluster that backs up, with the age and result of its last restore drill.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drills: Vec<DrillReport>,
     /// Said in text and Markdown, not part of the JSON contract.
     #[serde(skip)]
     pub notes: Vec<String>,
@@ -38,6 +42,7 @@ impl Report {
             findings: outcome.findings,
             unknown: outcome.unknown,
             stores: Vec::new(),
+            drills: Vec::new(),
             notes,
         }
     }
@@ -45,6 +50,12 @@ impl Report {
     /// The stores read, each with its proven window beside the status field's claim.
     pub fn with_stores(mut self, stores: Vec<WindowReport>) -> Report {
         self.stores = stores;
+        self
+    }
+
+    /// Each Cluster's last restore drill.
+    pub fn with_drills(mut self, drills: Vec<DrillReport>) -> Report {
+        self.drills = drills;
         self
     }
 
@@ -157,6 +168,16 @@ impl Report {
                 }
             }
         }
+        if !self.drills.is_empty() {
+            out.push_str(&format!("\n{}\n", paint("Restore drills", "1")));
+            for d in &self.drills {
+                out.push_str(&format!(
+                    "  {}: {}\n",
+                    clean_line(&d.object.display()),
+                    untrusted(&d.line)
+                ));
+            }
+        }
         for (title, list) in self.by_area() {
             out.push_str(&format!("\n{}\n", paint(title, "1")));
             for f in list {
@@ -226,6 +247,16 @@ impl Report {
                 for l in sub {
                     out.push_str(&format!("  - {}\n", clean_line(&untrusted(&l))));
                 }
+            }
+        }
+        if !self.drills.is_empty() {
+            out.push_str("\n## Restore drills\n\n");
+            for d in &self.drills {
+                out.push_str(&format!(
+                    "- {}: {}\n",
+                    inline_code(&clean_line(&d.object.display())),
+                    clean_line(&untrusted(&d.line))
+                ));
             }
         }
         for (title, list) in self.by_area() {
