@@ -331,8 +331,10 @@ fn a_failing_archiver_the_condition_already_reports_is_bkp005_alone() {
         ready_wal_files: 12,
         ..healthy_status()
     };
-    let mut f = Facts::default();
-    f.archivers = vec![reading(now(), s, 1)];
+    let mut f = Facts {
+        archivers: vec![reading(now(), s, 1)],
+        ..Default::default()
+    };
     let mut c = crate::assess::testing::cluster("orders", "pg-orders", "store");
     c.conditions[0] = crate::assess::testing::cond(
         "ContinuousArchiving",
