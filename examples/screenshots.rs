@@ -183,7 +183,15 @@ fn caught_up(app: &App) -> bool {
         _ => true,
     });
     let walk_ready = app.walk.as_ref().is_none_or(|w| !w.running);
-    text_ready && walk_ready
+    let plan_ready = app.overlays.iter().all(|o| match o {
+        Overlay::Plan(p) => !matches!(
+            p.state,
+            backstop::ui::overlays::restore_plan::PlanState::Loading
+        ),
+        Overlay::DrillConfirm(c) => c.prep.is_some(),
+        _ => true,
+    });
+    text_ready && walk_ready && plan_ready
 }
 
 #[tokio::main]
@@ -239,6 +247,8 @@ async fn main() -> anyhow::Result<()> {
             (140, 44),
         ),
         ("small-terminal-80x24", "slow-backups", "3", (80, 24)),
+        ("restore-plan", "restore-drill", "3jjp|", (140, 44)),
+        ("restore-drill-confirm", "restore-drill", "3jjD|", (140, 44)),
         ("walker-chooser", "plugin-crashloop-oom", "w", (140, 44)),
         (
             "walker-question",
