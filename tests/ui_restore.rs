@@ -428,3 +428,71 @@ async fn quitting_during_a_drill_waits_for_its_teardown() {
         "torn down before quitting"
     );
 }
+
+/// A Cluster's detail tells a restore under way (from what, to when, the pods doing it)
+/// before everything else, and the drills recorded on a source Cluster.
+#[tokio::test]
+async fn the_cluster_detail_shows_a_restore_under_way_and_the_drills_recorded() {
+    let (mut w, _files) = world(Duration::from_secs(5), false).await;
+    let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        w.client.clone(),
+        "orders",
+        &backstop::cluster::fetch::resource_of(Kind::Cluster),
+    );
+    let restoring: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+        "metadata": {"name": "pg-orders-restore", "namespace": "orders"},
+        "spec": {"instances": 1, "bootstrap": {"recovery": {"source": "origin",
+            "recoveryTarget": {"targetTime": "2026-11-24T05:00:00+01:00"}}},
+            "externalClusters": [{"name": "origin", "plugin": {"name": "barman-cloud.cloudnative-pg.io",
+                "parameters": {"barmanObjectName": "pg-orders-s3", "serverName": "pg-orders"}}}]},
+    }))
+    .expect("a Cluster");
+    api.create(&Default::default(), &restoring)
+        .await
+        .expect("the recovery Cluster is created");
+    w.until("the recovery Cluster is seen", |app| {
+        app.board
+            .snapshot
+            .clusters
+            .rows
+            .iter()
+            .any(|c| c.name == "pg-orders-restore")
+    })
+    .await;
+    w.press(KeyCode::Char('3')).await;
+    w.typed("/orders/pg-orders-restore").await;
+    w.press(KeyCode::Enter).await;
+    w.press(KeyCode::Enter).await;
+    let detail = w.render(140, 50);
+    assert!(detail.contains("Restore in progress"), "{detail}");
+    let line = |screen: &str, label: &str, value: &str| {
+        screen
+            .lines()
+            .any(|l| l.contains(&format!("  {label} ")) && l.contains(value))
+    };
+    assert!(
+        line(
+            &detail,
+            "from",
+            "ObjectStore pg-orders-s3, server pg-orders"
+        ),
+        "{detail}"
+    );
+    assert!(
+        line(&detail, "to", "time 2026-11-24T05:00:00+01:00"),
+        "{detail}"
+    );
+    w.press(KeyCode::Esc).await;
+    w.press(KeyCode::Esc).await;
+    select_cluster(&mut w).await;
+    w.press(KeyCode::Enter).await;
+    let source = w.render(140, 60);
+    assert!(source.contains("Restore drills"), "{source}");
+    assert!(line(&source, "last passed", "ago)"), "{source}");
+    assert!(
+        source.contains("backstop restore drill orders/pg-orders"),
+        "{source}"
+    );
+    assert!(!source.contains("Restore in progress"), "{source}");
+}

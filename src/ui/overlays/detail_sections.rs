@@ -53,6 +53,13 @@ pub fn sections(
     let proofs = ground.proofs;
     if target.kind == Kind::Cluster {
         let mut v = cluster(s, target, now)?;
+        // A restore under way comes before everything else it would explain.
+        let mut restore = super::detail_restore::sections(s, target, now);
+        if let Some(first) = restore.first().filter(|x| !x.lines.is_empty()).cloned() {
+            v.insert(1.min(v.len()), first);
+            restore.remove(0);
+        }
+        v.extend(restore);
         v.push(super::detail_ground::archiver(
             ground.archivers,
             target,

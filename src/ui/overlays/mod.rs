@@ -10,6 +10,7 @@ pub mod connect_error;
 pub mod detail;
 mod detail_ground;
 mod detail_parts;
+mod detail_restore;
 mod detail_sections;
 pub mod findings;
 pub mod help;
