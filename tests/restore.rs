@@ -194,7 +194,10 @@ fn a_plan_written_for_git_is_the_manifest_with_its_reasons_as_comments() {
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains(&format!("kubectl apply -f {path}")), "{said}");
-    assert!(said.contains("kubectl create namespace dr"), "{said}");
+    assert!(
+        said.contains("kubectl create namespace dr --dry-run=client -o yaml | kubectl apply -f -"),
+        "{said}"
+    );
     let yaml = std::fs::read_to_string(&file).expect("the plan file");
     assert!(
         yaml.starts_with("# Restore of Cluster billing/pg-billing into dr/pg-billing"),

@@ -282,3 +282,30 @@ fn get_watch_sees_a_timeline_change() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `kubectl create namespace NAME` sends protobuf, which the simulator does not read: the
+/// answer says so and what works, and what it says works.
+#[test]
+fn a_typed_create_is_told_what_to_do_instead() {
+    let s = Served::start(&fixture("mini.yaml"));
+    let out = kubectl(&s, &["create", "namespace", "typed"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(said.contains("UnsupportedMediaType"), "{said}");
+    assert!(said.contains("--dry-run=client -o yaml"), "{said}");
+    let yaml = ok(
+        &s,
+        &[
+            "create",
+            "namespace",
+            "typed",
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ],
+    );
+    let file = s.dir.path().join("ns.yaml");
+    std::fs::write(&file, yaml).expect("the manifest");
+    ok(&s, &["apply", "-f", &file.to_string_lossy()]);
+    assert!(ok(&s, &["get", "namespace", "typed"]).contains("Active"));
+}

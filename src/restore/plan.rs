@@ -318,7 +318,10 @@ impl RestorePlan {
         let (ns, name) = &self.into;
         let mut out = Vec::new();
         if self.into.0 != self.source.0 {
-            out.push(format!("kubectl create namespace {ns}"));
+            // Idempotent, and read by any API server (a typed `create` sends protobuf).
+            out.push(format!(
+                "kubectl create namespace {ns} --dry-run=client -o yaml | kubectl apply -f -"
+            ));
         }
         for (secret, _) in &self.secrets {
             out.push(format!(

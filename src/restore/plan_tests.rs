@@ -102,7 +102,10 @@ fn a_plan_into_another_namespace_copies_the_store_and_names_the_secrets() {
         )]
     );
     let cmds = p.commands("f.yaml");
-    assert_eq!(cmds[0], "kubectl create namespace scratch");
+    assert_eq!(
+        cmds[0],
+        "kubectl create namespace scratch --dry-run=client -o yaml | kubectl apply -f -"
+    );
     assert!(
         cmds[1].starts_with("kubectl get secret creds -n orders -o json | jq"),
         "{cmds:?}"

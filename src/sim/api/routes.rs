@@ -216,6 +216,21 @@ async fn resource(
         internal: false,
         strict: q.get("fieldValidation").is_some_and(|v| v == "Strict"),
     };
+    // kubectl sends the core kinds of `kubectl create namespace|secret|configmap` as
+    // protobuf, which the simulator does not read: say so and what works, instead of a JSON
+    // decoding error about control characters.
+    if matches!(verb, "create" | "update")
+        && headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/vnd.kubernetes.protobuf"))
+    {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (backstop's simulator does not read protobuf, which `kubectl create <kind> NAME` sends: pipe `kubectl create ... --dry-run=client -o yaml` into `kubectl apply -f -`, or apply a file)",
+        ));
+    }
     match verb {
         "watch" => watch_collection(sim, &target, q, render),
         "list" => list(sim, &target, q, &render),
