@@ -130,7 +130,7 @@ pub fn plugin_phase(phase: &str) -> bool {
 pub fn cluster_phase(c: &ClusterRow) -> Health {
     if plugin_phase(&c.phase) {
         Health::Critical
-    } else if c.phase.is_empty() || c.phase == "Cluster in healthy state" {
+    } else if c.phase.is_empty() || c.phase == crate::model::domain::PHASE_HEALTHY {
         Health::Ok
     } else {
         Health::Warning

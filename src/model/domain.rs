@@ -3,6 +3,15 @@
 
 use serde::Serialize;
 
+/// A Cluster's `status.phase` when all is well (cloudnative-pg api/v1 cluster_types.go).
+pub const PHASE_HEALTHY: &str = "Cluster in healthy state";
+
+/// Whether a Cluster's phase says the operator gave up on it: worded "Cluster is
+/// unrecoverable and needs manual intervention" in 1.30, otherwise before it.
+pub fn phase_unrecoverable(phase: &str) -> bool {
+    phase.to_ascii_lowercase().contains("unrecoverable")
+}
+
 /// The plugin's name, as Clusters, Backups and its Service's label name it.
 pub const PLUGIN_NAME: &str = "barman-cloud.cloudnative-pg.io";
 /// The sidecar the operator injects into each instance pod of a Cluster using the plugin.

@@ -33,7 +33,7 @@ use crate::model::rows::{ClusterRow, PodRow, condition};
 const AREA: &str = "restore";
 
 /// cloudnative-pg `api/v1/cluster_types.go`.
-pub const PHASE_HEALTHY: &str = "Cluster in healthy state";
+pub use crate::model::domain::PHASE_HEALTHY;
 pub(crate) const PHASE_FIRST_PRIMARY: &str = "Setting up primary";
 /// The label and value of the recovery Job's pods.
 pub(crate) const JOB_ROLE_LABEL: &str = "cnpg.io/jobRole";
@@ -66,7 +66,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
 /// unrecoverable and needs manual intervention"; older releases worded it "Cluster is in
 /// an unrecoverable state, needs manual intervention").
 pub(crate) fn is_unrecoverable(c: &ClusterRow) -> bool {
-    c.phase.to_ascii_lowercase().contains("unrecoverable")
+    crate::model::domain::phase_unrecoverable(&c.phase)
 }
 
 /// Whether a Cluster is being restored: it bootstraps by recovery and has not come up yet

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::model::domain::{PHASE_HEALTHY, phase_unrecoverable};
+
 /// One log line as a person reads it (PostgreSQL's records by their message, the JSON
 /// lines of the instance manager and the plugin unpacked), as the restore rules read it.
 pub fn line_text(raw: &str) -> String {
@@ -73,13 +75,6 @@ fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text.find(marker).map(|i| &text[i + marker.len()..])
 }
 
-/// CloudNativePG's phase text for a healthy Cluster (api/v1 cluster_types.go); the
-/// unrecoverable one has been worded more than one way ("Cluster is unrecoverable and needs
-/// manual intervention" in 1.30), so it is matched on its word.
-pub const PHASE_HEALTHY: &str = "Cluster in healthy state";
-pub const PHASE_UNRECOVERABLE: &str =
-    "Cluster is in an unrecoverable state, needs manual intervention";
-
 /// A recovery Cluster's course, from its status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterCourse {
@@ -116,7 +111,7 @@ impl ClusterCourse {
     }
 
     pub fn unrecoverable(&self) -> bool {
-        self.phase.to_lowercase().contains("unrecoverable")
+        phase_unrecoverable(&self.phase)
     }
 }
 

@@ -10,8 +10,6 @@ use crate::model::kubefmt::span;
 use crate::model::rows::ClusterRow;
 use crate::model::{ObjectRef, Snapshot};
 
-const HEALTHY: &str = "Cluster in healthy state";
-
 /// Both sections for the Cluster `target`, empty ones left for the caller to drop.
 pub fn sections(s: &Snapshot, target: &ObjectRef, now: DateTime<Utc>) -> Vec<Section> {
     let Some(c) = s
@@ -30,7 +28,7 @@ fn in_progress(s: &Snapshot, c: &ClusterRow, now: DateTime<Utc>) -> Section {
     let Some(r) = c.recovery.as_ref() else {
         return section("Restore in progress", vec![]);
     };
-    if c.phase == HEALTHY {
+    if c.phase == crate::model::domain::PHASE_HEALTHY {
         return section("Restore in progress", vec![]);
     }
     let mut lines = Vec::new();

@@ -30,7 +30,7 @@ fn duration(b: &BackupRow, now: DateTime<Utc>) -> String {
 
 /// What is wrong with a Cluster, in a line: its phase when not healthy, and the reason.
 fn cluster_problem(c: &ClusterRow) -> Option<String> {
-    if c.phase.is_empty() || c.phase == "Cluster in healthy state" {
+    if c.phase.is_empty() || c.phase == crate::model::domain::PHASE_HEALTHY {
         return None;
     }
     Some(match &c.phase_reason {
