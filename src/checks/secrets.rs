@@ -89,6 +89,15 @@ pub async fn referenced(
         })
         .chain(tls)
         .collect();
+    named(client, wanted).await
+}
+
+/// The key names of the Secrets named (namespace, name): Live when every read answered,
+/// so that a missing row proves the Secret absent.
+pub async fn named(
+    client: &kube::Client,
+    wanted: BTreeSet<(String, String)>,
+) -> KindState<SecretRow> {
     let reads: Vec<(String, String, Read)> = futures::stream::iter(wanted)
         .map(|(namespace, name)| async move {
             let read = read_keys(client, &namespace, &name).await;

@@ -10,6 +10,7 @@
 mod certs;
 mod clusters;
 mod operator;
+pub use operator::{OperatorRelease, operator_releases, switchover_fixed};
 mod pods;
 #[cfg(test)]
 mod tests;

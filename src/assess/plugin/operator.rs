@@ -14,9 +14,10 @@ use crate::model::domain::{
     PLUGIN_NAME, PLUGIN_PORT_ANNOTATION, PLUGIN_SELECTOR, PLUGIN_SERVER_SECRET_ANNOTATION,
     PLUGIN_SERVICE,
 };
-use crate::model::rows::{ClusterRow, PodRow};
+use crate::model::rows::{ClusterRow, DeploymentRow, PodRow};
 use crate::model::rows::{EventRow, image_tag};
 use crate::model::state::Readable;
+use std::sync::Arc;
 
 /// PLG001.
 pub(super) fn cnpg_not_installed(what: &str) -> Finding {
@@ -441,13 +442,50 @@ fn release(tag: &str) -> Option<(u32, u32, u32)> {
 
 /// Whether a release has the fix for the switchover deadlock of a Cluster moved to the
 /// plugin with primaryUpdateMethod switchover (1.28.4, 1.29.2, 1.30.0 and newer).
-fn switchover_fixed(v: (u32, u32, u32)) -> bool {
+pub fn switchover_fixed(v: (u32, u32, u32)) -> bool {
     match v {
         (1, 28, p) => p >= 4,
         (1, 29, p) => p >= 2,
         (1, m, _) => m >= 30,
         (major, _, _) => major > 1,
     }
+}
+
+/// The CloudNativePG operator's release, read off its Deployment's image.
+pub struct OperatorRelease<'a> {
+    pub deployment: &'a DeploymentRow,
+    pub container: &'a str,
+    pub image: &'a str,
+    pub tag: String,
+    pub version: (u32, u32, u32),
+}
+
+/// The operator Deployments whose image names a release (a digest names none).
+pub fn operator_releases(deps: &[Arc<DeploymentRow>]) -> Vec<OperatorRelease<'_>> {
+    let mut out = Vec::new();
+    for d in deps.iter().filter(|d| is_operator(&d.labels)) {
+        let Some((ctr, image)) = d.images.iter().find(|(_, i)| {
+            let last = i.rsplit('/').next().unwrap_or(i);
+            last.starts_with("cloudnative-pg:") || last.starts_with("cloudnative-pg@")
+        }) else {
+            continue;
+        };
+        if image.contains('@') {
+            continue;
+        }
+        let tag = image_tag(image);
+        let Some(version) = release(&tag) else {
+            continue;
+        };
+        out.push(OperatorRelease {
+            deployment: d,
+            container: ctr,
+            image,
+            tag,
+            version,
+        });
+    }
+    out
 }
 
 /// PLG013 and PLG014: the CloudNativePG operator's version, from its Deployment's image, against what
@@ -459,19 +497,8 @@ pub(super) fn operator_version(out: &mut Outcome, c: &Ctx) {
     let Some(deps) = c.deployments.filter(|_| wanted) else {
         return;
     };
-    for d in deps.iter().filter(|d| is_operator(&d.labels)) {
-        let Some((ctr, image)) = d.images.iter().find(|(_, i)| {
-            let last = i.rsplit('/').next().unwrap_or(i);
-            last.starts_with("cloudnative-pg:") || last.starts_with("cloudnative-pg@")
-        }) else {
-            continue;
-        };
-        // A digest names no version.
-        if image.contains('@') {
-            continue;
-        }
-        let tag = image_tag(image);
-        let Some(v) = release(&tag) else { continue };
+    for r in operator_releases(deps) {
+        let (d, ctr, image, tag, v) = (r.deployment, r.container, r.image, r.tag, r.version);
         let too_old = v < (1, 26, 0);
         let mut gaps = Vec::new();
         if too_old {
