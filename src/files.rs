@@ -46,6 +46,11 @@ pub const SQL_LIMIT: Limit = Limit {
     what: "a verification SQL file",
     advice: "a verification is a few queries: check that this is the SQL file you meant",
 };
+pub const MANIFEST_LIMIT: Limit = Limit {
+    bytes: 4 * MIB,
+    what: "a manifest in the GitOps checkout",
+    advice: "a manifest is a few objects: backstop edits declarations, not dumps; make this change by hand",
+};
 pub const KUBECONFIG_LIMIT: Limit = Limit {
     bytes: MIB,
     what: "a kubeconfig",

@@ -20,6 +20,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("trees", 2),
     ("actions", 2),
     ("restore", 2),
+    ("migrate", 2),
     ("checks", 2),
     ("config", 2),
     ("ui", 3),

@@ -1,0 +1,481 @@
+//! The migration written into the GitOps checkout that declares the Clusters: each edit
+//! made where the object is declared (its file, or the overlay patch that sets its backup
+//! section), the new ObjectStore beside it and listed where kustomize would read it, the
+//! Flux dependency on the plugin added; every edited document proven by reading it back;
+//! nothing else touched. Or the same as a patch for `git apply`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::doc_edit::{self, ClusterEdit};
+use super::manifest;
+use super::plan::{ClusterPlan, MigrationPlan};
+use super::yaml_edit::Text;
+use crate::gitops::{Declaration, Repo, Role};
+
+/// Files as they were and as they are to be (None before: a new file).
+#[derive(Default)]
+struct Edits {
+    root: PathBuf,
+    files: BTreeMap<PathBuf, (Option<String>, String)>,
+    /// What a person must know or do by hand.
+    notes: Vec<String>,
+    /// Files changed or created, with why.
+    done: Vec<String>,
+}
+
+impl Edits {
+    fn current(&mut self, rel: &Path) -> Result<String, String> {
+        if let Some((_, now)) = self.files.get(rel) {
+            return Ok(now.clone());
+        }
+        let abs = self.root.join(rel);
+        let text = crate::files::read_text(&abs, crate::files::MANIFEST_LIMIT)
+            .map_err(|e| format!("reading {}: {e}", rel.display()))?;
+        self.files
+            .insert(rel.to_path_buf(), (Some(text.clone()), text.clone()));
+        Ok(text)
+    }
+
+    fn set(&mut self, rel: &Path, text: String) {
+        match self.files.get_mut(rel) {
+            Some((_, now)) => *now = text,
+            None => {
+                self.files.insert(rel.to_path_buf(), (None, text));
+            }
+        }
+    }
+
+    /// Edits the document of `file` that starts at `line` (1-based) and proves it.
+    fn edit(
+        &mut self,
+        file: &Path,
+        line: usize,
+        edit: impl FnOnce(&mut Text, usize) -> Result<bool, String>,
+        expected: impl FnOnce(&Value) -> Option<Value>,
+    ) -> Result<bool, String> {
+        let text = self.current(file)?;
+        let doc = Text::parse(&text)
+            .document_at_line(line)
+            .ok_or_else(|| format!("{}:{line}: no YAML document there", file.display()))?;
+        match doc_edit::proven_edit(&text, doc, edit, expected)
+            .map_err(|e| format!("{}:{line}: {e}; make this change by hand", file.display()))?
+        {
+            Some(new) => {
+                self.set(file, new);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Writes the plan into the checkout at `root` (or, with `patch`, writes a patch there
+/// instead); what was done, for the person.
+pub fn write(plan: &MigrationPlan, root: &Path, patch: Option<&Path>) -> Result<String, String> {
+    let repo = Repo::open(root).map_err(|e| format!("{e}"))?;
+    let mut ed = Edits {
+        root: repo.root().to_path_buf(),
+        ..Edits::default()
+    };
+    let mut owners: Vec<(String, String)> = Vec::new();
+    for cp in &plan.clusters {
+        if let Err(e) = cluster(&repo, &mut ed, cp, &mut owners) {
+            ed.notes.push(format!("Cluster {}: {e}", cp.id()));
+        }
+    }
+    flux_chain(&repo, &mut ed, plan, &owners);
+    let changed: Vec<(&PathBuf, &(Option<String>, String))> = ed
+        .files
+        .iter()
+        .filter(|(_, (before, after))| before.as_deref() != Some(after.as_str()))
+        .collect();
+    let mut out = String::new();
+    match patch {
+        Some(path) => {
+            let mut diff = String::new();
+            for (rel, (before, after)) in &changed {
+                diff.push_str(&unified(rel, before.as_deref(), after));
+            }
+            crate::files::write_atomically(path, &diff)
+                .map_err(|e| format!("writing the patch {}: {e:#}", path.display()))?;
+            let _ = writeln!(
+                out,
+                "Git: the change is in {} (apply it with `git -C {} apply {}`); no file of the checkout was touched.",
+                path.display(),
+                ed.root.display(),
+                path.display()
+            );
+        }
+        None => {
+            for (rel, (_, after)) in &changed {
+                crate::files::write_atomically(&ed.root.join(rel), after)
+                    .map_err(|e| format!("writing {}: {e:#}", rel.display()))?;
+            }
+            let _ = writeln!(out, "Git: written in {}:", ed.root.display());
+        }
+    }
+    for d in &ed.done {
+        let _ = writeln!(out, "  {d}");
+    }
+    if changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "  nothing: no declaration in the checkout needed a change"
+        );
+    }
+    for n in &ed.notes {
+        let _ = writeln!(out, "  ! {n}");
+    }
+    let _ = write!(
+        out,
+        "Review with `git -C {0} diff`, commit and push; once Flux has applied it: backstop migrate verify CLUSTER.",
+        ed.root.display()
+    );
+    Ok(out)
+}
+
+fn rel_dir(p: &Path) -> PathBuf {
+    p.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// One Cluster: its declarations edited, its ObjectStore(s) written beside the one that
+/// carried the in-tree section, its ScheduledBackups moved.
+fn cluster(
+    repo: &Repo,
+    ed: &mut Edits,
+    cp: &ClusterPlan,
+    owners: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    let l = &cp.legacy;
+    let decls = repo.declarations("Cluster", &l.namespace, &l.name);
+    if decls.is_empty() {
+        return Err(format!(
+            "not declared in the checkout: apply it with the kubectl commands (--script), or add its manifest to Git first"
+        ));
+    }
+    let externals: Vec<(String, String, String)> = l
+        .external
+        .iter()
+        .zip(external_stores(cp))
+        .map(|((_, name, config), store)| {
+            (name.clone(), store, manifest::external_server(name, config))
+        })
+        .collect();
+    let change = ClusterEdit {
+        store: &cp.store,
+        server: l.server_written.then_some(l.server.as_str()),
+        externals: &externals,
+    };
+    let mut carried: Option<PathBuf> = None;
+    for d in &decls {
+        match &d.role {
+            Role::HelmValues { release } => {
+                ed.notes.push(format!(
+                    "Cluster {} is rendered by HelmRelease {release} ({}:{}): change its values there (the cloudnative-pg `cluster` chart: backups.method: plugin and cluster.plugins [{{name: barman-cloud.cloudnative-pg.io, isWALArchiver: true}}])",
+                    cp.id(),
+                    d.file.display(),
+                    d.line
+                ));
+                continue;
+            }
+            Role::Resource | Role::Patch { .. } => {}
+        }
+        if is_kustomize_file(&d.file) {
+            ed.notes.push(format!(
+                "{}:{}: an inline patch of Cluster {} in a kustomization file; edit it by hand",
+                d.file.display(),
+                d.line,
+                cp.id()
+            ));
+            continue;
+        }
+        let edited = ed.edit(
+            &d.file,
+            d.line,
+            |t, i| doc_edit::cluster(t, i, &change),
+            |doc| doc_edit::expected_cluster(doc, &change),
+        )?;
+        if edited {
+            ed.done.push(format!(
+                "{}: Cluster {}: spec.backup.barmanObjectStore → plugins[barman-cloud.cloudnative-pg.io] ({})",
+                d.file.display(),
+                cp.id(),
+                role_word(d)
+            ));
+            owners.extend(repo.flux_owner(&d.file));
+            carried = Some(d.file.clone());
+        }
+    }
+    let Some(carrier) = carried else {
+        return Err(format!(
+            "no declaration in the checkout carries spec.backup.barmanObjectStore ({}): it may come from a remote base or a generator; write the change by hand (-o FILE has the object)",
+            decls
+                .iter()
+                .map(|d| format!("{}:{}", d.file.display(), d.line))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    let dir = rel_dir(&carrier);
+    for store in &cp.new_stores {
+        new_file(repo, ed, &dir, store)?;
+    }
+    for (name, _, _) in &cp.scheduled {
+        scheduled(repo, ed, cp, name);
+    }
+    Ok(())
+}
+
+/// The ObjectStore of each externalClusters entry, in the order of `Legacy::external`.
+fn external_stores(cp: &ClusterPlan) -> Vec<String> {
+    let ext = cp
+        .cluster
+        .pointer("/spec/externalClusters")
+        .and_then(Value::as_array);
+    cp.legacy
+        .external
+        .iter()
+        .map(|(i, _, _)| {
+            ext.and_then(|e| e.get(*i))
+                .and_then(|e| e.pointer("/plugin/parameters/barmanObjectName"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+fn role_word(d: &Declaration) -> String {
+    match &d.role {
+        Role::Resource => "its manifest".into(),
+        Role::Patch { base } => format!("the patch over {}", base.display()),
+        Role::HelmValues { release } => format!("HelmRelease {release}'s values"),
+    }
+}
+
+fn is_kustomize_file(p: &Path) -> bool {
+    matches!(
+        p.file_name().and_then(|n| n.to_str()),
+        Some("kustomization.yaml" | "kustomization.yml" | "Kustomization")
+    )
+}
+
+/// A new manifest in `dir`, under a name git does not ignore, listed in the kustomization
+/// file that would otherwise never read it.
+fn new_file(repo: &Repo, ed: &mut Edits, dir: &Path, obj: &Value) -> Result<(), String> {
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("objectstore");
+    let mut chosen = None;
+    let mut ignored_by = Vec::new();
+    for candidate in [
+        format!("objectstore-{name}.yaml"),
+        format!("{name}.objectstore.yaml"),
+    ] {
+        let rel = dir.join(&candidate);
+        if ed.root.join(&rel).exists() || ed.files.contains_key(&rel) {
+            continue;
+        }
+        match repo.checkout().ignored(&rel) {
+            Ok(Some(i)) => ignored_by.push(format!("{} ({})", rel.display(), i.display())),
+            Ok(None) => {
+                chosen = Some(rel);
+                break;
+            }
+            Err(e) => return Err(format!("asking git about {}: {e}", rel.display())),
+        }
+    }
+    let Some(rel) = chosen else {
+        return Err(format!(
+            "no file name for ObjectStore {name} that Git would keep: {}; fix the .gitignore pattern first (backstop gitops lint)",
+            ignored_by.join(", ")
+        ));
+    };
+    ed.set(&rel, manifest::to_yaml(obj));
+    ed.done
+        .push(format!("{}: ObjectStore {name} (new)", rel.display()));
+    if let Some(k) = repo.kustomization_for(dir) {
+        let entry = rel
+            .strip_prefix(rel_dir(&k))
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| rel.clone());
+        let item = json!(entry.to_string_lossy());
+        ed.edit(
+            &k,
+            1,
+            |t, i| doc_edit::append_item(t, i, &["resources"], &item),
+            |d| doc_edit::expected_append(d, &["resources"], &item),
+        )?;
+        ed.done
+            .push(format!("{}: resources += {}", k.display(), entry.display()));
+    }
+    Ok(())
+}
+
+/// A ScheduledBackup moved to the plugin where it is declared; said loudly when Git would
+/// not carry the file.
+fn scheduled(repo: &Repo, ed: &mut Edits, cp: &ClusterPlan, name: &str) {
+    let ns = &cp.legacy.namespace;
+    let decls = repo.declarations("ScheduledBackup", ns, name);
+    if decls.is_empty() {
+        ed.notes.push(format!(
+            "ScheduledBackup {ns}/{name} is not declared in the checkout (applied by hand?): add it to Git with method: plugin (-o FILE has it), or patch it with kubectl"
+        ));
+        return;
+    }
+    for d in decls
+        .iter()
+        .filter(|d| !matches!(d.role, Role::HelmValues { .. }))
+    {
+        match ed.edit(&d.file, d.line, doc_edit::scheduled, |doc| {
+            Some(manifest::migrated_scheduled(doc))
+        }) {
+            Ok(true) => {
+                ed.done.push(format!(
+                    "{}: ScheduledBackup {ns}/{name}: method: plugin",
+                    d.file.display()
+                ));
+                let state = repo.index().git_state(&d.file);
+                if let Some(i) = &state.ignored {
+                    ed.notes.push(format!(
+                        "{} is ignored by git ({}): the change is written, but Git does not carry this file and Flux never applied it. Fix the pattern, then `git add` it (backstop gitops lint lists every such file)",
+                        d.file.display(),
+                        i.display()
+                    ));
+                } else if !state.tracked {
+                    ed.notes.push(format!(
+                        "{} is not tracked by git: `git add` it",
+                        d.file.display()
+                    ));
+                }
+            }
+            Ok(false) => {}
+            Err(e) => ed.notes.push(e),
+        }
+    }
+}
+
+/// The user's guide's dependency chain: the Kustomizations that apply migrated Clusters
+/// depend on the one that applies the plugin, which health-checks the plugin Deployment.
+fn flux_chain(repo: &Repo, ed: &mut Edits, plan: &MigrationPlan, owners: &[(String, String)]) {
+    let Some((pns, pname)) = &plan.plugin_flux else {
+        return;
+    };
+    let fluxes = &repo.index().fluxes;
+    let mut seen = Vec::new();
+    for (ns, name) in owners {
+        if seen.contains(&(ns, name)) || (ns == pns && name == pname) {
+            continue;
+        }
+        seen.push((ns, name));
+        let Some(k) = fluxes
+            .iter()
+            .find(|k| &k.namespace == ns && &k.name == name)
+        else {
+            continue;
+        };
+        if depends(fluxes, (ns, name), (pns, pname)) {
+            continue;
+        }
+        let mut dep = json!({"name": pname});
+        if pns != ns {
+            dep["namespace"] = json!(pns);
+        }
+        match ed.edit(
+            &k.file,
+            k.line,
+            |t, i| doc_edit::append_item(t, i, &["spec", "dependsOn"], &dep),
+            |d| doc_edit::expected_append(d, &["spec", "dependsOn"], &dep),
+        ) {
+            Ok(_) => ed.done.push(format!(
+                "{}: Kustomization {ns}/{name}: dependsOn += {pname} (the Clusters wait for the plugin)",
+                k.file.display()
+            )),
+            Err(e) => ed.notes.push(e),
+        }
+    }
+    let Some(k) = fluxes
+        .iter()
+        .find(|k| &k.namespace == pns && &k.name == pname)
+    else {
+        return;
+    };
+    let Some((dns, dname)) = &plan.plugin_deployment else {
+        return;
+    };
+    if k.wait
+        || k.health_checks
+            .iter()
+            .any(|h| h.kind == "Deployment" && &h.name == dname)
+    {
+        return;
+    }
+    let hc =
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": dname, "namespace": dns});
+    match ed.edit(
+        &k.file,
+        k.line,
+        |t, i| doc_edit::append_item(t, i, &["spec", "healthChecks"], &hc),
+        |d| doc_edit::expected_append(d, &["spec", "healthChecks"], &hc),
+    ) {
+        Ok(_) => ed.done.push(format!(
+            "{}: Kustomization {pns}/{pname}: healthChecks += Deployment {dns}/{dname} (Ready only when the plugin is)",
+            k.file.display()
+        )),
+        Err(e) => ed.notes.push(e),
+    }
+}
+
+/// Whether Kustomization `from` depends on `to` in the checkout, directly or through others.
+fn depends(
+    fluxes: &[crate::gitops::FluxKustomization],
+    from: (&String, &String),
+    to: (&String, &String),
+) -> bool {
+    let mut todo = vec![(from.0.clone(), from.1.clone())];
+    let mut seen = Vec::new();
+    while let Some(k) = todo.pop() {
+        if seen.contains(&k) {
+            continue;
+        }
+        if let Some(row) = fluxes.iter().find(|f| f.namespace == k.0 && f.name == k.1) {
+            for d in &row.depends_on {
+                let dep = (d.namespace.clone(), d.name.clone());
+                if &dep.0 == to.0 && &dep.1 == to.1 {
+                    return true;
+                }
+                todo.push(dep);
+            }
+        }
+        seen.push(k);
+    }
+    false
+}
+
+/// A unified diff of one file for `git apply` (a new file from /dev/null).
+fn unified(rel: &Path, before: Option<&str>, after: &str) -> String {
+    let path = rel.to_string_lossy();
+    let diff = similar::TextDiff::from_lines(before.unwrap_or(""), after);
+    let old = if before.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    let mut out = format!("diff --git a/{path} b/{path}\n");
+    if before.is_none() {
+        out.push_str("new file mode 100644\n");
+    }
+    out.push_str(
+        &diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&old, &format!("b/{path}"))
+            .to_string(),
+    );
+    out
+}
