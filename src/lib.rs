@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod files;
+pub mod gitops;
 pub mod ground;
 pub mod migrate;
 pub mod model;

@@ -307,6 +307,49 @@ const CODES: &[Code] = &[
         "no restore drill passed within the allowed age",
     ),
     c("RST010", I, "a Cluster was never restore-drilled"),
+    // A GitOps checkout on disk (`backstop gitops lint`).
+    c(
+        "GIT001",
+        C,
+        "a file a kustomization.yaml lists is ignored or untracked",
+    ),
+    c(
+        "GIT002",
+        C,
+        "a manifest under a Flux path is ignored or untracked: never applied",
+    ),
+    c("GIT003", W, "an ignore pattern matches manifests"),
+    c(
+        "GIT004",
+        C,
+        "a path a kustomization or a Flux Kustomization names does not exist",
+    ),
+    c(
+        "GIT005",
+        W,
+        "a Kustomization delivering Clusters or backup objects does not depend on the plugin's",
+    ),
+    c(
+        "GIT006",
+        W,
+        "the plugin's Kustomization does not depend on the operator's",
+    ),
+    c(
+        "GIT007",
+        W,
+        "the plugin's Kustomization neither health-checks the plugin nor waits",
+    ),
+    c(
+        "GIT008",
+        W,
+        "a step of the operator, plugin and backup chain has no timeout or retryInterval",
+    ),
+    c("GIT009", C, "a YAML file Flux builds does not parse"),
+    c(
+        "GIT010",
+        I,
+        "a YAML file no Flux Kustomization applies does not parse",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -344,6 +387,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
     ("BKP", "backup", "Backups and WAL archiving"),
     ("BKT", "bucket", "The object store's contents"),
     ("RST", "restore", "Restores and drills"),
+    ("GIT", "gitops", "GitOps checkout"),
 ];
 
 /// The area of a code, as reports group them: (key, title).
@@ -351,7 +395,9 @@ pub(crate) fn area(code: &str) -> (&'static str, &'static str) {
     let (_, key, title) = AREAS
         .iter()
         .find(|(prefix, _, _)| code.get(..3) == Some(*prefix))
-        .unwrap_or(&AREAS[AREAS.len() - 1]);
+        // A code of no known area is reported with the restores, as it always was.
+        .or_else(|| AREAS.iter().find(|(prefix, _, _)| *prefix == "RST"))
+        .unwrap_or(&AREAS[0]);
     (key, title)
 }
 

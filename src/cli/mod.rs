@@ -4,6 +4,7 @@ mod check;
 mod common;
 mod config;
 mod dashboard;
+mod gitops;
 mod logging;
 mod migrate;
 mod migrate_plan;
@@ -111,6 +112,9 @@ pub enum Command {
     /// The config file: print an example that lists every key.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// A GitOps checkout: lint what Flux would apply from it.
+    #[command(subcommand)]
+    Gitops(gitops::GitopsCommand),
 }
 
 /// Writes command output to stdout, through the sanitiser: names, messages and trees
@@ -164,6 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
         Some(Command::Config(cmd)) => config::run(cmd),
+        Some(Command::Gitops(cmd)) => gitops::run(cmd),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect),
     }

@@ -1,58 +1,38 @@
-//! A GitOps checkout on disk, asked through the git command line (as the seed does).
+//! The walker's git checks (`git_ignored`, `git_tracked`) asked of a GitOps checkout through
+//! the same code `backstop gitops lint` uses.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 
 use super::eval::GitRepo;
-
-pub struct Checkout {
-    pub root: PathBuf,
-}
-
-impl Checkout {
-    fn git(&self, args: &[&str]) -> Result<std::process::Output, String> {
-        Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .output()
-            .map_err(|e| format!("running git in {}: {e}", self.root.display()))
-    }
-}
+pub use crate::gitops::Checkout;
 
 impl GitRepo for Checkout {
-    /// `git check-ignore -v --no-index`: 0 ignored, 1 not, 128 an error.
+    /// `git check-ignore -v --no-index`: git's own ignore rules, negations included.
     fn ignored(&self, path: &str) -> Result<bool, String> {
-        let out = self.git(&["check-ignore", "-v", "--no-index", "--", path])?;
-        match out.status.code() {
-            Some(0) => Ok(true),
-            Some(1) => Ok(false),
-            _ => Err(format!(
-                "git check-ignore {path}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-        }
+        Checkout::ignored(self, Path::new(path))
+            .map(|i| i.is_some())
+            .map_err(|e| e.to_string())
     }
 
     fn tracked(&self, path: &str) -> Result<bool, String> {
-        let out = self.git(&["ls-files", "--error-unmatch", "--", path])?;
-        Ok(out.status.success())
+        Checkout::tracked(self, Path::new(path)).map_err(|e| e.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn the_gitignore_trap_is_seen_in_a_real_checkout() {
-        let dir = std::env::temp_dir().join(format!("backstop-git-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = dir.path();
         std::fs::create_dir_all(dir.join("infrastructure")).expect("mkdir");
         let run = |args: &[&str]| {
             Command::new("git")
                 .arg("-C")
-                .arg(&dir)
+                .arg(dir)
                 .args(args)
                 .output()
                 .expect("git runs")
@@ -66,17 +46,19 @@ mod tests {
         .expect("write");
         std::fs::write(dir.join("infrastructure/cluster.yaml"), "kind: Cluster\n").expect("write");
         run(&["add", "."]);
-        let c = Checkout { root: dir.clone() };
+        let c = Checkout {
+            root: dir.to_path_buf(),
+        };
+        let git: &dyn GitRepo = &c;
         assert_eq!(
-            c.ignored("infrastructure/postgresql-backup-plugin.yaml"),
+            git.ignored("infrastructure/postgresql-backup-plugin.yaml"),
             Ok(true)
         );
         assert_eq!(
-            c.tracked("infrastructure/postgresql-backup-plugin.yaml"),
+            git.tracked("infrastructure/postgresql-backup-plugin.yaml"),
             Ok(false)
         );
-        assert_eq!(c.ignored("infrastructure/cluster.yaml"), Ok(false));
-        assert_eq!(c.tracked("infrastructure/cluster.yaml"), Ok(true));
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(git.ignored("infrastructure/cluster.yaml"), Ok(false));
+        assert_eq!(git.tracked("infrastructure/cluster.yaml"), Ok(true));
     }
 }
