@@ -15,6 +15,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("timings", 0),
     ("cluster", 1),
     ("ground", 1),
+    ("gitops", 1),
     ("assess", 1),
     ("sim", 1),
     ("trees", 2),

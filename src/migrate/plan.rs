@@ -76,6 +76,9 @@ pub struct ClusterPlan {
     pub store: String,
     /// ObjectStores to create (declared form), the Cluster's first.
     pub new_stores: Vec<Value>,
+    /// Every ObjectStore it uses afterwards, new or existing (declared form), the
+    /// Cluster's first: what Git must declare.
+    pub stores: Vec<Value>,
     /// The Cluster as it is to be declared.
     pub cluster: Value,
     /// The JSON patch that makes the change on the live object.
@@ -169,6 +172,45 @@ fn choose_store(
     (name, true)
 }
 
+/// The ObjectStores one Cluster uses: those to create, and all of them as Git declares them.
+#[derive(Default)]
+struct Uses {
+    new: Vec<Value>,
+    all: Vec<Value>,
+}
+
+impl Uses {
+    fn add(
+        &mut self,
+        g: &Gathered,
+        ns: &str,
+        name: &str,
+        new: Option<Value>,
+        planned: &mut Vec<Value>,
+    ) {
+        let declared = match new {
+            Some(o) => {
+                planned.push(o.clone());
+                self.new.push(o.clone());
+                o
+            }
+            None => {
+                let known = g.stores.iter().chain(planned.iter()).find(|s| {
+                    text(s, "/metadata/namespace") == Some(ns)
+                        && text(s, "/metadata/name") == Some(name)
+                });
+                match known {
+                    Some(o) => manifest::declared(o),
+                    None => return,
+                }
+            }
+        };
+        if !self.all.contains(&declared) {
+            self.all.push(declared);
+        }
+    }
+}
+
 /// Plans the migration of every gathered Cluster that archives in-tree.
 pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
     let outcome = assess::assess(&g.facts, now, &Thresholds::default());
@@ -184,13 +226,16 @@ pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
             .clone()
             .unwrap_or_else(|| format!("{}-store", legacy.name));
         let (store, new) = choose_store(&ns, &legacy.config, &wanted, &g.stores, &planned_stores);
-        let mut new_stores = Vec::new();
-        if new {
-            let s =
-                manifest::object_store(&store, &ns, &legacy.config, legacy.retention.as_deref());
-            planned_stores.push(s.clone());
-            new_stores.push(s);
-        }
+        let mut uses = Uses::default();
+        uses.add(
+            g,
+            &ns,
+            &store,
+            new.then(|| {
+                manifest::object_store(&store, &ns, &legacy.config, legacy.retention.as_deref())
+            }),
+            &mut planned_stores,
+        );
         let mut external_stores = Vec::new();
         for (_, ext_name, config) in &legacy.external {
             let (s, new) = choose_store(
@@ -200,12 +245,14 @@ pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
                 &g.stores,
                 &planned_stores,
             );
-            if new {
-                // A source read for recovery or a replica: never pruned from here.
-                let o = manifest::object_store(&s, &ns, config, None);
-                planned_stores.push(o.clone());
-                new_stores.push(o);
-            }
+            // A source read for recovery or a replica: never pruned from here.
+            uses.add(
+                g,
+                &ns,
+                &s,
+                new.then(|| manifest::object_store(&s, &ns, config, None)),
+                &mut planned_stores,
+            );
             external_stores.push(s);
         }
         let change = ClusterChange {
@@ -235,7 +282,8 @@ pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
             helm: helm_owner(c),
             legacy,
             store,
-            new_stores,
+            new_stores: uses.new,
+            stores: uses.all,
             cluster: declared,
             cluster_patch,
             scheduled,

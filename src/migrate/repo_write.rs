@@ -25,6 +25,8 @@ struct Edits {
     notes: Vec<String>,
     /// Files changed or created, with why.
     done: Vec<String>,
+    /// ObjectStores (namespace, name) written by this run.
+    written_stores: Vec<(String, String)>,
 }
 
 impl Edits {
@@ -49,17 +51,18 @@ impl Edits {
         }
     }
 
-    /// Edits the document of `file` that starts at `line` (1-based) and proves it.
+    /// Edits document `doc` of `file` (counted as the index counts them: documents with
+    /// content) and proves it. `line` is where it was found, for messages.
     fn edit(
         &mut self,
         file: &Path,
-        line: usize,
+        (doc, line): (usize, usize),
         edit: impl FnOnce(&mut Text, usize) -> Result<bool, String>,
         expected: impl FnOnce(&Value) -> Option<Value>,
     ) -> Result<bool, String> {
         let text = self.current(file)?;
         let doc = Text::parse(&text)
-            .document_at_line(line)
+            .content_document(doc)
             .ok_or_else(|| format!("{}:{line}: no YAML document there", file.display()))?;
         match doc_edit::proven_edit(&text, doc, edit, expected)
             .map_err(|e| format!("{}:{line}: {e}; make this change by hand", file.display()))?
@@ -151,7 +154,7 @@ fn cluster(
     owners: &mut Vec<(String, String)>,
 ) -> Result<(), String> {
     let l = &cp.legacy;
-    let decls = repo.declarations("Cluster", &l.namespace, &l.name);
+    let decls = applied(repo, repo.declarations("Cluster", &l.namespace, &l.name));
     if decls.is_empty() {
         return Err(format!(
             "not declared in the checkout: apply it with the kubectl commands (--script), or add its manifest to Git first"
@@ -195,7 +198,7 @@ fn cluster(
         }
         let edited = ed.edit(
             &d.file,
-            d.line,
+            (d.doc_index, d.line),
             |t, i| doc_edit::cluster(t, i, &change),
             |doc| doc_edit::expected_cluster(doc, &change),
         )?;
@@ -221,13 +224,42 @@ fn cluster(
         ));
     };
     let dir = rel_dir(&carrier);
-    for store in &cp.new_stores {
-        new_file(repo, ed, &dir, store)?;
+    for store in &cp.stores {
+        let name = store
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let declared = !applied(repo, repo.declarations("ObjectStore", &l.namespace, name))
+            .is_empty()
+            || ed
+                .written_stores
+                .contains(&(l.namespace.clone(), name.to_string()));
+        if !declared {
+            new_file(repo, ed, &dir, store)?;
+            ed.written_stores
+                .push((l.namespace.clone(), name.to_string()));
+        }
     }
-    for (name, _, _) in &cp.scheduled {
-        scheduled(repo, ed, cp, name);
+    // Every schedule of the Cluster, whether or not the live one still needs the change:
+    // Git is what Flux applies.
+    for sb in cp.before.iter().skip(1) {
+        if let Some(name) = sb.pointer("/metadata/name").and_then(Value::as_str) {
+            scheduled(repo, ed, cp, name);
+        }
     }
     Ok(())
+}
+
+/// The declarations a Flux Kustomization applies, when there are any; else all of them
+/// (a checkout Flux does not read, or one whose Kustomizations are not in it). A copy
+/// lying elsewhere in the checkout (a saved backup, an old draft) is never edited then.
+fn applied(repo: &Repo, decls: Vec<Declaration>) -> Vec<Declaration> {
+    let reached: Vec<Declaration> = decls
+        .iter()
+        .filter(|d| repo.flux_owner(&d.file).is_some())
+        .cloned()
+        .collect();
+    if reached.is_empty() { decls } else { reached }
 }
 
 /// The ObjectStore of each externalClusters entry, in the order of `Legacy::external`.
@@ -307,7 +339,7 @@ fn new_file(repo: &Repo, ed: &mut Edits, dir: &Path, obj: &Value) -> Result<(), 
         let item = json!(entry.to_string_lossy());
         ed.edit(
             &k,
-            1,
+            (0, 1),
             |t, i| doc_edit::append_item(t, i, &["resources"], &item),
             |d| doc_edit::expected_append(d, &["resources"], &item),
         )?;
@@ -321,7 +353,7 @@ fn new_file(repo: &Repo, ed: &mut Edits, dir: &Path, obj: &Value) -> Result<(), 
 /// not carry the file.
 fn scheduled(repo: &Repo, ed: &mut Edits, cp: &ClusterPlan, name: &str) {
     let ns = &cp.legacy.namespace;
-    let decls = repo.declarations("ScheduledBackup", ns, name);
+    let decls = applied(repo, repo.declarations("ScheduledBackup", ns, name));
     if decls.is_empty() {
         ed.notes.push(format!(
             "ScheduledBackup {ns}/{name} is not declared in the checkout (applied by hand?): add it to Git with method: plugin (-o FILE has it), or patch it with kubectl"
@@ -332,7 +364,7 @@ fn scheduled(repo: &Repo, ed: &mut Edits, cp: &ClusterPlan, name: &str) {
         .iter()
         .filter(|d| !matches!(d.role, Role::HelmValues { .. }))
     {
-        match ed.edit(&d.file, d.line, doc_edit::scheduled, |doc| {
+        match ed.edit(&d.file, (d.doc_index, d.line), doc_edit::scheduled, |doc| {
             Some(manifest::migrated_scheduled(doc))
         }) {
             Ok(true) => {
@@ -388,7 +420,7 @@ fn flux_chain(repo: &Repo, ed: &mut Edits, plan: &MigrationPlan, owners: &[(Stri
         }
         match ed.edit(
             &k.file,
-            k.line,
+            (k.doc_index, k.line),
             |t, i| doc_edit::append_item(t, i, &["spec", "dependsOn"], &dep),
             |d| doc_edit::expected_append(d, &["spec", "dependsOn"], &dep),
         ) {
@@ -419,7 +451,7 @@ fn flux_chain(repo: &Repo, ed: &mut Edits, plan: &MigrationPlan, owners: &[(Stri
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": dname, "namespace": dns});
     match ed.edit(
         &k.file,
-        k.line,
+        (k.doc_index, k.line),
         |t, i| doc_edit::append_item(t, i, &["spec", "healthChecks"], &hc),
         |d| doc_edit::expected_append(d, &["spec", "healthChecks"], &hc),
     ) {
@@ -433,7 +465,7 @@ fn flux_chain(repo: &Repo, ed: &mut Edits, plan: &MigrationPlan, owners: &[(Stri
 
 /// Whether Kustomization `from` depends on `to` in the checkout, directly or through others.
 fn depends(
-    fluxes: &[crate::gitops::FluxKustomization],
+    fluxes: &[crate::gitops::objects::FluxKustomization],
     from: (&String, &String),
     to: (&String, &String),
 ) -> bool {

@@ -82,6 +82,16 @@ impl Text {
         Some(Block { start, end, col: 0 })
     }
 
+    /// The `i`th document that has content (0-based, empty ones not counted), as the
+    /// checkout's index numbers them; its number among all documents.
+    pub fn content_document(&self, i: usize) -> Option<usize> {
+        (0..)
+            .map_while(|n| self.document(n).map(|b| (n, b)))
+            .filter(|(_, b)| (b.start..b.end).any(|l| is_content(&self.lines[l])))
+            .nth(i)
+            .map(|(n, _)| n)
+    }
+
     /// The document holding 1-based line `line`.
     pub fn document_at_line(&self, line: usize) -> Option<usize> {
         let n = line.checked_sub(1)?;
