@@ -109,7 +109,7 @@ pub(super) fn legacy(c: &ClusterRow, out: &mut Outcome) {
         summary: format!("Cluster {ns}/{name} still uses the in-tree spec.backup.barmanObjectStore (deprecated since CNPG 1.26)"),
         evidence,
         remedy: format!(
-            "Migrate to the Barman Cloud plugin in one change: (1) create an ObjectStore in {ns} whose \
+            "`backstop migrate plan {ns}/{name}` plans it with its gates (add `--repo PATH` to write it into your GitOps checkout), saves a copy for `backstop migrate rollback`, and `backstop migrate verify {ns}/{name}` proves it afterwards. By hand, in one change: (1) create an ObjectStore in {ns} whose \
              spec.configuration is a copy of spec.backup.barmanObjectStore without serverName, and whose \
              retentionPolicy is spec.backup.retentionPolicy; (2) in the Cluster remove spec.backup.barmanObjectStore \
              and retentionPolicy and add spec.plugins: [{{name: {PLUGIN_NAME}, isWALArchiver: true, parameters: \
