@@ -505,3 +505,100 @@ fn a_failed_gate_says_not_ready_and_what_to_do() {
         text(&out)
     );
 }
+
+#[test]
+fn a_cluster_the_cluster_chart_renders_is_migrated_in_its_values() {
+    let s = Served::start("healthy");
+    seed(&s);
+    let o = kubectl(
+        &s,
+        &[
+            "label",
+            "cluster",
+            "-n",
+            "ledger",
+            "pg-ledger",
+            "--overwrite",
+            "kustomize.toolkit.fluxcd.io/name-",
+            "kustomize.toolkit.fluxcd.io/namespace-",
+            "helm.toolkit.fluxcd.io/name=pg-ledger",
+            "helm.toolkit.fluxcd.io/namespace=ledger",
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let repo = s.dir.path().join("fleet");
+    let release = "apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: pg-ledger
+  namespace: ledger
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: cluster
+      sourceRef: {kind: HelmRepository, name: cnpg, namespace: flux-system}
+  values:
+    fullnameOverride: pg-ledger
+    backups:
+      enabled: true   # since March
+      provider: s3
+      destinationPath: s3://ledger/prod
+      retentionPolicy: 30d
+      scheduledBackups:
+        - name: daily
+          schedule: \"0 0 0 * * *\"
+";
+    for (path, body) in [
+        (
+            "clusters/prod/apps.yaml",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+        ),
+        ("apps/ledger/release.yaml", release),
+    ] {
+        let p = repo.join(path);
+        std::fs::create_dir_all(p.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(p, body).expect("write");
+    }
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    let out = backstop(
+        &s,
+        s.dir.path(),
+        &[
+            "migrate",
+            "plan",
+            "ledger/pg-ledger",
+            "--repo",
+            repo.to_str().expect("utf-8"),
+        ],
+    );
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("ObjectStore ledger/pg-ledger-backups (new)"),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "apps/ledger/release.yaml: HelmRelease ledger/pg-ledger: values.backups.method: plugin"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("on each of its 1 values.backups.scheduledBackups entries"),
+        "{said}"
+    );
+    let edited = std::fs::read_to_string(repo.join("apps/ledger/release.yaml")).expect("read");
+    assert_eq!(
+        edited,
+        release.replace(
+            "      retentionPolicy: 30d\n",
+            "      retentionPolicy: 30d\n",
+        ).replace(
+            "          schedule: \"0 0 0 * * *\"\n",
+            "          schedule: \"0 0 0 * * *\"\n      method: plugin\n      pluginConfiguration:\n        name: barman-cloud.cloudnative-pg.io\n",
+        )
+    );
+}

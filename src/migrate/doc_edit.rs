@@ -229,6 +229,50 @@ pub fn append_item(t: &mut Text, doc: usize, path: &[&str], item: &Value) -> Res
     Ok(true)
 }
 
+/// Sets `key` to `value` in the mapping at `path` of document `doc`: its entry replaced
+/// in place, or added at the end of the mapping.
+pub fn set_key(
+    t: &mut Text,
+    doc: usize,
+    path: &[&str],
+    key: &str,
+    value: &Value,
+) -> Result<bool, String> {
+    let mut b = t.document(doc).ok_or("the document is not in the file")?;
+    for k in path {
+        let e = t
+            .find(b, k)
+            .ok_or_else(|| format!("the document has no {k}"))?;
+        if t.inline(e) {
+            return Err(format!("{k} is written inline (flow style)"));
+        }
+        b = t.child(e).ok_or_else(|| format!("{k} is empty"))?;
+    }
+    let lines = block_lines(&json!({ key: value }), b.col);
+    match t.find(b, key) {
+        Some(e) => {
+            if e.line == b.start && t.lines[e.line].trim_start().starts_with("- ") {
+                return Err(format!("{key} sits on a list item's dash line"));
+            }
+            t.remove(e);
+            t.insert(e.line, lines);
+        }
+        None => t.insert(b.end, lines),
+    }
+    Ok(true)
+}
+
+/// What a document must be after `set_key`.
+pub fn expected_set(doc: &Value, path: &[&str], key: &str, value: &Value) -> Option<Value> {
+    let mut out = doc.clone();
+    let mut cur = &mut out;
+    for k in path {
+        cur = cur.get_mut(*k)?;
+    }
+    cur.as_object_mut()?.insert(key.to_string(), value.clone());
+    Some(out)
+}
+
 fn indented(lines: Vec<String>, col: usize) -> Vec<String> {
     lines
         .into_iter()

@@ -221,10 +221,15 @@ pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
             continue;
         };
         let ns = legacy.namespace.clone();
-        let wanted = ask
-            .store_name
-            .clone()
-            .unwrap_or_else(|| format!("{}-store", legacy.name));
+        let wanted = ask.store_name.clone().unwrap_or_else(|| {
+            // The cloudnative-pg `cluster` chart names the store it creates so.
+            let suffix = if helm_owner(c).is_some() {
+                "backups"
+            } else {
+                "store"
+            };
+            format!("{}-{suffix}", legacy.name)
+        });
         let (store, new) = choose_store(&ns, &legacy.config, &wanted, &g.stores, &planned_stores);
         let mut uses = Uses::default();
         uses.add(

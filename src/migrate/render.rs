@@ -54,7 +54,10 @@ pub fn commands(cp: &ClusterPlan) -> Vec<String> {
     let ns = &cp.legacy.namespace;
     let mut out = Vec::new();
     for s in &cp.new_stores {
-        out.push(format!("kubectl apply -f - <<'BACKSTOP_EOF'\n{}BACKSTOP_EOF", yaml(s)));
+        out.push(format!(
+            "kubectl apply -f - <<'BACKSTOP_EOF'\n{}BACKSTOP_EOF",
+            yaml(s)
+        ));
     }
     out.push(format!(
         "kubectl -n {ns} patch cluster {} --type json -p {}",

@@ -174,17 +174,19 @@ fn cluster(
         externals: &externals,
     };
     let mut carried: Option<PathBuf> = None;
+    if let Some(d) = decls
+        .iter()
+        .find(|d| matches!(d.role, Role::HelmValues { .. }))
+    {
+        if let Role::HelmValues { release } = &d.role {
+            helm_values(repo, ed, cp, d, release);
+        }
+        // The chart renders the ObjectStore and the schedules from the same values.
+        return Ok(());
+    }
     for d in &decls {
         match &d.role {
-            Role::HelmValues { release } => {
-                ed.notes.push(format!(
-                    "Cluster {} is rendered by HelmRelease {release} ({}:{}): change its values there (the cloudnative-pg `cluster` chart: backups.method: plugin and cluster.plugins [{{name: barman-cloud.cloudnative-pg.io, isWALArchiver: true}}])",
-                    cp.id(),
-                    d.file.display(),
-                    d.line
-                ));
-                continue;
-            }
+            Role::HelmValues { .. } => continue,
             Role::Resource | Role::Patch { .. } => {}
         }
         if is_kustomize_file(&d.file) {
@@ -260,6 +262,61 @@ fn applied(repo: &Repo, decls: Vec<Declaration>) -> Vec<Declaration> {
         .cloned()
         .collect();
     if reached.is_empty() { decls } else { reached }
+}
+
+/// A Cluster the cloudnative-pg `cluster` chart renders: `backups.method: plugin` and the
+/// plugin's name in its values make the chart write the plugin entry and create the
+/// ObjectStore `<fullname>-backups` itself (charts/cluster `barmanPluginRequired`); the
+/// chart writes no serverName either way, so the archive stays under the Cluster's name.
+fn helm_values(repo: &Repo, ed: &mut Edits, cp: &ClusterPlan, d: &Declaration, release: &str) {
+    let path = ["spec", "values", "backups"];
+    let steps: [(&str, Value); 2] = [
+        ("method", json!("plugin")),
+        (
+            "pluginConfiguration",
+            json!({"name": crate::model::domain::PLUGIN_NAME}),
+        ),
+    ];
+    for (key, value) in steps {
+        if let Err(e) = ed.edit(
+            &d.file,
+            (d.doc_index, d.line),
+            |t, i| doc_edit::set_key(t, i, &path, key, &value),
+            |doc| doc_edit::expected_set(doc, &path, key, &value),
+        ) {
+            ed.notes.push(format!(
+                "HelmRelease {release}: {e} (set values.backups.method: plugin and values.backups.pluginConfiguration.name: {})",
+                crate::model::domain::PLUGIN_NAME
+            ));
+            return;
+        }
+    }
+    ed.done.push(format!(
+        "{}: HelmRelease {release}: values.backups.method: plugin (the chart writes the plugin entry and creates the ObjectStore {}-backups)",
+        d.file.display(),
+        cp.legacy.name
+    ));
+    let schedules = repo
+        .index()
+        .helm
+        .iter()
+        .find(|h| format!("{}/{}", h.namespace, h.name) == release)
+        .and_then(|h| {
+            h.values
+                .get("backups")?
+                .get("scheduledBackups")?
+                .as_sequence()
+                .map(Vec::len)
+        })
+        .unwrap_or(0);
+    if schedules > 0 {
+        ed.notes.push(format!(
+            "HelmRelease {release}: set method: plugin and pluginConfiguration: {{name: {}}} on each of its {schedules} values.backups.scheduledBackups entries ({}:{})",
+            crate::model::domain::PLUGIN_NAME,
+            d.file.display(),
+            d.line
+        ));
+    }
 }
 
 /// The ObjectStore of each externalClusters entry, in the order of `Legacy::external`.
