@@ -594,9 +594,6 @@ spec:
     assert_eq!(
         edited,
         release.replace(
-            "      retentionPolicy: 30d\n",
-            "      retentionPolicy: 30d\n",
-        ).replace(
             "          schedule: \"0 0 0 * * *\"\n",
             "          schedule: \"0 0 0 * * *\"\n      method: plugin\n      pluginConfiguration:\n        name: barman-cloud.cloudnative-pg.io\n",
         )
