@@ -51,6 +51,7 @@ const KNOWN_CRDS: &[&str] = &[
     include_str!("crds/helm.toolkit.fluxcd.io_helmreleases.yaml"),
     include_str!("crds/cert-manager.io_certificates.yaml"),
     include_str!("crds/cert-manager.io_issuers.yaml"),
+    include_str!("crds/monitoring.coreos.com_prometheusrules.yaml"),
 ];
 
 /// The known CRD for (group, kind), parsed.

@@ -49,6 +49,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "restore-drill",
         include_str!("../scenarios/restore-drill.yaml"),
     ),
+    (
+        "legacy-fleet",
+        include_str!("../scenarios/legacy-fleet.yaml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
