@@ -60,8 +60,9 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Gate {
     pub name: String,
-    /// `namespace/name` of the Cluster it is about; None for the whole fleet.
-    pub cluster: Option<String>,
+    /// What it is about: a Cluster's `namespace/name`, or `Kustomization namespace/name`;
+    /// None for the whole fleet.
+    pub about: Option<String>,
     pub verdict: Verdict,
     pub evidence: Vec<String>,
     /// What to do when it does not pass.
@@ -297,8 +298,9 @@ pub fn plan(g: &Gathered, ask: &Ask, now: DateTime<Utc>) -> MigrationPlan {
     }
     let plugin_flux = plugin_kustomization(&g.facts);
     let mut gates = fleet_gates(&g.facts, &outcome.findings, &clusters);
+    gates.extend(kustomization_gates(g, &clusters, ask, plugin_flux.as_ref()));
     for cp in &clusters {
-        gates.extend(cluster_gates(g, cp, ask, plugin_flux.as_ref()));
+        gates.extend(cluster_gates(g, cp));
     }
     let plugin_deployment = g
         .facts
@@ -355,7 +357,7 @@ fn codes<'a>(findings: &'a [Finding], wanted: &[&str]) -> Vec<&'a Finding> {
 fn gate(name: &str, verdict: Verdict, evidence: Vec<String>, fix: Option<String>) -> Gate {
     Gate {
         name: name.into(),
-        cluster: None,
+        about: None,
         verdict,
         evidence,
         fix,
@@ -473,18 +475,79 @@ fn fleet_gates(f: &Facts, findings: &[Finding], clusters: &[ClusterPlan]) -> Vec
     out
 }
 
-fn cluster_gates(
+/// The gates of each Flux Kustomization that applies Clusters of the plan: where the
+/// change must go, and whether it waits for the plugin.
+fn kustomization_gates(
     g: &Gathered,
-    cp: &ClusterPlan,
+    clusters: &[ClusterPlan],
     ask: &Ask,
     plugin_flux: Option<&(String, String)>,
 ) -> Vec<Gate> {
+    let mut owners: Vec<&(String, String)> =
+        clusters.iter().filter_map(|c| c.flux.as_ref()).collect();
+    owners.sort();
+    owners.dedup();
+    let mut out = Vec::new();
+    for (fns, fname) in owners {
+        let ids: Vec<String> = clusters
+            .iter()
+            .filter(|c| c.flux.as_ref() == Some(&(fns.clone(), fname.clone())))
+            .map(ClusterPlan::id)
+            .collect();
+        let about = Some(format!("Kustomization {fns}/{fname}"));
+        let applies = format!("it applies Cluster {}", ids.join(", "));
+        let mut x = if ask.to_git {
+            gate(
+                "the change goes where Flux reads it",
+                Verdict::Pass,
+                vec![format!("{applies}; the change is written to the checkout")],
+                None,
+            )
+        } else {
+            gate(
+                "the change goes where Flux reads it",
+                Verdict::Warn,
+                vec![format!(
+                    "{applies} (their kustomize.toolkit.fluxcd.io labels)"
+                )],
+                Some(format!(
+                    "Change Git, not the cluster: `backstop migrate plan {} --repo PATH` writes it into the checkout. Applying with kubectl, suspend it first (`flux suspend kustomization {fname} -n {fns}`) or its next reconciliation re-applies spec.backup and the admission webhook rejects the Cluster; resume only after Git has the change.",
+                    ids.join(" ")
+                )),
+            )
+        };
+        x.about = about.clone();
+        out.push(x);
+        // The dependency chain the user's guide asks for.
+        if let Some((pns, pname)) = plugin_flux {
+            let chain = depends_on(&g.facts, (fns, fname), (pns, pname));
+            let mut x = gate(
+                "Flux applies the Clusters after the plugin",
+                if chain { Verdict::Pass } else { Verdict::Warn },
+                vec![if chain {
+                    format!("it depends on {pns}/{pname}, which applies the plugin")
+                } else {
+                    format!("it does not depend (directly or through others) on {pns}/{pname}, which applies the plugin")
+                }],
+                (!chain).then(|| format!(
+                    "Add to Kustomization {fns}/{fname} (`--repo PATH` does it):\n  spec:\n    dependsOn:\n      - name: {pname}{}\nand give {pns}/{pname} healthChecks on the plugin Deployment (or wait: true), so that a Cluster naming the plugin is never applied before the plugin is Ready. `backstop gitops lint PATH` checks the whole chain.",
+                    if pns == fns { String::new() } else { format!("\n        namespace: {pns}") }
+                )),
+            );
+            x.about = about;
+            out.push(x);
+        }
+    }
+    out
+}
+
+fn cluster_gates(g: &Gathered, cp: &ClusterPlan) -> Vec<Gate> {
     let id = cp.id();
     let l = &cp.legacy;
     let mut out = Vec::new();
     let mut push = |name: &str, verdict, evidence, fix| {
         let mut x = gate(name, verdict, evidence, fix);
-        x.cluster = Some(id.clone());
+        x.about = Some(id.clone());
         out.push(x);
     };
     if l.has_barman_plugin {
@@ -586,48 +649,8 @@ fn cluster_gates(
         ));
     }
     push("continuity of the recovery window", Verdict::Pass, ev, None);
-    // GitOps: who applies the Cluster.
-    if let Some((fns, fname)) = &cp.flux {
-        let name = "the change goes where Flux reads it";
-        if ask.to_git {
-            push(
-                name,
-                Verdict::Pass,
-                vec![format!(
-                    "Cluster {id} is applied by Kustomization {fns}/{fname}; the change is written to the checkout"
-                )],
-                None,
-            );
-        } else {
-            push(
-                name,
-                Verdict::Warn,
-                vec![format!(
-                    "Cluster {id} is applied by Kustomization {fns}/{fname} (its kustomize.toolkit.fluxcd.io labels)"
-                )],
-                Some(format!(
-                    "Change Git, not the cluster: `backstop migrate plan {id} --repo PATH` writes it into the checkout. Applying with kubectl, suspend it first (`flux suspend kustomization {fname} -n {fns}`) or its next reconciliation re-applies spec.backup and the admission webhook rejects the Cluster; resume only after Git has the change."
-                )),
-            );
-        }
-        // The dependency chain the user's guide asks for.
-        if let Some((pns, pname)) = plugin_flux {
-            let chain = depends_on(&g.facts, (fns, fname), (pns, pname));
-            push(
-                "Flux applies the Cluster after the plugin",
-                if chain { Verdict::Pass } else { Verdict::Warn },
-                vec![if chain {
-                    format!("Kustomization {fns}/{fname} depends on {pns}/{pname}, which applies the plugin")
-                } else {
-                    format!("Kustomization {fns}/{fname} does not depend (directly or through others) on {pns}/{pname}, which applies the plugin")
-                }],
-                (!chain).then(|| format!(
-                    "Add to Kustomization {fns}/{fname}:\n  spec:\n    dependsOn:\n      - name: {pname}{}\nand give {pns}/{pname} healthChecks on the plugin Deployment (or wait: true), so that a Cluster naming the plugin is never applied before the plugin is Ready. `backstop gitops lint PATH` checks the whole chain.",
-                    if pns == fns { String::new() } else { format!("\n        namespace: {pns}") }
-                )),
-            );
-        }
-        // Schedules Git does not deliver: the user's guide's lesson 1.
+    // Schedules Git does not deliver: the user's guide's lesson 1.
+    if cp.flux.is_some() {
         for (name, sb) in g.scheduled.iter().filter_map(|s| {
             let n = text(s, "/metadata/name")?;
             (text(s, "/metadata/namespace") == Some(ns.as_str())
@@ -656,7 +679,7 @@ fn cluster_gates(
                 "Cluster {id} is rendered by HelmRelease {hns}/{hname}"
             )],
             Some(format!(
-                "Change the chart's values in Git, not the cluster. With the cloudnative-pg `cluster` chart (0.8 or newer): `backups.method: plugin` and `cluster.plugins: [{{name: {PLUGIN_NAME}, isWALArchiver: true}}]`; the chart then creates the ObjectStore `<release>-backups` from `backups.*` (check its serverName against {server}). The chart's default primaryUpdateMethod is switchover: see the operator gate. Suspend HelmRelease {hns}/{hname} before any kubectl change.",
+                "Change the chart's values in Git, not the cluster (`--repo PATH` does it): with the cloudnative-pg `cluster` chart (0.8 or newer), `backups.method: plugin` and `backups.pluginConfiguration.name: {PLUGIN_NAME}` make the chart write the plugin entry and create the ObjectStore `<fullname>-backups`; it writes no serverName, so the archive stays under {server}. The chart's default primaryUpdateMethod is switchover: see the operator gate. Suspend HelmRelease {hns}/{hname} before any kubectl change.",
                 server = l.server
             )),
         );

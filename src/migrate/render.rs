@@ -79,9 +79,12 @@ pub fn script(plan: &MigrationPlan, now: DateTime<Utc>) -> String {
         "#!/bin/sh\n# The Barman Cloud plugin migration planned by backstop at {}.\n# Read it before running it. Each Cluster changes in one request, guarded by a test of\n# the destination it was planned from; stop at the first error.\nset -eu\n",
         now.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
+    let mut suspended: Vec<&(String, String)> = Vec::new();
     for cp in &plan.clusters {
         let _ = writeln!(s, "\n# --- Cluster {} ---", cp.id());
-        if let Some((fns, fname)) = &cp.flux {
+        if let Some(k) = cp.flux.as_ref().filter(|k| !suspended.contains(k)) {
+            let (fns, fname) = k;
+            suspended.push(k);
             let _ = writeln!(
                 s,
                 "# Flux applies this Cluster: keep it from re-applying the old spec until Git has the change\n# (flux suspend kustomization {fname} -n {fns}).\n{}",
@@ -135,7 +138,7 @@ pub fn text(plan: &MigrationPlan, saved: &[(String, String)], repo_note: Option<
     let _ = writeln!(s, "Pre-flight gates");
     for g in &plan.gates {
         let about = g
-            .cluster
+            .about
             .as_deref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
