@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod config;
 pub mod files;
 pub mod ground;
+pub mod migrate;
 pub mod model;
 pub mod redact;
 pub mod restore;

@@ -5,6 +5,7 @@ mod common;
 mod config;
 mod dashboard;
 mod logging;
+mod migrate;
 mod report;
 mod restore;
 mod sim;
@@ -103,6 +104,9 @@ pub enum Command {
     /// Restores: plan one against the proven recovery window, run a drill, find old drills.
     #[command(subcommand)]
     Restore(restore::RestoreCommand),
+    /// Migration to the Barman Cloud plugin: verify that it worked, roll it back.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// The config file: print an example that lists every key.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -160,5 +164,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
+        Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }
 }
