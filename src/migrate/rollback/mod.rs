@@ -6,6 +6,7 @@
 //! Git. Every way out leaves an account of what was done.
 
 pub mod confirm;
+pub mod objects;
 pub mod run;
 pub mod saved;
 

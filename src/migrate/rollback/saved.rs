@@ -294,7 +294,10 @@ mod tests {
         );
         let broken = GOOD.replace("  instances: 1\n", "  instances: [1\n");
         let e = parse("f.yaml", &broken, "ledger", "pg-ledger").expect_err("bad yaml");
-        assert!(e.starts_with("f.yaml:1"), "{e}");
+        assert!(
+            e.starts_with("f.yaml:1") && e.contains(": not YAML: "),
+            "{e}"
+        );
         let e = parse("f.yaml", "# nothing\n", "ledger", "pg-ledger").expect_err("empty");
         assert!(e.contains("no document"), "{e}");
     }

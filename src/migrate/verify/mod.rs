@@ -5,12 +5,16 @@
 //! the deprecated metrics. Each check is judged purely (`checks`) from what `run` read.
 
 pub mod checks;
+pub mod proof;
 pub mod report;
 pub mod run;
 
 use serde::Serialize;
 
 pub use run::{Options, verify};
+
+#[cfg(test)]
+mod tests;
 
 /// A check's outcome, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

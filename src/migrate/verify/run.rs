@@ -9,7 +9,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
-use super::checks::{self, Bucket, OldLocation};
+use super::checks::{self, OldLocation};
+use super::proof::{self, Bucket};
 use super::{Check, Verification};
 use crate::actions::{self, Verb};
 use crate::checks::bucket::BucketLimits;
@@ -251,7 +252,7 @@ pub async fn verify(
             store.as_ref(),
             old_location(opts, ns, name, &backups).as_ref(),
         ),
-        checks::sidecar(name, &pods),
+        proof::sidecar(name, &pods),
     ];
 
     // 3. WAL: a fresh one, else a switch in the primary, confirmed, then watched for.
@@ -268,8 +269,8 @@ pub async fn verify(
         };
     let first = bucket_of(&proofs);
     let mut wal = match &first {
-        Ok(f) => checks::wal(&cluster, &pods, Bucket::Read(f), None),
-        Err(why) => checks::wal(&cluster, &pods, Bucket::NotRead(why), None),
+        Ok(f) => proof::wal(&cluster, &pods, Bucket::Read(f), None),
+        Err(why) => proof::wal(&cluster, &pods, Bucket::NotRead(why), None),
     };
     let primary = s(&cluster, "/status/currentPrimary").map(str::to_string);
     if wal.status == super::Status::Warn
@@ -307,7 +308,7 @@ pub async fn verify(
 
     // 4. The first plugin backup: taken when there is none, confirmed.
     let mut taken = None;
-    if checks::completed_plugin_backups(name, &backups).is_empty()
+    if proof::completed_plugin_backups(name, &backups).is_empty()
         && !opts.read_only
         && store.is_some()
     {
@@ -347,12 +348,12 @@ pub async fn verify(
     }
     let now_bucket = bucket_of(&proofs);
     out.push(match &now_bucket {
-        Ok(f) => checks::plugin_backup(&cluster, &backups, Bucket::Read(f), taken.as_ref()),
-        Err(why) => checks::plugin_backup(&cluster, &backups, Bucket::NotRead(why), taken.as_ref()),
+        Ok(f) => proof::plugin_backup(&cluster, &backups, Bucket::Read(f), taken.as_ref()),
+        Err(why) => proof::plugin_backup(&cluster, &backups, Bucket::NotRead(why), taken.as_ref()),
     });
 
     // 5. Alerts.
-    out.push(checks::alerts(&rules, repo.as_ref()));
+    out.push(proof::alerts(&rules, repo.as_ref()));
     Ok(Verification {
         namespace: ns.to_string(),
         cluster: name.to_string(),
@@ -417,7 +418,7 @@ where
         {
             let arrived = f.newest_wal.as_deref().is_some_and(|w| w >= seg.as_str());
             if arrived || tokio::time::Instant::now() >= deadline {
-                return Some(checks::wal(
+                return Some(proof::wal(
                     cluster,
                     pods,
                     Bucket::Read(f),
