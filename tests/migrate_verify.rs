@@ -147,6 +147,21 @@ fn a_plugin_cluster_fails_naming_the_missing_sidecar_store_backup_and_double_arc
         &["delete", "objectstore", "-n", "orders", "pg-orders-s3"],
         None,
     );
+    kubectl(
+        &s,
+        &[
+            "patch",
+            "scheduledbackup",
+            "-n",
+            "orders",
+            "pg-orders-daily",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"suspend":true}}"#,
+        ],
+        None,
+    );
     kubectl(&s, &["delete", "backups", "-n", "orders", "--all"], None);
     let (code, out, err) = backstop(
         &s,
@@ -494,4 +509,78 @@ fn a_migrated_cluster_passes_once_a_switched_wal_and_its_plugin_backup_are_in_th
         "{out}"
     );
     pg.stop();
+}
+
+#[test]
+fn without_a_plugin_backup_verify_offers_one_and_takes_it_with_yes() {
+    let s = Served::start("healthy");
+    // The schedule paused, so that no scheduled backup comes in between.
+    kubectl(
+        &s,
+        &[
+            "patch",
+            "scheduledbackup",
+            "-n",
+            "billing",
+            "pg-billing-daily",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"suspend":true}}"#,
+        ],
+        None,
+    );
+    kubectl(&s, &["delete", "backups", "-n", "billing", "--all"], None);
+    // No terminal, no --yes: offered and declined.
+    let (code, out, err) = backstop(&s, &["migrate", "verify", "billing/pg-billing"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("No completed plugin backup yet. Take one now (kubectl cnpg backup pg-billing -n billing --backup-name pg-billing-")
+            && err.contains("no: not a terminal (pass --yes)"),
+        "{err}"
+    );
+    assert!(
+        out.contains("Done by verify: plugin backup declined"),
+        "{out}"
+    );
+    let (code, out, err) = backstop(
+        &s,
+        &[
+            "migrate",
+            "verify",
+            "billing/pg-billing",
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    );
+    // Taken and completed; the fictional bucket cannot show it.
+    assert_eq!(code, Some(3), "{out}{err}");
+    assert!(
+        out.contains("Done by verify: took a plugin backup: Backup pg-billing-"),
+        "{out}"
+    );
+    assert!(
+        section(&out, "plugin-backup").starts_with("SKIP  plugin-backup     Backup pg-billing-"),
+        "{out}"
+    );
+    let name = out
+        .split("took a plugin backup: Backup ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the Backup's name");
+    let taken = kubectl(
+        &s,
+        &[
+            "get",
+            "backup",
+            "-n",
+            "billing",
+            name,
+            "-o",
+            "jsonpath={.spec.method} {.status.phase}",
+        ],
+        None,
+    );
+    assert_eq!(taken.trim(), "plugin completed", "{taken}");
 }

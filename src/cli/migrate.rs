@@ -213,7 +213,17 @@ async fn verify_cmd(
         Asker::Never
     };
     let progress = |line: String| super::eprint(&line);
-    let v = match verify::verify(&client, &ns, &name, &opts, &mut asker, &progress).await {
+    let work = verify::verify(&client, &ns, &name, &opts, &mut asker, &progress);
+    let outcome = tokio::select! {
+        v = work => v,
+        _ = tokio::signal::ctrl_c() => {
+            super::eprint(&format!(
+                "backstop: stopped (Ctrl-C); a backup verify requested keeps going: `kubectl get backups -n {ns}`"
+            ));
+            return Ok(3);
+        }
+    };
+    let v = match outcome {
         Ok(v) => v,
         Err(e) => {
             super::eprint(&format!("backstop: {e}"));

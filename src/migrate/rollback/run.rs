@@ -81,6 +81,24 @@ struct Ctx<'a, C: Confirm> {
 }
 
 impl<C: Confirm> Ctx<'_, C> {
+    /// An action's outcome, or a stop by Ctrl-C while it is followed (what was sent stays
+    /// sent: the account says so).
+    async fn until_stopped(
+        &self,
+        work: impl std::future::Future<Output = Result<String, String>>,
+    ) -> Result<String, String> {
+        let stop = self.stop;
+        let stopped = async {
+            while !stop.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        tokio::select! {
+            r = work => r,
+            _ = stopped => Err("stopped (Ctrl-C) while following it; what was sent stays: look with kubectl".into()),
+        }
+    }
+
     /// Shows a step and asks; None when it is to be done, else how it ended.
     async fn ask(&mut self, step: &str, show: &str) -> Option<Outcome> {
         if self.stop.load(Ordering::SeqCst) {
@@ -239,7 +257,15 @@ async fn suspend<C: Confirm>(
     if let Some(o) = cx.ask(step, &show).await {
         return (o, format!("{what} left running"));
     }
-    match run_action(cx.client, plan, Duration::from_secs(60), cx.progress).await {
+    match cx
+        .until_stopped(run_action(
+            cx.client,
+            plan,
+            Duration::from_secs(60),
+            cx.progress,
+        ))
+        .await
+    {
         Ok(_) => (
             Outcome::Done,
             format!("{what} suspended ({})", m.flux("suspend")),
@@ -492,7 +518,10 @@ async fn test_backup<C: Confirm>(
     if let Some(o) = cx.ask(step, &show).await {
         return (o, "no test backup taken".into());
     }
-    match run_action(cx.client, plan, opts.timeout, cx.progress).await {
+    match cx
+        .until_stopped(run_action(cx.client, plan, opts.timeout, cx.progress))
+        .await
+    {
         Ok(o) => (Outcome::Done, crate::sanitize::clean(&o).into_owned()),
         Err(e) => (Outcome::Failed, crate::sanitize::clean(&e).into_owned()),
     }
