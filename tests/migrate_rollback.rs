@@ -293,3 +293,86 @@ fn the_saved_in_tree_spec_comes_back_with_flux_suspended_and_a_test_backup() {
         "{backups}"
     );
 }
+
+/// At a terminal each step is asked: y does it, q stops there, and the account says what
+/// was done and what was not.
+#[test]
+fn at_a_terminal_each_step_is_asked_and_q_stops_with_an_account() {
+    let s = Served::start("healthy");
+    let dir = s.dir.path().join("saved");
+    save_legacy(&s, &dir);
+    let command = format!(
+        "{} --kubeconfig {} --log-file {} migrate rollback orders/pg-orders --from {}",
+        env!("CARGO_BIN_EXE_backstop"),
+        s.kubeconfig.display(),
+        s.dir.path().join("backstop.log").display(),
+        dir.display()
+    );
+    let t = common::Tmux::start("rollback-q", 220, 60, &[], &command);
+    let within = std::time::Duration::from_secs(30);
+    t.wait_for("Do step 1/4: suspend Flux? [y/n/q]", within);
+    t.keys(&["y", "Enter"]);
+    t.wait_for("Do step 2/4: restore the saved spec? [y/n/q]", within);
+    t.keys(&["q", "Enter"]);
+    let screen = t.wait_for("backstop-exited-", within);
+    assert!(screen.contains("backstop-exited-1"), "{screen}");
+    assert!(screen.contains("step 1/4: suspend Flux: done"), "{screen}");
+    assert!(
+        screen.contains("step 2/4: restore the saved spec: stopped — Cluster orders/pg-orders left as it is (migrated)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("step 3/4: wait for the Cluster: stopped — not run"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("step 4/4: test backup: stopped — not run"),
+        "{screen}"
+    );
+    let plugins = kubectl(
+        &s,
+        &[
+            "get",
+            "cluster",
+            "-n",
+            "orders",
+            "pg-orders",
+            "-o",
+            "jsonpath={.spec.plugins[0].name}",
+        ],
+    );
+    assert_eq!(plugins, "barman-cloud.cloudnative-pg.io");
+    let suspended = kubectl(
+        &s,
+        &[
+            "get",
+            "kustomization",
+            "-n",
+            "flux-system",
+            "apps-postgresql",
+            "-o",
+            "jsonpath={.spec.suspend}",
+        ],
+    );
+    assert_eq!(suspended, "true");
+    drop(t);
+
+    // Ctrl-C at a prompt stops the same way; Flux, already suspended, is not asked about.
+    let t = common::Tmux::start("rollback-c", 220, 60, &[], &command);
+    t.wait_for("Do step 2/4: restore the saved spec? [y/n/q]", within);
+    t.keys(&["C-c"]);
+    let screen = t.wait_for("backstop-exited-", within);
+    assert!(screen.contains("backstop-exited-1"), "{screen}");
+    assert!(
+        screen.contains("step 1/4: suspend Flux: done — Kustomization flux-system/apps-postgresql was already suspended"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("step 2/4: restore the saved spec: stopped"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("step 4/4: test backup: stopped — not run"),
+        "{screen}"
+    );
+}
