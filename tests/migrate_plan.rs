@@ -160,7 +160,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
         "PASS    CloudNativePG 1.26 or newer",
         "PASS    the Barman Cloud plugin installed, registered and Ready",
         "Secret ledger/ledger-s3: keys ACCESS_KEY_ID, ACCESS_SECRET_KEY",
-        "WARN    the change goes where Flux reads it [ledger/pg-ledger]",
+        "WARN    the change goes where Flux reads it [Kustomization flux-system/apps]",
         "flux suspend kustomization apps -n flux-system",
         "ScheduledBackup ledger/pg-ledger-nightly has no kustomize.toolkit.fluxcd.io labels",
         "ObjectStore ledger/pg-ledger-store (new)",
@@ -362,7 +362,7 @@ fn the_plan_written_into_a_checkout_edits_only_the_declarations_and_builds() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
     for line in [
-        "PASS    the change goes where Flux reads it [ledger/pg-ledger]",
+        "PASS    the change goes where Flux reads it [Kustomization flux-system/apps]",
         "apps/ledger/cluster.yaml: Cluster ledger/pg-ledger: spec.backup.barmanObjectStore → plugins[barman-cloud.cloudnative-pg.io] (its manifest)",
         "apps/ledger/objectstore-pg-ledger-store.yaml: ObjectStore pg-ledger-store (new)",
         "apps/ledger/kustomization.yaml: resources += objectstore-pg-ledger-store.yaml",

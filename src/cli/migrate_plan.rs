@@ -32,7 +32,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE", requires = "repo")]
     pub patch: Option<PathBuf>,
     /// Where the copy of every object the plan changes is saved (what `migrate rollback` reads).
-    #[arg(long, value_name = "DIR", default_value = "backstop-migration-backup")]
+    #[arg(long, value_name = "DIR", default_value = crate::migrate::rollback::saved::DEFAULT_DIR)]
     pub backup_dir: PathBuf,
     /// The ObjectStore's name (one Cluster only; default NAME-store).
     #[arg(long, value_name = "NAME")]

@@ -51,7 +51,7 @@ pub struct Cli {
     /// Colour theme: dark, light, high-contrast, terminal16, or a YAML file; also `theme:` in the config file (either wins over NO_COLOR).
     #[arg(long, global = true, value_name = "NAME|FILE", env = "BACKSTOP_THEME")]
     pub theme: Option<String>,
-    /// Turn every action off (reconcile, suspend, restart, back up now, restore drills); also `read_only: true` in the config file, globally or per context.
+    /// Turn every action off (reconcile, suspend, restart, back up now, restore drills, migration verify's writes and rollbacks); also `read_only: true` in the config file, globally or per context.
     #[arg(long, global = true)]
     pub read_only: bool,
     #[command(subcommand)]
@@ -170,6 +170,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
-        Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect),
+        Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }
 }
