@@ -200,42 +200,29 @@ pub async fn in_cluster(client: &kube::Client, fallback_ns: &str) -> RulesSeen {
 
 /// The files git tracks in `repo` that a monitoring stack reads: YAML and JSON (Grafana
 /// dashboards are JSON).
-fn tracked(repo: &Path) -> Result<Vec<PathBuf>, String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["ls-files", "-z"])
-        .output()
-        .map_err(|e| format!("running git ls-files in {}: {e}", repo.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "git ls-files in {}: {}",
-            repo.display(),
-            crate::sanitize::untrusted(String::from_utf8_lossy(&out.stderr).trim())
-        ));
-    }
-    Ok(out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| std::str::from_utf8(p).ok())
+fn tracked(repo: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
+    let checkout = crate::gitops::Checkout::discover(repo).map_err(|e| e.to_string())?;
+    let files = checkout
+        .tracked_all()
+        .map_err(|e| e.to_string())?
+        .into_iter()
         .filter(|p| {
-            let l = p.to_ascii_lowercase();
+            let l = p.to_string_lossy().to_ascii_lowercase();
             [".yaml", ".yml", ".json", ".jsonnet", ".libsonnet"]
                 .iter()
                 .any(|e| l.ends_with(e))
         })
         .take(MAX_FILES)
-        .map(PathBuf::from)
-        .collect())
+        .collect();
+    Ok((checkout.root, files))
 }
 
 /// The uses in the tracked YAML and JSON files of a GitOps checkout, by `file:line`.
 pub fn in_repo(repo: &Path) -> Result<(usize, Vec<Hit>), String> {
-    let files = tracked(repo)?;
+    let (root, files) = tracked(repo)?;
     let mut hits = Vec::new();
     for rel in &files {
-        let path = repo.join(rel);
+        let path = root.join(rel);
         // Dashboards and manifests are small; a large tracked file is data, not config.
         if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE) {
             continue;
