@@ -360,3 +360,115 @@ fn rolling_back_restores_in_tree_archiving_without_the_sidecar() {
     let b = backup(&served, "after-rollback", "barmanObjectStore");
     assert_eq!(s(&b, "/status/phase"), "completed", "{b}");
 }
+
+/// What Flux's kustomize-controller builds for a Kustomization path (fluxcd/pkg
+/// `kustomize_generator.go` `scanManifests`): the path's kustomization.yaml when it has one;
+/// otherwise every tracked YAML file below it, and every sub-folder holding a
+/// kustomization.yaml built as a whole (its contents are not scanned again).
+fn flux_build(
+    served: &Served,
+    repo: &std::path::Path,
+    path: &str,
+    tracked: &[String],
+) -> Vec<String> {
+    let root = repo.join(path);
+    if root.join("kustomization.yaml").exists() {
+        return vec![ok(
+            served,
+            &["kustomize", root.to_str().expect("utf-8")],
+            None,
+        )];
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .expect("the folder reads")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                if p.join("kustomization.yaml").exists() {
+                    out.push(ok(served, &["kustomize", p.to_str().expect("utf-8")], None));
+                } else {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                let rel = p
+                    .strip_prefix(repo)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                // The artifact holds what Git holds: an ignored file never reaches Flux.
+                if tracked.contains(&rel) {
+                    out.push(std::fs::read_to_string(&p).expect("the manifest reads"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_fleet_repository_builds_as_flux_builds_it_and_passes_the_servers_schemas() {
+    let served = Served::start("legacy-fleet");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let repo = common::gitops::legacy_fleet_checkout(tmp.path());
+    let listed = Command::new("git")
+        .arg("-C")
+        .arg(&repo)
+        .args(["ls-files"])
+        .output()
+        .expect("git runs");
+    let tracked: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // The trap: the file is on disk, ignored, never committed.
+    let trapped = "apps/databases/inventory/scheduled-backup.yaml";
+    assert!(repo.join(trapped).exists());
+    assert!(!tracked.iter().any(|f| f == trapped), "{tracked:?}");
+    assert!(tracked.iter().any(|f| f == ".gitignore"));
+    let ignored = Command::new("git")
+        .arg("-C")
+        .arg(&repo)
+        .args(["check-ignore", "-v", trapped])
+        .output()
+        .expect("git runs");
+    assert!(
+        String::from_utf8_lossy(&ignored.stdout).contains("*backup*.yaml"),
+        "{ignored:?}"
+    );
+    let mut kinds = Vec::new();
+    for path in [
+        "clusters/prod",
+        "infrastructure/cnpg-operator",
+        "infrastructure/barman-cloud-plugin",
+        "apps/databases",
+    ] {
+        for built in flux_build(&served, &repo, path, &tracked) {
+            let out = ok(
+                &served,
+                &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+                Some(&built),
+            );
+            kinds.extend(out.lines().map(str::to_string));
+        }
+    }
+    let all = kinds.join("\n");
+    for want in [
+        "cluster.postgresql.cnpg.io/pg-inventory",
+        "cluster.postgresql.cnpg.io/pg-ledger",
+        "cluster.postgresql.cnpg.io/pg-reports",
+        "scheduledbackup.postgresql.cnpg.io/pg-ledger-nightly",
+        "prometheusrule.monitoring.coreos.com/cnpg-backup-alerts",
+        "kustomization.kustomize.toolkit.fluxcd.io/databases",
+        "deployment.apps/barman-cloud",
+    ] {
+        assert!(all.contains(want), "{want} in {all}");
+    }
+    // Flux never sees pg-inventory-daily: it exists in the cluster only because it was applied by hand.
+    assert!(!all.contains("pg-inventory-daily"), "{all}");
+}
