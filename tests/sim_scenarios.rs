@@ -29,7 +29,8 @@ fn every_builtin_scenario_loads_with_a_story() {
             "objectstore-credentials",
             "slow-backups",
             "flux-stuck-dependency",
-            "restore-drill"
+            "restore-drill",
+            "legacy-fleet"
         ]
     );
     for name in builtin_names() {

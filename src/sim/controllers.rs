@@ -157,13 +157,38 @@ fn backup(store: &Arc<Store>, obj: &Value) {
         .to_string();
     tokio::spawn(async move {
         tokio::time::sleep(STEP).await;
-        let primary = store
+        let target = store
             .read()
             .registry
             .get(&("postgresql.cnpg.io".to_string(), "clusters".to_string()))
             .cloned()
-            .and_then(|t| store.get(&t, &ns, &cluster).ok())
-            .and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
+            .and_then(|t| store.get(&t, &ns, &cluster).ok());
+        if let Some(c) = &target
+            && let Some((message, reason)) = missing_prerequisite(c, &method)
+        {
+            // checkPrerequisites: a terminal failure, recorded as a Warning.
+            let done = now_rfc3339(Utc::now());
+            merge(
+                &store,
+                "postgresql.cnpg.io",
+                "backups",
+                &ns,
+                &name,
+                json!({"status": {"phase": "failed", "method": method, "error": message,
+                    "reconciliationTerminatedAt": done}}),
+            );
+            backup_event(
+                &store,
+                &ns,
+                &name,
+                true,
+                reason,
+                message,
+                "cloudnative-pg-backup",
+            );
+            return;
+        }
+        let primary = target.and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
         let Some(primary) = primary else {
             // CNPG does not fail a Backup whose Cluster it cannot find: it marks it pending,
             // records a FindingCluster warning ("Unknown cluster X, will retry in 30 seconds")
@@ -259,6 +284,35 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             "local-webserver",
         );
     });
+}
+
+/// What CloudNativePG's backup controller refuses before it starts a Backup
+/// (`checkPrerequisites` in `internal/controller/backup_controller.go`): the message and the
+/// event reason.
+fn missing_prerequisite(cluster: &Value, method: &str) -> Option<(&'static str, &'static str)> {
+    if method == "plugin" {
+        let none = cluster
+            .pointer("/spec/plugins")
+            .and_then(Value::as_array)
+            .is_none_or(|p| p.is_empty());
+        return none.then_some((
+            "cannot proceed with the backup as the cluster has no plugin configured",
+            "ClusterHasNoBackupExecutorPlugin",
+        ));
+    }
+    let Some(backup) = cluster.pointer("/spec/backup").filter(|b| !b.is_null()) else {
+        return Some((
+            "cannot proceed with the backup as the cluster has no backup section",
+            "ClusterHasBackupConfigured",
+        ));
+    };
+    if method == "barmanObjectStore" && backup.get("barmanObjectStore").is_none_or(Value::is_null) {
+        return Some((
+            "no barmanObjectStore section defined on the target cluster",
+            "ClusterHasNoBarmanSection",
+        ));
+    }
+    None
 }
 
 fn deployment(store: &Arc<Store>, obj: &Value, prev: Option<&Value>) {

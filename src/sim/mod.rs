@@ -8,6 +8,7 @@ pub mod controllers;
 pub mod discovery;
 pub mod faults;
 pub mod logs;
+pub mod migration;
 pub mod patch;
 pub mod recovery;
 pub mod registry;
@@ -308,9 +309,11 @@ impl Sim {
     pub fn start_timeline(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let (store, entries) = (self.store.clone(), self.timeline.clone());
         let recovery = self.recovery.clone();
+        let live = self.logs.live.clone();
         tokio::spawn(async move {
             tokio::join!(
                 timeline::run(store.clone(), entries),
+                migration::run(store.clone(), live),
                 controllers::run_with(store, Some(recovery))
             );
         })

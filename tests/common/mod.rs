@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use backstop::sim::{self, Sim};
 
+pub mod gitops;
 pub mod world;
 
 pub fn fixture(name: &str) -> String {

@@ -70,7 +70,12 @@ pub fn check_update(
         Part::Main => None,
         Part::Status => Some("status"),
     };
-    run(t, &compiled, &schema, obj, old, only, strict)
+    run(t, &compiled, &schema, obj, old, only, strict)?;
+    // The validating webhooks run after the schema, as kube-apiserver calls them.
+    if part == Part::Main {
+        super::migration::webhook::admit(t, obj)?;
+    }
+    Ok(())
 }
 
 /// Prunes `obj` in place and checks it as a create. `only` restricts the walk to one
