@@ -341,10 +341,11 @@ pub fn expected_cluster(doc: &Value, ch: &ClusterEdit) -> Option<Value> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            if let Some((_, _, server)) = ch.externals.iter().find(|(en, _, _)| *en == n) {
-                if let Some(p) = e.pointer_mut("/plugin/parameters/serverName") {
-                    *p = json!(server);
-                }
+            if let (Some((_, _, server)), Some(p)) = (
+                ch.externals.iter().find(|(en, _, _)| *en == n),
+                e.pointer_mut("/plugin/parameters/serverName"),
+            ) {
+                *p = json!(server);
             }
         }
     }

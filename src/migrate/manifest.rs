@@ -259,14 +259,14 @@ pub fn scheduled_patch(sb: &Value) -> Option<Value> {
 /// The ScheduledBackup as it is to be declared.
 pub fn migrated_scheduled(sb: &Value) -> Value {
     let mut s = sb.clone();
-    if let (Some(patch), Some(spec)) = (
-        scheduled_patch(sb),
-        s.get_mut("spec").and_then(Value::as_object_mut),
-    ) {
-        if let Some(p) = patch.get("spec").and_then(Value::as_object) {
-            for (k, v) in p {
-                spec.insert(k.clone(), v.clone());
-            }
+    let patch = scheduled_patch(sb);
+    let fields = patch
+        .as_ref()
+        .and_then(|p| p.get("spec"))
+        .and_then(Value::as_object);
+    if let (Some(fields), Some(spec)) = (fields, s.get_mut("spec").and_then(Value::as_object_mut)) {
+        for (k, v) in fields {
+            spec.insert(k.clone(), v.clone());
         }
     }
     s

@@ -665,9 +665,9 @@ fn cluster_gates(g: &Gathered, cp: &ClusterPlan) -> Vec<Gate> {
                 vec![format!(
                     "ScheduledBackup {ns}/{name} has no kustomize.toolkit.fluxcd.io labels while Cluster {id} does: it was applied by hand, and Git may not have it"
                 )],
-                Some(format!(
+                Some(
                     "Find its file: a .gitignore pattern such as `*backup*.yaml` keeps such manifests out of Git while Flux reports success. `backstop gitops lint PATH` lists what is ignored; migrate the ScheduledBackup in Git too, or its next hand-made change is lost."
-                )),
+                .to_string()),
             );
         }
     }

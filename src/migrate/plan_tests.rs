@@ -23,34 +23,36 @@ fn legacy(ns: &str, name: &str, dest: &str, update: &str) -> Value {
 }
 
 fn facts(operator: &str) -> Facts {
-    let mut f = Facts::default();
-    f.deployments = live(vec![
-        DeploymentRow {
-            namespace: "cnpg-system".into(),
-            name: "cnpg-controller-manager".into(),
-            labels: labels(&[("app.kubernetes.io/name", "cloudnative-pg")]),
-            images: vec![(
-                "manager".into(),
-                format!("ghcr.io/cloudnative-pg/cloudnative-pg:{operator}"),
-            )],
-            ready: 1,
-            ..Default::default()
-        },
-        DeploymentRow {
-            namespace: "cnpg-system".into(),
-            name: "barman-cloud".into(),
-            labels: labels(&[
-                ("kustomize.toolkit.fluxcd.io/name", "barman-cloud-plugin"),
-                ("kustomize.toolkit.fluxcd.io/namespace", "flux-system"),
-            ]),
-            images: vec![(
-                "barman-cloud".into(),
-                "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.14.0".into(),
-            )],
-            ready: 1,
-            ..Default::default()
-        },
-    ]);
+    let mut f = Facts {
+        deployments: live(vec![
+            DeploymentRow {
+                namespace: "cnpg-system".into(),
+                name: "cnpg-controller-manager".into(),
+                labels: labels(&[("app.kubernetes.io/name", "cloudnative-pg")]),
+                images: vec![(
+                    "manager".into(),
+                    format!("ghcr.io/cloudnative-pg/cloudnative-pg:{operator}"),
+                )],
+                ready: 1,
+                ..Default::default()
+            },
+            DeploymentRow {
+                namespace: "cnpg-system".into(),
+                name: "barman-cloud".into(),
+                labels: labels(&[
+                    ("kustomize.toolkit.fluxcd.io/name", "barman-cloud-plugin"),
+                    ("kustomize.toolkit.fluxcd.io/namespace", "flux-system"),
+                ]),
+                images: vec![(
+                    "barman-cloud".into(),
+                    "ghcr.io/cloudnative-pg/plugin-barman-cloud:v0.14.0".into(),
+                )],
+                ready: 1,
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    };
     let k = |name: &str, deps: &[&str]| KustomizationRow {
         namespace: "flux-system".into(),
         name: name.into(),

@@ -156,9 +156,10 @@ fn cluster(
     let l = &cp.legacy;
     let decls = applied(repo, repo.declarations("Cluster", &l.namespace, &l.name));
     if decls.is_empty() {
-        return Err(format!(
+        return Err(
             "not declared in the checkout: apply it with the kubectl commands (--script), or add its manifest to Git first"
-        ));
+                .to_string(),
+        );
     }
     let externals: Vec<(String, String, String)> = l
         .external
