@@ -651,14 +651,13 @@ fn cluster_gates(g: &Gathered, cp: &ClusterPlan) -> Vec<Gate> {
     push("continuity of the recovery window", Verdict::Pass, ev, None);
     // Schedules Git does not deliver: the user's guide's lesson 1.
     if cp.flux.is_some() {
-        for (name, sb) in g.scheduled.iter().filter_map(|s| {
+        for name in g.scheduled.iter().filter_map(|s| {
             let n = text(s, "/metadata/name")?;
             (text(s, "/metadata/namespace") == Some(ns.as_str())
                 && text(s, "/spec/cluster/name") == Some(l.name.as_str())
                 && flux_owner(s).is_none())
-            .then_some((n, s))
+            .then_some(n)
         }) {
-            let _ = sb;
             push(
                 "every object of the Cluster delivered by Git",
                 Verdict::Warn,
