@@ -9,7 +9,6 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{ConfigArgs, ConnectArgs};
-use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::config::Settings;
 use crate::migrate::rollback::confirm::{self, Answer, Confirm};
 use crate::migrate::rollback::{self, saved};
@@ -159,52 +158,15 @@ pub fn run(
     result
 }
 
-async fn connect_to(
-    connect: ConnectArgs,
-    cluster: &str,
-) -> anyhow::Result<(kube::Client, String, String, String)> {
-    let opts = ConnectOptions {
-        kubeconfig: connect.kubeconfig,
-        context: connect.context,
-        namespace: connect.namespace.clone(),
-    };
-    let (client, target) = connect_bounded(&opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
-    let (ns, name) = match cluster.split_once('/') {
-        Some((ns, name)) => (ns.to_string(), name.to_string()),
-        None => (
-            connect
-                .namespace
-                .or(target.namespace)
-                .unwrap_or_else(|| "default".into()),
-            cluster.to_string(),
-        ),
-    };
-    if name.is_empty() || ns.is_empty() {
-        anyhow::bail!("'{cluster}' is not a Cluster: write NAME or NAMESPACE/NAME");
-    }
-    Ok((client, ns, name, target.context))
-}
-
-fn is_read_only(flag: bool, settings: &Settings, context: &str) -> bool {
-    flag || settings.dashboard.read_only
-        || settings
-            .dashboard
-            .read_only_contexts
-            .iter()
-            .any(|c| c == context)
-}
-
 async fn verify_cmd(
     args: VerifyArgs,
     connect: ConnectArgs,
     settings: Settings,
     read_only: bool,
 ) -> anyhow::Result<i32> {
-    let (client, ns, name, context) = connect_to(connect, &args.cluster).await?;
+    let (client, ns, name, context) = super::common::connect_to(&connect, &args.cluster).await?;
     let opts = verify::Options {
-        read_only: is_read_only(read_only, &settings, &context),
+        read_only: super::common::read_only(read_only, &settings, &context),
         timeout: args.timeout,
         repo: args.repo.clone(),
         backup_dir: args.from.clone(),
@@ -249,8 +211,8 @@ async fn rollback_cmd(
     settings: Settings,
     read_only: bool,
 ) -> anyhow::Result<i32> {
-    let (client, ns, name, context) = connect_to(connect, &args.cluster).await?;
-    if is_read_only(read_only, &settings, &context) {
+    let (client, ns, name, context) = super::common::connect_to(&connect, &args.cluster).await?;
+    if super::common::read_only(read_only, &settings, &context) {
         super::eprint(
             "backstop: a rollback replaces the Cluster's spec: refused in read-only mode (--read-only, or read_only in the config file, globally or for this context).",
         );

@@ -9,7 +9,6 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::ConnectArgs;
-use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::files::write_atomically;
 use crate::migrate::{self, Ask, MigrationPlan, Which, render};
 
@@ -51,36 +50,15 @@ pub struct PlanArgs {
     pub json: bool,
 }
 
-/// The client, the context's default namespace and the context's name.
-async fn connect(connect: &ConnectArgs) -> anyhow::Result<(kube::Client, String, String)> {
-    let opts = ConnectOptions {
-        kubeconfig: connect.kubeconfig.clone(),
-        context: connect.context.clone(),
-        namespace: connect.namespace.clone(),
-    };
-    let (client, target) = connect_bounded(&opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
-    let ns = connect
-        .namespace
-        .clone()
-        .or(target.namespace)
-        .unwrap_or_else(|| "default".into());
-    Ok((client, ns, target.context))
-}
-
 fn which(args: &PlanArgs, default_ns: &str) -> anyhow::Result<Which> {
     if args.all {
         return Ok(Which::All);
     }
-    let mut out = Vec::new();
-    for c in &args.clusters {
-        let (ns, name) = c.split_once('/').unwrap_or((default_ns, c));
-        if ns.is_empty() || name.is_empty() || name.contains('/') {
-            anyhow::bail!("'{c}' is not a Cluster: write NAME or NAMESPACE/NAME");
-        }
-        out.push((ns.to_string(), name.to_string()));
-    }
+    let out = args
+        .clusters
+        .iter()
+        .map(|c| super::common::cluster_ref(c, default_ns))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if args.store_name.is_some() && out.len() != 1 {
         anyhow::bail!("--store-name names one ObjectStore: give exactly one Cluster");
     }
@@ -157,7 +135,7 @@ fn json_of(plan: &MigrationPlan, saved: &[(String, String)]) -> Value {
 }
 
 pub async fn plan_cmd(args: PlanArgs, connect_args: ConnectArgs) -> anyhow::Result<i32> {
-    let (client, default_ns, context) = connect(&connect_args).await?;
+    let (client, default_ns, context) = super::common::connect(&connect_args).await?;
     let which = which(&args, &default_ns)?;
     let gathered = migrate::gather(&client, &which)
         .await

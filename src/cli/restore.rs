@@ -154,35 +154,6 @@ pub fn run(
     result
 }
 
-/// The client, the source's namespace and name.
-async fn connect_to(
-    connect: ConnectArgs,
-    cluster: &str,
-) -> anyhow::Result<(kube::Client, String, String, String)> {
-    let opts = ConnectOptions {
-        kubeconfig: connect.kubeconfig,
-        context: connect.context,
-        namespace: connect.namespace.clone(),
-    };
-    let (client, target) = connect_bounded(&opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
-    let (ns, name) = match cluster.split_once('/') {
-        Some((ns, name)) => (ns.to_string(), name.to_string()),
-        None => (
-            connect
-                .namespace
-                .or(target.namespace)
-                .unwrap_or_else(|| "default".into()),
-            cluster.to_string(),
-        ),
-    };
-    if name.is_empty() || ns.is_empty() {
-        bail!("'{cluster}' is not a Cluster: write NAME or NAMESPACE/NAME");
-    }
-    Ok((client, ns, name, target.context))
-}
-
 fn into_of(text: &str) -> anyhow::Result<(String, String)> {
     match text.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
@@ -200,7 +171,7 @@ async fn plan_cmd(args: PlanArgs, connect: ConnectArgs) -> anyhow::Result<i32> {
     ask.into = args.into.as_deref().map(into_of).transpose()?;
     ask.archive_as = args.archive_as.clone();
     ask.instances = args.instances;
-    let (client, ns, name, _) = connect_to(connect, &args.cluster).await?;
+    let (client, ns, name, _) = super::common::connect_to(&connect, &args.cluster).await?;
     let gathered = restore::gather(&client, &ns, &name)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -256,11 +227,8 @@ async fn drill_cmd(
         ),
         None => None,
     };
-    let (client, ns, name, context) = connect_to(connect, &args.cluster).await?;
-    if read_only
-        || settings.dashboard.read_only
-        || settings.dashboard.read_only_contexts.contains(&context)
-    {
+    let (client, ns, name, context) = super::common::connect_to(&connect, &args.cluster).await?;
+    if super::common::read_only(read_only, &settings, &context) {
         super::eprint(
             "backstop: a drill creates and deletes objects: refused in read-only mode (--read-only or read_only in the config file).",
         );
