@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn documents_keep_their_start_lines_and_indices() {
-        let text = "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\n# b\nkind: Secret\nmetadata:\n  name: b\n  namespace: x\n--- \nkind: [unclosed\n";
+        let text = "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\n# b\nkind: Secret\nmetadata:\n  name: b\n  namespace: x\n--- \nkind: Secret\n\tname: tabbed\n";
         let (docs, errors) = parse(Path::new("f.yaml"), text);
         assert_eq!(docs.len(), 2);
         assert_eq!(
@@ -180,6 +180,6 @@ mod tests {
         assert_eq!(docs[1].namespace, "x");
         assert_eq!(docs[1].line_of("namespace", docs[1].line), 13);
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].line, 15);
+        assert_eq!(errors[0].line, 16, "{errors:?}");
     }
 }
