@@ -55,6 +55,8 @@ pub(crate) fn flux(name: &str, path: &str, extra: &str) -> String {
 }
 
 pub(crate) fn obj(api: &str, kind: &str, name: &str, ns: Option<&str>) -> String {
-    let ns = ns.map(|n| format!("\n  namespace: {n}")).unwrap_or_default();
+    let ns = ns
+        .map(|n| format!("\n  namespace: {n}"))
+        .unwrap_or_default();
     format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}{ns}\n")
 }

@@ -18,14 +18,27 @@ fn at(file: &str, line: usize, doc_index: usize, role: Role) -> Declaration {
 fn an_overlay_namespace_wins_over_the_base_and_flux_target_namespace_over_both() {
     let base = obj(CNPG, "Cluster", "pg-reports", Some("wrong"));
     let ks = flux("apps", "./overlays/prod", "");
-    let ks2 = flux("staging", "./overlays/staging", "  targetNamespace: staging-db\n");
+    let ks2 = flux(
+        "staging",
+        "./overlays/staging",
+        "  targetNamespace: staging-db\n",
+    );
     let ix = index(
         &[
             ("clusters/prod/apps.yaml", &format!("{ks}---\n{ks2}")),
-            ("base/kustomization.yaml", "namespace: base-ns\nresources:\n  - cluster.yaml\n"),
+            (
+                "base/kustomization.yaml",
+                "namespace: base-ns\nresources:\n  - cluster.yaml\n",
+            ),
             ("base/cluster.yaml", &base),
-            ("overlays/prod/kustomization.yaml", "namespace: reports\nresources:\n  - ../../base\n"),
-            ("overlays/staging/kustomization.yaml", "namespace: reports\nresources:\n  - ../../base\n"),
+            (
+                "overlays/prod/kustomization.yaml",
+                "namespace: reports\nresources:\n  - ../../base\n",
+            ),
+            (
+                "overlays/staging/kustomization.yaml",
+                "namespace: reports\nresources:\n  - ../../base\n",
+            ),
         ],
         &[],
         &[],
@@ -37,7 +50,10 @@ fn an_overlay_namespace_wins_over_the_base_and_flux_target_namespace_over_both()
         1
     );
     // Neither the base's own namespace nor the document's is where it lands.
-    assert!(ix.declarations("Cluster", "base-ns", "pg-reports").is_empty());
+    assert!(
+        ix.declarations("Cluster", "base-ns", "pg-reports")
+            .is_empty()
+    );
     assert!(ix.declarations("Cluster", "wrong", "pg-reports").is_empty());
     assert_eq!(
         ix.flux_owner(Path::new("base/cluster.yaml")),
@@ -55,19 +71,52 @@ fn patches_by_path_by_strategic_merge_and_inline_point_at_their_base() {
             ("base/kustomization.yaml", "resources:\n  - cluster.yaml\n"),
             ("base/cluster.yaml", &cluster),
             ("overlay/kustomization.yaml", overlay),
-            ("overlay/backup-patch.yaml", "- op: add\n  path: /spec/backup\n  value: {}\n"),
-            ("overlay/smp.yaml", &format!("{cluster}spec:\n  backup: {{}}\n")),
+            (
+                "overlay/backup-patch.yaml",
+                "- op: add\n  path: /spec/backup\n  value: {}\n",
+            ),
+            (
+                "overlay/smp.yaml",
+                &format!("{cluster}spec:\n  backup: {{}}\n"),
+            ),
         ],
         &[],
         &[],
     );
     let base = PathBuf::from("base/cluster.yaml");
     let got = ix.declarations("Cluster", "reports", "pg-reports");
-    assert!(got.contains(&at("base/cluster.yaml", 1, 0, Role::Resource)), "{got:?}");
-    assert!(got.contains(&at("overlay/backup-patch.yaml", 1, 0, Role::Patch { base: base.clone() })), "{got:?}");
-    assert!(got.contains(&at("overlay/smp.yaml", 1, 0, Role::Patch { base: base.clone() })), "{got:?}");
+    assert!(
+        got.contains(&at("base/cluster.yaml", 1, 0, Role::Resource)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&at(
+            "overlay/backup-patch.yaml",
+            1,
+            0,
+            Role::Patch { base: base.clone() }
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&at(
+            "overlay/smp.yaml",
+            1,
+            0,
+            Role::Patch { base: base.clone() }
+        )),
+        "{got:?}"
+    );
     // The inline patch is declared at its entry in the kustomization file.
-    assert!(got.contains(&at("overlay/kustomization.yaml", 8, 0, Role::Patch { base })), "{got:?}");
+    assert!(
+        got.contains(&at(
+            "overlay/kustomization.yaml",
+            8,
+            0,
+            Role::Patch { base }
+        )),
+        "{got:?}"
+    );
     assert_eq!(got.len(), 4, "{got:?}");
 }
 
@@ -76,11 +125,26 @@ fn flux_generates_every_yaml_below_its_path_but_stops_at_a_kustomization() {
     let ix = index(
         &[
             ("ks.yaml", &flux("db", "./apps/databases", "")),
-            ("apps/databases/inventory/cluster.yaml", &obj(CNPG, "Cluster", "pg-inventory", Some("inventory"))),
-            ("apps/databases/inventory/deep/more/sb.yml", &obj(CNPG, "ScheduledBackup", "daily", Some("inventory"))),
-            ("apps/databases/ledger/kustomization.yaml", "resources:\n  - cluster.yaml\n"),
-            ("apps/databases/ledger/cluster.yaml", &obj(CNPG, "Cluster", "pg-ledger", Some("ledger"))),
-            ("apps/databases/ledger/unlisted.yaml", &obj(CNPG, "Cluster", "pg-unlisted", Some("ledger"))),
+            (
+                "apps/databases/inventory/cluster.yaml",
+                &obj(CNPG, "Cluster", "pg-inventory", Some("inventory")),
+            ),
+            (
+                "apps/databases/inventory/deep/more/sb.yml",
+                &obj(CNPG, "ScheduledBackup", "daily", Some("inventory")),
+            ),
+            (
+                "apps/databases/ledger/kustomization.yaml",
+                "resources:\n  - cluster.yaml\n",
+            ),
+            (
+                "apps/databases/ledger/cluster.yaml",
+                &obj(CNPG, "Cluster", "pg-ledger", Some("ledger")),
+            ),
+            (
+                "apps/databases/ledger/unlisted.yaml",
+                &obj(CNPG, "Cluster", "pg-unlisted", Some("ledger")),
+            ),
             ("apps/databases/README.md", "not yaml"),
             ("apps/databases/.github/workflow.yaml", "on: push\n"),
         ],
@@ -88,15 +152,31 @@ fn flux_generates_every_yaml_below_its_path_but_stops_at_a_kustomization() {
         &[],
     );
     let owner = |f: &str| ix.flux_owner(Path::new(f)).map(|(_, n)| n);
-    assert_eq!(owner("apps/databases/inventory/cluster.yaml"), Some("db".into()));
-    assert_eq!(owner("apps/databases/inventory/deep/more/sb.yml"), Some("db".into()));
-    assert_eq!(owner("apps/databases/ledger/cluster.yaml"), Some("db".into()));
-    assert_eq!(owner("apps/databases/ledger/unlisted.yaml"), None, "a kustomization.yaml decides what its directory applies");
+    assert_eq!(
+        owner("apps/databases/inventory/cluster.yaml"),
+        Some("db".into())
+    );
+    assert_eq!(
+        owner("apps/databases/inventory/deep/more/sb.yml"),
+        Some("db".into())
+    );
+    assert_eq!(
+        owner("apps/databases/ledger/cluster.yaml"),
+        Some("db".into())
+    );
+    assert_eq!(
+        owner("apps/databases/ledger/unlisted.yaml"),
+        None,
+        "a kustomization.yaml decides what its directory applies"
+    );
     assert_eq!(owner("apps/databases/.github/workflow.yaml"), None);
     assert_eq!(owner("apps/databases/README.md"), None);
     // Where a new file must be listed: nowhere under a generated path, in the nearest
     // kustomization file otherwise.
-    assert_eq!(ix.kustomization_for(Path::new("apps/databases/inventory")), None);
+    assert_eq!(
+        ix.kustomization_for(Path::new("apps/databases/inventory")),
+        None
+    );
     assert_eq!(
         ix.kustomization_for(Path::new("apps/databases/ledger")),
         Some(PathBuf::from("apps/databases/ledger/kustomization.yaml"))
@@ -105,23 +185,45 @@ fn flux_generates_every_yaml_below_its_path_but_stops_at_a_kustomization() {
         ix.kustomization_for(Path::new("apps/databases/ledger/new-dir")),
         Some(PathBuf::from("apps/databases/ledger/kustomization.yaml"))
     );
-    assert_eq!(ix.declarations("Cluster", "inventory", "pg-inventory").len(), 1);
+    assert_eq!(
+        ix.declarations("Cluster", "inventory", "pg-inventory")
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn a_cluster_chart_release_declares_its_cluster_in_its_values() {
     let hr = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: pg-billing\n  namespace: billing\nspec:\n  chart:\n    spec:\n      chart: cluster\n  values:\n    backups:\n      enabled: true\n";
-    let ix = index(&[("ks.yaml", &flux("db", "./apps", "")), ("apps/hr.yaml", hr)], &[], &[]);
+    let ix = index(
+        &[("ks.yaml", &flux("db", "./apps", "")), ("apps/hr.yaml", hr)],
+        &[],
+        &[],
+    );
     // Release pg-billing does not contain "cluster": Helm's fullname is pg-billing-cluster.
     assert_eq!(
         ix.declarations("Cluster", "billing", "pg-billing-cluster"),
-        vec![at("apps/hr.yaml", 10, 0, Role::HelmValues { release: "billing/pg-billing".into() })]
+        vec![at(
+            "apps/hr.yaml",
+            10,
+            0,
+            Role::HelmValues {
+                release: "billing/pg-billing".into()
+            }
+        )]
     );
 }
 
 #[test]
 fn a_document_that_does_not_parse_is_kept_with_its_line() {
-    let ix = index(&[("a.yaml", "kind: ConfigMap\n---\nkind: Secret\n\tname: tabbed\n")], &[], &[]);
+    let ix = index(
+        &[(
+            "a.yaml",
+            "kind: ConfigMap\n---\nkind: Secret\n\tname: tabbed\n",
+        )],
+        &[],
+        &[],
+    );
     assert_eq!(ix.docs.len(), 1);
     assert_eq!(ix.parse_errors.len(), 1);
     assert_eq!(ix.parse_errors[0].line, 4, "{:?}", ix.parse_errors);
