@@ -341,3 +341,54 @@ fn the_trap_under_a_generated_path_is_silent_and_under_a_listed_one_named() {
         pattern.remedy
     );
 }
+
+#[test]
+fn steps_whose_files_do_not_show_what_they_deliver_are_known_by_health_checks_and_names() {
+    // The operator and the plugin come from elsewhere (a remote base); only the databases
+    // are in the checkout.
+    let ks = format!(
+        "{}---\n{}---\n{}",
+        flux("cnpg-operator", "./infrastructure/cnpg-operator", TIMES),
+        flux(
+            "barman-cloud-plugin",
+            "./infrastructure/barman-cloud-plugin",
+            PLUGIN_OK
+        ),
+        flux("databases", "./apps/databases", TIMES)
+    );
+    let remote = "resources:\n  - https://github.com/cloudnative-pg/plugin-barman-cloud/releases/download/v0.14.0/manifest.yaml\n";
+    let ix = index(
+        &[
+            ("ks.yaml", &ks),
+            ("infrastructure/cnpg-operator/kustomization.yaml", remote),
+            (
+                "infrastructure/barman-cloud-plugin/kustomization.yaml",
+                remote,
+            ),
+            (
+                "apps/databases/cluster.yaml",
+                &obj("postgresql.cnpg.io/v1", "Cluster", "pg", Some("db")),
+            ),
+        ],
+        &[],
+        &[],
+    );
+    let fs = lint(&ix).findings;
+    let f = one(&fs, "GIT005");
+    assert!(
+        f.summary.contains("flux-system/barman-cloud-plugin"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("its spec.healthChecks name Deployment cnpg-system/barman-cloud")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        !fs.iter().any(|f| f.code == "GIT006" || f.code == "GIT007"),
+        "{fs:#?}"
+    );
+}
