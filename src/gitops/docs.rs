@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+/// The most characters of a kind, name or namespace kept from a document.
+const MAX_NAME: usize = 253;
+
 /// One YAML document of a file.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -131,7 +134,12 @@ pub fn parse(file: &Path, text: &str) -> (Vec<Doc>, Vec<ParseError>) {
         match serde_yaml::from_str::<Value>(&body) {
             Ok(Value::Null) => {}
             Ok(value) => {
-                let s = |path: &[&str]| get(&value, path).and_then(scalar).unwrap_or_default();
+                // Kubernetes names are at most 253 characters; a file's are untrusted and
+                // end up in every finding about it.
+                let s = |path: &[&str]| {
+                    let v = get(&value, path).and_then(scalar).unwrap_or_default();
+                    crate::sanitize::bounded(&v, MAX_NAME).into_owned()
+                };
                 docs.push(Doc {
                     file: file.to_path_buf(),
                     line,

@@ -23,13 +23,16 @@ const OPERATOR_IMAGE: &str = "cloudnative-pg";
 const PLUGIN_CHART: &str = "plugin-barman-cloud";
 const OPERATOR_CHART: &str = "cloudnative-pg";
 
+/// An object as (kind, namespace, name).
+type Named = (String, String, String);
+
 /// What a Flux Kustomization delivers, with the line that shows it.
 #[derive(Debug, Default)]
 struct Delivers {
     operator: Vec<String>,
     plugin: Vec<String>,
     /// The plugin's Deployment (namespace, name) or HelmRelease (kind, namespace, name).
-    plugin_objects: Vec<(String, String, String)>,
+    plugin_objects: Vec<Named>,
     backups: Vec<String>,
 }
 
@@ -231,7 +234,7 @@ fn by_checks_and_names(ix: &Index, what: &mut BTreeMap<usize, Delivers>) {
                 &["cnpg-operator", "cloudnative-pg"],
             )
         };
-        let mut found: Vec<(usize, String, Option<(String, String, String)>)> = Vec::new();
+        let mut found: Vec<(usize, String, Option<Named>)> = Vec::new();
         for (i, k) in ix.fluxes.iter().enumerate() {
             if let Some(h) = k
                 .health_checks
