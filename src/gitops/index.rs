@@ -26,6 +26,8 @@ pub struct GitState {
 pub struct Index {
     pub listing: Listing,
     pub docs: Vec<Doc>,
+    /// The documents of each file, as indices into `docs`.
+    by_file: BTreeMap<PathBuf, Vec<usize>>,
     pub parse_errors: Vec<ParseError>,
     pub git: BTreeMap<PathBuf, GitState>,
     pub fluxes: Vec<FluxKustomization>,
@@ -83,6 +85,9 @@ impl Index {
             ix.docs.extend(d);
             ix.parse_errors.extend(e);
         }
+        for (i, d) in ix.docs.iter().enumerate() {
+            ix.by_file.entry(d.file.clone()).or_default().push(i);
+        }
         for f in &ix.listing.files {
             ix.git.insert(
                 f.clone(),
@@ -118,8 +123,12 @@ impl Index {
     }
 
     /// The documents of a file.
-    pub fn docs_of<'a>(&'a self, file: &'a Path) -> impl Iterator<Item = &'a Doc> + 'a {
-        self.docs.iter().filter(move |d| d.file == file)
+    pub fn docs_of<'a>(&'a self, file: &Path) -> impl Iterator<Item = &'a Doc> + 'a {
+        self.by_file
+            .get(file)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.docs.get(i))
     }
 
     /// The Flux Kustomization applying a file, as (namespace, name).
