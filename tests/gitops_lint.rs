@@ -326,3 +326,60 @@ fn the_catalog_and_the_findings_document_agree_on_the_git_codes() {
     assert!(!catalog.is_empty());
     assert_eq!(catalog, documented);
 }
+
+/// The API `migrate plan --repo` reads: where an object is declared, which Flux
+/// Kustomization applies a file, where a new file must be listed, and git's view of a path
+/// that does not exist yet.
+#[test]
+fn the_repo_api_answers_on_a_real_checkout() {
+    let repo = fleet(
+        PLUGIN_STEP,
+        DB_STEP,
+        &[
+            ("apps/databases/inventory/cluster.yaml", CLUSTER),
+            (
+                "apps/databases/reports/kustomization.yaml",
+                "namespace: reports\nresources:\n  - cluster.yaml\n",
+            ),
+            (
+                "apps/databases/reports/cluster.yaml",
+                "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg-reports\n",
+            ),
+        ],
+        "*backup*.yaml\n",
+    );
+    let r =
+        backstop::gitops::Repo::open(&repo.path().join("apps")).expect("opens from a subdirectory");
+    let d = r.declarations("Cluster", "reports", "pg-reports");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].file.as_path(), d[0].line, d[0].doc_index),
+        (Path::new("apps/databases/reports/cluster.yaml"), 1, 0)
+    );
+    assert_eq!(d[0].role, backstop::gitops::Role::Resource);
+    assert_eq!(
+        r.flux_owner(Path::new("apps/databases/inventory/cluster.yaml")),
+        Some(("flux-system".to_string(), "databases".to_string()))
+    );
+    assert_eq!(
+        r.kustomization_for(Path::new("apps/databases/inventory")),
+        None
+    );
+    assert_eq!(
+        r.kustomization_for(Path::new("apps/databases/reports")),
+        Some(Path::new("apps/databases/reports/kustomization.yaml").to_path_buf())
+    );
+    let new_file = Path::new("apps/databases/inventory/objectstore-backup.yaml");
+    let ignored = r.checkout().ignored(new_file).expect("git check-ignore");
+    assert_eq!(
+        ignored.map(|i| i.display()),
+        Some(".gitignore:1:*backup*.yaml".to_string())
+    );
+    assert_eq!(r.checkout().tracked(new_file).ok(), Some(false));
+    assert_eq!(
+        r.checkout()
+            .tracked(Path::new("apps/databases/inventory/cluster.yaml"))
+            .ok(),
+        Some(true)
+    );
+}

@@ -194,12 +194,13 @@ impl Index {
                 }
             }
         }
-        // Files no resolution reached still declare what they say they declare.
+        // Files no resolution reached still declare what they say they declare; without a
+        // namespace of their own, whatever applies them decides it, so any matches.
         for d in &self.docs {
             if !reached_files.contains(d.file.as_path())
                 && d.kind == kind
                 && d.name == name
-                && ns_matches(&effective(&None, d))
+                && (d.namespace.is_empty() || ns_matches(&d.namespace))
             {
                 out.push(Declaration {
                     file: d.file.clone(),

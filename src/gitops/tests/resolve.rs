@@ -228,3 +228,21 @@ fn a_document_that_does_not_parse_is_kept_with_its_line() {
     assert_eq!(ix.parse_errors.len(), 1);
     assert_eq!(ix.parse_errors[0].line, 4, "{:?}", ix.parse_errors);
 }
+
+#[test]
+fn a_flux_kustomization_no_other_applies_is_found_where_it_is_written() {
+    // clusters/production holds the Kustomizations; the one applying it (flux-system, from
+    // `flux bootstrap`) is not in the checkout.
+    let ks = flux("databases", "./apps/databases", "").replace("  namespace: flux-system\n", "");
+    let ix = index(&[("clusters/production/databases.yaml", &ks)], &[], &[]);
+    assert_eq!(
+        ix.declarations("Kustomization", "flux-system", "databases"),
+        vec![at(
+            "clusters/production/databases.yaml",
+            1,
+            0,
+            Role::Resource
+        )]
+    );
+    assert_eq!(ix.fluxes[0].id(), "flux-system/databases");
+}
