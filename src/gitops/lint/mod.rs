@@ -34,6 +34,13 @@ pub fn lint(ix: &Index) -> Outcome {
     {
         out.push(f);
     }
+    // Worst first, then by code and object, as `check` orders a report.
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(b.code))
+            .then(a.object.cmp(&b.object))
+    });
     out
 }
 

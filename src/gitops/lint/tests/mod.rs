@@ -392,3 +392,56 @@ fn steps_whose_files_do_not_show_what_they_deliver_are_known_by_health_checks_an
         "{fs:#?}"
     );
 }
+
+#[test]
+fn helm_releases_are_known_by_their_charts_and_a_health_checked_release_counts() {
+    let hr = |name: &str, chart: &str| {
+        format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: cnpg-system\nspec:\n  chart:\n    spec:\n      chart: {chart}\n"
+        )
+    };
+    let checked = "  dependsOn:\n    - name: cnpg-operator\n  healthChecks:\n    - apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease\n      name: plugin-barman-cloud\n      namespace: cnpg-system\n  timeout: 10m0s\n  retryInterval: 2m0s\n";
+    let ks = |plugin: &str| {
+        format!(
+            "{}---\n{}---\n{}",
+            flux("cnpg-operator", "./operator", TIMES),
+            flux("barman-cloud-plugin", "./plugin", plugin),
+            flux("databases", "./apps", TIMES)
+        )
+    };
+    let build = |plugin: &str| {
+        index(
+            &[
+                ("ks.yaml", &ks(plugin)),
+                ("operator/hr.yaml", &hr("cnpg", "cloudnative-pg")),
+                (
+                    "plugin/hr.yaml",
+                    &hr("plugin-barman-cloud", "plugin-barman-cloud"),
+                ),
+                ("apps/hr.yaml", &hr("pg-billing", "cluster")),
+            ],
+            &[],
+            &[],
+        )
+    };
+    let fs = lint(&build(checked)).findings;
+    let f = one(&fs, "GIT005");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("HelmRelease cnpg-system/pg-billing (chart cluster: a Cluster)")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        f.evidence.iter().any(|e| e
+            .contains("HelmRelease cnpg-system/plugin-barman-cloud (chart plugin-barman-cloud)")),
+        "{:?}",
+        f.evidence
+    );
+    assert_eq!(codes(&build(checked)), vec!["GIT005"]);
+    let unchecked = lint(&build(TIMES)).findings;
+    let h = one(&unchecked, "GIT007");
+    assert!(h.remedy.contains("apiVersion: helm.toolkit.fluxcd.io/v2\n      kind: HelmRelease\n      name: plugin-barman-cloud"), "{}", h.remedy);
+    one(&unchecked, "GIT006");
+}
