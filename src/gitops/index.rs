@@ -270,6 +270,34 @@ impl Index {
                 }
             }
         }
+        // Flux's own `spec.patches`, applied on top of everything the Kustomization builds.
+        for (i, k) in self.fluxes.iter().enumerate() {
+            for p in &k.patches {
+                let (pk, pn) = match &p.selector {
+                    Some(t) => (
+                        t.kind.clone().unwrap_or_default(),
+                        t.name.clone().unwrap_or_default(),
+                    ),
+                    None => (p.kind.clone(), p.name.clone()),
+                };
+                if pk != kind || pn != name {
+                    continue;
+                }
+                let base = resources
+                    .iter()
+                    .find(|(a, _)| a.owner == Some(i))
+                    .map(|(_, d)| d.file.clone());
+                // A patch of a Kustomization that applies no such object patches nothing.
+                if let Some(base) = base {
+                    out.push(Declaration {
+                        file: k.file.clone(),
+                        line: p.line,
+                        doc_index: k.doc_index,
+                        role: Role::Patch { base },
+                    });
+                }
+            }
+        }
         if kind == "Cluster" {
             for h in &self.helm {
                 if h.chart == "cluster" && h.fullname() == name && ns_matches(h.install_namespace())

@@ -246,3 +246,38 @@ fn a_flux_kustomization_no_other_applies_is_found_where_it_is_written() {
     );
     assert_eq!(ix.fluxes[0].id(), "flux-system/databases");
 }
+
+#[test]
+fn a_flux_kustomization_patch_is_a_declaration_of_what_it_patches() {
+    let ks = flux(
+        "databases",
+        "./apps",
+        "  patches:\n    - target:\n        kind: Cluster\n        name: pg-ledger\n      patch: |\n        - op: remove\n          path: /spec/backup\n",
+    );
+    let ix = index(
+        &[
+            ("ks.yaml", &ks),
+            (
+                "apps/cluster.yaml",
+                &obj(CNPG, "Cluster", "pg-ledger", Some("ledger")),
+            ),
+        ],
+        &[],
+        &[],
+    );
+    let got = ix.declarations("Cluster", "ledger", "pg-ledger");
+    assert_eq!(
+        got,
+        vec![
+            at("apps/cluster.yaml", 1, 0, Role::Resource),
+            at(
+                "ks.yaml",
+                17,
+                0,
+                Role::Patch {
+                    base: PathBuf::from("apps/cluster.yaml")
+                }
+            )
+        ]
+    );
+}
