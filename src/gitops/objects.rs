@@ -268,6 +268,9 @@ pub struct FluxKustomization {
     pub spec_line: usize,
     /// `spec.patches`: inline patches Flux adds to the build.
     pub patches: Vec<InlinePatch>,
+    /// `spec.components`, relative to the path, with `spec.ignoreMissingComponents`.
+    pub components: Vec<String>,
+    pub ignore_missing_components: bool,
 }
 
 /// Whether a document is a Flux Kustomization (not kustomize's file of the same kind).
@@ -365,6 +368,11 @@ impl FluxKustomization {
             prune: spec.and_then(|s| s.get("prune")).and_then(Value::as_bool),
             spec_line,
             patches,
+            components: strings(spec.and_then(|s| s.get("components"))),
+            ignore_missing_components: spec
+                .and_then(|s| s.get("ignoreMissingComponents"))
+                .and_then(Value::as_bool)
+                == Some(true),
         }
     }
 

@@ -281,3 +281,33 @@ fn a_flux_kustomization_patch_is_a_declaration_of_what_it_patches() {
         ]
     );
 }
+
+#[test]
+fn flux_components_are_built_from_the_path() {
+    let ks = flux(
+        "db",
+        "./apps",
+        "  components:\n    - ../components/backup\n    - ../components/gone\n",
+    );
+    let ix = index(
+        &[
+            ("ks.yaml", &ks),
+            ("apps/cluster.yaml", &obj(CNPG, "Cluster", "pg", Some("db"))),
+            (
+                "components/backup/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - store.yaml\n",
+            ),
+            (
+                "components/backup/store.yaml",
+                &obj("barmancloud.cnpg.io/v1", "ObjectStore", "store", Some("db")),
+            ),
+        ],
+        &[],
+        &[],
+    );
+    assert_eq!(
+        ix.flux_owner(Path::new("components/backup/store.yaml")),
+        Some(("flux-system".into(), "db".into()))
+    );
+    assert_eq!(ix.broken.len(), 1, "{:?}", ix.broken);
+}
