@@ -97,7 +97,9 @@ fn the_catalog_and_the_findings_document_list_the_same_codes() {
         .map(str::to_string)
         .collect();
     let mut catalog = std::collections::BTreeSet::new();
-    for prefix in ["PLG", "FLX", "OBJ", "CLU", "ARC", "BKP", "BKT", "RST"] {
+    for prefix in [
+        "PLG", "FLX", "OBJ", "CLU", "ARC", "BKP", "BKT", "RST", "GIT",
+    ] {
         for n in 1..100 {
             let code = format!("{prefix}{n:03}");
             if backstop::assess::catalog::find(&code).is_some() {

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::check::Format;
 use super::report::Report;
-use crate::assess::{Outcome, Severity, Status};
+use crate::assess::{Outcome, Severity};
 use crate::gitops::Repo;
 
 #[derive(Debug, Subcommand)]
@@ -90,8 +90,5 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
         }
     };
     super::print_raw(text.trim_end())?;
-    Ok(match report.status {
-        Status::Unknown => 3,
-        s => s.exit_code(),
-    })
+    Ok(report.status.exit_code())
 }

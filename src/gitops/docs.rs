@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+/// The most characters of a kind, name or namespace kept from a document.
+const MAX_NAME: usize = 253;
+
 /// One YAML document of a file.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -131,7 +134,12 @@ pub fn parse(file: &Path, text: &str) -> (Vec<Doc>, Vec<ParseError>) {
         match serde_yaml::from_str::<Value>(&body) {
             Ok(Value::Null) => {}
             Ok(value) => {
-                let s = |path: &[&str]| get(&value, path).and_then(scalar).unwrap_or_default();
+                // Kubernetes names are at most 253 characters; a file's are untrusted and
+                // end up in every finding about it.
+                let s = |path: &[&str]| {
+                    let v = get(&value, path).and_then(scalar).unwrap_or_default();
+                    crate::sanitize::bounded(&v, MAX_NAME).into_owned()
+                };
                 docs.push(Doc {
                     file: file.to_path_buf(),
                     line,
@@ -169,7 +177,7 @@ mod tests {
 
     #[test]
     fn documents_keep_their_start_lines_and_indices() {
-        let text = "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\n# b\nkind: Secret\nmetadata:\n  name: b\n  namespace: x\n--- \nkind: [unclosed\n";
+        let text = "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\n# b\nkind: Secret\nmetadata:\n  name: b\n  namespace: x\n--- \nkind: Secret\n\tname: tabbed\n";
         let (docs, errors) = parse(Path::new("f.yaml"), text);
         assert_eq!(docs.len(), 2);
         assert_eq!(
@@ -180,6 +188,6 @@ mod tests {
         assert_eq!(docs[1].namespace, "x");
         assert_eq!(docs[1].line_of("namespace", docs[1].line), 13);
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].line, 15);
+        assert_eq!(errors[0].line, 16, "{errors:?}");
     }
 }

@@ -26,6 +26,8 @@ pub struct GitState {
 pub struct Index {
     pub listing: Listing,
     pub docs: Vec<Doc>,
+    /// The documents of each file, as indices into `docs`.
+    by_file: BTreeMap<PathBuf, Vec<usize>>,
     pub parse_errors: Vec<ParseError>,
     pub git: BTreeMap<PathBuf, GitState>,
     pub fluxes: Vec<FluxKustomization>,
@@ -83,6 +85,9 @@ impl Index {
             ix.docs.extend(d);
             ix.parse_errors.extend(e);
         }
+        for (i, d) in ix.docs.iter().enumerate() {
+            ix.by_file.entry(d.file.clone()).or_default().push(i);
+        }
         for f in &ix.listing.files {
             ix.git.insert(
                 f.clone(),
@@ -118,8 +123,12 @@ impl Index {
     }
 
     /// The documents of a file.
-    pub fn docs_of<'a>(&'a self, file: &'a Path) -> impl Iterator<Item = &'a Doc> + 'a {
-        self.docs.iter().filter(move |d| d.file == file)
+    pub fn docs_of<'a>(&'a self, file: &Path) -> impl Iterator<Item = &'a Doc> + 'a {
+        self.by_file
+            .get(file)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.docs.get(i))
     }
 
     /// The Flux Kustomization applying a file, as (namespace, name).
@@ -185,12 +194,13 @@ impl Index {
                 }
             }
         }
-        // Files no resolution reached still declare what they say they declare.
+        // Files no resolution reached still declare what they say they declare; without a
+        // namespace of their own, whatever applies them decides it, so any matches.
         for d in &self.docs {
             if !reached_files.contains(d.file.as_path())
                 && d.kind == kind
                 && d.name == name
-                && ns_matches(&effective(&None, d))
+                && (d.namespace.is_empty() || ns_matches(&d.namespace))
             {
                 out.push(Declaration {
                     file: d.file.clone(),
@@ -256,6 +266,34 @@ impl Index {
                         line: p.line,
                         doc_index: 0,
                         role: Role::Patch { base: base_of(dir) },
+                    });
+                }
+            }
+        }
+        // Flux's own `spec.patches`, applied on top of everything the Kustomization builds.
+        for (i, k) in self.fluxes.iter().enumerate() {
+            for p in &k.patches {
+                let (pk, pn) = match &p.selector {
+                    Some(t) => (
+                        t.kind.clone().unwrap_or_default(),
+                        t.name.clone().unwrap_or_default(),
+                    ),
+                    None => (p.kind.clone(), p.name.clone()),
+                };
+                if pk != kind || pn != name {
+                    continue;
+                }
+                let base = resources
+                    .iter()
+                    .find(|(a, _)| a.owner == Some(i))
+                    .map(|(_, d)| d.file.clone());
+                // A patch of a Kustomization that applies no such object patches nothing.
+                if let Some(base) = base {
+                    out.push(Declaration {
+                        file: k.file.clone(),
+                        line: p.line,
+                        doc_index: k.doc_index,
+                        role: Role::Patch { base },
                     });
                 }
             }

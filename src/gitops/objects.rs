@@ -266,6 +266,11 @@ pub struct FluxKustomization {
     pub prune: Option<bool>,
     /// The line of `spec:`, where a remedy adds fields.
     pub spec_line: usize,
+    /// `spec.patches`: inline patches Flux adds to the build.
+    pub patches: Vec<InlinePatch>,
+    /// `spec.components`, relative to the path, with `spec.ignoreMissingComponents`.
+    pub components: Vec<String>,
+    pub ignore_missing_components: bool,
 }
 
 /// Whether a document is a Flux Kustomization (not kustomize's file of the same kind).
@@ -321,6 +326,25 @@ impl FluxKustomization {
                 }
             })
             .collect();
+        let mut at = doc.line_of("patches", spec_line);
+        let patches = spec
+            .and_then(|s| s.get("patches"))
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let text = p.get("patch").and_then(Value::as_str)?;
+                let line = doc.line_of("patch", at);
+                at = line + 1;
+                Some(inline(
+                    format!("spec.patches[{i}]"),
+                    line,
+                    target(p.get("target")),
+                    text,
+                ))
+            })
+            .collect();
         let source = spec.and_then(|s| s.get("sourceRef"));
         let sf = |k: &str| source.and_then(|s| s.get(k)).and_then(scalar);
         FluxKustomization {
@@ -343,6 +367,12 @@ impl FluxKustomization {
             source_namespace: sf("namespace").unwrap_or_else(|| ns.clone()),
             prune: spec.and_then(|s| s.get("prune")).and_then(Value::as_bool),
             spec_line,
+            patches,
+            components: strings(spec.and_then(|s| s.get("components"))),
+            ignore_missing_components: spec
+                .and_then(|s| s.get("ignoreMissingComponents"))
+                .and_then(Value::as_bool)
+                == Some(true),
         }
     }
 

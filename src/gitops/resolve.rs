@@ -155,9 +155,30 @@ pub fn resolve(
         };
         let ns = k.target_namespace.clone();
         if listing.kustomization_in(&dir).is_some() {
-            cx.kustomize(&dir, Some(i), ns, Via::Generated, &mut Vec::new());
+            cx.kustomize(&dir, Some(i), ns.clone(), Via::Generated, &mut Vec::new());
         } else {
-            cx.generate(&dir, Some(i), ns);
+            cx.generate(&dir, Some(i), ns.clone());
+        }
+        // Flux adds `spec.components` (relative to the path) to the build.
+        for c in &k.components {
+            let via = Via::Listed {
+                kustomization: k.file.clone(),
+                line: k.path_line,
+                field: "spec.components".into(),
+            };
+            match normalize(&dir, c) {
+                Some(p) if listing.kustomization_in(&p).is_some() => {
+                    cx.kustomize(&p, Some(i), ns.clone(), via, &mut Vec::new());
+                }
+                Some(p) if k.ignore_missing_components && !listing.is_dir(&p) => {}
+                _ => cx.out.broken.push(Broken::Missing {
+                    kustomization: k.file.clone(),
+                    line: k.path_line,
+                    field: "spec.components".into(),
+                    target: c.clone(),
+                    owner: Some(i),
+                }),
+            }
         }
     }
     // Kustomize trees no Flux Kustomization reaches: their tops, each resolved on its own.

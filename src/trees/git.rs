@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::eval::GitRepo;
+use crate::assess::Finding;
 pub use crate::gitops::Checkout;
 
 impl GitRepo for Checkout {
@@ -16,6 +17,12 @@ impl GitRepo for Checkout {
 
     fn tracked(&self, path: &str) -> Result<bool, String> {
         Checkout::tracked(self, Path::new(path)).map_err(|e| e.to_string())
+    }
+
+    /// The rules of `backstop gitops lint`, on a fresh read of the checkout.
+    fn lint(&self) -> Result<Vec<Finding>, String> {
+        let repo = crate::gitops::Repo::open(&self.root).map_err(|e| e.to_string())?;
+        Ok(repo.lint().findings)
     }
 }
 
@@ -60,5 +67,8 @@ mod tests {
         );
         assert_eq!(git.ignored("infrastructure/cluster.yaml"), Ok(false));
         assert_eq!(git.tracked("infrastructure/cluster.yaml"), Ok(true));
+        // The same checkout through the lint the walker's gitops_lint_clean asks.
+        let codes: Vec<&str> = git.lint().expect("lints").iter().map(|f| f.code).collect();
+        assert!(codes.contains(&"GIT003"), "{codes:?}");
     }
 }

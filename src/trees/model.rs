@@ -320,6 +320,7 @@ pub enum Check {
     GitTracked {
         path: String,
     },
+    GitopsLintClean {},
 }
 
 /// An optional `name` parameter as `describe` writes it.
@@ -435,6 +436,7 @@ impl Check {
             Check::Finding { code } => format!("finding {code}"),
             Check::GitIgnored { path } => format!("git_ignored {path}"),
             Check::GitTracked { path } => format!("git_tracked {path}"),
+            Check::GitopsLintClean {} => "gitops_lint_clean".into(),
         }
     }
 }

@@ -23,13 +23,16 @@ const OPERATOR_IMAGE: &str = "cloudnative-pg";
 const PLUGIN_CHART: &str = "plugin-barman-cloud";
 const OPERATOR_CHART: &str = "cloudnative-pg";
 
+/// An object as (kind, namespace, name).
+type Named = (String, String, String);
+
 /// What a Flux Kustomization delivers, with the line that shows it.
 #[derive(Debug, Default)]
 struct Delivers {
     operator: Vec<String>,
     plugin: Vec<String>,
     /// The plugin's Deployment (namespace, name) or HelmRelease (kind, namespace, name).
-    plugin_objects: Vec<(String, String, String)>,
+    plugin_objects: Vec<Named>,
     backups: Vec<String>,
 }
 
@@ -206,8 +209,82 @@ fn dep_yaml(from: &FluxKustomization, to: &FluxKustomization) -> String {
     }
 }
 
+/// A Kustomization whose contents do not show what it delivers (a remote base, an OCI
+/// source, a placeholder) is known by what it health-checks, else by its name, for a role
+/// no Kustomization's contents showed.
+fn by_checks_and_names(ix: &Index, what: &mut BTreeMap<usize, Delivers>) {
+    let shown = |what: &BTreeMap<usize, Delivers>, plugin: bool| {
+        what.values().any(|d| {
+            if plugin {
+                !d.plugin.is_empty()
+            } else {
+                !d.operator.is_empty()
+            }
+        })
+    };
+    for plugin in [true, false] {
+        if shown(what, plugin) {
+            continue;
+        }
+        let (deployment, words): (&str, &[&str]) = if plugin {
+            (PLUGIN_DEPLOYMENT, &["barman-cloud", "barman-plugin"])
+        } else {
+            (
+                "cnpg-controller-manager",
+                &["cnpg-operator", "cloudnative-pg"],
+            )
+        };
+        let mut found: Vec<(usize, String, Option<Named>)> = Vec::new();
+        for (i, k) in ix.fluxes.iter().enumerate() {
+            if let Some(h) = k
+                .health_checks
+                .iter()
+                .find(|h| h.kind == "Deployment" && h.name == deployment)
+            {
+                found.push((
+                    i,
+                    format!(
+                        "{}:{} its spec.healthChecks name Deployment {}/{}",
+                        k.file.display(),
+                        k.spec_line,
+                        h.namespace,
+                        h.name
+                    ),
+                    Some(("Deployment".into(), h.namespace.clone(), h.name.clone())),
+                ));
+            }
+        }
+        if found.is_empty() {
+            for (i, k) in ix.fluxes.iter().enumerate() {
+                if words.iter().any(|w| k.name.contains(w)) {
+                    found.push((
+                        i,
+                        format!(
+                            "{}:{} by its name, {} (its files do not show it)",
+                            k.file.display(),
+                            k.line,
+                            k.name
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        for (i, why, object) in found {
+            let e = what.entry(i).or_default();
+            if plugin {
+                e.plugin.push(why);
+                e.plugin_objects.extend(object);
+            } else {
+                e.operator.push(why);
+            }
+        }
+    }
+}
+
 pub(super) fn rules(ix: &Index) -> Vec<Finding> {
-    let what = delivers(ix);
+    let mut what = delivers(ix);
+    by_checks_and_names(ix, &mut what);
     let plugins: Vec<usize> = what
         .iter()
         .filter(|(_, d)| !d.plugin.is_empty())

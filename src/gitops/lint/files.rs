@@ -41,6 +41,13 @@ pub(super) fn not_in_git(ix: &Index) -> Vec<Finding> {
             continue;
         }
         let listed = matches!(a.via, Via::Listed { .. });
+        // A stray YAML file Flux's generator would sweep up (an editor's scratch file, a
+        // values file) is not a lost manifest: only one with a `kind`, or a kustomization.
+        let manifest =
+            a.reached == Reached::Kustomization || ix.docs_of(&a.file).any(|d| !d.kind.is_empty());
+        if !listed && !manifest {
+            continue;
+        }
         by_file
             .entry((a.file.as_path(), listed))
             .or_default()

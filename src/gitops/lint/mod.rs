@@ -19,8 +19,9 @@ use crate::model::{Kind, ObjectRef};
 pub(crate) const GUIDE: &str =
     "CNPG Barman Plugin Migration - Lessons Learned & Troubleshooting Guide";
 
-/// The most files one finding lists; the rest are counted.
-const MAX_LISTED: usize = 50;
+/// The most files one finding lists (a pattern is reported with every file it swallows;
+/// this only guards a report against a checkout of generated files); the rest are counted.
+const MAX_LISTED: usize = 1000;
 
 /// Every rule on the index.
 pub fn lint(ix: &Index) -> Outcome {
@@ -34,6 +35,13 @@ pub fn lint(ix: &Index) -> Outcome {
     {
         out.push(f);
     }
+    // Worst first, then by code and object, as `check` orders a report.
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(b.code))
+            .then(a.object.cmp(&b.object))
+    });
     out
 }
 

@@ -173,3 +173,37 @@ pub(super) fn git(env: &Env, path: &str, asked: Asked) -> Answer {
         Err(e) => answer(Verdict::Error, e, vec![]),
     }
 }
+
+/// `gitops_lint_clean`: the checkout gives no warning or critical finding of `backstop
+/// gitops lint` (the same rules, on the configured checkout).
+pub(super) fn gitops_lint(env: &Env) -> Answer {
+    let Some(git) = env.git else {
+        return answer(
+            Verdict::Unknown,
+            "no GitOps checkout configured: pass --repo PATH to check the repository",
+            vec![],
+        );
+    };
+    match git.lint() {
+        Err(e) => answer(Verdict::Error, e, vec![]),
+        Ok(findings) => {
+            let bad: Vec<String> = findings
+                .iter()
+                .filter(|f| f.severity >= crate::assess::Severity::Warning)
+                .map(|f| format!("{} {}: {}", f.code, f.severity.as_str(), f.summary))
+                .collect();
+            if bad.is_empty() {
+                answer(Verdict::Pass, "the GitOps checkout lints clean", vec![])
+            } else {
+                answer(
+                    Verdict::Fail,
+                    format!(
+                        "the GitOps checkout has {} lint finding(s): backstop gitops lint <checkout> says what and how to fix each",
+                        bad.len()
+                    ),
+                    bad,
+                )
+            }
+        }
+    }
+}

@@ -68,6 +68,10 @@ fn answer(verdict: Verdict, summary: impl Into<String>, evidence: Vec<String>) -
 pub trait GitRepo {
     fn ignored(&self, path: &str) -> Result<bool, String>;
     fn tracked(&self, path: &str) -> Result<bool, String>;
+    /// What `backstop gitops lint` finds in the checkout.
+    fn lint(&self) -> Result<Vec<Finding>, String> {
+        Err("this checkout cannot be linted".into())
+    }
 }
 
 /// What checks are answered against.
@@ -260,5 +264,6 @@ pub fn evaluate(check: &Check, env: &Env) -> Answer {
         } => generic::event_seen(env, reason, kind.as_deref(), within),
         Check::GitIgnored { path } => generic::git(env, path, generic::Asked::Ignored),
         Check::GitTracked { path } => generic::git(env, path, generic::Asked::Tracked),
+        Check::GitopsLintClean {} => generic::gitops_lint(env),
     }
 }

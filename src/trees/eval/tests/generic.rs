@@ -260,3 +260,63 @@ fn git_checks_ask_the_checkout_and_are_unknown_without_one() {
         )
     );
 }
+
+/// A checkout whose lint gives what it holds.
+struct LintedRepo(Vec<Finding>);
+
+impl GitRepo for LintedRepo {
+    fn ignored(&self, _: &str) -> Result<bool, String> {
+        Ok(false)
+    }
+
+    fn tracked(&self, _: &str) -> Result<bool, String> {
+        Ok(true)
+    }
+
+    fn lint(&self) -> Result<Vec<Finding>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn gitops_lint_clean_fails_on_a_warning_and_passes_on_info_only() {
+    let facts = Facts::default();
+    let assessed = Assessed::default();
+    let with = |findings: Vec<Finding>| {
+        let repo = LintedRepo(findings);
+        evaluate(
+            &Check::GitopsLintClean {},
+            &Env {
+                facts: &facts,
+                assessed: &assessed,
+                context: None,
+                now: at(NOW),
+                git: Some(&repo),
+            },
+        )
+    };
+    let f = |code: &'static str, severity| Finding {
+        code,
+        severity,
+        object: ObjectRef::new(Kind::Kustomization, "flux-system", "databases"),
+        summary: "apps/x-backup.yaml is under a Flux path but not in Git".into(),
+        evidence: vec![],
+        remedy: String::new(),
+    };
+    assert_eq!(
+        with(vec![f("GIT010", crate::assess::Severity::Info)]),
+        said(Verdict::Pass, "the GitOps checkout lints clean", &[])
+    );
+    assert_eq!(
+        with(vec![f("GIT002", crate::assess::Severity::Critical)]),
+        said(
+            Verdict::Fail,
+            "the GitOps checkout has 1 lint finding(s): backstop gitops lint <checkout> says what and how to fix each",
+            &["GIT002 critical: apps/x-backup.yaml is under a Flux path but not in Git"]
+        )
+    );
+    assert_eq!(
+        on(Check::GitopsLintClean {}, &facts).verdict,
+        Verdict::Unknown
+    );
+}
