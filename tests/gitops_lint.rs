@@ -134,6 +134,9 @@ fn a_clean_checkout_exits_0() {
         out.contains("Nothing to report: every rule passed."),
         "{out}"
     );
+    assert!(out.starts_with("backstop gitops lint · "), "{out}");
+    let (_, md, _) = lint(repo.path(), &["--format", "markdown"]);
+    assert!(md.starts_with("# GitOps checkout lint: OK"), "{md}");
 }
 
 #[test]

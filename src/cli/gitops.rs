@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::check::Format;
-use super::report::Report;
+use super::report::{Report, Title};
 use crate::assess::{Outcome, Severity};
 use crate::gitops::Repo;
 
@@ -79,7 +79,7 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
         MinSeverity::Critical => Severity::Critical,
     };
     outcome.findings.retain(|f| f.severity >= floor);
-    let report = Report::new(outcome, source, now, notes);
+    let report = Report::new(outcome, source, now, notes).titled(Title::GitopsLint);
     let text = match args.format {
         Format::Json => report.json(),
         Format::Markdown => report.markdown(),

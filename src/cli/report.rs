@@ -31,6 +31,33 @@ pub struct Report {
     /// Said in text and Markdown, not part of the JSON contract.
     #[serde(skip)]
     pub notes: Vec<String>,
+    /// What ran: the text header's command and the Markdown title (not in the JSON).
+    #[serde(skip)]
+    pub title: Title,
+}
+
+/// The command a report comes from, as its header names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Title {
+    #[default]
+    Check,
+    GitopsLint,
+}
+
+impl Title {
+    fn command(self) -> &'static str {
+        match self {
+            Title::Check => "backstop check",
+            Title::GitopsLint => "backstop gitops lint",
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Title::Check => "Backup health check",
+            Title::GitopsLint => "GitOps checkout lint",
+        }
+    }
 }
 
 impl Report {
@@ -44,7 +71,14 @@ impl Report {
             stores: Vec::new(),
             drills: Vec::new(),
             notes,
+            title: Title::Check,
         }
+    }
+
+    /// Says which command made it.
+    pub fn titled(mut self, title: Title) -> Report {
+        self.title = title;
+        self
     }
 
     /// The stores read, each with its proven window beside the status field's claim.
@@ -151,7 +185,8 @@ impl Report {
             Status::Unknown => paint("UNKNOWN", "1;35"),
         };
         let mut out = format!(
-            "backstop check · {} · {}\nstatus: {status} ({})\n",
+            "{} · {} · {}\nstatus: {status} ({})\n",
+            self.title.command(),
             clean_line(&self.source),
             self.generated_at,
             self.count_line()
@@ -217,7 +252,8 @@ impl Report {
     fn compose_markdown(&self) -> String {
         let cell = |s: &str| clean_line(s).replace('|', "\\|");
         let mut out = format!(
-            "# Backup health check: {}\n\n- **Source**: {}\n- **Generated**: {}\n- **Findings**: {}\n",
+            "# {}: {}\n\n- **Source**: {}\n- **Generated**: {}\n- **Findings**: {}\n",
+            self.title.heading(),
             self.status.as_str().to_uppercase(),
             clean_line(&self.source),
             self.generated_at,
