@@ -345,6 +345,24 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
         s(&b, "/status/error"),
         "cannot proceed with the backup as the cluster has no backup section"
     );
+    let c = get(&served, &["cluster", "-n", "inventory", "pg-inventory"]);
+    let last = c["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|x| s(x, "/type") == "LastBackupSucceeded"))
+        .cloned()
+        .expect("LastBackupSucceeded");
+    assert_eq!(
+        (
+            s(&last, "/status"),
+            s(&last, "/reason"),
+            s(&last, "/message")
+        ),
+        (
+            "False",
+            "LastBackupFailed",
+            "cannot proceed with the backup as the cluster has no backup section"
+        )
+    );
 }
 
 #[test]
