@@ -263,6 +263,14 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
         events.contains("Upgrading instance pg-inventory-2"),
         "{events}"
     );
+    let role = get(
+        &served,
+        &["role", "-n", "inventory", "pg-inventory-barman-cloud"],
+    );
+    assert_eq!(
+        s(&role, "/rules/2/resourceNames/0"),
+        "pg-inventory-s3-creds"
+    );
     // The window continues from the in-tree backups in the same destination.
     let store = get(
         &served,
@@ -291,6 +299,43 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
         ],
         None,
     );
+    // A new immediate ScheduledBackup with method plugin gets its first Backup at once.
+    ok(
+        &served,
+        &["apply", "-f", "-"],
+        Some(
+            r#"{"apiVersion": "postgresql.cnpg.io/v1", "kind": "ScheduledBackup",
+                "metadata": {"name": "pg-inventory-plugin-daily", "namespace": "inventory"},
+                "spec": {"schedule": "0 0 1 * * *", "immediate": true, "backupOwnerReference": "self",
+                         "cluster": {"name": "pg-inventory"}, "method": "plugin",
+                         "pluginConfiguration": {"name": "barman-cloud.cloudnative-pg.io"}}}"#,
+        ),
+    );
+    let scheduled = eventually("the immediate plugin Backup completes", WAIT, || {
+        let list = get(
+            &served,
+            &[
+                "backups",
+                "-n",
+                "inventory",
+                "-l",
+                "cnpg.io/scheduled-backup=pg-inventory-plugin-daily",
+            ],
+        );
+        list["items"]
+            .as_array()
+            .and_then(|l| l.first().cloned())
+            .filter(|b| s(b, "/status/phase") == "completed")
+    });
+    assert_eq!(s(&scheduled, "/spec/method"), "plugin");
+    assert_eq!(
+        s(&scheduled, "/metadata/labels/cnpg.io~1immediateBackup"),
+        "true"
+    );
+    assert!(
+        s(&scheduled, "/status/backupName").starts_with("backup-"),
+        "{scheduled}"
+    );
     let b = backup(&served, "first-plugin-backup", "plugin");
     assert_eq!(s(&b, "/status/phase"), "completed", "{b}");
     // An in-tree Backup of the migrated Cluster fails as CloudNativePG's checkPrerequisites says.
@@ -299,6 +344,24 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
     assert_eq!(
         s(&b, "/status/error"),
         "cannot proceed with the backup as the cluster has no backup section"
+    );
+    let c = get(&served, &["cluster", "-n", "inventory", "pg-inventory"]);
+    let last = c["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|x| s(x, "/type") == "LastBackupSucceeded"))
+        .cloned()
+        .expect("LastBackupSucceeded");
+    assert_eq!(
+        (
+            s(&last, "/status"),
+            s(&last, "/reason"),
+            s(&last, "/message")
+        ),
+        (
+            "False",
+            "LastBackupFailed",
+            "cannot proceed with the backup as the cluster has no backup section"
+        )
     );
 }
 

@@ -186,6 +186,7 @@ fn backup(store: &Arc<Store>, obj: &Value) {
                 message,
                 "cloudnative-pg-backup",
             );
+            flag_cluster_backup_failed(&store, &ns, &cluster, message, &done);
             return;
         }
         let primary = target.and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
@@ -284,6 +285,39 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             "local-webserver",
         );
     });
+}
+
+/// FlagBackupAsFailed's mark on the Cluster: lastFailedBackup and the LastBackupSucceeded
+/// condition turned False (reason LastBackupFailed, the error as message).
+fn flag_cluster_backup_failed(store: &Store, ns: &str, cluster: &str, message: &str, at: &str) {
+    let Some(t) = store
+        .read()
+        .registry
+        .get(&("postgresql.cnpg.io".to_string(), "clusters".to_string()))
+        .cloned()
+    else {
+        return;
+    };
+    let result = store.update(&t, ns, cluster, Part::Status, &WriteOpts::internal(), |old| {
+        let mut new = old.clone();
+        if !new.get("status").is_some_and(Value::is_object) {
+            new["status"] = json!({});
+        }
+        new["status"]["lastFailedBackup"] = json!(at);
+        let mut conds: Vec<Value> = new
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        conds.retain(|c| str_at(c, "/type") != Some("LastBackupSucceeded"));
+        conds.push(json!({"type": "LastBackupSucceeded", "status": "False", "reason": "LastBackupFailed",
+                          "message": message, "lastTransitionTime": at}));
+        new["status"]["conditions"] = Value::Array(conds);
+        Ok(new)
+    });
+    if let Err(e) = result {
+        tracing::debug!(ns, cluster, error = %e.message, "a simulated controller could not write a Cluster's status");
+    }
 }
 
 /// What CloudNativePG's backup controller refuses before it starts a Backup

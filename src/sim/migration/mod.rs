@@ -5,6 +5,7 @@
 //! operator's reconciliation: nothing rolls until the store is there.
 
 pub mod pods;
+mod schedule;
 pub mod webhook;
 
 use std::collections::HashMap;
@@ -149,28 +150,26 @@ fn set_condition(status: &mut Value, kind: &str, value: &str, reason: &str, mess
     }
 }
 
-fn cluster_event(store: &Store, cluster: &Value, reason: &str, message: &str) {
+/// Records a core/v1 Event about `obj`, as `component` would.
+fn event(store: &Store, obj: &Value, kind: &str, reason: &str, message: &str, component: &str) {
     let Some(events) = rtype(store, "", "events") else {
         return;
     };
-    let (ns, name) = (
-        s(cluster, "/metadata/namespace"),
-        s(cluster, "/metadata/name"),
-    );
+    let (ns, name) = (s(obj, "/metadata/namespace"), s(obj, "/metadata/name"));
     let now = Utc::now();
     let ts = now_rfc3339(now);
     let event = json!({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": format!("{name}.{:x}{}", now.timestamp_nanos_opt().unwrap_or(0), store.random_suffix()),
                      "namespace": ns},
-        "involvedObject": {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "name": name,
-                           "namespace": ns, "uid": cluster.pointer("/metadata/uid").cloned().unwrap_or(Value::Null)},
-        "type": "Normal", "reason": reason, "message": message, "count": 1,
+        "involvedObject": {"apiVersion": "postgresql.cnpg.io/v1", "kind": s(obj, "/kind"), "name": name,
+                           "namespace": ns, "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null)},
+        "type": kind, "reason": reason, "message": message, "count": 1,
         "firstTimestamp": ts, "lastTimestamp": ts,
-        "source": {"component": "cloudnative-pg"}, "reportingComponent": "cloudnative-pg",
+        "source": {"component": component}, "reportingComponent": component,
     });
     if let Err(e) = store.create(&events, event, &WriteOpts::internal()) {
-        tracing::debug!(ns, name, error = %e.message, "the simulated operator could not record an event");
+        tracing::debug!(ns, name, error = %e.message, "a simulated controller could not record an event");
     }
 }
 
@@ -281,6 +280,7 @@ impl Migrations {
             }
             tokio::time::sleep(REQUEUE).await;
         }
+        ensure_role(store, ns, name, os);
         self.roll(store, ns, name, true).await;
         // The bucket already holds the in-tree base backups and WAL of this server when the
         // store points where the Cluster archived before: the recovery window continues.
@@ -379,11 +379,13 @@ impl Migrations {
                 st["phase"] = json!(phase);
                 st["phaseReason"] = json!(phase_reason);
             });
-            cluster_event(
+            event(
                 store,
                 &cluster,
+                "Normal",
                 "UpgradingInstance",
                 &format!("Upgrading instance {pod_name}"),
+                "cloudnative-pg",
             );
             if let Err(e) = store.delete(&pods_t, ns, &pod_name) {
                 tracing::debug!(ns, pod = pod_name, error = %e.message, "the simulated operator could not delete a pod");
@@ -425,6 +427,57 @@ impl Migrations {
     }
 }
 
+/// The Role and RoleBinding the plugin's Pre hook ensures (`internal/cnpgi/operator/rbac`):
+/// the instance's ServiceAccount may read its ObjectStore, update its status and read the
+/// Secrets the store names.
+fn ensure_role(store: &Store, ns: &str, cluster: &str, os: &str) {
+    let (Some(roles), Some(bindings)) = (
+        rtype(store, "rbac.authorization.k8s.io", "roles"),
+        rtype(store, "rbac.authorization.k8s.io", "rolebindings"),
+    ) else {
+        return;
+    };
+    let object_store = get(store, "barmancloud.cnpg.io", "objectstores", ns, os);
+    let mut secrets: Vec<String> = object_store
+        .as_ref()
+        .and_then(|o| o.pointer("/spec/configuration/s3Credentials"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.values()
+                .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    secrets.sort();
+    secrets.dedup();
+    let owner = get(store, "postgresql.cnpg.io", "clusters", ns, cluster).map(|c| {
+        json!([{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "name": cluster,
+                "uid": s(&c, "/metadata/uid"), "controller": true, "blockOwnerDeletion": true}])
+    });
+    let name = format!("{cluster}-barman-cloud");
+    let labels = json!({"app.kubernetes.io/component": "database", "app.kubernetes.io/instance": cluster,
+        "app.kubernetes.io/managed-by": "plugin-barman-cloud", "app.kubernetes.io/name": "barman-cloud-plugin",
+        "barmancloud.cnpg.io/cluster": cluster});
+    let meta = json!({"name": name, "namespace": ns, "labels": labels, "ownerReferences": owner});
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
+        "rules": [{"apiGroups": ["barmancloud.cnpg.io"], "resourceNames": [os], "resources": ["objectstores"],
+                   "verbs": ["get", "watch", "list"]},
+                  {"apiGroups": ["barmancloud.cnpg.io"], "resourceNames": [os], "resources": ["objectstores/status"],
+                   "verbs": ["update"]},
+                  {"apiGroups": [""], "resourceNames": secrets, "resources": ["secrets"],
+                   "verbs": ["get", "watch", "list"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": cluster, "namespace": ns}]});
+    for (t, obj) in [(roles, role), (bindings, binding)] {
+        if store.get(&t, ns, &name).is_err()
+            && let Err(e) = store.create(&t, obj, &WriteOpts::internal())
+        {
+            tracing::debug!(ns, name, error = %e.message, "the simulated plugin could not write its RBAC");
+        }
+    }
+}
+
 fn backups_in(store: &Store, ns: &str, cluster: &str) -> Vec<Value> {
     let Some(t) = rtype(store, "postgresql.cnpg.io", "backups") else {
         return Vec::new();
@@ -452,8 +505,12 @@ pub async fn run(store: Arc<Store>, logs: LiveLogs) {
         if change.kind == ChangeType::Deleted {
             continue;
         }
-        if change.key.0 == "postgresql.cnpg.io" && change.key.1 == "clusters" {
-            me.on_cluster(&store, &change.obj);
+        match (change.key.0.as_str(), change.key.1.as_str()) {
+            ("postgresql.cnpg.io", "clusters") => me.on_cluster(&store, &change.obj),
+            ("postgresql.cnpg.io", "scheduledbackups") => {
+                schedule::on_scheduled_backup(&store, &change.obj)
+            }
+            _ => {}
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `spec.objectStore`: a real S3-compatible endpoint (a test's moto or MinIO on loopback)
-//! written into the scenario's ObjectStores, with the credentials Secret they reference, so
+//! written into the scenario's ObjectStores and in-tree Clusters (`spec.backup.barmanObjectStore`),
+//! with the credentials Secret they reference, so
 //! a bucket reader reads a real bucket through the simulated cluster. Values may come from
 //! the environment (`${env:NAME}`) or a file (`${file:PATH}`, trimmed): a test that starts
 //! the server on a random port points the scenario at it without writing the scenario.
@@ -23,7 +24,7 @@ pub struct ObjectStoreEndpoint {
     pub secret_access_key: String,
     #[serde(default)]
     pub region: Option<String>,
-    /// `namespace/name` of the ObjectStores to point there; absent: every one.
+    /// `namespace/name` of the ObjectStores and in-tree Clusters to point there; absent: every one.
     #[serde(default)]
     pub stores: Vec<String>,
 }
@@ -93,7 +94,65 @@ pub fn resolve_postgres(pg: &mut super::PostgresSpec) -> Result<(), ScenarioErro
     Ok(())
 }
 
-/// Points the selected ObjectStores at the endpoint and writes the credentials into the
+/// The endpoint's resolved values.
+struct Target<'a> {
+    url: &'a str,
+    dest: Option<&'a str>,
+    key_id: &'a str,
+    secret: &'a str,
+    region: Option<&'a str>,
+}
+
+impl Target<'_> {
+    /// Rewrites one barman configuration (an ObjectStore's `spec.configuration` or a
+    /// Cluster's `spec.backup.barmanObjectStore`): the endpoint, the destination, S3
+    /// credentials in the Secret it names (or `<owner>-s3`). Returns that Secret's name and keys.
+    fn point(
+        &self,
+        conf: &mut serde_json::Map<String, Value>,
+        owner: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let refs = |field: &str, default_key: &str| {
+            let r = conf.get("s3Credentials").and_then(|c| c.get(field));
+            (
+                r.and_then(|r| r.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                r.and_then(|r| r.get("key"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(default_key)
+                    .to_string(),
+            )
+        };
+        let (id_secret, id_key) = refs("accessKeyId", "ACCESS_KEY_ID");
+        let (_, secret_key) = refs("secretAccessKey", "ACCESS_SECRET_KEY");
+        let (_, region_key) = refs("region", "REGION");
+        let secret_name = id_secret.unwrap_or_else(|| format!("{owner}-s3"));
+        let mut creds = json!({
+            "accessKeyId": {"name": secret_name, "key": id_key},
+            "secretAccessKey": {"name": secret_name, "key": secret_key},
+        });
+        let mut keys = vec![
+            (id_key, self.key_id.to_string()),
+            (secret_key, self.secret.to_string()),
+        ];
+        if let Some(r) = self.region {
+            creds["region"] = json!({"name": secret_name, "key": region_key});
+            keys.push((region_key, r.to_string()));
+        }
+        for gone in ["azureCredentials", "googleCredentials", "endpointCA"] {
+            conf.remove(gone);
+        }
+        conf.insert("s3Credentials".into(), creds);
+        conf.insert("endpointURL".into(), json!(self.url));
+        if let Some(d) = self.dest {
+            conf.insert("destinationPath".into(), json!(d));
+        }
+        (secret_name, keys)
+    }
+}
+
+/// Points the selected ObjectStores and in-tree Clusters at the endpoint and writes the credentials into the
 /// Secret their `s3Credentials` name (created, or its keys added), replacing any Azure or
 /// Google credentials: the store is an S3 one now.
 pub fn apply(ep: &ObjectStoreEndpoint, objects: &mut Vec<Value>) -> Result<(), ScenarioError> {
@@ -111,10 +170,22 @@ pub fn apply(ep: &ObjectStoreEndpoint, objects: &mut Vec<Value>) -> Result<(), S
         .map(|r| resolve(r, "region"))
         .transpose()?;
     let mut secrets: Vec<SecretKeys> = Vec::new();
+    let target = Target {
+        url: &url,
+        dest: dest.as_deref(),
+        key_id: &key_id,
+        secret: &secret,
+        region: region.as_deref(),
+    };
     for o in objects.iter_mut() {
-        if o.get("kind").and_then(Value::as_str) != Some("ObjectStore") {
-            continue;
-        }
+        // ObjectStores, and the Clusters still archiving in-tree (their
+        // spec.backup.barmanObjectStore has the same shape), so both paths of a migration
+        // reach the same bucket.
+        let at = match o.get("kind").and_then(Value::as_str) {
+            Some("ObjectStore") => "/spec/configuration",
+            Some("Cluster") => "/spec/backup/barmanObjectStore",
+            _ => continue,
+        };
         let ns = o
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
@@ -128,45 +199,10 @@ pub fn apply(ep: &ObjectStoreEndpoint, objects: &mut Vec<Value>) -> Result<(), S
         if !ep.stores.is_empty() && !ep.stores.iter().any(|s| *s == format!("{ns}/{name}")) {
             continue;
         }
-        let Some(conf) = o
-            .pointer_mut("/spec/configuration")
-            .and_then(Value::as_object_mut)
-        else {
+        let Some(conf) = o.pointer_mut(at).and_then(Value::as_object_mut) else {
             continue;
         };
-        let refs = |field: &str, default_key: &str| {
-            let r = conf.get("s3Credentials").and_then(|c| c.get(field));
-            (
-                r.and_then(|r| r.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                r.and_then(|r| r.get("key"))
-                    .and_then(Value::as_str)
-                    .unwrap_or(default_key)
-                    .to_string(),
-            )
-        };
-        let (id_secret, id_key) = refs("accessKeyId", "ACCESS_KEY_ID");
-        let (_, secret_key) = refs("secretAccessKey", "ACCESS_SECRET_KEY");
-        let (_, region_key) = refs("region", "REGION");
-        let secret_name = id_secret.unwrap_or_else(|| format!("{name}-s3"));
-        let mut creds = json!({
-            "accessKeyId": {"name": secret_name, "key": id_key},
-            "secretAccessKey": {"name": secret_name, "key": secret_key},
-        });
-        let mut keys = vec![(id_key, key_id.clone()), (secret_key, secret.clone())];
-        if let Some(r) = &region {
-            creds["region"] = json!({"name": secret_name, "key": region_key});
-            keys.push((region_key, r.clone()));
-        }
-        for gone in ["azureCredentials", "googleCredentials", "endpointCA"] {
-            conf.remove(gone);
-        }
-        conf.insert("s3Credentials".into(), creds);
-        conf.insert("endpointURL".into(), json!(url));
-        if let Some(d) = &dest {
-            conf.insert("destinationPath".into(), json!(d));
-        }
+        let (secret_name, keys) = target.point(conf, &name);
         secrets.push((ns, secret_name, keys));
     }
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
@@ -236,6 +272,42 @@ mod tests {
         assert_eq!(secret["metadata"]["name"], "billing-azure-store-s3");
         assert_eq!(secret["data"]["ACCESS_KEY_ID"], "dGVzdGluZw==");
         assert_eq!(secret["data"]["REGION"], "dXMtZWFzdC0x");
+    }
+
+    #[test]
+    fn an_in_tree_cluster_points_at_the_endpoint_with_its_own_secret() {
+        let ep = ObjectStoreEndpoint {
+            endpoint_url: "http://127.0.0.1:45124".into(),
+            destination_path: Some("s3://legacy/inventory/".into()),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing-secret".into(),
+            region: None,
+            stores: vec!["inventory/pg-inventory".into()],
+        };
+        let cluster = |name: &str| {
+            json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+                   "metadata": {"name": name, "namespace": "inventory"},
+                   "spec": {"backup": {"retentionPolicy": "7d", "barmanObjectStore": {
+                       "destinationPath": "s3://acme/inventory/", "endpointURL": "https://s3.example.com",
+                       "s3Credentials": {"accessKeyId": {"name": "pg-inventory-s3-creds", "key": "ACCESS_KEY_ID"},
+                                         "secretAccessKey": {"name": "pg-inventory-s3-creds", "key": "ACCESS_SECRET_KEY"}},
+                       "wal": {"compression": "gzip"}}}}})
+        };
+        let mut objects = vec![cluster("pg-inventory"), cluster("pg-other")];
+        apply(&ep, &mut objects).expect("applies");
+        let conf = &objects[0]["spec"]["backup"]["barmanObjectStore"];
+        assert_eq!(conf["endpointURL"], "http://127.0.0.1:45124");
+        assert_eq!(conf["destinationPath"], "s3://legacy/inventory/");
+        assert_eq!(conf["wal"]["compression"], "gzip");
+        assert_eq!(objects[0]["spec"]["backup"]["retentionPolicy"], "7d");
+        assert_eq!(
+            objects[1]["spec"]["backup"]["barmanObjectStore"]["endpointURL"],
+            "https://s3.example.com",
+            "a Cluster not named keeps its store"
+        );
+        let secret = &objects[2];
+        assert_eq!(secret["metadata"]["name"], "pg-inventory-s3-creds");
+        assert_eq!(secret["data"]["ACCESS_SECRET_KEY"], "dGVzdGluZy1zZWNyZXQ=");
     }
 
     #[test]
