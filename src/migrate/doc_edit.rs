@@ -50,6 +50,7 @@ fn keys(t: &Text, b: Block) -> Vec<String> {
 /// section (nothing to do here).
 pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, String> {
     let s = spec(t, doc)?;
+    let spec_col = s.col;
     let mut touched = false;
     let mut insert_at = None;
     if let Some(b) = t.find(s, "backup") {
@@ -58,15 +59,36 @@ pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, Strin
         }
         let bb = t.child(b).ok_or("spec.backup is empty")?;
         if t.find(bb, "barmanObjectStore").is_some() {
+            // What stays is what `Legacy::of` keeps: not CloudNativePG's defaulted target.
+            let default_target = t.find(bb, "target").is_some_and(|e| {
+                t.lines[e.line][e.col..]
+                    .split_once(':')
+                    .map(|(_, v)| {
+                        v.split(" #")
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .trim_matches(['"', '\''])
+                            .to_string()
+                    })
+                    .as_deref()
+                    == Some(manifest::DEFAULT_BACKUP_TARGET)
+            });
             let rest: Vec<String> = keys(t, bb)
                 .into_iter()
-                .filter(|k| k != "barmanObjectStore" && k != "retentionPolicy")
+                .filter(|k| {
+                    k != "barmanObjectStore"
+                        && k != "retentionPolicy"
+                        && !(k == "target" && default_target)
+                })
                 .collect();
             if rest.is_empty() {
                 insert_at = Some(b.line);
                 t.remove(b);
             } else {
                 for key in ["retentionPolicy", "barmanObjectStore"] {
+                    // Found again after each removal: the lines below it moved.
+                    let s = spec(t, doc)?;
                     let bb = t
                         .child(t.find(s, "backup").ok_or("spec.backup vanished")?)
                         .ok_or("spec.backup vanished")?;
@@ -78,12 +100,44 @@ pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, Strin
             touched = true;
         }
     }
-    if !touched {
-        return Ok(false);
+    if touched {
+        plugin(t, doc, ch, spec_col, insert_at)?;
     }
-    // The plugin entry.
+    let externals = externals(t, doc, ch)?;
+    Ok(touched || externals)
+}
+
+/// Whether document `doc` declares the in-tree section itself.
+pub fn carries_backup(t: &Text, doc: usize) -> bool {
+    spec(t, doc)
+        .ok()
+        .and_then(|s| t.find(s, "backup"))
+        .and_then(|b| t.child(b))
+        .is_some_and(|bb| t.find(bb, "barmanObjectStore").is_some())
+}
+
+/// The plugin entry, where the backup section was (or at the end of the spec).
+fn plugin(
+    t: &mut Text,
+    doc: usize,
+    ch: &ClusterEdit,
+    spec_col: usize,
+    insert_at: Option<usize>,
+) -> Result<(), String> {
     let entry = manifest::plugin_entry(ch.store, ch.server);
-    let s = spec(t, doc)?;
+    let s = match (spec(t, doc), insert_at) {
+        (Ok(s), _) => s,
+        // The backup section was all the spec had: the entry takes its place and column.
+        (Err(_), Some(at)) => {
+            let col = spec_col;
+            let dash = t.sequence_style(col);
+            let mut lines = vec![format!("{}plugins:", " ".repeat(col))];
+            lines.extend(block_lines(&json!([entry]), dash));
+            t.insert(at, lines);
+            return Ok(());
+        }
+        (Err(e), None) => return Err(e),
+    };
     match t.find(s, "plugins") {
         Some(p) if !t.inline(p) => {
             let dash = t
@@ -108,9 +162,16 @@ pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, Strin
             t.insert(insert_at.unwrap_or(s.end), lines);
         }
     }
-    // externalClusters read through the plugin.
+    Ok(())
+}
+
+/// externalClusters that read an in-tree archive, read through the plugin.
+fn externals(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, String> {
+    let mut touched = false;
     for (name, store, server) in ch.externals {
-        let s = spec(t, doc)?;
+        let Ok(s) = spec(t, doc) else {
+            return Ok(touched);
+        };
         let Some(ext) = t.find(s, "externalClusters") else {
             continue;
         };
@@ -126,18 +187,26 @@ pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, Strin
             let Some(bos) = t.find(item, "barmanObjectStore") else {
                 continue;
             };
+            let plugin = json!({"plugin": {"name": PLUGIN_NAME, "parameters": {"barmanObjectName": store, "serverName": server}}});
+            let mut lines = block_lines(&plugin, item.col);
+            // Written in key order (as `kubectl get -o yaml` does), the section opens the
+            // item on its dash line: the dash stays, the plugin takes the section's place.
             if bos.line == item.start {
-                return Err(format!(
-                    "externalClusters[{name}] begins with barmanObjectStore on its dash line"
-                ));
+                let dash = t.lines[bos.line]
+                    .get(..item.col)
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(first) = lines.first_mut() {
+                    *first = format!("{dash}{}", first.trim_start());
+                }
             }
             t.remove(bos);
-            let plugin = json!({"plugin": {"name": PLUGIN_NAME, "parameters": {"barmanObjectName": store, "serverName": server}}});
-            t.insert(bos.line, block_lines(&plugin, item.col));
+            t.insert(bos.line, lines);
+            touched = true;
             break;
         }
     }
-    Ok(true)
+    Ok(touched)
 }
 
 /// Edits the text of ScheduledBackup document `doc` onto the plugin; Ok(false) when it
@@ -309,28 +378,22 @@ pub fn parse_docs(text: &str) -> Vec<Option<Value>> {
 
 /// What a Cluster document must be after the edit: the change applied as data.
 pub fn expected_cluster(doc: &Value, ch: &ClusterEdit) -> Option<Value> {
-    let mut l = Legacy::of(doc)?;
-    l.server_written = ch.server.is_some();
-    if let Some(s) = ch.server {
-        l.server = s.to_string();
+    let mut out = doc.clone();
+    if let Some(mut l) = Legacy::of(doc) {
+        l.server_written = ch.server.is_some();
+        if let Some(s) = ch.server {
+            l.server = s.to_string();
+        }
+        l.external.clear();
+        out = manifest::migrated_cluster(
+            doc,
+            &ClusterChange {
+                legacy: &l,
+                store: ch.store,
+                external_stores: &[],
+            },
+        );
     }
-    let mut stores = Vec::new();
-    l.external.retain(|(_, n, _)| {
-        ch.externals
-            .iter()
-            .find(|(en, _, _)| en == n)
-            .map(|(_, s, _)| stores.push(s.clone()))
-            .is_some()
-    });
-    let mut out = manifest::migrated_cluster(
-        doc,
-        &ClusterChange {
-            legacy: &l,
-            store: ch.store,
-            external_stores: &stores,
-        },
-    );
-    // The entry's serverName follows the edit (the name of the source's server).
     if let Some(ext) = out
         .pointer_mut("/spec/externalClusters")
         .and_then(Value::as_array_mut)
@@ -341,11 +404,11 @@ pub fn expected_cluster(doc: &Value, ch: &ClusterEdit) -> Option<Value> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            if let (Some((_, _, server)), Some(p)) = (
-                ch.externals.iter().find(|(en, _, _)| *en == n),
-                e.pointer_mut("/plugin/parameters/serverName"),
-            ) {
-                *p = json!(server);
+            if e.get("barmanObjectStore").is_none() {
+                continue;
+            }
+            if let Some((_, store, server)) = ch.externals.iter().find(|(en, _, _)| *en == n) {
+                *e = manifest::external_entry(e, store, server);
             }
         }
     }

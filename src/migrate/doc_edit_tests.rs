@@ -196,3 +196,63 @@ fn items_are_appended_to_a_list_or_the_list_is_made() {
         .is_err()
     );
 }
+
+#[test]
+fn an_overlay_patch_loses_its_whole_backup_section_with_the_defaulted_target() {
+    let text = "---\napiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg-reports\nspec:\n  backup:\n    barmanObjectStore:\n      destinationPath: s3://b/reports/\n      wal:\n        compression: gzip\n    retentionPolicy: 14d\n    target: prefer-standby\n";
+    let ch = ClusterEdit {
+        store: "pg-reports-store",
+        server: None,
+        externals: &[],
+    };
+    let out = proven_edit(
+        text,
+        0,
+        |t, d| cluster(t, d, &ch),
+        |doc| expected_cluster(doc, &ch),
+    )
+    .expect("edits")
+    .expect("changed");
+    assert_eq!(
+        out,
+        "---\napiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg-reports\nspec:\n  plugins:\n    - name: barman-cloud.cloudnative-pg.io\n      isWALArchiver: true\n      parameters:\n        barmanObjectName: pg-reports-store\n"
+    );
+    // A chosen target stays, with the section.
+    let kept = text.replace("prefer-standby", "primary");
+    let out = proven_edit(
+        &kept,
+        0,
+        |t, d| cluster(t, d, &ch),
+        |doc| expected_cluster(doc, &ch),
+    )
+    .expect("edits")
+    .expect("changed");
+    assert!(out.contains("  backup:\n    target: primary\n"), "{out}");
+}
+
+#[test]
+fn an_external_source_written_in_key_order_keeps_its_dash() {
+    let text = "kind: Cluster\nspec:\n  externalClusters:\n  - barmanObjectStore:\n      destinationPath: s3://old/\n      serverName: pg-origin\n    name: origin\n  instances: 1\n";
+    let ext = vec![(
+        "origin".to_string(),
+        "pg-origin-store".to_string(),
+        "pg-origin".to_string(),
+    )];
+    let ch = ClusterEdit {
+        store: "unused",
+        server: None,
+        externals: &ext,
+    };
+    let out = proven_edit(
+        text,
+        0,
+        |t, d| cluster(t, d, &ch),
+        |doc| expected_cluster(doc, &ch),
+    )
+    .expect("edits")
+    .expect("changed");
+    assert_eq!(
+        out,
+        "kind: Cluster\nspec:\n  externalClusters:\n  - plugin:\n      name: barman-cloud.cloudnative-pg.io\n      parameters:\n        barmanObjectName: pg-origin-store\n        serverName: pg-origin\n    name: origin\n  instances: 1\n"
+    );
+}

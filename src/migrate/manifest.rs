@@ -36,7 +36,7 @@ pub struct Legacy {
 }
 
 /// `spec.backup.target`'s default in CloudNativePG's Cluster CRD.
-const DEFAULT_BACKUP_TARGET: &str = "prefer-standby";
+pub const DEFAULT_BACKUP_TARGET: &str = "prefer-standby";
 
 fn text<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr)

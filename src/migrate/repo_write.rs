@@ -199,21 +199,32 @@ fn cluster(
             ));
             continue;
         }
+        let carries = std::cell::Cell::new(false);
         let edited = ed.edit(
             &d.file,
             (d.doc_index, d.line),
-            |t, i| doc_edit::cluster(t, i, &change),
+            |t, i| {
+                carries.set(doc_edit::carries_backup(t, i));
+                doc_edit::cluster(t, i, &change)
+            },
             |doc| doc_edit::expected_cluster(doc, &change),
         )?;
         if edited {
             ed.done.push(format!(
-                "{}: Cluster {}: spec.backup.barmanObjectStore → plugins[barman-cloud.cloudnative-pg.io] ({})",
+                "{}: Cluster {}: {} ({})",
                 d.file.display(),
                 cp.id(),
+                if carries.get() {
+                    "spec.backup.barmanObjectStore → plugins[barman-cloud.cloudnative-pg.io]"
+                } else {
+                    "externalClusters read through the plugin"
+                },
                 role_word(d)
             ));
             owners.extend(repo.flux_owner(&d.file));
-            carried = Some(d.file.clone());
+            if carries.get() {
+                carried = Some(d.file.clone());
+            }
         }
     }
     let Some(carrier) = carried else {

@@ -87,7 +87,9 @@ impl Text {
     pub fn content_document(&self, i: usize) -> Option<usize> {
         (0..)
             .map_while(|n| self.document(n).map(|b| (n, b)))
-            .filter(|(_, b)| (b.start..b.end).any(|l| is_content(&self.lines[l])))
+            .filter(|(_, b)| {
+                (b.start..b.end.min(self.lines.len())).any(|l| is_content(&self.lines[l]))
+            })
             .nth(i)
             .map(|(n, _)| n)
     }
@@ -114,7 +116,7 @@ impl Text {
     /// The key `key` directly in block `b`.
     pub fn find(&self, b: Block, key: &str) -> Option<Entry> {
         let mut n = b.start;
-        while n < b.end {
+        while n < b.end.min(self.lines.len()) {
             let l = &self.lines[n];
             if is_content(l) && self.col_of(b, n) == b.col && key_value(l, b.col, key).is_some() {
                 return Some(Entry {
@@ -133,7 +135,7 @@ impl Text {
     fn value_end(&self, line: usize, col: usize, limit: usize) -> usize {
         let mut end = line + 1;
         let mut n = line + 1;
-        while n < limit {
+        while n < limit.min(self.lines.len()) {
             let l = &self.lines[n];
             if is_content(l) {
                 let i = indent(l);
@@ -150,7 +152,8 @@ impl Text {
 
     /// The mapping that is `e`'s value.
     pub fn child(&self, e: Entry) -> Option<Block> {
-        let first = (e.line + 1..e.end).find(|&n| is_content(&self.lines[n]))?;
+        let first =
+            (e.line + 1..e.end.min(self.lines.len())).find(|&n| is_content(&self.lines[n]))?;
         let l = &self.lines[first];
         if l.trim_start().starts_with('-') {
             return None;
@@ -166,7 +169,7 @@ impl Text {
     pub fn items(&self, e: Entry) -> Vec<Block> {
         let mut starts = Vec::new();
         let mut dash_col = None;
-        for n in e.line + 1..e.end {
+        for n in e.line + 1..e.end.min(self.lines.len()) {
             let l = &self.lines[n];
             if !is_content(l) {
                 continue;
@@ -219,12 +222,14 @@ impl Text {
     /// Removes an entry (its key line and value), the line where a list item's dash sits
     /// excepted: the caller refuses that case.
     pub fn remove(&mut self, e: Entry) {
-        self.lines.drain(e.line..e.end);
+        let len = self.lines.len();
+        self.lines
+            .drain(e.line.min(len)..e.end.clamp(e.line.min(len), len));
     }
 
     /// Inserts lines before line `at`.
     pub fn insert(&mut self, at: usize, lines: Vec<String>) {
-        let tail = self.lines.split_off(at);
+        let tail = self.lines.split_off(at.min(self.lines.len()));
         self.lines.extend(lines);
         self.lines.extend(tail);
     }
