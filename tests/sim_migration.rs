@@ -422,6 +422,13 @@ fn rolling_back_restores_in_tree_archiving_without_the_sidecar() {
     });
     let b = backup(&served, "after-rollback", "barmanObjectStore");
     assert_eq!(s(&b, "/status/phase"), "completed", "{b}");
+    assert_eq!(
+        (
+            s(&b, "/status/destinationPath"),
+            s(&b, "/status/serverName")
+        ),
+        ("s3://acme-prod-pg-legacy/inventory/", "pg-inventory")
+    );
 }
 
 /// What Flux's kustomize-controller builds for a Kustomization path (fluxcd/pkg
