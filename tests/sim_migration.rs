@@ -236,6 +236,24 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
             "ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:v0.14.0"
         );
     }
+    let sidecar_log = ok(
+        &served,
+        &[
+            "logs",
+            "-n",
+            "inventory",
+            "pg-inventory-1",
+            "-c",
+            "plugin-barman-cloud",
+        ],
+        None,
+    );
+    assert!(
+        sidecar_log.contains(
+            r#""msg":"Starting barman cloud instance plugin","logging_pod":"pg-inventory-1""#
+        ),
+        "{sidecar_log}"
+    );
     let c = get(&served, &["cluster", "-n", "inventory", "pg-inventory"]);
     let archiving = c["status"]["conditions"]
         .as_array()

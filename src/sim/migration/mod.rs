@@ -398,14 +398,38 @@ impl Migrations {
                 Utc::now(),
                 &seed,
             );
-            if let Err(e) = store.create(&pods_t, new, &WriteOpts::internal()) {
-                tracing::debug!(ns, pod = pod_name, error = %e.message, "the simulated operator could not recreate a pod");
+            match store.create(&pods_t, new, &WriteOpts::internal()) {
+                Err(e) => {
+                    tracing::debug!(ns, pod = pod_name, error = %e.message, "the simulated operator could not recreate a pod");
+                }
+                Ok(_) if sidecar => {
+                    // The sidecar's first lines (the plugin's instance command).
+                    let key = (ns.to_string(), pod_name.clone(), pods::SIDECAR.to_string());
+                    for line in [
+                        jline(
+                            "Starting barman cloud instance plugin",
+                            &format!(r#","logging_pod":"{pod_name}""#),
+                        ),
+                        jline(
+                            "Starting plugin",
+                            &format!(
+                                r#","logging_pod":"{pod_name}","name":"{PLUGIN}","displayName":"BarmanCloudInstance","version":"0.14.0""#
+                            ),
+                        ),
+                    ] {
+                        self.logs.push(&key, Utc::now(), line);
+                    }
+                }
+                Ok(_) => {}
             }
-            edit_status(store, ns, name, |st| {
-                st["phase"] = json!("Waiting for the instances to become active");
-                st["phaseReason"] =
-                    json!(format!("Some instances are not yet active. Please wait."));
-            });
+            // While the recreated pod starts: the operator's waiting phase, except during a
+            // primary's in-place restart, which keeps its own phase.
+            if pod_name != primary {
+                edit_status(store, ns, name, |st| {
+                    st["phase"] = json!("Waiting for the instances to become active");
+                    st["phaseReason"] = json!("Some instances are not yet active. Please wait.");
+                });
+            }
             tokio::time::sleep(STEP).await;
         }
         edit_status(store, ns, name, |st| {
