@@ -195,7 +195,12 @@ impl Migrations {
         }
     }
 
-    fn on_cluster(self: &Arc<Self>, store: &Arc<Store>, cluster: &Value) {
+    /// Acts on a change of what archives a Cluster's WAL only: a new Cluster, a recovery or
+    /// a status write leaves the pods as they are.
+    fn on_cluster(self: &Arc<Self>, store: &Arc<Store>, cluster: &Value, prev: Option<&Value>) {
+        if prev.is_none_or(|p| wanted(p) == wanted(cluster)) {
+            return;
+        }
         let (ns, name) = (
             s(cluster, "/metadata/namespace"),
             s(cluster, "/metadata/name"),
@@ -530,7 +535,9 @@ pub async fn run(store: Arc<Store>, logs: LiveLogs) {
             continue;
         }
         match (change.key.0.as_str(), change.key.1.as_str()) {
-            ("postgresql.cnpg.io", "clusters") => me.on_cluster(&store, &change.obj),
+            ("postgresql.cnpg.io", "clusters") => {
+                me.on_cluster(&store, &change.obj, change.prev.as_deref())
+            }
             ("postgresql.cnpg.io", "scheduledbackups") => {
                 schedule::on_scheduled_backup(&store, &change.obj)
             }
