@@ -405,6 +405,7 @@ fn live_against_sim_serve_agrees_with_the_dump() {
     for (name, scope) in [
         ("gitignore-trap", everywhere),
         ("objectstore-credentials", everywhere),
+        ("legacy-fleet", everywhere),
         ("healthy", orders),
         ("objectstore-credentials", orders),
     ] {

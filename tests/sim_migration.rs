@@ -236,6 +236,24 @@ fn a_migrated_cluster_archives_through_the_plugin_and_its_first_plugin_backup_co
             "ghcr.io/cloudnative-pg/plugin-barman-cloud-sidecar:v0.14.0"
         );
     }
+    let sidecar_log = ok(
+        &served,
+        &[
+            "logs",
+            "-n",
+            "inventory",
+            "pg-inventory-1",
+            "-c",
+            "plugin-barman-cloud",
+        ],
+        None,
+    );
+    assert!(
+        sidecar_log.contains(
+            r#""msg":"Starting barman cloud instance plugin","logging_pod":"pg-inventory-1""#
+        ),
+        "{sidecar_log}"
+    );
     let c = get(&served, &["cluster", "-n", "inventory", "pg-inventory"]);
     let archiving = c["status"]["conditions"]
         .as_array()
@@ -422,6 +440,13 @@ fn rolling_back_restores_in_tree_archiving_without_the_sidecar() {
     });
     let b = backup(&served, "after-rollback", "barmanObjectStore");
     assert_eq!(s(&b, "/status/phase"), "completed", "{b}");
+    assert_eq!(
+        (
+            s(&b, "/status/destinationPath"),
+            s(&b, "/status/serverName")
+        ),
+        ("s3://acme-prod-pg-legacy/inventory/", "pg-inventory")
+    );
 }
 
 /// What Flux's kustomize-controller builds for a Kustomization path (fluxcd/pkg

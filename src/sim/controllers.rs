@@ -189,6 +189,9 @@ fn backup(store: &Arc<Store>, obj: &Value) {
             flag_cluster_backup_failed(&store, &ns, &cluster, message, &done);
             return;
         }
+        let in_tree = target
+            .as_ref()
+            .and_then(|c| c.pointer("/spec/backup/barmanObjectStore").cloned());
         let primary = target.and_then(|c| str_at(&c, "/status/currentPrimary").map(str::to_string));
         let Some(primary) = primary else {
             // CNPG does not fail a Backup whose Cluster it cannot find: it marks it pending,
@@ -262,10 +265,29 @@ fn backup(store: &Arc<Store>, obj: &Value) {
         let mut status = json!({"phase": "completed", "stoppedAt": done,
             "reconciliationTerminatedAt": done,
             "backupId": Utc::now().format("%Y%m%dT%H%M%S").to_string()});
-        if method == "plugin" {
-            // The Barman Cloud plugin names each base backup `backup-<compact timestamp>`,
-            // not after the Backup object.
-            status["backupName"] = json!(format!("backup-{}", Utc::now().format("%Y%m%d%H%M%S")));
+        // The plugin and the in-tree instance manager alike name each base backup
+        // `backup-<compact timestamp>`, not after the Backup object.
+        status["backupName"] = json!(format!("backup-{}", Utc::now().format("%Y%m%d%H%M%S")));
+        if method == "barmanObjectStore"
+            && let Some(conf) = in_tree.as_ref()
+        {
+            // The backup controller copies where the in-tree backup goes into its status.
+            for field in [
+                "destinationPath",
+                "endpointURL",
+                "endpointCA",
+                "s3Credentials",
+                "azureCredentials",
+                "googleCredentials",
+            ] {
+                if let Some(v) = conf.get(field) {
+                    status[field] = v.clone();
+                }
+            }
+            status["serverName"] = conf
+                .get("serverName")
+                .cloned()
+                .unwrap_or_else(|| json!(cluster));
         }
         merge(
             &store,

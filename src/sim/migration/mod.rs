@@ -195,7 +195,12 @@ impl Migrations {
         }
     }
 
-    fn on_cluster(self: &Arc<Self>, store: &Arc<Store>, cluster: &Value) {
+    /// Acts on a change of what archives a Cluster's WAL only: a new Cluster, a recovery or
+    /// a status write leaves the pods as they are.
+    fn on_cluster(self: &Arc<Self>, store: &Arc<Store>, cluster: &Value, prev: Option<&Value>) {
+        if prev.is_none_or(|p| wanted(p) == wanted(cluster)) {
+            return;
+        }
         let (ns, name) = (
             s(cluster, "/metadata/namespace"),
             s(cluster, "/metadata/name"),
@@ -398,14 +403,38 @@ impl Migrations {
                 Utc::now(),
                 &seed,
             );
-            if let Err(e) = store.create(&pods_t, new, &WriteOpts::internal()) {
-                tracing::debug!(ns, pod = pod_name, error = %e.message, "the simulated operator could not recreate a pod");
+            match store.create(&pods_t, new, &WriteOpts::internal()) {
+                Err(e) => {
+                    tracing::debug!(ns, pod = pod_name, error = %e.message, "the simulated operator could not recreate a pod");
+                }
+                Ok(_) if sidecar => {
+                    // The sidecar's first lines (the plugin's instance command).
+                    let key = (ns.to_string(), pod_name.clone(), pods::SIDECAR.to_string());
+                    for line in [
+                        jline(
+                            "Starting barman cloud instance plugin",
+                            &format!(r#","logging_pod":"{pod_name}""#),
+                        ),
+                        jline(
+                            "Starting plugin",
+                            &format!(
+                                r#","logging_pod":"{pod_name}","name":"{PLUGIN}","displayName":"BarmanCloudInstance","version":"0.14.0""#
+                            ),
+                        ),
+                    ] {
+                        self.logs.push(&key, Utc::now(), line);
+                    }
+                }
+                Ok(_) => {}
             }
-            edit_status(store, ns, name, |st| {
-                st["phase"] = json!("Waiting for the instances to become active");
-                st["phaseReason"] =
-                    json!(format!("Some instances are not yet active. Please wait."));
-            });
+            // While the recreated pod starts: the operator's waiting phase, except during a
+            // primary's in-place restart, which keeps its own phase.
+            if pod_name != primary {
+                edit_status(store, ns, name, |st| {
+                    st["phase"] = json!("Waiting for the instances to become active");
+                    st["phaseReason"] = json!("Some instances are not yet active. Please wait.");
+                });
+            }
             tokio::time::sleep(STEP).await;
         }
         edit_status(store, ns, name, |st| {
@@ -506,7 +535,9 @@ pub async fn run(store: Arc<Store>, logs: LiveLogs) {
             continue;
         }
         match (change.key.0.as_str(), change.key.1.as_str()) {
-            ("postgresql.cnpg.io", "clusters") => me.on_cluster(&store, &change.obj),
+            ("postgresql.cnpg.io", "clusters") => {
+                me.on_cluster(&store, &change.obj, change.prev.as_deref())
+            }
             ("postgresql.cnpg.io", "scheduledbackups") => {
                 schedule::on_scheduled_backup(&store, &change.obj)
             }
