@@ -146,6 +146,16 @@ pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Target), ConnectE
 
 /// How long connecting may take before it counts as failed. An exec credential plugin (an
 /// SSO login waiting for a browser) runs while the client is built, and may never return.
+/// Whether the API server is backstop's simulator (its version says so): its object
+/// stores' endpoints are fictional unless on loopback, so nothing beyond is dialled.
+pub async fn is_simulator(client: &Client) -> bool {
+    client
+        .apiserver_version()
+        .await
+        .map(|v| v.git_version.contains("backstop-sim"))
+        .unwrap_or(false)
+}
+
 pub fn connect_timeout() -> std::time::Duration {
     let secs = std::env::var("BACKSTOP_CONNECT_TIMEOUT")
         .ok()

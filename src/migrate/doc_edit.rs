@@ -60,20 +60,9 @@ pub fn cluster(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, Strin
         let bb = t.child(b).ok_or("spec.backup is empty")?;
         if t.find(bb, "barmanObjectStore").is_some() {
             // What stays is what `Legacy::of` keeps: not CloudNativePG's defaulted target.
-            let default_target = t.find(bb, "target").is_some_and(|e| {
-                t.lines[e.line][e.col..]
-                    .split_once(':')
-                    .map(|(_, v)| {
-                        v.split(" #")
-                            .next()
-                            .unwrap_or("")
-                            .trim()
-                            .trim_matches(['"', '\''])
-                            .to_string()
-                    })
-                    .as_deref()
-                    == Some(manifest::DEFAULT_BACKUP_TARGET)
-            });
+            let default_target = t
+                .find(bb, "target")
+                .is_some_and(|e| t.scalar(e) == manifest::DEFAULT_BACKUP_TARGET);
             let rest: Vec<String> = keys(t, bb)
                 .into_iter()
                 .filter(|k| {
@@ -176,12 +165,7 @@ fn externals(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, String>
             continue;
         };
         for item in t.items(ext) {
-            let named = t.find(item, "name").map(|e| {
-                t.lines[e.line][e.col..]
-                    .split_once(':')
-                    .map(|(_, v)| v.trim().trim_matches(['"', '\'']).to_string())
-            });
-            if named.flatten().as_deref() != Some(name.as_str()) {
+            if t.find(item, "name").map(|e| t.scalar(e)).as_deref() != Some(name.as_str()) {
                 continue;
             }
             let Some(bos) = t.find(item, "barmanObjectStore") else {
@@ -214,19 +198,7 @@ fn externals(t: &mut Text, doc: usize, ch: &ClusterEdit) -> Result<bool, String>
 pub fn scheduled(t: &mut Text, doc: usize) -> Result<bool, String> {
     let s = spec(t, doc)?;
     let method = t.find(s, "method");
-    let current = method.map(|m| {
-        t.lines[m.line][m.col..]
-            .split_once(':')
-            .map(|(_, v)| {
-                v.split(" #")
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches(['"', '\''])
-                    .to_string()
-            })
-            .unwrap_or_default()
-    });
+    let current = method.map(|m| t.scalar(m));
     match current.as_deref() {
         None | Some("barmanObjectStore") | Some("") => {}
         Some(_) => return Ok(false),
@@ -275,11 +247,7 @@ pub fn append_item(t: &mut Text, doc: usize, path: &[&str], item: &Value) -> Res
             t.insert(e.end, indented(items, dash));
         }
         Some(e) => {
-            let value = t.lines[e.line][e.col..]
-                .split_once(':')
-                .map(|(_, v)| v.split(" #").next().unwrap_or("").trim().to_string())
-                .unwrap_or_default();
-            if value != "[]" {
+            if t.scalar(e) != "[]" {
                 return Err(format!("{last} is written inline (flow style)"));
             }
             let dash = t.sequence_style(b.col);

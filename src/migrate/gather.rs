@@ -72,11 +72,7 @@ pub async fn gather(client: &kube::Client, which: &Which) -> Result<Gathered, St
         scheduled.extend(list(client, Kind::ScheduledBackup, Some(ns)).await?);
         stores.extend(list(client, Kind::ObjectStore, Some(ns)).await?);
     }
-    let simulated = client
-        .apiserver_version()
-        .await
-        .map(|v| v.git_version.contains("backstop-sim"))
-        .unwrap_or(false);
+    let simulated = crate::cluster::connect::is_simulator(client).await;
     // Cluster-wide: the operator, the plugin and the Flux Kustomizations that deliver them
     // live in other namespaces than the Clusters.
     let facts = checks::collect(

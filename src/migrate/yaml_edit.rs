@@ -209,6 +209,22 @@ impl Text {
         key_col + 2
     }
 
+    /// The scalar value written after a key (quotes and a trailing comment taken off).
+    pub fn scalar(&self, e: Entry) -> String {
+        self.lines[e.line]
+            .get(e.col..)
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, v)| {
+                v.split(" #")
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['"', '\''])
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether a key's value is written on its own line (`key: {…}`, `key: []`, a scalar).
     pub fn inline(&self, e: Entry) -> bool {
         let after = self.lines[e.line]

@@ -59,11 +59,7 @@ pub async fn gather(client: &kube::Client, ns: &str, name: &str) -> Result<Gathe
         Ok(Shape::Plugin { store, .. }) => object(client, Kind::ObjectStore, ns, &store).await.ok(),
         _ => None,
     };
-    let simulated = client
-        .apiserver_version()
-        .await
-        .map(|v| v.git_version.contains("backstop-sim"))
-        .unwrap_or(false);
+    let simulated = crate::cluster::connect::is_simulator(client).await;
     let facts = checks::collect(
         client,
         Some(ns),

@@ -84,23 +84,7 @@ pub fn with_spec(live: &Value, saved: &Value) -> Value {
 
 /// A saved object made creatable: no server-set fields.
 pub fn creatable(saved: &Value) -> Value {
-    let mut v = saved.clone();
-    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for k in [
-            "resourceVersion",
-            "uid",
-            "generation",
-            "creationTimestamp",
-            "managedFields",
-            "selfLink",
-        ] {
-            m.remove(k);
-        }
-    }
-    if let Some(o) = v.as_object_mut() {
-        o.remove("status");
-    }
-    v
+    crate::migrate::manifest::saved(saved)
 }
 
 #[cfg(test)]

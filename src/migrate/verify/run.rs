@@ -199,11 +199,7 @@ pub async fn verify(
             .ok(),
         None => None,
     };
-    let simulated = client
-        .apiserver_version()
-        .await
-        .map(|v| v.git_version.contains("backstop-sim"))
-        .unwrap_or(false);
+    let simulated = crate::cluster::connect::is_simulator(client).await;
     let (all_clusters, all_stores, pods, rules) = tokio::join!(
         list(client, Kind::Cluster, ns),
         list(client, Kind::ObjectStore, ns),
