@@ -233,10 +233,11 @@ fn a_plugin_cluster_fails_naming_the_missing_sidecar_store_backup_and_double_arc
             "orders",
             "pg-orders",
             "--type",
-            "merge",
+            "json",
             "-p",
+            // In-tree only: CloudNativePG's webhook refuses a WAL-archiver plugin beside it.
             &format!(
-                r#"{{"spec":{{"backup":{{"barmanObjectStore":{{"destinationPath":"{dest}/","serverName":"pg-analytics","s3Credentials":{{"inheritFromIAMRole":true}}}}}}}}}}"#
+                r#"[{{"op":"remove","path":"/spec/plugins"}},{{"op":"add","path":"/spec/backup","value":{{"barmanObjectStore":{{"destinationPath":"{dest}/","serverName":"pg-analytics","s3Credentials":{{"inheritFromIAMRole":true}}}}}}}}]"#
             ),
         ],
         None,
