@@ -222,6 +222,14 @@ fn a_missing_depends_on_and_missing_health_checks_are_found() {
     assert_eq!(code, 1, "{v:#}");
     let dep = findings(&v, "GIT005");
     assert_eq!(dep.len(), 1, "{v:#}");
+    // In text, the YAML to add stays under its arrow.
+    let (_, text, _) = lint(repo.path(), &[]);
+    assert!(
+        text.contains(
+            "\n        spec:\n          dependsOn:\n            - name: barman-cloud-plugin\n"
+        ),
+        "{text}"
+    );
     assert_eq!(
         dep[0]["object"],
         serde_json::json!({"kind": "Kustomization", "namespace": "flux-system", "name": "databases"})

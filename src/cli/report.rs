@@ -227,7 +227,9 @@ impl Report {
                     out.push_str(&format!("      │ {}\n", untrusted(e)));
                 }
                 if !f.remedy.is_empty() {
-                    out.push_str(&format!("      → {}\n", untrusted(&f.remedy)));
+                    // A remedy of several lines (a YAML block to add) stays under its arrow.
+                    let remedy = untrusted(&f.remedy).replace('\n', "\n        ");
+                    out.push_str(&format!("      → {remedy}\n"));
                 }
             }
         }
