@@ -13,51 +13,11 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Served, eventually};
+use common::{Served, eventually, output_text as text};
 use real::{KEY_ID, Moto, Pg, SECRET};
 
 const DEST: &str = "s3://backups/ledger";
 const SERVER: &str = "pg-ledger-v2";
-
-fn backstop(s: &Served, cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .arg("--log-file")
-        .arg(s.dir.path().join("backstop.log"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .expect("backstop runs")
-}
-
-fn kubectl(s: &Served, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .arg("--cache-dir")
-        .arg(s.dir.path().join("kube-cache"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl runs: install kubectl 1.32");
-    if let Some(mut w) = child.stdin.take() {
-        let _ = w.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().expect("kubectl ends")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn ok(o: Output) -> String {
     assert!(o.status.success(), "{}", text(&o));
@@ -150,7 +110,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     let work = s.dir.path();
 
     // 1. The checkout: the trap and the missing dependency.
-    let out = backstop(&s, work, &["gitops", "lint", repo_arg]);
+    let out = s.backstop(work, &["gitops", "lint", repo_arg]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(
@@ -167,8 +127,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     );
 
     // 2. The plan, into Git, with its gates.
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         work,
         &[
             "migrate",
@@ -233,15 +192,12 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     // applied itself) and the admission webhook would rightly refuse the mix. Flux owns the
     // fields it applied, so its server-side apply does remove them.
     let fresh = Served::start("healthy");
-    ok(kubectl(
-        &fresh,
-        &["apply", "-f", "-"],
+    ok(fresh.kubectl(&["apply", "-f", "-"],
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: inventory\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ledger\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: reports\n",
     ));
     let declared = std::fs::read_to_string(work.join("declared.yaml")).expect("declared.yaml");
     for manifests in [&built, &declared] {
-        ok(kubectl(
-            &fresh,
+        ok(fresh.kubectl(
             &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
             manifests,
         ));
@@ -249,8 +205,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     drop(fresh);
 
     // 3. Applied with kubectl, in the plan's order; the pods roll to get the sidecar.
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         work,
         &["migrate", "plan", "--all", "--script", "migrate.sh"],
     );
@@ -265,9 +220,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
         "pg-ledger's pods run the plugin sidecar and the Cluster is healthy",
         Duration::from_secs(60),
         || {
-            let pods = text(&kubectl(
-                &s,
-                &[
+            let pods = text(&s.kubectl(&[
                     "get",
                     "pods",
                     "-n",
@@ -277,8 +230,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
                 ],
                 "",
             ));
-            let phase = text(&kubectl(
-                &s,
+            let phase = text(&s.kubectl(
                 &[
                     "get",
                     "cluster",
@@ -304,17 +256,14 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     // simulator's Backup object names it.
     pg.backup(&moto.endpoint(), DEST, SERVER);
     let id = newest_backup(&moto);
-    ok(kubectl(
-        &s,
-        &["apply", "-f", "-"],
+    ok(s.kubectl(&["apply", "-f", "-"],
         "apiVersion: postgresql.cnpg.io/v1\nkind: Backup\nmetadata:\n  name: pg-ledger-first-plugin\n  namespace: ledger\nspec:\n  cluster:\n    name: pg-ledger\n  method: plugin\n  pluginConfiguration:\n    name: barman-cloud.cloudnative-pg.io\n",
     ));
     eventually(
         "the plugin Backup completes",
         Duration::from_secs(60),
         || {
-            let phase = text(&kubectl(
-                &s,
+            let phase = text(&s.kubectl(
                 &[
                     "get",
                     "backup",
@@ -329,8 +278,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
             (phase == "completed").then_some(())
         },
     );
-    ok(kubectl(
-        &s,
+    ok(s.kubectl(
         &[
             "patch",
             "backup",
@@ -346,8 +294,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
         "",
     ));
     // The alert moved to the plugin's metric, as verify asks.
-    let rule = ok(kubectl(
-        &s,
+    let rule = ok(s.kubectl(
         &[
             "get",
             "prometheusrule",
@@ -363,7 +310,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
         "cnpg_collector_last_available_backup_timestamp",
         "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
     );
-    ok(kubectl(&s, &["replace", "-f", "-"], &renamed));
+    ok(s.kubectl(&["replace", "-f", "-"], &renamed));
 
     // 4. Verify: a WAL switched through pods/exec reaches the bucket, the backup is there.
     let out = while_archiving(
@@ -395,8 +342,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     }
 
     // 5. Rolled back to the saved in-tree spec, Flux held.
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         work,
         &[
             "migrate",
@@ -409,8 +355,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
     );
     let said = text(&out);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{said}");
-    let cluster: serde_json::Value = serde_json::from_str(&ok(kubectl(
-        &s,
+    let cluster: serde_json::Value = serde_json::from_str(&ok(s.kubectl(
         &["get", "cluster", "-n", "ledger", "pg-ledger", "-o", "json"],
         "",
     )))
@@ -426,8 +371,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
             .is_none_or(|p| p.as_array().is_some_and(Vec::is_empty)),
         "{cluster}"
     );
-    let suspended = ok(kubectl(
-        &s,
+    let suspended = ok(s.kubectl(
         &[
             "get",
             "kustomization",
@@ -440,8 +384,7 @@ fn the_legacy_fleet_is_linted_planned_into_git_applied_verified_and_rolled_back(
         "",
     ));
     assert_eq!(suspended, "true");
-    let method = ok(kubectl(
-        &s,
+    let method = ok(s.kubectl(
         &[
             "get",
             "scheduledbackup",

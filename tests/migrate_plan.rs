@@ -8,49 +8,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::Served;
-
-fn backstop(s: &Served, cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .arg("--log-file")
-        .arg(s.dir.path().join("backstop.log"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .expect("backstop runs")
-}
-
-fn kubectl(s: &Served, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .arg("--cache-dir")
-        .arg(s.dir.path().join("kube-cache"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl runs: install kubectl 1.32");
-    if let Some(mut w) = child.stdin.take() {
-        let _ = w.write_all(stdin.as_bytes());
-    }
-    child.wait_with_output().expect("kubectl ends")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{Served, output_text as text};
 
 fn git(dir: &Path, args: &[&str]) -> Output {
     let out = Command::new("git")
@@ -108,7 +68,7 @@ spec:
 /// would (labelled with the Kustomization `apps`), the schedule by hand (no labels).
 fn seed(s: &Served) {
     let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ledger\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: ledger-s3\n  namespace: ledger\nstringData:\n  ACCESS_KEY_ID: AKIAFAKE\n  ACCESS_SECRET_KEY: fake\n";
-    let o = kubectl(s, &["apply", "-f", "-"], ns);
+    let o = s.kubectl(&["apply", "-f", "-"], ns);
     assert!(o.status.success(), "{}", text(&o));
     let labelled = CLUSTER.replace(
         "  name: pg-ledger\n",
@@ -118,17 +78,12 @@ fn seed(s: &Served) {
         "  name: pg-ledger-nightly\n",
         "  name: pg-ledger-nightly\n  namespace: ledger\n",
     );
-    let o = kubectl(
-        s,
-        &["apply", "-f", "-"],
-        &format!("{labelled}---\n{schedule}"),
-    );
+    let o = s.kubectl(&["apply", "-f", "-"], &format!("{labelled}---\n{schedule}"));
     assert!(o.status.success(), "{}", text(&o));
 }
 
 fn cluster_json(s: &Served) -> serde_json::Value {
-    let o = kubectl(
-        s,
+    let o = s.kubectl(
         &["get", "cluster", "-n", "ledger", "pg-ledger", "-o", "json"],
         "",
     );
@@ -141,8 +96,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
     let s = Served::start("healthy");
     seed(&s);
     let work = s.dir.path();
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         work,
         &[
             "migrate",
@@ -180,8 +134,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
 
     // The Git manifests pass the CRD schemas as they are.
     let git_yaml = std::fs::read_to_string(work.join("git.yaml")).expect("manifests");
-    let o = kubectl(
-        &s,
+    let o = s.kubectl(
         &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
         &git_yaml,
     );
@@ -208,8 +161,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
     );
 
     // Not applied by Flux: the script goes through.
-    let o = kubectl(
-        &s,
+    let o = s.kubectl(
         &[
             "label",
             "cluster",
@@ -222,8 +174,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
         "",
     );
     assert!(o.status.success(), "{}", text(&o));
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         work,
         &[
             "migrate",
@@ -256,9 +207,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
         c.pointer("/spec/plugins/0/isWALArchiver"),
         Some(&serde_json::json!(true))
     );
-    let o = kubectl(
-        &s,
-        &[
+    let o = s.kubectl(&[
             "get",
             "objectstore",
             "-n",
@@ -273,8 +222,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
         String::from_utf8_lossy(&o.stdout).trim(),
         "30d s3://ledger/prod"
     );
-    let o = kubectl(
-        &s,
+    let o = s.kubectl(
         &[
             "get",
             "scheduledbackup",
@@ -305,7 +253,7 @@ fn the_script_moves_a_cluster_to_the_plugin_in_one_guarded_change_after_saving_i
         Some(Some(1))
     );
     // And the plan now has nothing to do.
-    let out = backstop(&s, work, &["migrate", "plan", "ledger/pg-ledger"]);
+    let out = s.backstop(work, &["migrate", "plan", "ledger/pg-ledger"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out).contains("Cluster ledger/pg-ledger already archives through the Barman Cloud plugin: nothing to migrate"), "{}", text(&out));
 }
@@ -348,8 +296,7 @@ fn the_plan_written_into_a_checkout_edits_only_the_declarations_and_builds() {
     seed(&s);
     let repo = s.dir.path().join("fleet");
     checkout(&repo);
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         s.dir.path(),
         &[
             "migrate",
@@ -420,8 +367,7 @@ fn the_plan_written_into_a_checkout_edits_only_the_declarations_and_builds() {
         yaml.contains("kind: ObjectStore") && yaml.contains("method: plugin"),
         "{yaml}"
     );
-    let o = kubectl(
-        &s,
+    let o = s.kubectl(
         &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
         &yaml,
     );
@@ -435,8 +381,7 @@ fn a_patch_leaves_the_checkout_alone_and_applies_with_git() {
     let repo = s.dir.path().join("fleet");
     checkout(&repo);
     let patch = s.dir.path().join("migration.patch");
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         s.dir.path(),
         &[
             "migrate",
@@ -467,9 +412,7 @@ fn a_patch_leaves_the_checkout_alone_and_applies_with_git() {
 fn a_failed_gate_says_not_ready_and_what_to_do() {
     let s = Served::start("healthy");
     seed(&s);
-    let o = kubectl(
-        &s,
-        &[
+    let o = s.kubectl(&[
             "patch",
             "deployment",
             "-n",
@@ -483,7 +426,7 @@ fn a_failed_gate_says_not_ready_and_what_to_do() {
         "",
     );
     assert!(o.status.success(), "{}", text(&o));
-    let out = backstop(&s, s.dir.path(), &["migrate", "plan", "ledger/pg-ledger"]);
+    let out = s.backstop(s.dir.path(), &["migrate", "plan", "ledger/pg-ledger"]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(
@@ -497,7 +440,7 @@ fn a_failed_gate_says_not_ready_and_what_to_do() {
     );
     assert!(said.contains("NOT READY: a gate failed"), "{said}");
 
-    let out = backstop(&s, s.dir.path(), &["migrate", "plan", "nowhere/pg"]);
+    let out = s.backstop(s.dir.path(), &["migrate", "plan", "nowhere/pg"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
         text(&out).contains("Cluster nowhere/pg not found"),
@@ -510,8 +453,7 @@ fn a_failed_gate_says_not_ready_and_what_to_do() {
 fn a_cluster_the_cluster_chart_renders_is_migrated_in_its_values() {
     let s = Served::start("healthy");
     seed(&s);
-    let o = kubectl(
-        &s,
+    let o = s.kubectl(
         &[
             "label",
             "cluster",
@@ -563,8 +505,7 @@ spec:
     }
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "-A"]);
-    let out = backstop(
-        &s,
+    let out = s.backstop(
         s.dir.path(),
         &[
             "migrate",

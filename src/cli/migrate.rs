@@ -97,7 +97,7 @@ async fn from_terminal(question: String, stop: Arc<AtomicBool>) -> Answer {
         a = read => a.unwrap_or(Answer::Quit),
         _ = tokio::signal::ctrl_c() => {
             stop.store(true, Ordering::SeqCst);
-            eprintln!();
+            super::eprint("");
             Answer::Quit
         }
     }
@@ -124,7 +124,7 @@ impl Confirm for Asker {
                 None => Answer::Yes,
                 Some(Some(stop)) => from_terminal(q, stop).await,
                 Some(None) => {
-                    eprintln!("{q} no: not a terminal (pass --yes)");
+                    super::eprint(&format!("{q} no: not a terminal (pass --yes)"));
                     Answer::No
                 }
             }

@@ -11,6 +11,15 @@ use backstop::sim::{self, Sim};
 pub mod gitops;
 pub mod world;
 
+/// What a command printed, stdout then stderr.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -77,6 +86,41 @@ impl Served {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// The real kubectl against this simulator, `stdin` piped in.
+    pub fn kubectl(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("kube-cache"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl runs: install kubectl 1.32");
+        if let Some(mut w) = child.stdin.take() {
+            let _ = w.write_all(stdin.as_bytes());
+        }
+        child.wait_with_output().expect("kubectl ends")
+    }
+
+    /// The backstop binary against this simulator, run in `cwd`, logging beside it.
+    pub fn backstop(&self, cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--log-file")
+            .arg(self.dir.path().join("backstop.log"))
+            .args(args)
+            .current_dir(cwd)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("backstop runs")
     }
 
     pub fn url(&self, path: &str) -> String {
