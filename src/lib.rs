@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod exporter;
 pub mod files;
 pub mod gitops;
 pub mod ground;

@@ -24,6 +24,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("migrate", 2),
     ("checks", 2),
     ("config", 2),
+    ("exporter", 2),
     ("ui", 3),
     ("cli", 4),
 ];

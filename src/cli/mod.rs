@@ -4,6 +4,7 @@ mod check;
 mod common;
 mod config;
 mod dashboard;
+mod exporter;
 mod gitops;
 mod logging;
 mod migrate;
@@ -115,6 +116,8 @@ pub enum Command {
     /// A GitOps checkout: lint what Flux would apply from it.
     #[command(subcommand)]
     Gitops(gitops::GitopsCommand),
+    /// Serve the health rules as Prometheus metrics; `manifests` renders what runs it in a cluster.
+    Exporter(exporter::ExporterCommand),
 }
 
 /// Writes command output to stdout, through the sanitiser: names, messages and trees
@@ -169,6 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
+        Some(Command::Exporter(cmd)) => exporter::run(cmd, cli.connect, &cli.config),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }
