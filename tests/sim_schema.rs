@@ -390,3 +390,30 @@ fn flux_kinds_are_known_with_schema_and_columns() {
         }
     }
 }
+
+/// The monitors an exporter deployment or CloudNativePG's `enablePodMonitor` creates are
+/// served with prometheus-operator's schema: a well-formed one is accepted, a scrape interval
+/// Prometheus would not parse is refused as the real API server refuses it.
+#[test]
+fn pod_and_service_monitors_are_served_with_their_schema() {
+    for (kind, endpoints) in [
+        ("PodMonitor", "podMetricsEndpoints"),
+        ("ServiceMonitor", "endpoints"),
+    ] {
+        let crd =
+            known_crd("monitoring.coreos.com", kind).unwrap_or_else(|| panic!("{kind} known"));
+        let t = from_crd(&crd).unwrap_or_else(|| panic!("{kind} parses"));
+        let s = t.schema.clone().expect("schema");
+        let mut good = serde_json::json!({
+            "metadata": {"name": "pg-main", "namespace": "db"},
+            "spec": {"selector": {"matchLabels": {"cnpg.io/cluster": "pg-main"}},
+                     endpoints: [{"port": "metrics", "interval": "30s"}]},
+        });
+        schema::validate(&t, &s, &mut good, None, true)
+            .unwrap_or_else(|e| panic!("{kind}: {}", e.message));
+        let mut bad = good.clone();
+        bad["spec"][endpoints][0]["interval"] = "half a minute".into();
+        let e = schema::validate(&t, &s, &mut bad, None, true).expect_err(kind);
+        assert!(e.message.contains("interval"), "{kind}: {}", e.message);
+    }
+}

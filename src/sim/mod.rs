@@ -53,6 +53,8 @@ const KNOWN_CRDS: &[&str] = &[
     include_str!("crds/cert-manager.io_certificates.yaml"),
     include_str!("crds/cert-manager.io_issuers.yaml"),
     include_str!("crds/monitoring.coreos.com_prometheusrules.yaml"),
+    include_str!("crds/monitoring.coreos.com_podmonitors.yaml"),
+    include_str!("crds/monitoring.coreos.com_servicemonitors.yaml"),
 ];
 
 /// The known CRD for (group, kind), parsed.
