@@ -2,6 +2,7 @@
 //! the Barman Cloud plugin, delivered by Flux), and the simulated cluster it is tested on.
 
 pub mod actions;
+pub mod alerts;
 pub mod assess;
 pub mod checks;
 pub mod cli;

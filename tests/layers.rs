@@ -22,6 +22,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("actions", 2),
     ("restore", 2),
     ("migrate", 2),
+    ("alerts", 2),
     ("checks", 2),
     ("config", 2),
     ("exporter", 2),

@@ -1,5 +1,6 @@
 //! Command-line interface: clap commands and what each runs.
 
+mod alerts;
 mod check;
 mod common;
 mod config;
@@ -118,6 +119,9 @@ pub enum Command {
     Gitops(gitops::GitopsCommand),
     /// Serve the health rules as Prometheus metrics; `manifests` renders what runs it in a cluster.
     Exporter(exporter::ExporterCommand),
+    /// Alerts on backups: Prometheus rules that work for plugin clusters.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
 }
 
 /// Writes command output to stdout, through the sanitiser: names, messages and trees
@@ -173,6 +177,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
         Some(Command::Exporter(cmd)) => exporter::run(cmd, cli.connect, &cli.config),
+        Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect.namespace, &cli.config),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }
