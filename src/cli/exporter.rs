@@ -21,7 +21,7 @@ use crate::exporter::{self, Evaluator, Options};
         "/healthz (200 while evaluations keep completing, 503 with the reason after 3 ",
         "intervals without one) and /. Stops on SIGTERM or SIGINT. The config file's ",
         "check.thresholds and check.silence apply as they do to `backstop check`. ",
-        "The metrics and how to deploy: docs/EXPORTER.md."
+        "Every metric and how to deploy it: the guide \"The exporter: backstop in the cluster, scraped by Prometheus\"."
     )
 )]
 pub struct ExporterCommand {

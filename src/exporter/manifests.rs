@@ -218,9 +218,10 @@ fn deployment(spec: &Spec, secs: u64) -> Value {
                             "exporter",
                             "--listen", format!("0.0.0.0:{PORT}"),
                             "--interval", format!("{secs}s"),
-                            "--log-file", "/tmp/backstop.log",
+                            // The log to the container's stderr, for kubectl logs and the
+                            // cluster's log collector; nothing is written to disk.
+                            "--log-file", "/dev/stderr",
                         ],
-                        "env": [{"name": "HOME", "value": "/tmp"}],
                         "ports": [{"name": "metrics", "containerPort": PORT, "protocol": "TCP"}],
                         "livenessProbe": {
                             "httpGet": {"path": "/healthz", "port": "metrics"},
@@ -238,10 +239,7 @@ fn deployment(spec: &Spec, secs: u64) -> Value {
                             "privileged": false,
                             "capabilities": {"drop": ["ALL"]},
                         },
-                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                     }],
-                    // The log file and nothing else is written.
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
                 },
             },
         },
