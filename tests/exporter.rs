@@ -264,3 +264,164 @@ fn an_unreachable_cluster_keeps_the_exporter_serving_and_healthz_says_why() {
     let status = ex.terminate(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+#[test]
+fn manifests_name_only_the_secrets_the_stores_use_and_the_api_server_accepts_them() {
+    let served = Served::start("objectstore-credentials");
+    let cwd = served.dir.path();
+    let out = served.backstop(cwd, &["exporter", "manifests", "--interval", "2m"]);
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout).to_string();
+    let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&yaml)
+        .map(|d| serde::Deserialize::deserialize(d).expect("a YAML document"))
+        .collect();
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    for k in [
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+        "ServiceMonitor",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+
+    // One Role per namespace, naming exactly the Secrets the ObjectStores and the plugin's
+    // Service name there.
+    let roles: std::collections::BTreeMap<String, Vec<String>> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Role")
+        .map(|d| {
+            let names = d["rules"][0]["resourceNames"]
+                .as_array()
+                .expect("resourceNames")
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect();
+            (
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                names,
+            )
+        })
+        .collect();
+    let expected: std::collections::BTreeMap<String, Vec<String>> = [
+        ("analytics", vec!["analytics-minio-creds", "nas01-minio-ca"]),
+        ("billing", vec!["billing-azure-creds"]),
+        (
+            "cnpg-system",
+            vec!["barman-cloud-client-tls", "barman-cloud-server-tls"],
+        ),
+        ("orders", vec!["pg-orders-s3-creds"]),
+    ]
+    .into_iter()
+    .map(|(ns, names)| {
+        (
+            ns.to_string(),
+            names.into_iter().map(str::to_string).collect(),
+        )
+    })
+    .collect();
+    assert_eq!(roles, expected);
+
+    // Nothing lists, watches or reads a Secret not named.
+    for d in &docs {
+        for r in d["rules"].as_array().into_iter().flatten() {
+            let resources: Vec<&str> = r["resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str())
+                .collect();
+            if resources.iter().any(|x| *x == "secrets" || *x == "*") {
+                assert_eq!(r["verbs"], serde_json::json!(["get"]), "{r}");
+                assert!(
+                    r["resourceNames"].as_array().is_some_and(|n| !n.is_empty()),
+                    "{r}"
+                );
+            }
+            let verbs: Vec<&str> = r["verbs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str())
+                .collect();
+            assert!(
+                verbs.iter().all(|v| ["get", "list", "watch"].contains(v)),
+                "read-only: {r}"
+            );
+        }
+    }
+    let container = &docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment")["spec"]["template"]["spec"]["containers"][0];
+    assert!(
+        container["args"]
+            .as_array()
+            .expect("args")
+            .windows(2)
+            .any(|w| w[0] == "--interval" && w[1] == "120s"),
+        "{container}"
+    );
+
+    // The API server takes them all: the namespace first, then the CRD a cluster with the
+    // Prometheus Operator has.
+    let ns = served.kubectl(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: backstop\n",
+    );
+    assert!(ns.status.success(), "{}", common::output_text(&ns));
+    let crd = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/sim/crds/monitoring.coreos.com_servicemonitors.yaml"
+    ))
+    .expect("the ServiceMonitor CRD");
+    let applied = served.kubectl(&["apply", "-f", "-"], &crd);
+    assert!(
+        applied.status.success(),
+        "{}",
+        common::output_text(&applied)
+    );
+    let dry = served.kubectl(&["apply", "--dry-run=server", "-f", "-"], &yaml);
+    let text = common::output_text(&dry);
+    assert!(dry.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "servicemonitor.monitoring.coreos.com/backstop-exporter created (server dry run)"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("(server dry run)").count(),
+        docs.len(),
+        "{text}"
+    );
+
+    // Named by hand, the cluster is not needed.
+    let by_hand = served.backstop(
+        cwd,
+        &[
+            "exporter",
+            "manifests",
+            "--monitor",
+            "podmonitor",
+            "--secret",
+            "orders/only-this",
+        ],
+    );
+    let text = String::from_utf8_lossy(&by_hand.stdout);
+    assert!(
+        by_hand.status.success(),
+        "{}",
+        common::output_text(&by_hand)
+    );
+    assert!(
+        text.contains("- only-this\n") && !text.contains("pg-orders-s3-creds"),
+        "{text}"
+    );
+    assert!(text.contains("kind: PodMonitor\n"), "{text}");
+}

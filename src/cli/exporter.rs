@@ -21,7 +21,7 @@ use crate::exporter::{self, Evaluator, Options};
         "/healthz (200 while evaluations keep completing, 503 with the reason after 3 ",
         "intervals without one) and /. Stops on SIGTERM or SIGINT. The config file's ",
         "check.thresholds and check.silence apply as they do to `backstop check`. ",
-        "The metrics and how to deploy: docs/EXPORTER.md."
+        "Every metric and how to deploy it: the guide \"The exporter: backstop in the cluster, scraped by Prometheus\"."
     )
 )]
 pub struct ExporterCommand {
@@ -32,7 +32,46 @@ pub struct ExporterCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ExporterSub {}
+pub enum ExporterSub {
+    /// Print the Kubernetes objects that run the exporter (ServiceAccount, read-only RBAC, Deployment, Service, ServiceMonitor or PodMonitor) as one YAML stream for kubectl apply -f -.
+    Manifests(ManifestsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonitorArg {
+    Servicemonitor,
+    Podmonitor,
+    None,
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Secrets: the exporter may only `get` the Secrets named, one Role per namespace with ",
+    "resourceNames, never list them. By default they are the ones the cluster's ObjectStores ",
+    "and in-tree Clusters name (and the plugin's TLS Secrets), read now from the current ",
+    "context; --secret names them instead, without reading the cluster. Render again when a ",
+    "store's Secret changes."
+))]
+pub struct ManifestsArgs {
+    /// The namespace the exporter runs in (create it first).
+    #[arg(long, value_name = "NAME", default_value = "backstop")]
+    pub namespace: String,
+    /// The exporter's image, built from the Dockerfile and pushed where the cluster pulls from.
+    #[arg(long, value_name = "IMAGE", default_value = concat!("backstop:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// How Prometheus (the Prometheus Operator) finds it.
+    #[arg(long, value_enum, default_value = "servicemonitor")]
+    pub monitor: MonitorArg,
+    /// The evaluation interval, also the scrape interval.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Read the Secrets to name from the cluster (the default).
+    #[arg(long, conflicts_with = "secrets")]
+    pub from_cluster: bool,
+    /// A Secret the exporter may get, NAMESPACE/NAME (repeatable); the cluster is not read.
+    #[arg(long = "secret", value_name = "NAMESPACE/NAME")]
+    pub secrets: Vec<String>,
+}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -64,7 +103,46 @@ pub fn run(cmd: ExporterCommand, connect: ConnectArgs, config: &ConfigArgs) -> a
             let config = std::mem::take(&mut args.config).or(config);
             serve(args, connect, &config)
         }
+        Some(ExporterSub::Manifests(args)) => manifests(args, connect),
     }
+}
+
+fn manifests(args: ManifestsArgs, connect: ConnectArgs) -> anyhow::Result<i32> {
+    use crate::exporter::manifests::{Monitor, Spec, render};
+    let secrets = if args.secrets.is_empty() {
+        let runtime = super::common::runtime()?;
+        let result = runtime.block_on(async {
+            let (client, _, _) = super::common::connect(&connect).await?;
+            // The exporter these manifests run reads every namespace; `--namespace` here is
+            // where it runs, not a scope.
+            exporter::secrets_in(&client, None).await
+        });
+        runtime.shutdown_background();
+        result?
+    } else {
+        args.secrets
+            .iter()
+            .map(|s| match s.split_once('/') {
+                Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                    Ok((ns.to_string(), name.to_string()))
+                }
+                _ => Err(anyhow::anyhow!("--secret '{s}' is not NAMESPACE/NAME")),
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let spec = Spec {
+        namespace: args.namespace,
+        image: args.image,
+        monitor: match args.monitor {
+            MonitorArg::Servicemonitor => Monitor::ServiceMonitor,
+            MonitorArg::Podmonitor => Monitor::PodMonitor,
+            MonitorArg::None => Monitor::None,
+        },
+        interval: args.interval,
+        secrets,
+    };
+    super::print(render(&spec)?.trim_end())?;
+    Ok(0)
 }
 
 fn serve(args: ServeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
