@@ -350,6 +350,11 @@ const CODES: &[Code] = &[
         I,
         "a YAML file no Flux Kustomization applies does not parse",
     ),
+    c(
+        "FLE001",
+        C,
+        "Clusters in two Kubernetes clusters write to the same archive",
+    ),
 ];
 
 pub fn find(code: &str) -> Option<&'static Code> {
@@ -388,6 +393,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
     ("BKT", "bucket", "The object store's contents"),
     ("RST", "restore", "Restores and drills"),
     ("GIT", "gitops", "GitOps checkout"),
+    ("FLE", "fleet", "Across Kubernetes clusters"),
 ];
 
 /// The area of a code, as reports group them: (key, title).

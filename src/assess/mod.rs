@@ -8,12 +8,14 @@ pub mod backup;
 pub mod bucket;
 pub mod catalog;
 pub mod cluster;
+pub mod fleet;
 pub mod flux;
 pub mod health;
 pub mod objectstore;
 pub mod plugin;
 pub(crate) mod read;
 pub mod restore;
+pub mod summary;
 #[cfg(test)]
 pub(crate) mod testing;
 mod thresholds;
@@ -137,6 +139,17 @@ impl Status {
             Status::Warning => "warning",
             Status::Critical => "critical",
             Status::Unknown => "unknown",
+        }
+    }
+
+    /// How bad, for a fleet's one status: critical, then unknown (a cluster that cannot be
+    /// read may be on fire), then warning, then ok.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Unknown => 2,
+            Status::Critical => 3,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod dump;
 pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
 pub mod secrets;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,6 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -12,7 +11,7 @@ use clap::{Args, ValueEnum};
 use super::report::Report;
 use super::{ConfigArgs, ConnectArgs};
 use crate::assess::{self, Outcome, Status, Thresholds};
-use crate::checks::{self, Reach};
+use crate::checks;
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::config::{CheckSettings, Settings};
 
@@ -144,36 +143,21 @@ async fn live(
             return (o, e.target, vec![], vec![], vec![]);
         }
     };
-    let version =
-        match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
-            Ok(Ok(v)) => v.git_version,
-            Ok(Err(e)) => {
-                let mut o = Outcome::default();
-                o.unknown("cluster", format!("{} is unreachable: {e}", target.server));
-                return (o, target.context, vec![], vec![], vec![]);
-            }
-            Err(_) => {
-                let mut o = Outcome::default();
-                o.unknown(
-                    "cluster",
-                    format!("{} did not answer within 10s", target.server),
-                );
-                return (o, target.context, vec![], vec![], vec![]);
-            }
-        };
-    // A simulated cluster's endpoints are fictional: probing them would only fail.
-    let simulated = version.contains("backstop-sim");
-    let facts = checks::collect(
+    let checks::site::Read { facts, simulated } = match checks::site::read(
         &client,
+        &target.server,
         target.namespace.as_deref(),
-        Reach {
-            logs: true,
-            network: !simulated,
-            bucket: true,
-            archiver: true,
-        },
+        true,
     )
-    .await;
+    .await
+    {
+        Ok(read) => read,
+        Err(e) => {
+            let mut o = Outcome::default();
+            o.unknown("cluster", e);
+            return (o, target.context, vec![], vec![], vec![]);
+        }
+    };
     let mut notes = if simulated {
         vec!["a simulated cluster: endpoints are fictional, network probes skipped".to_string()]
     } else {

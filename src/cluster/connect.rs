@@ -81,6 +81,19 @@ fn read_kubeconfig(opts: &ConnectOptions) -> Result<Option<(Kubeconfig, String)>
     }
 }
 
+/// Every context of the kubeconfig kubectl would read, in its order: what `--all-contexts`
+/// means.
+pub fn contexts(opts: &ConnectOptions) -> Result<Vec<String>, ConnectError> {
+    match read_kubeconfig(opts)? {
+        Some((kc, _)) => Ok(kc.contexts.into_iter().map(|c| c.name).collect()),
+        None => Err(ConnectError {
+            target: "the kubeconfig".into(),
+            what: "no kubeconfig found: there are no contexts to read".into(),
+            hint: "set KUBECONFIG, create ~/.kube/config, or pass --kubeconfig".into(),
+        }),
+    }
+}
+
 /// Builds a client the way kubectl would choose its cluster.
 pub async fn connect(opts: &ConnectOptions) -> Result<(Client, Target), ConnectError> {
     let (config, context) = match read_kubeconfig(opts)? {

@@ -7,13 +7,9 @@ use chrono::Utc;
 
 use super::metrics::{self, Counters, Evaluated, Page};
 use crate::assess::{self, Thresholds};
-use crate::checks::{self, Reach};
+use crate::checks;
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::model::bucket::StoreProof;
-
-/// How long the API server may take to say its version before the cluster counts as
-/// unreachable (as `backstop check` waits).
-const REACH_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -138,32 +134,18 @@ impl Evaluator {
         let Some((client, simulated)) = self.client.as_mut() else {
             return Err("no client".into());
         };
-        let version = match tokio::time::timeout(REACH_TIMEOUT, client.apiserver_version()).await {
-            Ok(Ok(v)) => v.git_version,
-            Ok(Err(e)) => return Err(format!("the API server is unreachable: {e}")),
-            Err(_) => {
-                return Err(format!(
-                    "the API server did not answer within {}s",
-                    REACH_TIMEOUT.as_secs()
-                ));
-            }
-        };
-        // A simulated cluster's endpoints are fictional: probing them would only fail.
-        *simulated = version.contains("backstop-sim");
         let bucket = self
             .last_bucket_read
             .is_none_or(|t| t.elapsed() >= self.opts.bucket_interval);
-        let mut facts = checks::collect(
+        let read = checks::site::read(
             client,
+            "the API server",
             self.opts.connect.namespace.as_deref(),
-            Reach {
-                logs: true,
-                network: !*simulated,
-                bucket,
-                archiver: true,
-            },
+            bucket,
         )
-        .await;
+        .await?;
+        *simulated = read.simulated;
+        let mut facts = read.facts;
         if bucket {
             self.last_bucket_read = Some(Instant::now());
         } else {

@@ -6,13 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::text::Family;
 use crate::assess::restore::DrillReport;
+use crate::assess::summary::{self, Window};
 use crate::assess::{Finding, Severity};
-use crate::model::archiver::ArchiverReading;
-use crate::model::bucket::{ProofOutcome, StoreProof};
-use crate::model::by_cluster::ByCluster;
 use crate::model::facts::Facts;
-use crate::model::relate::{last_good_backup, store_of};
-use crate::model::rows::ClusterRow;
 use crate::model::{Kind, SyncState};
 
 /// Finding series written at most; the rest are counted in
@@ -125,64 +121,41 @@ fn per_cluster(e: &Evaluated) -> Vec<Family> {
         "When the Cluster's last restore drill ran.",
     );
 
-    let s = &e.facts.snapshot;
-    let by_cluster = ByCluster::new(&s.backups.rows);
-    let stores = &s.object_stores.rows;
-    for c in s.clusters.rows.iter() {
+    for c in summary::clusters(e.facts) {
         let id = [
             ("namespace", c.namespace.as_str()),
             ("cluster", c.name.as_str()),
         ];
-        let (method, store, server) = method(c);
         info.add(
             &[
                 id[0],
                 id[1],
-                ("method", method),
-                ("object_store", store),
-                ("server_name", server),
+                ("method", c.method.as_str()),
+                ("object_store", &c.store),
+                ("server_name", &c.server),
             ],
             1.0,
         );
-        let own = by_cluster.of(&c.namespace, &c.name);
-        if let Some(g) = last_good_backup(stores, c, own.iter().copied()) {
-            good_at.add(&id, seconds(g.at));
-            good_age.add(&id, (e.now - g.at).as_seconds_f64());
+        if let Some(at) = c.last_good {
+            good_at.add(&id, seconds(at));
+            good_age.add(&id, (e.now - at).as_seconds_f64());
         }
-        if let Some(p) = proof_of(&e.facts.stores, c) {
-            match &p.outcome {
-                ProofOutcome::Proven(b) => {
-                    let w = b.window.as_ref().and_then(|w| Some((w.from?, w.to?)));
-                    proven.add(&id, if w.is_some() { 1.0 } else { 0.0 });
-                    if let Some((from, to)) = w {
-                        win_start.add(&id, seconds(from));
-                        win_end.add(&id, seconds(to));
-                    }
-                }
-                ProofOutcome::Failed(_) => {
-                    proven.add(&id, 0.0);
-                }
-                // Could not be read from here (an ambient cloud identity): nothing known.
-                ProofOutcome::Unknown(_) => {}
+        match c.window {
+            Window::Proven { from, to } => {
+                proven.add(&id, 1.0);
+                win_start.add(&id, seconds(from));
+                win_end.add(&id, seconds(to));
             }
+            Window::NotProven => {
+                proven.add(&id, 0.0);
+            }
+            Window::NotRead | Window::Unknown => {}
         }
-        if let Some(r) = newest_reading(&e.facts.archivers, c) {
-            let (archived, failed) = archive_times(r);
-            if let Some(a) = archived {
-                lag.add(&id, (e.now - a).as_seconds_f64().max(0.0));
-            }
-            if r.status.is_ok() || r.metrics.is_ok() {
-                let f = match (failed, archived) {
-                    (Some(f), Some(a)) => f > a,
-                    (Some(_), None) => true,
-                    (None, _) => false,
-                };
-                failing.add(&id, if f { 1.0 } else { 0.0 });
-            }
-        } else if let Some(cond) = c.archiving() {
-            // No reading of the primary: the operator's ContinuousArchiving condition
-            // still says whether archiving fails.
-            failing.add(&id, if cond.status == "False" { 1.0 } else { 0.0 });
+        if let Some(a) = c.last_archived {
+            lag.add(&id, (e.now - a).as_seconds_f64().max(0.0));
+        }
+        if let Some(f) = c.archiving_failing {
+            failing.add(&id, if f { 1.0 } else { 0.0 });
         }
     }
     for d in e.drills {
@@ -205,61 +178,6 @@ fn per_cluster(e: &Evaluated) -> Vec<Family> {
     vec![
         info, good_at, good_age, proven, win_start, win_end, lag, failing, drill_ok, drill_at,
     ]
-}
-
-/// method, object store and server name as `backstop_cluster_info` labels them.
-fn method(c: &ClusterRow) -> (&'static str, &str, &str) {
-    if c.plugin.as_ref().is_some_and(|p| p.enabled) {
-        ("plugin", store_of(c).unwrap_or(""), c.server_name())
-    } else if c.legacy_barman {
-        let server = c
-            .barman_store
-            .as_ref()
-            .and_then(|s| s.server_name.as_deref())
-            .unwrap_or(&c.name);
-        ("barmanObjectStore", c.name.as_str(), server)
-    } else {
-        ("none", "", "")
-    }
-}
-
-/// The store reading that is this Cluster's: its plugin ObjectStore under its server name,
-/// else its in-tree store.
-fn proof_of<'a>(proofs: &'a [StoreProof], c: &ClusterRow) -> Option<&'a StoreProof> {
-    let (m, store, server) = method(c);
-    let in_tree = match m {
-        "plugin" => false,
-        "barmanObjectStore" => true,
-        _ => return None,
-    };
-    proofs.iter().find(|p| {
-        p.namespace == c.namespace
-            && p.in_tree == in_tree
-            && p.store == store
-            && p.server_name == server
-    })
-}
-
-fn newest_reading<'a>(all: &'a [ArchiverReading], c: &ClusterRow) -> Option<&'a ArchiverReading> {
-    all.iter()
-        .filter(|r| r.namespace == c.namespace && r.cluster == c.name)
-        .max_by_key(|r| r.taken_at)
-}
-
-/// The last archived and last failed WAL times: the instance manager's status, else the
-/// exporter's `cnpg_pg_stat_archiver_*` (where -1 means never).
-fn archive_times(r: &ArchiverReading) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    if let Ok(s) = &r.status {
-        return (s.last_archived_time, s.last_failed_time);
-    }
-    let epoch = |v: Option<f64>| {
-        v.filter(|v| *v > 0.0)
-            .and_then(|v| DateTime::from_timestamp_millis((v * 1000.0) as i64))
-    };
-    match &r.metrics {
-        Ok(m) => (epoch(m.last_archived_time), epoch(m.last_failed_time)),
-        Err(_) => (None, None),
-    }
 }
 
 fn findings(all: &[Finding]) -> Vec<Family> {

@@ -4,8 +4,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::assess::Finding;
-use crate::model::bucket::{BucketFacts, RecoveryWindow};
-use crate::model::rows::{BackupRow, PluginRef};
+use crate::model::archiver::ArchiverReading;
+use crate::model::bucket::{BucketFacts, ProofOutcome, RecoveryWindow, StoreProof};
+use crate::model::rows::{BackupRow, ClusterRow, PluginRef};
 use crate::model::{KindState, ObjectRef};
 
 fn at(s: &str) -> DateTime<Utc> {

@@ -25,6 +25,66 @@ pub fn clusters_using<'a>(
         .filter(move |c| c.namespace == namespace && store_of(c) == Some(store))
 }
 
+/// Where a Cluster writes its WAL and base backups: the store's endpoint and
+/// destinationPath (without a trailing `/`) and the server name under it. Two writers at
+/// one place overwrite each other's archive.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchivePlace {
+    /// The endpoint URL, empty for the provider's default.
+    pub endpoint: String,
+    pub destination: String,
+    pub server: String,
+}
+
+/// A Cluster that writes to an archive, with where and through what.
+#[derive(Debug, Clone)]
+pub struct ArchiveWriter<'a> {
+    pub cluster: &'a ClusterRow,
+    pub place: ArchivePlace,
+    /// The ObjectStore's name (plugin), or None for an in-tree barmanObjectStore.
+    pub store: Option<&'a str>,
+}
+
+/// Every Cluster of the snapshot that writes to an archive whose destination is known: a
+/// plugin entry naming an ObjectStore of its namespace (`in_tree` false), and with
+/// `in_tree` also the in-tree `barmanObjectStore`. A replica Cluster reading a source's
+/// archive through `externalClusters` only reads, and is not one.
+pub fn archive_writers(s: &Snapshot, in_tree: bool) -> Vec<ArchiveWriter<'_>> {
+    let stores = &s.object_stores.rows;
+    let place = |endpoint: Option<&str>, destination: &str, server: &str| ArchivePlace {
+        endpoint: endpoint.unwrap_or("").trim_end_matches('/').to_string(),
+        destination: destination.trim_end_matches('/').to_string(),
+        server: server.to_string(),
+    };
+    s.clusters
+        .rows
+        .iter()
+        .filter_map(|c| {
+            if let Some(store) = store_of(c) {
+                let o = stores
+                    .iter()
+                    .find(|o| o.namespace == c.namespace && o.name == store)?;
+                (!o.destination.is_empty()).then(|| ArchiveWriter {
+                    cluster: c.as_ref(),
+                    place: place(o.endpoint.as_deref(), &o.destination, c.server_name()),
+                    store: Some(store),
+                })
+            } else {
+                let a = c.barman_store.as_ref().filter(|_| in_tree)?;
+                (!a.destination.is_empty()).then(|| ArchiveWriter {
+                    cluster: c.as_ref(),
+                    place: place(
+                        a.endpoint.as_deref(),
+                        &a.destination,
+                        a.server_name.as_deref().unwrap_or(&c.name),
+                    ),
+                    store: None,
+                })
+            }
+        })
+        .collect()
+}
+
 /// Where a last good backup is known from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Proof<'a> {

@@ -13,7 +13,6 @@ use super::{Facts, Finding, Kind, ObjectRef, Outcome, Severity, Thresholds};
 use crate::model::by_cluster::ByCluster;
 use crate::model::kubefmt::{delta, span, ts};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use crate::model::relate;
 use crate::model::rows::ClusterRow;
@@ -47,7 +46,7 @@ pub fn rules(f: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
         retention(f, c, now, &mut out);
         in_tree_without_barman(c, &mut out);
     }
-    shared_archives(f, clusters, &mut out);
+    shared_archives(f, &mut out);
     out
 }
 
@@ -299,27 +298,13 @@ fn elsewhere(f: &Facts, c: &ClusterRow, by_cluster: &ByCluster, out: &mut Outcom
 
 /// CLU007: two Clusters archive to the same destinationPath and serverName: each writes
 /// over the other's WAL and base backups, and a restore gets a mix of both.
-fn shared_archives(f: &Facts, clusters: &[Arc<ClusterRow>], out: &mut Outcome) {
-    let stores = &f.snapshot.object_stores.rows;
+fn shared_archives(f: &Facts, out: &mut Outcome) {
     let mut by_place: BTreeMap<(String, String), Vec<&ClusterRow>> = BTreeMap::new();
-    for c in clusters {
-        let Some(store) = relate::store_of(c) else {
-            continue;
-        };
-        let Some(o) = stores
-            .iter()
-            .find(|o| o.namespace == c.namespace && o.name == store)
-        else {
-            continue;
-        };
-        if o.destination.is_empty() {
-            continue;
-        }
-        let place = (
-            o.destination.trim_end_matches('/').to_string(),
-            c.server_name().to_string(),
-        );
-        by_place.entry(place).or_default().push(c);
+    for w in relate::archive_writers(&f.snapshot, false) {
+        by_place
+            .entry((w.place.destination, w.place.server))
+            .or_default()
+            .push(w.cluster);
     }
     for ((destination, server), users) in by_place {
         if users.len() < 2 {
