@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod exporter;
+pub mod fleet;
 pub mod files;
 pub mod gitops;
 pub mod ground;

@@ -26,6 +26,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("checks", 2),
     ("config", 2),
     ("exporter", 2),
+    ("fleet", 2),
     ("ui", 3),
     ("cli", 4),
 ];

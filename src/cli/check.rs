@@ -69,6 +69,30 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
         silence,
     } = settings;
     let now = super::common::now(args.now.as_deref())?;
+    if let Some(which) =
+        crate::fleet::Which::from_flags(connect_args.context.as_deref(), connect_args.all_contexts)
+    {
+        if args.dump.is_some() {
+            anyhow::bail!(
+                "--dump reads one set of saved manifests: leave out --context a,b / --all-contexts"
+            );
+        }
+        let opts = crate::fleet::Options {
+            kubeconfig: connect_args.kubeconfig,
+            namespace: connect_args.namespace,
+        };
+        return super::fleet::run(
+            which,
+            opts,
+            now,
+            CheckSettings {
+                thresholds: th,
+                silence,
+            },
+            args.format,
+            args.fail_on,
+        );
+    }
     let runtime = super::common::runtime()?;
     let result = runtime.block_on(async {
         match &args.dump {

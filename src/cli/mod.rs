@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod dashboard;
 mod exporter;
+mod fleet;
 mod gitops;
 mod logging;
 mod migrate;
@@ -66,9 +67,12 @@ pub struct ConnectArgs {
     /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config; in a pod, its service account).
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long, global = true, value_name = "NAME")]
+    /// The kubeconfig context (default: the current one); several, comma-separated, make a fleet (`check` reports them all).
+    #[arg(long, global = true, value_name = "NAME[,NAME...]")]
     pub context: Option<String>,
+    /// Every context of the kubeconfig, as a fleet (`check` reports them all with one exit code).
+    #[arg(long, global = true, conflicts_with = "context")]
+    pub all_contexts: bool,
     /// Watch one namespace (default: all namespaces).
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
