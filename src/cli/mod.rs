@@ -116,7 +116,7 @@ pub enum Command {
     /// A GitOps checkout: lint what Flux would apply from it.
     #[command(subcommand)]
     Gitops(gitops::GitopsCommand),
-    /// Alerts on backups: Prometheus rules that work for plugin clusters.
+    /// Alerts on backups: Prometheus rules that work for plugin clusters, and an audit of the cluster's.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
 }
@@ -173,7 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Trees(cmd)) => trees::run(cmd, cli.connect, &cli.config),
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
-        Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect.namespace, &cli.config),
+        Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect, &cli.config),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }

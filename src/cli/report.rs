@@ -42,6 +42,7 @@ pub enum Title {
     #[default]
     Check,
     GitopsLint,
+    AlertsAudit,
 }
 
 impl Title {
@@ -49,6 +50,7 @@ impl Title {
         match self {
             Title::Check => "backstop check",
             Title::GitopsLint => "backstop gitops lint",
+            Title::AlertsAudit => "backstop alerts audit",
         }
     }
 
@@ -56,6 +58,7 @@ impl Title {
         match self {
             Title::Check => "Backup health check",
             Title::GitopsLint => "GitOps checkout lint",
+            Title::AlertsAudit => "Alert coverage audit",
         }
     }
 }
