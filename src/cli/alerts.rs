@@ -81,6 +81,23 @@ pub fn run(cmd: AlertsCommand, connect: ConnectArgs, before: &ConfigArgs) -> any
     }
 }
 
+/// What Alertmanager says is firing, for a report.
+pub(crate) async fn firing(url: &str) -> super::report::Firing {
+    let shown = crate::alerts::alertmanager::shown(url);
+    match crate::alerts::alertmanager::firing(url, std::time::Duration::from_secs(10)).await {
+        Ok(firing) => super::report::Firing {
+            url: shown,
+            firing,
+            error: None,
+        },
+        Err(e) => super::report::Firing {
+            url: shown,
+            firing: vec![],
+            error: Some(e),
+        },
+    }
+}
+
 fn mark(by: Option<&Vec<String>>) -> String {
     match by {
         Some(v) if !v.is_empty() => format!("✓ {}", v.join(", ")),

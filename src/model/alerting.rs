@@ -180,6 +180,56 @@ impl MonitorRow {
     }
 }
 
+/// An alert Alertmanager says is firing (active, not silenced, not inhibited).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct FiringAlert {
+    pub name: String,
+    pub severity: String,
+    /// The Cluster it is about, from its `namespace` and `cluster` labels.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cluster: String,
+    pub summary: String,
+    /// RFC 3339, as Alertmanager wrote it.
+    pub starts_at: String,
+}
+
+/// The most alerts kept of one answer.
+pub const MAX_FIRING: usize = 1_000;
+
+/// Alertmanager's `GET /api/v2/alerts` answer, each text cut to a line's length (it is
+/// shown beside the findings). Anything that is not an alert object is skipped.
+pub fn parse_firing(body: &Value) -> Result<Vec<FiringAlert>, String> {
+    let list = body
+        .as_array()
+        .ok_or_else(|| "the answer is not a list of alerts".to_string())?;
+    let text = |v: &Value, ptr: &str| -> String {
+        let s = v.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+        s.chars().take(300).collect()
+    };
+    let mut out: Vec<FiringAlert> = list
+        .iter()
+        .filter(|a| a.is_object())
+        .filter(|a| {
+            a.pointer("/status/state")
+                .and_then(Value::as_str)
+                .is_none_or(|s| s == "active")
+        })
+        .take(MAX_FIRING)
+        .map(|a| FiringAlert {
+            name: text(a, "/labels/alertname"),
+            severity: text(a, "/labels/severity"),
+            namespace: text(a, "/labels/namespace"),
+            cluster: text(a, "/labels/cluster"),
+            summary: text(a, "/annotations/summary"),
+            starts_at: text(a, "/startsAt"),
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
 impl crate::model::rows::Row for PromRuleRow {
     fn key(&self) -> crate::model::rows::Key {
         (self.namespace.clone(), self.name.clone())
