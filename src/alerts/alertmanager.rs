@@ -37,6 +37,17 @@ pub fn shown(url: &str) -> String {
     }
 }
 
+/// An error with its causes: reqwest's own text ("error sending request") says little.
+fn chain(e: reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
+}
+
 /// The firing alerts, or why they could not be read (the error names the URL without
 /// credentials).
 pub async fn firing(base: &str, timeout: Duration) -> Result<Vec<FiringAlert>, String> {
@@ -55,7 +66,7 @@ pub async fn firing(base: &str, timeout: Duration) -> Result<Vec<FiringAlert>, S
         .header("Accept", "application/json")
         .send()
         .await
-        .map_err(|e| format!("Alertmanager {where_}: {}", e.without_url()))?;
+        .map_err(|e| format!("Alertmanager {where_}: {}", chain(e.without_url())))?;
     if !resp.status().is_success() {
         return Err(format!("Alertmanager {where_} answered {}", resp.status()));
     }

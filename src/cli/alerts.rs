@@ -43,6 +43,11 @@ pub struct AuditArgs {
     /// Evaluate as of this instant (RFC3339).
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Alertmanager's URL: its firing alerts are shown beside the findings (default: the config's alertmanager.url).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -77,7 +82,10 @@ pub fn run(cmd: AlertsCommand, connect: ConnectArgs, before: &ConfigArgs) -> any
             let config = std::mem::take(&mut args.config).or(before);
             rules_cmd(args, connect.namespace, &config)
         }
-        AlertsCommand::Audit(args) => audit_cmd(args, connect),
+        AlertsCommand::Audit(mut args) => {
+            let config = std::mem::take(&mut args.config).or(before);
+            audit_cmd(args, connect, &config)
+        }
     }
 }
 
@@ -126,7 +134,11 @@ pub(crate) fn coverage_lines(a: &Audit) -> Vec<String> {
     out
 }
 
-fn audit_cmd(args: AuditArgs, connect: ConnectArgs) -> anyhow::Result<i32> {
+fn audit_cmd(args: AuditArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
+    let alertmanager = args
+        .alertmanager
+        .clone()
+        .or(Settings::load(config)?.alertmanager.url);
     let now = super::common::now(args.now.as_deref())?;
     let runtime = super::common::runtime()?;
     let reach = Reach {
@@ -152,12 +164,14 @@ fn audit_cmd(args: AuditArgs, connect: ConnectArgs) -> anyhow::Result<i32> {
             }
         }
     });
+    let firing = alertmanager.map(|url| runtime.block_on(firing(&url)));
     runtime.shutdown_background();
     let (facts, source) = result?;
     let audit = alerting::audit(&facts);
     let outcome: Outcome = alerting::rules(&facts, now, &Thresholds::default());
-    let report =
-        Report::new(outcome, source, now, coverage_lines(&audit)).titled(Title::AlertsAudit);
+    let report = Report::new(outcome, source, now, coverage_lines(&audit))
+        .titled(Title::AlertsAudit)
+        .with_firing(firing);
     let text = match args.format {
         Format::Json => report.json(),
         Format::Markdown => report.markdown(),
