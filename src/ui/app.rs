@@ -338,6 +338,19 @@ impl App {
                 )];
             }
             Action::Findings => return vec![Do::Push(Overlay::Findings(Findings::default()))],
+            Action::Alerts => {
+                return match b.facts() {
+                    Some(facts) => vec![Do::Push(Overlay::Alerts(
+                        crate::ui::overlays::alerts::AlertsView::of(
+                            &crate::assess::alerting::audit(&facts),
+                        ),
+                    ))],
+                    None => vec![Do::Say(
+                        Health::Info,
+                        "the alerting objects are being gathered…".into(),
+                    )],
+                };
+            }
             Action::Walk => return vec![Do::Choose],
             Action::RestoreDrill => {
                 let selected = b.selected_object();

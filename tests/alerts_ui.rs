@@ -1,0 +1,40 @@
+//! The dashboard's alerts view (`a`), headless: the coverage of each Cluster by the
+//! scenario's PrometheusRule, readable without colour, from the gathered facts.
+
+mod common;
+
+use backstop::ui::overlays::Overlay;
+use common::world::World;
+use crossterm::event::KeyCode;
+
+#[tokio::test]
+async fn a_shows_which_alerts_watch_each_cluster() {
+    let mut w = World::start("legacy-fleet").await;
+    w.press(KeyCode::Char('a')).await;
+    assert!(
+        w.app
+            .message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("being gathered")),
+        "before the gathering, a says so"
+    );
+    w.gather().await;
+    w.press(KeyCode::Char('a')).await;
+    assert!(matches!(w.app.overlays.last(), Some(Overlay::Alerts(_))));
+    let screen = w.render(160, 48);
+    for want in [
+        "Alerts on backups",
+        "Cluster inventory/pg-inventory (in-tree)",
+        "✓ backup age: monitoring/cnpg-backup-alerts: CNPGLastBackupTooOld",
+        "✗ backup failure: no alert",
+        "✗ WAL archiving: no alert",
+        "? scraped by: not known (no PodMonitor API)",
+    ] {
+        assert!(screen.contains(want), "{want}\n{screen}");
+    }
+    // At 80 columns the lines wrap rather than lose their verdict.
+    let narrow = w.render(80, 24);
+    assert!(narrow.contains("✗ backup failure: no alert"), "{narrow}");
+    w.press(KeyCode::Esc).await;
+    assert!(w.app.overlays.is_empty());
+}
