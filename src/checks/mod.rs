@@ -162,6 +162,9 @@ pub struct Extras {
     pub prometheus_rules: KindState<crate::model::alerting::PromRuleRow>,
     pub pod_monitors: KindState<crate::model::alerting::MonitorRow>,
     pub service_monitors: KindState<crate::model::alerting::MonitorRow>,
+    /// What Alertmanager said is firing, when the dashboard has one configured: `Err` says
+    /// why it could not be read.
+    pub firing: Option<Result<Vec<crate::model::alerting::FiringAlert>, String>>,
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
@@ -266,6 +269,7 @@ async fn gather(
         prometheus_rules,
         pod_monitors,
         service_monitors,
+        firing: None,
     }
 }
 

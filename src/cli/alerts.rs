@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::check::Format;
-use super::report::{Report, Title};
+use super::report::{Firing, Report, Title};
 use super::{ConfigArgs, ConnectArgs};
 use crate::alerts::rules::{self, Output, RuleThresholds};
 use crate::assess::alerting::{self, Aspect, Audit};
@@ -89,23 +89,6 @@ pub fn run(cmd: AlertsCommand, connect: ConnectArgs, before: &ConfigArgs) -> any
     }
 }
 
-/// What Alertmanager says is firing, for a report.
-pub(crate) async fn firing(url: &str) -> super::report::Firing {
-    let shown = crate::alerts::alertmanager::shown(url);
-    match crate::alerts::alertmanager::firing(url, std::time::Duration::from_secs(10)).await {
-        Ok(firing) => super::report::Firing {
-            url: shown,
-            firing,
-            error: None,
-        },
-        Err(e) => super::report::Firing {
-            url: shown,
-            firing: vec![],
-            error: Some(e),
-        },
-    }
-}
-
 fn mark(by: Option<&Vec<String>>) -> String {
     match by {
         Some(v) if !v.is_empty() => format!("✓ {}", v.join(", ")),
@@ -164,7 +147,7 @@ fn audit_cmd(args: AuditArgs, connect: ConnectArgs, config: &Path) -> anyhow::Re
             }
         }
     });
-    let firing = alertmanager.map(|url| runtime.block_on(firing(&url)));
+    let firing = alertmanager.map(|url| runtime.block_on(Firing::read(&url)));
     runtime.shutdown_background();
     let (facts, source) = result?;
     let audit = alerting::audit(&facts);

@@ -97,7 +97,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
             None => Ok(live(connect_args, now, &th).await),
         }
     });
-    let firing = alertmanager.map(|url| runtime.block_on(super::alerts::firing(&url)));
+    let firing = alertmanager.map(|url| runtime.block_on(super::report::Firing::read(&url)));
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
     let (outcome, source, notes, stores, drills) = result?;

@@ -51,6 +51,23 @@ pub struct Firing {
 }
 
 impl Firing {
+    /// What Alertmanager says is firing; a failed read is kept as the error to show.
+    pub async fn read(url: &str) -> Firing {
+        let shown = crate::alerts::alertmanager::shown(url);
+        match crate::alerts::alertmanager::firing(url, std::time::Duration::from_secs(10)).await {
+            Ok(firing) => Firing {
+                url: shown,
+                firing,
+                error: None,
+            },
+            Err(e) => Firing {
+                url: shown,
+                firing: vec![],
+                error: Some(e),
+            },
+        }
+    }
+
     /// One line per alert (the Cluster first when its labels name one), or the error.
     fn lines(&self) -> Vec<String> {
         if let Some(e) = &self.error {

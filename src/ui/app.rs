@@ -343,6 +343,7 @@ impl App {
                     Some(facts) => vec![Do::Push(Overlay::Alerts(
                         crate::ui::overlays::alerts::AlertsView::of(
                             &crate::assess::alerting::audit(&facts),
+                            b.extras.as_ref().and_then(|e| e.firing.as_ref()),
                         ),
                     ))],
                     None => vec![Do::Say(

@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::Do;
 use super::help::scrolled;
 use crate::assess::alerting::{Aspect, Audit};
+use crate::model::alerting::FiringAlert;
 use crate::ui::keys::{HELP_BINDINGS, ScrollAction, action_in, hints_of};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::{centered, hint_line, more_below};
@@ -36,8 +37,32 @@ fn clean(s: &str) -> String {
 }
 
 impl AlertsView {
-    pub fn of(a: &Audit) -> AlertsView {
+    pub fn of(a: &Audit, firing: Option<&Result<Vec<FiringAlert>, String>>) -> AlertsView {
         let mut rows = Vec::new();
+        match firing {
+            None => rows.push(Row::Plain(
+                "Firing alerts: no Alertmanager configured (alertmanager.url in the config file)"
+                    .into(),
+            )),
+            Some(Err(e)) => rows.push(Row::Bad(clean(&format!("Firing alerts not read: {e}")))),
+            Some(Ok(list)) if list.is_empty() => {
+                rows.push(Row::Good("✓ Firing alerts: none".into()))
+            }
+            Some(Ok(list)) => {
+                rows.push(Row::Title(format!("Firing alerts ({})", list.len())));
+                for f in list {
+                    let on = match (f.namespace.as_str(), f.cluster.as_str()) {
+                        ("", _) => String::new(),
+                        (ns, "") => format!(" on namespace {ns}"),
+                        (ns, c) => format!(" on Cluster {ns}/{c}"),
+                    };
+                    rows.push(Row::Bad(clean(&format!(
+                        "✖ {} ({}){on} since {}: {}",
+                        f.name, f.severity, f.starts_at, f.summary
+                    ))));
+                }
+            }
+        }
         for n in &a.notes {
             rows.push(Row::Plain(clean(n)));
         }
