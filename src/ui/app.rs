@@ -338,20 +338,7 @@ impl App {
                 )];
             }
             Action::Findings => return vec![Do::Push(Overlay::Findings(Findings::default()))],
-            Action::Alerts => {
-                return match b.facts() {
-                    Some(facts) => vec![Do::Push(Overlay::Alerts(
-                        crate::ui::overlays::alerts::AlertsView::of(
-                            &crate::assess::alerting::audit(&facts),
-                            b.extras.as_ref().and_then(|e| e.firing.as_ref()),
-                        ),
-                    ))],
-                    None => vec![Do::Say(
-                        Health::Info,
-                        "the alerting objects are being gathered…".into(),
-                    )],
-                };
-            }
+            Action::Alerts => return vec![crate::ui::overlays::alerts::open(b)],
             Action::Walk => return vec![Do::Choose],
             Action::RestoreDrill => {
                 let selected = b.selected_object();

@@ -164,6 +164,20 @@ impl AlertsView {
     }
 }
 
+/// What `a` does: the view of the facts as gathered, or a word that they are not yet.
+pub fn open(b: &crate::ui::board::Board) -> Do {
+    match b.facts() {
+        Some(facts) => Do::Push(super::Overlay::Alerts(AlertsView::of(
+            &crate::assess::alerting::audit(&facts),
+            b.extras.as_ref().and_then(|e| e.firing.as_ref()),
+        ))),
+        None => Do::Say(
+            crate::ui::panes::Health::Info,
+            "the alerting objects are being gathered…".into(),
+        ),
+    }
+}
+
 pub fn footer(t: &Theme, width: u16) -> Line<'static> {
     hint_line(t, &hints_of(HELP_BINDINGS), width)
 }
