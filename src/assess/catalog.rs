@@ -307,6 +307,22 @@ const CODES: &[Code] = &[
         "no restore drill passed within the allowed age",
     ),
     c("RST010", I, "a Cluster was never restore-drilled"),
+    // Alerting on backups: the cluster's PrometheusRules and monitors.
+    c(
+        "ALR001",
+        W,
+        "no alert watches a Cluster's backup age, failures or WAL archiving",
+    ),
+    c(
+        "ALR002",
+        W,
+        "an alert on a plugin Cluster reads cnpg_collector_* backup metrics",
+    ),
+    c(
+        "ALR003",
+        W,
+        "no PodMonitor or ServiceMonitor scrapes a Cluster",
+    ),
     // A GitOps checkout on disk (`backstop gitops lint`).
     c(
         "GIT001",
@@ -392,6 +408,7 @@ pub(crate) const AREAS: &[(&str, &str, &str)] = &[
     ("BKP", "backup", "Backups and WAL archiving"),
     ("BKT", "bucket", "The object store's contents"),
     ("RST", "restore", "Restores and drills"),
+    ("ALR", "alerting", "Alerts on backups"),
     ("GIT", "gitops", "GitOps checkout"),
     ("FLE", "fleet", "Across Kubernetes clusters"),
 ];

@@ -3,6 +3,7 @@
 //! (src/checks for a live cluster, a dump through the simulator), so every rule is a unit
 //! test on fixture rows.
 
+pub mod alerting;
 pub mod archiver;
 pub mod backup;
 pub mod bucket;
@@ -172,6 +173,7 @@ pub fn assess(facts: &Facts, now: DateTime<Utc>, th: &Thresholds) -> Outcome {
     out.extend(objectstore::rules(facts, now, th));
     out.extend(backup::rules(facts, now, th));
     out.extend(cluster::rules(facts, now, th));
+    out.extend(alerting::rules(facts, now, th));
     out.extend(bucket::rules(facts, now, th));
     out.extend(archiver::rules(facts, now, th));
     out.extend(restore::rules(facts, now, th));

@@ -7,6 +7,7 @@
 pub mod archiver;
 pub mod bucket;
 pub mod dump;
+pub mod monitoring;
 pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
 pub mod secrets;
@@ -159,6 +160,12 @@ pub struct Extras {
     pub stores: Vec<crate::model::bucket::StoreProof>,
     /// The archiver readings, when they were asked for.
     pub archivers: Vec<crate::model::archiver::ArchiverReading>,
+    pub prometheus_rules: KindState<crate::model::alerting::PromRuleRow>,
+    pub pod_monitors: KindState<crate::model::alerting::MonitorRow>,
+    pub service_monitors: KindState<crate::model::alerting::MonitorRow>,
+    /// What Alertmanager said is firing, when the dashboard has one configured: `Err` says
+    /// why it could not be read.
+    pub firing: Option<Result<Vec<crate::model::alerting::FiringAlert>, String>>,
 }
 
 /// `network` adds the ObjectStore endpoint probes (a walker's check asks for them; the
@@ -231,6 +238,11 @@ async fn gather(
             Vec::new()
         }
     };
+    let (prometheus_rules, pod_monitors, service_monitors) = tokio::join!(
+        monitoring::prometheus_rules(client, namespace),
+        monitoring::monitors(client, namespace, monitoring::POD_MONITOR),
+        monitoring::monitors(client, namespace, monitoring::SERVICE_MONITOR),
+    );
     let (deployments, secrets, certificates, events, logs, endpoints, stores, archivers) = tokio::join!(
         list_kind(client, KindSpec::of(Kind::Deployment), namespace),
         secrets::referenced(
@@ -255,6 +267,10 @@ async fn gather(
         probed: reach.network,
         stores,
         archivers,
+        prometheus_rules,
+        pod_monitors,
+        service_monitors,
+        firing: None,
     }
 }
 
@@ -272,6 +288,9 @@ impl Extras {
             probed: self.probed,
             stores: self.stores.clone(),
             archivers: self.archivers.clone(),
+            prometheus_rules: self.prometheus_rules.clone(),
+            pod_monitors: self.pod_monitors.clone(),
+            service_monitors: self.service_monitors.clone(),
         }
     }
 }

@@ -1,12 +1,20 @@
 //! `backstop alerts rules`: the backup alerts as a PrometheusRule (or a plain rule file),
-//! written with the config's thresholds.
+//! written with the config's thresholds; `backstop alerts audit`: which alerts in the
+//! cluster watch each Cluster's backups, reported as `check` reports.
 
-use std::path::Path;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::ConfigArgs;
+use super::check::Format;
+use super::report::{Firing, Report, Title};
+use super::{ConfigArgs, ConnectArgs};
 use crate::alerts::rules::{self, Output, RuleThresholds};
+use crate::assess::alerting::{self, Aspect, Audit};
+use crate::assess::{Outcome, Thresholds};
+use crate::checks::{self, Reach};
 use crate::config::Settings;
 use crate::model::kubefmt::parse_duration;
 
@@ -14,6 +22,32 @@ use crate::model::kubefmt::parse_duration;
 pub enum AlertsCommand {
     /// Print Prometheus alerting rules for backups that work for plugin clusters: `backstop alerts rules | kubectl apply -f -`.
     Rules(RulesArgs),
+    /// Audit the cluster's PrometheusRules: which Clusters no alert watches for backup age, failure or WAL archiving, alerts on metrics frozen for plugin Clusters, and Clusters nothing scrapes.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = concat!(
+    "Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (the cluster could not be read).\n\n",
+    "PrometheusRules, PodMonitors and ServiceMonitors are read in every namespace (in -n's when ",
+    "that is refused); the Clusters in -n's namespace, else in all. Without any PrometheusRule ",
+    "coverage is not audited: alerts may live in a rule file or a hosted ruler."
+))]
+pub struct AuditArgs {
+    /// Output: text for a terminal, JSON (the report contract of `backstop check`), Markdown for a ticket.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Audit saved manifests instead of a live cluster.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub dump: Option<PathBuf>,
+    /// Evaluate as of this instant (RFC3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Alertmanager's URL: its firing alerts are shown beside the findings (default: the config's alertmanager.url).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -42,17 +76,96 @@ pub struct RulesArgs {
     pub config: ConfigArgs,
 }
 
-pub fn run(
-    cmd: AlertsCommand,
-    namespace: Option<String>,
-    before: &ConfigArgs,
-) -> anyhow::Result<i32> {
+pub fn run(cmd: AlertsCommand, connect: ConnectArgs, before: &ConfigArgs) -> anyhow::Result<i32> {
     match cmd {
         AlertsCommand::Rules(mut args) => {
             let config = std::mem::take(&mut args.config).or(before);
-            rules_cmd(args, namespace, &config)
+            rules_cmd(args, connect.namespace, &config)
+        }
+        AlertsCommand::Audit(mut args) => {
+            let config = std::mem::take(&mut args.config).or(before);
+            audit_cmd(args, connect, &config)
         }
     }
+}
+
+fn mark(by: Option<&Vec<String>>) -> String {
+    match by {
+        Some(v) if !v.is_empty() => format!("✓ {}", v.join(", ")),
+        _ => "✗ none".to_string(),
+    }
+}
+
+/// Each audited Cluster's coverage, one line per Cluster, as the report's notes.
+pub(crate) fn coverage_lines(a: &Audit) -> Vec<String> {
+    let mut out = a.notes.clone();
+    for c in &a.clusters {
+        let how = if c.plugin { "plugin" } else { "in-tree" };
+        let mut line = format!("Cluster {}/{} ({how}):", c.namespace, c.name);
+        if a.rules_audited {
+            for aspect in Aspect::ALL {
+                line.push_str(&format!(" {} {};", aspect.word(), mark(c.by.get(&aspect))));
+            }
+        }
+        match &c.scraped_by {
+            Some(by) if by.is_empty() => line.push_str(" scraped by ✗ nothing"),
+            Some(by) => line.push_str(&format!(" scraped by {}", by.join(", "))),
+            None => line.push_str(" scraping not known (no PodMonitor API)"),
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn audit_cmd(args: AuditArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
+    let alertmanager = args
+        .alertmanager
+        .clone()
+        .or(Settings::load(config)?.alertmanager.url);
+    let now = super::common::now(args.now.as_deref())?;
+    let runtime = super::common::runtime()?;
+    let reach = Reach {
+        logs: false,
+        network: false,
+        bucket: false,
+        archiver: false,
+    };
+    let result = runtime.block_on(async {
+        match &args.dump {
+            Some(dump) => {
+                let spec = dump
+                    .to_str()
+                    .with_context(|| format!("{} is not a UTF-8 path", dump.display()))?;
+                let facts =
+                    checks::facts_from_dump(spec, now, connect.namespace.as_deref()).await?;
+                anyhow::Ok((facts, dump.display().to_string()))
+            }
+            None => {
+                let (client, _, context) = super::common::connect(&connect).await?;
+                let facts = checks::collect(&client, connect.namespace.as_deref(), reach).await;
+                Ok((facts, context))
+            }
+        }
+    });
+    let firing = alertmanager.map(|url| runtime.block_on(Firing::read(&url)));
+    runtime.shutdown_background();
+    let (facts, source) = result?;
+    let audit = alerting::audit(&facts);
+    let outcome: Outcome = alerting::rules(&facts, now, &Thresholds::default());
+    let report = Report::new(outcome, source, now, coverage_lines(&audit))
+        .titled(Title::AlertsAudit)
+        .with_firing(firing);
+    let text = match args.format {
+        Format::Json => report.json(),
+        Format::Markdown => report.markdown(),
+        Format::Text => {
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            report.text(colour)
+        }
+    };
+    super::print_raw(text.trim_end())?;
+    Ok(report.status.exit_code())
 }
 
 /// The thresholds: the file's, then the flags; the rules' own names are taken here, the

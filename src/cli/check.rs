@@ -56,13 +56,18 @@ pub struct CheckArgs {
     /// Override a threshold, e.g. backup-max-age=30h (repeatable; the names and their defaults: `backstop config example`).
     #[arg(long = "threshold", value_name = "NAME=VALUE")]
     pub thresholds: Vec<String>,
+    /// Alertmanager's URL: its firing alerts are shown beside the findings (default: the config's alertmanager.url).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Option<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
 
 /// Runs the check; the exit code.
 pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
-    let mut settings = Settings::load(config)?.check;
+    let all = Settings::load(config)?;
+    let alertmanager = args.alertmanager.clone().or(all.alertmanager.url);
+    let mut settings = all.check;
     settings.override_with(&args.thresholds, &args.silence)?;
     let CheckSettings {
         thresholds: th,
@@ -115,6 +120,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
             None => Ok(live(connect_args, now, &th).await),
         }
     });
+    let firing = alertmanager.map(|url| runtime.block_on(super::report::Firing::read(&url)));
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
     let (outcome, source, notes, stores, drills) = result?;
@@ -124,7 +130,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
         .retain(|f| !silence.iter().any(|s| s == f.code));
     let report = Report::new(outcome, source, now, notes)
         .with_stores(stores)
-        .with_drills(drills);
+        .with_drills(drills)
+        .with_firing(firing);
     // Each format is safe as it comes: JSON escaped by serde, text and Markdown with every
     // outside string cleaned by the report (the text's colours are its own).
     let text = match args.format {

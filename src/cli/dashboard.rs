@@ -73,6 +73,7 @@ fn options(
         read_only: look.read_only || settings.dashboard.read_only,
         read_only_contexts: settings.dashboard.read_only_contexts,
         actions_log: super::logging::state_dir().join("actions.log"),
+        alertmanager: settings.alertmanager.url,
     }
 }
 

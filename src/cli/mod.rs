@@ -123,7 +123,7 @@ pub enum Command {
     Gitops(gitops::GitopsCommand),
     /// Serve the health rules as Prometheus metrics; `manifests` renders what runs it in a cluster.
     Exporter(exporter::ExporterCommand),
-    /// Alerts on backups: Prometheus rules that work for plugin clusters.
+    /// Alerts on backups: Prometheus rules that work for plugin clusters, and an audit of the cluster's.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
 }
@@ -181,7 +181,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
         Some(Command::Exporter(cmd)) => exporter::run(cmd, cli.connect, &cli.config),
-        Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect.namespace, &cli.config),
+        Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect, &cli.config),
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }

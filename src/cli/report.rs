@@ -28,6 +28,9 @@ pub struct Report {
     /// Each Cluster that backs up, with the age and result of its last restore drill.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drills: Vec<DrillReport>,
+    /// What Alertmanager says is firing, when one is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<Firing>,
     /// Said in text and Markdown, not part of the JSON contract.
     #[serde(skip)]
     pub notes: Vec<String>,
@@ -36,12 +39,76 @@ pub struct Report {
     pub title: Title,
 }
 
+/// The alerts firing in Alertmanager, beside the findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Firing {
+    /// Alertmanager's URL, without credentials.
+    pub url: String,
+    pub firing: Vec<crate::model::alerting::FiringAlert>,
+    /// Why the alerts could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Firing {
+    /// What Alertmanager says is firing; a failed read is kept as the error to show.
+    pub async fn read(url: &str) -> Firing {
+        let shown = crate::alerts::alertmanager::shown(url);
+        match crate::alerts::alertmanager::firing(url, std::time::Duration::from_secs(10)).await {
+            Ok(firing) => Firing {
+                url: shown,
+                firing,
+                error: None,
+            },
+            Err(e) => Firing {
+                url: shown,
+                firing: vec![],
+                error: Some(e),
+            },
+        }
+    }
+
+    /// One line per alert (the Cluster first when its labels name one), or the error.
+    fn lines(&self) -> Vec<String> {
+        if let Some(e) = &self.error {
+            return vec![format!("not read: {e}")];
+        }
+        if self.firing.is_empty() {
+            return vec!["none firing".to_string()];
+        }
+        self.firing
+            .iter()
+            .map(|a| {
+                let on = match (a.namespace.as_str(), a.cluster.as_str()) {
+                    ("", _) => String::new(),
+                    (ns, "") => format!("namespace {ns}: "),
+                    (ns, c) => format!("Cluster {ns}/{c}: "),
+                };
+                let sev = if a.severity.is_empty() { "" } else { " " };
+                format!(
+                    "{on}{}{sev}{} since {}{}{}",
+                    a.name,
+                    if a.severity.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({})", a.severity)
+                    },
+                    a.starts_at,
+                    if a.summary.is_empty() { "" } else { " — " },
+                    a.summary
+                )
+            })
+            .collect()
+    }
+}
+
 /// The command a report comes from, as its header names it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub enum Title {
     #[default]
     Check,
     GitopsLint,
+    AlertsAudit,
 }
 
 impl Title {
@@ -49,6 +116,7 @@ impl Title {
         match self {
             Title::Check => "backstop check",
             Title::GitopsLint => "backstop gitops lint",
+            Title::AlertsAudit => "backstop alerts audit",
         }
     }
 
@@ -56,6 +124,7 @@ impl Title {
         match self {
             Title::Check => "Backup health check",
             Title::GitopsLint => "GitOps checkout lint",
+            Title::AlertsAudit => "Alert coverage audit",
         }
     }
 }
@@ -70,6 +139,7 @@ impl Report {
             unknown: outcome.unknown,
             stores: Vec::new(),
             drills: Vec::new(),
+            alertmanager: None,
             notes,
             title: Title::Check,
         }
@@ -84,6 +154,12 @@ impl Report {
     /// The stores read, each with its proven window beside the status field's claim.
     pub fn with_stores(mut self, stores: Vec<WindowReport>) -> Report {
         self.stores = stores;
+        self
+    }
+
+    /// The alerts firing in Alertmanager.
+    pub fn with_firing(mut self, firing: Option<Firing>) -> Report {
+        self.alertmanager = firing;
         self
     }
 
@@ -213,6 +289,13 @@ impl Report {
                 ));
             }
         }
+        if let Some(f) = &self.alertmanager {
+            let head = format!("Firing alerts (Alertmanager {})", clean_line(&f.url));
+            out.push_str(&format!("\n{}\n", paint(&head, "1")));
+            for l in f.lines() {
+                out.push_str(&format!("  {}\n", clean_line(&untrusted(&l))));
+            }
+        }
         for (title, list) in self.by_area() {
             out.push_str(&format!("\n{}\n", paint(title, "1")));
             for f in list {
@@ -295,6 +378,15 @@ impl Report {
                     inline_code(&clean_line(&d.object.display())),
                     clean_line(&untrusted(&d.line))
                 ));
+            }
+        }
+        if let Some(f) = &self.alertmanager {
+            out.push_str(&format!(
+                "\n## Firing alerts\n\nAlertmanager {}\n\n",
+                inline_code(&clean_line(&f.url))
+            ));
+            for l in f.lines() {
+                out.push_str(&format!("- {}\n", clean_line(&untrusted(&l))));
             }
         }
         for (title, list) in self.by_area() {

@@ -22,6 +22,15 @@ pub(super) struct File {
     /// Per kubeconfig context.
     #[serde(default)]
     pub(super) contexts: BTreeMap<String, ContextFile>,
+    #[serde(default)]
+    pub(super) alertmanager: AlertmanagerFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AlertmanagerFile {
+    #[serde(default)]
+    pub(super) url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

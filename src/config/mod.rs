@@ -38,6 +38,7 @@ pub(crate) struct Settings {
     pub(crate) check: CheckSettings,
     pub(crate) walker: WalkerSettings,
     pub(crate) dashboard: DashboardSettings,
+    pub(crate) alertmanager: AlertmanagerSettings,
     /// What is odd but does not stop anything (a walker repo that is not a folder), each a
     /// sentence naming the file and the key: the dashboard shows them in its footer.
     pub(crate) warnings: Vec<String>,
@@ -61,6 +62,13 @@ pub(crate) struct WalkerSettings {
 }
 
 /// The dashboard's settings.
+/// Where firing alerts are read, beside the findings of `check` and the dashboard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct AlertmanagerSettings {
+    /// Alertmanager's base URL, checked when the file is read.
+    pub(crate) url: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct DashboardSettings {
     /// A built-in theme name or a theme file (resolved like the walker's paths); `--theme`
@@ -147,6 +155,22 @@ impl Settings {
                 )),
             }
         }
+        let alertmanager_url = match raw
+            .alertmanager
+            .url
+            .as_deref()
+            .map(crate::alerts::alertmanager::check_url)
+        {
+            Some(Err(e)) => {
+                problems.push((
+                    line_of(text, "alertmanager", "url"),
+                    format!("alertmanager.url: {e}"),
+                ));
+                None
+            }
+            Some(Ok(u)) => Some(u),
+            None => None,
+        };
         if !problems.is_empty() {
             problems.sort_by_key(|(line, _)| line.unwrap_or(usize::MAX));
             return Err(ConfigError {
@@ -192,6 +216,9 @@ impl Settings {
             },
             walker,
             dashboard,
+            alertmanager: AlertmanagerSettings {
+                url: alertmanager_url,
+            },
             warnings,
         })
     }

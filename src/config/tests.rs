@@ -203,3 +203,20 @@ fn the_readme_example_loads() {
     assert_eq!(s.dashboard.theme.as_deref(), Some("light"));
     assert_eq!(s.dashboard.read_only_contexts, ["prod-eu"]);
 }
+
+#[test]
+fn an_alertmanager_url_is_checked_when_the_file_is_read() {
+    let s = parse(&EXAMPLE.replace("  url: null", "  url: http://alertmanager.monitoring:9093/"))
+        .unwrap();
+    assert_eq!(
+        s.alertmanager.url.as_deref(),
+        Some("http://alertmanager.monitoring:9093")
+    );
+    let e = parse("alertmanager:\n  url: ftp://am\n").unwrap_err();
+    assert!(
+        e.problems[0].contains("alertmanager.url: 'ftp://am' is not an http(s) URL"),
+        "{:?}",
+        e.problems
+    );
+    assert!(parse("alertmanager:\n  uri: http://am\n").is_err());
+}

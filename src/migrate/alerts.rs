@@ -12,22 +12,9 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use serde::Serialize;
 use serde_json::Value;
 
-/// Each deprecated metric and the plugin's metric that replaces it (plugin-barman-cloud
-/// `web/docs/migration.md`, "Verify your metrics").
-pub const DEPRECATED: [(&str, &str); 3] = [
-    (
-        "cnpg_collector_last_failed_backup_timestamp",
-        "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp",
-    ),
-    (
-        "cnpg_collector_last_available_backup_timestamp",
-        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
-    ),
-    (
-        "cnpg_collector_first_recoverability_point",
-        "barman_cloud_cloudnative_pg_io_first_recoverability_point",
-    ),
-];
+/// Each deprecated metric and the plugin's metric that replaces it: one table, the alert
+/// audit's.
+pub use crate::assess::alerting::promql::DEPRECATED;
 
 /// Where the metric names and their replacements are documented.
 pub const DOCS: &str = "https://cloudnative-pg.io/plugin-barman-cloud/docs/migration/";
@@ -54,18 +41,7 @@ impl Hit {
 /// The deprecated metrics a text names, each once, in the table's order. A name is
 /// matched whole: `cnpg_collector_first_recoverability_point_total` is another metric.
 pub fn metrics_in(text: &str) -> Vec<(&'static str, &'static str)> {
-    DEPRECATED
-        .iter()
-        .filter(|(old, _)| {
-            text.match_indices(old).any(|(i, m)| {
-                let after = text[i + m.len()..].chars().next();
-                let before = text[..i].chars().next_back();
-                !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            })
-        })
-        .copied()
-        .collect()
+    crate::assess::alerting::promql::deprecated_in(text)
 }
 
 fn text(v: &Value, key: &str) -> String {

@@ -45,4 +45,9 @@ pub struct Facts {
     /// Live readings of each Cluster primary's archiver (empty when not read: saved
     /// manifests, or a dashboard that has not asked yet).
     pub archivers: Vec<crate::model::archiver::ArchiverReading>,
+    /// The Prometheus Operator's objects (NotInstalled without its CRDs): the alert audit
+    /// reads them.
+    pub prometheus_rules: KindState<crate::model::alerting::PromRuleRow>,
+    pub pod_monitors: KindState<crate::model::alerting::MonitorRow>,
+    pub service_monitors: KindState<crate::model::alerting::MonitorRow>,
 }

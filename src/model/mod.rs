@@ -2,6 +2,7 @@
 //! their sync states, the Snapshot, the lookups between objects, and kubectl's formatting.
 //! Pure data: nothing here does IO, and nothing here imports another part of the crate.
 
+pub mod alerting;
 pub mod archiver;
 pub mod bucket;
 pub mod by_cluster;

@@ -338,6 +338,7 @@ impl App {
                 )];
             }
             Action::Findings => return vec![Do::Push(Overlay::Findings(Findings::default()))],
+            Action::Alerts => return vec![crate::ui::overlays::alerts::open(b)],
             Action::Walk => return vec![Do::Choose],
             Action::RestoreDrill => {
                 let selected = b.selected_object();

@@ -75,6 +75,8 @@ pub struct Options {
     pub read_only_contexts: Vec<String>,
     /// Where actions taken outside a walk are recorded.
     pub actions_log: std::path::PathBuf,
+    /// Alertmanager's URL (the config's alertmanager.url), for the alerts view.
+    pub alertmanager: Option<String>,
 }
 
 /// Runs the dashboard until the user quits.
@@ -315,6 +317,7 @@ async fn event_loop(
         ticking: true,
     };
     let mut runtime = Runtime::new(client, namespace, reach);
+    runtime.set_alertmanager(options.alertmanager.clone());
     if options.training {
         app.overlays.push(Overlay::Chooser(Chooser {
             selected: 0,

@@ -86,6 +86,8 @@ pub struct Runtime {
     proofs_rx: mpsc::Receiver<Vec<StoreProof>>,
     prove_tick: Interval,
     clock: Interval,
+    /// Alertmanager's URL: its firing alerts are read with each gathering.
+    alertmanager: Option<String>,
 }
 
 impl Runtime {
@@ -117,6 +119,7 @@ impl Runtime {
             proofs_rx,
             prove_tick,
             clock,
+            alertmanager: None,
         };
         if let Some(client) = client {
             rt.start(client, namespace);
@@ -204,14 +207,32 @@ impl Runtime {
         }
     }
 
+    /// Reads Alertmanager's firing alerts with each gathering from now on.
+    pub fn set_alertmanager(&mut self, url: Option<String>) {
+        self.alertmanager = url;
+    }
+
     /// Gathers the rules' facts in the background. With the channel full, a gathering is
     /// already waiting to be read: this one is dropped, as it would say the same.
     fn gather(&self, network: bool) {
         let Some(c) = &self.connected else { return };
         let (client, snapshot, ns) = (c.client.clone(), c.watched.snapshot(), c.namespace.clone());
         let tx = self.extras_tx.clone();
+        let alertmanager = self.alertmanager.clone();
         tokio::spawn(async move {
-            let extras = crate::checks::extras(&client, ns.as_deref(), &snapshot, network).await;
+            let read = async {
+                match &alertmanager {
+                    Some(url) => Some(
+                        crate::alerts::alertmanager::firing(url, Duration::from_secs(10)).await,
+                    ),
+                    None => None,
+                }
+            };
+            let (mut extras, firing) = tokio::join!(
+                crate::checks::extras(&client, ns.as_deref(), &snapshot, network),
+                read
+            );
+            extras.firing = firing;
             let _ = tx.try_send(extras);
         });
     }

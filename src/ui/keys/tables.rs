@@ -30,6 +30,8 @@ pub enum Action {
     Events,
     Logs,
     Findings,
+    /// Alert coverage of each Cluster.
+    Alerts,
     /// The tree chooser.
     Walk,
     /// The fitting tree, about the selected object or finding.
@@ -226,6 +228,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     bind(&[(KeyCode::Enter, NONE)], "Enter", Action::Open, "details of the selected row", Some("details")),
     bind(&[(KeyCode::Esc, NONE)], "Esc", Action::Back, "back, or clear the filter", None),
     bind(&[(KeyCode::Char('f'), NONE)], "f", Action::Findings, "findings, worst first (Enter opens the object)", Some("findings")),
+    bind(&[(KeyCode::Char('a'), NONE)], "a", Action::Alerts, "alerts: which PrometheusRule alerts watch each Cluster's backups, frozen metrics, scraping", None),
     bind(&[(KeyCode::Char('w'), NONE)], "w", Action::Walk, "troubleshooting trees: choose one to walk (t in the chooser: training)", Some("walk")),
     bind(&[(KeyCode::Char('W'), SHIFT), (KeyCode::Char('W'), NONE)], "W", Action::WalkThis, "walk this: the tree that fits the selected row, finding or object, about it", None),
     bind(&[(KeyCode::Char('r'), NONE)], "r", Action::Reconcile, "action: reconcile a Kustomization or GitRepository; restart a plugin or operator pod's Deployment", None),

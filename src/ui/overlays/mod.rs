@@ -4,6 +4,7 @@
 //! An overlay never changes the App itself: it answers a key with what should happen
 //! (`Do`), and the App does it.
 
+pub mod alerts;
 pub mod chooser;
 pub mod confirm;
 pub mod connect_error;
@@ -105,6 +106,8 @@ pub enum Mode {
     Plan,
     /// The running restore drill.
     Drill,
+    /// Alert coverage.
+    Alerts,
 }
 
 #[derive(Debug)]
@@ -122,6 +125,7 @@ pub enum Overlay {
     DrillConfirm(restore_drill::DrillConfirm),
     /// The drill itself lives in the App (hiding its view does not stop it).
     Drill,
+    Alerts(alerts::AlertsView),
 }
 
 impl Overlay {
@@ -138,6 +142,7 @@ impl Overlay {
             Overlay::Confirm(_) | Overlay::DrillConfirm(_) => Mode::Confirm,
             Overlay::Plan(_) => Mode::Plan,
             Overlay::Drill => Mode::Drill,
+            Overlay::Alerts(_) => Mode::Alerts,
         }
     }
 
@@ -160,6 +165,7 @@ impl Overlay {
             Overlay::DrillConfirm(c) => c.handle_key(key, ctx),
             // The App gives the drill's keys to the drill it holds.
             Overlay::Drill => vec![],
+            Overlay::Alerts(a) => a.handle_key(key),
         }
     }
 
@@ -185,6 +191,7 @@ impl Overlay {
                     d.draw(f, area, ctx.theme)
                 }
             }
+            Overlay::Alerts(a) => a.draw(f, area, ctx.theme),
         }
     }
 
@@ -202,6 +209,7 @@ impl Overlay {
             Overlay::Plan(_) => Some(restore_plan::footer(ctx.theme, width)),
             Overlay::DrillConfirm(_) => Some(restore_drill::confirm_footer(ctx.theme, width)),
             Overlay::Drill => Some(restore_drill::footer(ctx.theme, width)),
+            Overlay::Alerts(_) => Some(alerts::footer(ctx.theme, width)),
         }
     }
 }
