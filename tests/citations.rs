@@ -98,7 +98,7 @@ fn the_catalog_and_the_findings_document_list_the_same_codes() {
         .collect();
     let mut catalog = std::collections::BTreeSet::new();
     for prefix in [
-        "PLG", "FLX", "OBJ", "CLU", "ARC", "BKP", "BKT", "RST", "GIT", "ALR",
+        "PLG", "FLX", "OBJ", "CLU", "ARC", "BKP", "BKT", "RST", "GIT", "ALR", "FLE",
     ] {
         for n in 1..100 {
             let code = format!("{prefix}{n:03}");

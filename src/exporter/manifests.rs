@@ -165,7 +165,10 @@ pub fn objects(spec: &Spec) -> Vec<Value> {
             "ports": [{"name": "metrics", "port": PORT, "targetPort": "metrics", "protocol": "TCP"}],
         },
     }));
-    let endpoint = json!({"port": "metrics", "path": "/metrics", "interval": format!("{secs}s")});
+    // The series carry the CNPG Cluster's own `namespace` and `cluster` labels, which the
+    // generated alert rules join on: without honorLabels, Prometheus renames them to
+    // `exported_namespace` in favour of the exporter pod's own namespace.
+    let endpoint = json!({"port": "metrics", "path": "/metrics", "interval": format!("{secs}s"), "honorLabels": true});
     match spec.monitor {
         Monitor::ServiceMonitor => out.push(json!({
             "apiVersion": "monitoring.coreos.com/v1",
