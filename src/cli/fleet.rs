@@ -97,14 +97,25 @@ fn json(sites: &[Judged], reports: &[Report], status: Status, now: DateTime<Utc>
         .unwrap_or_else(|e| format!("{{\"status\":\"unknown\",\"error\":\"{e}\"}}"))
 }
 
-/// One line per context: its status, its name, then `detail`.
-fn summary_line(s: &Judged) -> String {
-    format!("{:<8}  {}  {}", s.status.as_str().to_uppercase(), s.context, detail(s))
+/// One line per context: its status, its name (padded to `width`), then `detail`.
+fn summary_line(s: &Judged, width: usize) -> String {
+    format!(
+        "{:<8}  {:<width$}  {}",
+        s.status.as_str().to_uppercase(),
+        s.context,
+        detail(s)
+    )
 }
 
 /// What a context holds: the worst finding, or why it could not be read.
 fn detail(s: &Judged) -> String {
-    let count = |sev: Severity| s.outcome.findings.iter().filter(|f| f.severity == sev).count();
+    let count = |sev: Severity| {
+        s.outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .count()
+    };
     let detail = match (&s.unreachable, s.outcome.findings.first()) {
         (Some(why), _) => format!("unreachable: {why}"),
         (None, Some(f)) if f.severity != Severity::Info => format!(
@@ -140,8 +151,17 @@ fn text(
         now.to_rfc3339_opts(SecondsFormat::Secs, true),
         status.as_str().to_uppercase()
     );
+    let width = sites
+        .iter()
+        .map(|s| s.context.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
     for s in sites {
-        out.push_str(&format!("  {}\n", untrusted(&clean_line(&summary_line(s)))));
+        out.push_str(&format!(
+            "  {}\n",
+            untrusted(&clean_line(&summary_line(s, width)))
+        ));
     }
     for r in reports {
         out.push_str(&format!("\n{}\n", bold(&"─".repeat(72))));

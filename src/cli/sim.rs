@@ -18,15 +18,18 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them.
+    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them; repeat it to serve a fleet: one simulated Kubernetes cluster per scenario, each on its own port.
     #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
-    pub scenario: String,
-    /// Address to listen on; port 0 picks a free one.
+    pub scenario: Vec<String>,
+    /// Address to listen on; port 0 picks a free one. A fleet's next clusters take the next ports (each a free one with port 0).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// Write a kubeconfig that points at the simulator to this file.
+    /// Write a kubeconfig that points at the simulator to this file: with a fleet, one context per cluster (backstop-sim-SCENARIO), the first current.
     #[arg(long, value_name = "FILE")]
     pub write_kubeconfig: Option<PathBuf>,
+    /// Add to the kubeconfig a context named NAME whose API server never answers (a loopback port nothing listens on): a site that is down, for fleet drills.
+    #[arg(long, value_name = "NAME", requires = "write_kubeconfig")]
+    pub unreachable: Vec<String>,
     /// Serve the healthy scenario at scale: N more Backups and N Pods over 50 namespaces,
     /// 100 of each other kind (the benchmark's cluster).
     #[arg(long, value_name = "N", conflicts_with = "scenario")]
@@ -74,7 +77,25 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         SimCommand::Serve(args) => {
-            let sim = simulated(&args.scenario, args.scale)?;
+            if args.scenario.len() > 1 || !args.unreachable.is_empty() {
+                if args.scale.is_some() {
+                    anyhow::bail!(
+                        "--scale serves one cluster: leave out the extra --scenario and --unreachable"
+                    );
+                }
+                let sims = args
+                    .scenario
+                    .iter()
+                    .map(|sc| simulated(sc, None))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                return serve_fleet(sims, args.listen, args.write_kubeconfig, &args.unreachable);
+            }
+            let scenario = args
+                .scenario
+                .first()
+                .map(String::as_str)
+                .unwrap_or("healthy");
+            let sim = simulated(scenario, args.scale)?;
             serve(sim, args.listen, args.write_kubeconfig)
         }
     }
@@ -137,6 +158,137 @@ fn serve(
             ));
         }
         sim.serve(listener, shutdown_signal()).await.map(|_| 0)
+    })
+}
+
+/// A kubeconfig context name for a scenario: `backstop-sim-` and the name's letters, digits
+/// and dashes (a scenario file names itself), made unique with `-2`, `-3`.
+pub fn context_names(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let clean: String = n
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .take(48)
+            .collect();
+        let base = format!("backstop-sim-{clean}");
+        let mut name = base.clone();
+        let mut i = 2;
+        while out.contains(&name) {
+            name = format!("{base}-{i}");
+            i += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// A loopback address nothing listens on: the port of a listener just closed.
+pub fn unreachable_address() -> anyhow::Result<SocketAddr> {
+    let l =
+        std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a closed loopback port")?;
+    l.local_addr().context("reading a closed loopback port")
+}
+
+/// Binds one listener per simulator: `first` for the first, the next ports after it (or a
+/// free one each when its port is 0).
+pub async fn bind_fleet(
+    count: usize,
+    first: SocketAddr,
+) -> anyhow::Result<Vec<tokio::net::TcpListener>> {
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut addr = first;
+        if first.port() != 0 {
+            let port = u16::try_from(usize::from(first.port()) + i)
+                .context("the fleet's ports run past 65535: choose a lower --listen port")?;
+            addr.set_port(port);
+        }
+        out.push(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?,
+        );
+    }
+    Ok(out)
+}
+
+fn serve_fleet(
+    sims: Vec<std::sync::Arc<Sim>>,
+    first: SocketAddr,
+    kubeconfig: Option<PathBuf>,
+    unreachable: &[String],
+) -> anyhow::Result<i32> {
+    let runtime = super::common::runtime()?;
+    runtime.block_on(async move {
+        let listeners = bind_fleet(sims.len(), first).await?;
+        let names: Vec<String> = sims.iter().map(|s| s.info.name.clone()).collect();
+        let contexts = context_names(&names);
+        let mut sites = Vec::new();
+        for (context, l) in contexts.iter().zip(&listeners) {
+            sites.push((
+                context.clone(),
+                l.local_addr().context("reading the address listened on")?,
+            ));
+        }
+        let mut down = Vec::new();
+        for name in unreachable {
+            if sites.iter().any(|(c, _)| c == name) {
+                anyhow::bail!(
+                    "--unreachable {name}: a simulated cluster already has that context name"
+                );
+            }
+            down.push((name.clone(), unreachable_address()?));
+        }
+        if let Some(path) = &kubeconfig {
+            let all: Vec<(String, SocketAddr)> = sites.iter().chain(&down).cloned().collect();
+            crate::files::write_atomically(path, &sim::kubeconfig_many(&all))
+                .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
+        }
+        super::print(&format!(
+            "backstop simulator: a fleet of {} simulated Kubernetes clusters",
+            sims.len()
+        ))?;
+        for ((context, addr), s) in sites.iter().zip(&sims) {
+            super::print(&format!(
+                "  context {context}: scenario '{}' ({} objects) on http://{addr}",
+                s.info.name,
+                s.store.count()
+            ))?;
+        }
+        for (context, addr) in &down {
+            super::print(&format!(
+                "  context {context}: unreachable (http://{addr}: nothing listens)"
+            ))?;
+        }
+        if let Some(path) = &kubeconfig {
+            super::print(&format!(
+                "kubeconfig: {}  (backstop --kubeconfig {} --all-contexts check)",
+                path.display(),
+                path.display()
+            ))?;
+        }
+        super::print("Press Ctrl-C to stop.")?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (s, l) in sims.into_iter().zip(listeners) {
+            let mut stop = stop_rx.clone();
+            tasks.spawn(s.serve(l, async move {
+                let _ = stop.changed().await;
+            }));
+        }
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+        while let Some(done) = tasks.join_next().await {
+            done.context("a simulated cluster's server stopped")??;
+        }
+        Ok(0)
     })
 }
 

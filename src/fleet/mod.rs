@@ -181,8 +181,10 @@ pub fn judge(
                     .retain(|f| !silence.iter().any(|s| s == f.code));
                 outcome.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
                 let mut notes = if simulated {
-                    vec!["a simulated cluster: endpoints are fictional, network probes skipped"
-                        .to_string()]
+                    vec![
+                        "a simulated cluster: endpoints are fictional, network probes skipped"
+                            .to_string(),
+                    ]
                 } else {
                     Vec::new()
                 };
@@ -217,4 +219,30 @@ pub fn status(sites: &[Judged]) -> Status {
         .map(|s| s.status)
         .max_by_key(|s| s.rank())
         .unwrap_or(Status::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_is_several_contexts_or_all_of_them() {
+        assert_eq!(Which::from_flags(None, false), None);
+        assert_eq!(Which::from_flags(Some("prod"), false), None);
+        assert_eq!(Which::from_flags(Some("prod,"), false), None);
+        assert_eq!(
+            Which::from_flags(Some("eu, us ,,ap"), false),
+            Some(Which::These(vec!["eu".into(), "us".into(), "ap".into()]))
+        );
+        assert_eq!(Which::from_flags(None, true), Some(Which::All));
+    }
+
+    #[test]
+    fn names_are_read_once_each_in_their_order() {
+        let which = Which::These(vec!["b".into(), "a".into(), "b".into()]);
+        assert_eq!(
+            names(&which, &Options::default()).map_err(|e| e.to_string()),
+            Ok(vec!["b".to_string(), "a".to_string()])
+        );
+    }
 }

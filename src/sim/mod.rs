@@ -389,6 +389,29 @@ fn describe(o: &Value) -> String {
 }
 
 /// A kubeconfig that points kubectl (and backstop) at a simulator.
+/// One kubeconfig with a context (and cluster and user of the same name) per simulated
+/// cluster, the first one current: how a fleet of simulators is reached.
+pub fn kubeconfig_many(sites: &[(String, SocketAddr)]) -> String {
+    let mut clusters = String::new();
+    let mut contexts = String::new();
+    let mut users = String::new();
+    for (name, addr) in sites {
+        clusters.push_str(&format!(
+            "- name: {name}\n  cluster:\n    server: http://{addr}\n"
+        ));
+        contexts.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n    namespace: default\n"
+        ));
+        users.push_str(&format!(
+            "- name: {name}\n  user:\n    token: backstop-sim\n"
+        ));
+    }
+    let current = sites.first().map(|(n, _)| n.as_str()).unwrap_or("");
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n{clusters}contexts:\n{contexts}current-context: {current}\nusers:\n{users}preferences: {{}}\n"
+    )
+}
+
 pub fn kubeconfig(addr: SocketAddr, context: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster:\n    server: http://{addr}\ncontexts:\n- name: {context}\n  context:\n    cluster: {context}\n    user: {context}\n    namespace: default\ncurrent-context: {context}\nusers:\n- name: {context}\n  user:\n    token: backstop-sim\npreferences: {{}}\n"
