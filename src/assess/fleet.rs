@@ -19,10 +19,13 @@ pub struct Site<'a> {
     pub facts: &'a Facts,
 }
 
+/// A writer of an archive: the site's index, the Cluster's namespace and name, its
+/// ObjectStore (None in-tree).
+type Writer = (usize, String, String, Option<String>);
+
 /// The cross-cluster findings, each with the index of the site whose object it is about.
 pub fn rules(sites: &[Site]) -> Vec<(usize, Finding)> {
-    let mut by_place: BTreeMap<ArchivePlace, Vec<(usize, String, String, Option<String>)>> =
-        BTreeMap::new();
+    let mut by_place: BTreeMap<ArchivePlace, Vec<Writer>> = BTreeMap::new();
     for (i, site) in sites.iter().enumerate() {
         for w in archive_writers(&site.facts.snapshot, true) {
             by_place.entry(w.place).or_default().push((

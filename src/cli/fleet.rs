@@ -116,7 +116,7 @@ fn detail(s: &Judged) -> String {
             .filter(|f| f.severity == sev)
             .count()
     };
-    let detail = match (&s.unreachable, s.outcome.findings.first()) {
+    match (&s.unreachable, s.outcome.findings.first()) {
         (Some(why), _) => format!("unreachable: {why}"),
         (None, Some(f)) if f.severity != Severity::Info => format!(
             "{} critical, {} warning; worst {} {}: {}",
@@ -127,8 +127,7 @@ fn detail(s: &Judged) -> String {
             f.summary
         ),
         (None, _) => format!("{} Clusters, nothing to report", s.clusters.len()),
-    };
-    detail
+    }
 }
 
 fn text(

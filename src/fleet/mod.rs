@@ -179,7 +179,9 @@ pub fn judge(
                 outcome
                     .findings
                     .retain(|f| !silence.iter().any(|s| s == f.code));
-                outcome.findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+                outcome
+                    .findings
+                    .sort_by_key(|f| std::cmp::Reverse(f.severity));
                 let mut notes = if simulated {
                     vec![
                         "a simulated cluster: endpoints are fictional, network probes skipped"
