@@ -6,27 +6,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::report::Report;
+pub use super::report::{FailOn, Format};
 use super::{ConfigArgs, ConnectArgs};
 use crate::assess::{self, Outcome, Status, Thresholds};
 use crate::checks;
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::config::{CheckSettings, Settings};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Warning,
-    Critical,
-}
 
 #[derive(Debug, Args)]
 #[command(after_long_help = concat!(

@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::check::{FailOn, Format};
 use super::report::Report;
+use super::report::{FailOn, Format};
 use crate::assess::{Severity, Status};
 use crate::fleet::{self, Judged, Which};
 use crate::sanitize::{clean_line, untrusted};

@@ -12,6 +12,22 @@ use crate::assess::restore::DrillReport;
 use crate::assess::{Finding, Outcome, Severity, Status, Unknown};
 use crate::sanitize::{self, clean_line, untrusted};
 
+/// The shape a report is printed in: text for a terminal, JSON (the contract of
+/// FINDINGS.md), Markdown for a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The lowest severity that makes the exit code non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warning,
+    Critical,
+}
+
 /// What `backstop check` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
