@@ -424,17 +424,6 @@ pub fn parse_labels(text: &str) -> Result<Vec<(String, String)>, String> {
             && s.starts_with(|c: char| c.is_ascii_alphanumeric())
             && s.ends_with(|c: char| c.is_ascii_alphanumeric())
     };
-    let prefix_ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 253
-            && s.split('.').all(|p| {
-                !p.is_empty()
-                    && p.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !p.starts_with('-')
-                    && !p.ends_with('-')
-            })
-    };
     let mut out = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (k, v) = pair
@@ -442,7 +431,8 @@ pub fn parse_labels(text: &str) -> Result<Vec<(String, String)>, String> {
             .ok_or_else(|| format!("label '{pair}': write it as key=value"))?;
         let (k, v) = (k.trim(), v.trim());
         let key_ok = match k.split_once('/') {
-            Some((p, n)) => prefix_ok(p) && name_ok(n),
+            // A key's prefix is a DNS subdomain, as an object's name is.
+            Some((p, n)) => valid_name(p) && name_ok(n),
             None => name_ok(k),
         };
         if !key_ok {

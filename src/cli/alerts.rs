@@ -2,7 +2,6 @@
 //! written with the config's thresholds; `backstop alerts audit`: which alerts in the
 //! cluster watch each Cluster's backups, reported as `check` reports.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -155,15 +154,7 @@ fn audit_cmd(args: AuditArgs, connect: ConnectArgs, config: &Path) -> anyhow::Re
     let report = Report::new(outcome, source, now, coverage_lines(&audit))
         .titled(Title::AlertsAudit)
         .with_firing(firing);
-    let text = match args.format {
-        Format::Json => report.json(),
-        Format::Markdown => report.markdown(),
-        Format::Text => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report.text(colour)
-        }
-    };
+    let text = report.render(args.format);
     super::print_raw(text.trim_end())?;
     Ok(report.status.exit_code())
 }

@@ -1,7 +1,6 @@
 //! `backstop check`: every finding, from a live cluster or saved manifests, as text, JSON
 //! or Markdown, with monitoring-plugin exit codes.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -120,17 +119,7 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
         .with_stores(stores)
         .with_drills(drills)
         .with_firing(firing);
-    // Each format is safe as it comes: JSON escaped by serde, text and Markdown with every
-    // outside string cleaned by the report (the text's colours are its own).
-    let text = match args.format {
-        Format::Json => report.json(),
-        Format::Markdown => report.markdown(),
-        Format::Text => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report.text(colour)
-        }
-    };
+    let text = report.render(args.format);
     super::print_raw(text.trim_end())?;
     Ok(match (report.status, args.fail_on) {
         (Status::Warning, FailOn::Critical) => 0,

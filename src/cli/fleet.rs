@@ -2,8 +2,6 @@
 //! judged as `check` judges one, the findings across them (FLE) added, one report with a
 //! section per context (worst first) and one exit code.
 
-use std::io::IsTerminal;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -64,11 +62,7 @@ pub fn run(
     let text = match format {
         Format::Json => json(&sites, &reports, status, now),
         Format::Markdown => markdown(&sites, &reports, status, now),
-        Format::Text => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            text(&sites, &reports, status, now, colour)
-        }
+        Format::Text => text(&sites, &reports, status, now, super::report::colour()),
     };
     super::print_raw(text.trim_end())?;
     Ok(match (status, fail_on) {

@@ -1,7 +1,6 @@
 //! `backstop gitops lint PATH`: the guide's lesson 1 and 4 as a command, reported the way
 //! `backstop check` reports, with its exit codes.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -80,15 +79,7 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
     };
     outcome.findings.retain(|f| f.severity >= floor);
     let report = Report::new(outcome, source, now, notes).titled(Title::GitopsLint);
-    let text = match args.format {
-        Format::Json => report.json(),
-        Format::Markdown => report.markdown(),
-        Format::Text => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report.text(colour)
-        }
-    };
+    let text = report.render(args.format);
     super::print_raw(text.trim_end())?;
     Ok(report.status.exit_code())
 }

@@ -28,6 +28,12 @@ pub enum FailOn {
     Critical,
 }
 
+/// Whether standard output takes colours: a terminal, with NO_COLOR unset or empty.
+pub fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// What `backstop check` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -250,6 +256,17 @@ impl Report {
             }
         }
         areas
+    }
+
+    /// The report in the format asked for; text in colour when stdout takes it. Each is
+    /// safe as it comes: JSON escaped by serde, text and Markdown with every outside string
+    /// cleaned (the text's colours are its own).
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => self.json(),
+            Format::Markdown => self.markdown(),
+            Format::Text => self.text(colour()),
+        }
     }
 
     pub fn json(&self) -> String {

@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Do;
-use super::help::scrolled;
+use super::help::scroll_or_close;
 use crate::assess::alerting::{Aspect, Audit};
 use crate::model::alerting::FiringAlert;
-use crate::ui::keys::{HELP_BINDINGS, ScrollAction, action_in, hints_of};
+use crate::ui::keys::{HELP_BINDINGS, hints_of};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::{centered, hint_line, more_below};
 
@@ -109,14 +109,7 @@ impl AlertsView {
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) -> Vec<Do> {
-        match action_in(HELP_BINDINGS, key) {
-            Some(ScrollAction::Close) => vec![Do::Close],
-            Some(a) => {
-                self.scroll = scrolled(self.scroll, a);
-                vec![]
-            }
-            None => vec![],
-        }
+        scroll_or_close(&mut self.scroll, key)
     }
 
     pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme) {

@@ -27,16 +27,21 @@ pub fn scrolled(at: u16, action: ScrollAction) -> u16 {
     }
 }
 
+/// A read-only page's keys (the help's): scroll it, or close it.
+pub fn scroll_or_close(scroll: &mut u16, key: &KeyEvent) -> Vec<Do> {
+    match action_in(HELP_BINDINGS, key) {
+        Some(ScrollAction::Close) => vec![Do::Close],
+        Some(a) => {
+            *scroll = scrolled(*scroll, a);
+            vec![]
+        }
+        None => vec![],
+    }
+}
+
 impl Help {
     pub fn handle_key(&mut self, key: &KeyEvent) -> Vec<Do> {
-        match action_in(HELP_BINDINGS, key) {
-            Some(ScrollAction::Close) => vec![Do::Close],
-            Some(a) => {
-                self.scroll = scrolled(self.scroll, a);
-                vec![]
-            }
-            None => vec![],
-        }
+        scroll_or_close(&mut self.scroll, key)
     }
 
     pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme) {
