@@ -231,6 +231,15 @@ fn a_named_subset_is_read_alone_and_a_bad_name_is_said() {
         "{text}"
     );
 
+    // The dashboard watches one context, and says where a fleet is read.
+    let out = fleet.backstop(&["--all-contexts"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        output_text(&out).contains("`backstop check --context a,b` (or --all-contexts)"),
+        "{}",
+        output_text(&out)
+    );
+
     let out = fleet.backstop(&["--all-contexts", "check", "--dump", "x.yaml"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(output_text(&out).contains("--dump reads one set of saved manifests"));

@@ -90,6 +90,11 @@ fn load(look: &Look) -> anyhow::Result<Options> {
 }
 
 pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
+    if crate::fleet::Which::from_flags(connect.context.as_deref(), connect.all_contexts).is_some() {
+        anyhow::bail!(
+            "the dashboard watches one context: `backstop check --context a,b` (or --all-contexts) reports every context with one exit code; `backstop --context NAME` opens one"
+        );
+    }
     let opts = ConnectOptions {
         kubeconfig: connect.kubeconfig,
         context: connect.context,
