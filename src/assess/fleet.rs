@@ -4,7 +4,10 @@
 //! serverName). Each site alone looks healthy, yet their WAL and base backups interleave
 //! in one folder and a restore mixes both timelines. A DR replica in another region that
 //! only reads the source's archive through `externalClusters` writes nothing there and is
-//! no collision.
+//! no collision. An endpoint only one Kubernetes cluster can resolve (a Service such as
+//! `http://minio.minio.svc:9000`, a bare host name, loopback) names each site's own storage:
+//! two sites copied from one GitOps repository, each with its own MinIO, write to different
+//! buckets under the same words, and are no collision either.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +31,9 @@ pub fn rules(sites: &[Site]) -> Vec<(usize, Finding)> {
     let mut by_place: BTreeMap<ArchivePlace, Vec<Writer>> = BTreeMap::new();
     for (i, site) in sites.iter().enumerate() {
         for w in archive_writers(&site.facts.snapshot, true) {
+            if is_site_local(&w.place.endpoint) {
+                continue;
+            }
             by_place.entry(w.place).or_default().push((
                 i,
                 w.cluster.namespace.clone(),
@@ -94,6 +100,35 @@ pub fn rules(sites: &[Site]) -> Vec<(usize, Finding)> {
         }
     }
     out
+}
+
+/// Whether an endpoint URL names storage only its own Kubernetes cluster reaches: a
+/// Service's DNS name, a host without a domain, loopback. No endpoint (the provider's own)
+/// and a fully qualified host are the same from everywhere.
+fn is_site_local(endpoint: &str) -> bool {
+    if endpoint.is_empty() {
+        return false;
+    }
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .unwrap_or(host)
+            .trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or(host)
+    }
+    .trim_end_matches('.')
+    .to_ascii_lowercase();
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    !host.contains('.')
+        || host.ends_with(".svc")
+        || host.ends_with(".cluster.local")
+        || host == "localhost"
 }
 
 fn archive_text(p: &ArchivePlace) -> String {
@@ -187,6 +222,53 @@ mod tests {
             f.remedy
         );
         assert_eq!(found[1].0, 1);
+    }
+
+    #[test]
+    fn each_sites_own_in_cluster_minio_is_no_collision() {
+        let with_endpoint = |endpoint: &str| {
+            let mut o = store("orders", "orders-store", "s3://backups/");
+            o.endpoint = Some(endpoint.into());
+            site_facts(
+                vec![plugin_cluster("orders", "pg-orders", "orders-store", None)],
+                vec![o],
+            )
+        };
+        for endpoint in [
+            "http://minio.minio.svc:9000",
+            "https://minio.minio.svc.cluster.local",
+            "http://minio:9000",
+            "http://127.0.0.1:9000",
+        ] {
+            let (a, b) = (with_endpoint(endpoint), with_endpoint(endpoint));
+            let sites = [
+                Site {
+                    context: "site-a",
+                    facts: &a,
+                },
+                Site {
+                    context: "site-b",
+                    facts: &b,
+                },
+            ];
+            assert!(rules(&sites).is_empty(), "{endpoint}");
+        }
+        // The same public endpoint is one store, whichever site writes.
+        let (a, b) = (
+            with_endpoint("https://s3.eu-central-1.amazonaws.com"),
+            with_endpoint("https://s3.eu-central-1.amazonaws.com/"),
+        );
+        let sites = [
+            Site {
+                context: "site-a",
+                facts: &a,
+            },
+            Site {
+                context: "site-b",
+                facts: &b,
+            },
+        ];
+        assert_eq!(rules(&sites).len(), 2);
     }
 
     #[test]
