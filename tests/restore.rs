@@ -24,22 +24,7 @@ fn backstop(s: &Served, args: &[&str]) -> Output {
 }
 
 fn kubectl(s: &Served, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .arg("--cache-dir")
-        .arg(s.dir.path().join("kube-cache"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl runs: install kubectl 1.32");
-    if let Some(mut w) = child.stdin.take() {
-        let _ = w.write_all(stdin.unwrap_or("").as_bytes());
-    }
-    child.wait_with_output().expect("kubectl ends")
+    s.kubectl(args, stdin.unwrap_or(""))
 }
 
 fn text(o: &Output) -> String {

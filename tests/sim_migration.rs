@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::{Served, eventually};
@@ -15,22 +14,7 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(30);
 
 fn kubectl(served: &Served, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&served.kubeconfig)
-        .arg("--cache-dir")
-        .arg(served.dir.path().join("kube-cache"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kubectl runs: install kubectl 1.32");
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.unwrap_or("").as_bytes())
-            .expect("kubectl reads its input");
-    }
-    child.wait_with_output().expect("kubectl ends")
+    served.kubectl(args, stdin.unwrap_or(""))
 }
 
 fn ok(served: &Served, args: &[&str], stdin: Option<&str>) -> String {
