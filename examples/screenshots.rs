@@ -282,5 +282,29 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write(&path, svg(&ui.frame(*w, *h), &bg, &fg))?;
         println!("{path}");
     }
+    let path = format!("{out_dir}/fleet.svg");
+    std::fs::write(&path, svg(&fleet(&theme).await?, &bg, &fg))?;
+    println!("{path}");
     Ok(())
+}
+
+/// The fleet screen of `backstop demo --fleet`, selected on its second row. Its clock is
+/// the real one: the simulators are served on loopback, as the demo serves them.
+async fn fleet(theme: &Theme) -> anyhow::Result<Buffer> {
+    use backstop::ui::fleet::FleetView;
+    let served = backstop::cli::start_demo_fleet().await?;
+    let names = backstop::cli::demo_fleet_contexts();
+    let opts = backstop::fleet::Options {
+        kubeconfig: Some(served.kubeconfig.clone()),
+        namespace: None,
+    };
+    let th = backstop::assess::Thresholds::default();
+    let reads = backstop::fleet::read_all(&names, &opts).await;
+    let now = Utc::now();
+    let mut view = FleetView::new(names, now, &th);
+    view.read(backstop::fleet::judge(reads, now, &th, &[]), now);
+    view.key(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 30))?;
+    terminal.draw(|f| backstop::ui::fleet::draw::draw(&view, theme, f))?;
+    Ok(terminal.backend().buffer().clone())
 }

@@ -231,7 +231,7 @@ fn a_named_subset_is_read_alone_and_a_bad_name_is_said() {
         "{text}"
     );
 
-    // The dashboard watches one context, and says where a fleet is read.
+    // The fleet screen needs a terminal, and says where a fleet is read without one.
     let out = fleet.backstop(&["--all-contexts"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(

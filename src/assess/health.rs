@@ -57,6 +57,17 @@ impl From<Severity> for Health {
     }
 }
 
+impl From<super::Status> for Health {
+    fn from(s: super::Status) -> Health {
+        match s {
+            super::Status::Ok => Health::Ok,
+            super::Status::Warning => Health::Warning,
+            super::Status::Critical => Health::Critical,
+            super::Status::Unknown => Health::Unknown,
+        }
+    }
+}
+
 /// How a kind's sync state weighs on its pane.
 pub fn sync(s: &SyncState) -> Health {
     match s {

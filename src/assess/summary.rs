@@ -54,6 +54,9 @@ pub struct ClusterSummary {
     pub server: String,
     pub last_good: Option<DateTime<Utc>>,
     pub window: Window,
+    /// The earliest recovery point the plugin's ObjectStore status claims for this server
+    /// (`status.serverRecoveryWindow`): what is said where the bucket is not read.
+    pub claimed_from: Option<DateTime<Utc>>,
     /// When the primary last archived a WAL file, from its archiver reading.
     pub last_archived: Option<DateTime<Utc>>,
     /// Whether WAL archiving fails: the reading's last failure newer than its last success,
@@ -99,6 +102,14 @@ pub fn clusters(f: &Facts) -> Vec<ClusterSummary> {
                 // still says whether archiving fails.
                 None => (None, c.archiving().map(|cond| cond.status == "False")),
             };
+            let claimed_from = match method {
+                Method::Plugin => stores
+                    .iter()
+                    .find(|o| o.namespace == c.namespace && o.name == store)
+                    .and_then(|o| o.servers.iter().find(|w| w.server == server))
+                    .and_then(|w| w.first_point),
+                _ => None,
+            };
             ClusterSummary {
                 namespace: c.namespace.clone(),
                 name: c.name.clone(),
@@ -107,6 +118,7 @@ pub fn clusters(f: &Facts) -> Vec<ClusterSummary> {
                 server: server.to_string(),
                 last_good,
                 window,
+                claimed_from,
                 last_archived,
                 archiving_failing,
             }

@@ -8,6 +8,7 @@ use crate::cluster::connect::ConnectOptions;
 use crate::config::Settings;
 use crate::trees::load::Tree;
 use crate::ui::app::Location;
+use crate::ui::fleet::run::{Fleet, run as run_fleet};
 use crate::ui::run::{Options, Source, run};
 use crate::ui::theme::Theme;
 
@@ -74,6 +75,7 @@ fn options(
         read_only_contexts: settings.dashboard.read_only_contexts,
         actions_log: super::logging::state_dir().join("actions.log"),
         alertmanager: settings.alertmanager.url,
+        from_fleet: false,
     }
 }
 
@@ -90,10 +92,15 @@ fn load(look: &Look) -> anyhow::Result<Options> {
 }
 
 pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
-    if crate::fleet::Which::from_flags(connect.context.as_deref(), connect.all_contexts).is_some() {
-        anyhow::bail!(
-            "the dashboard watches one context: `backstop check --context a,b` (or --all-contexts) reports every context with one exit code; `backstop --context NAME` opens one"
-        );
+    if let Some(which) =
+        crate::fleet::Which::from_flags(connect.context.as_deref(), connect.all_contexts)
+    {
+        let opts = crate::fleet::Options {
+            kubeconfig: connect.kubeconfig,
+            namespace: connect.namespace,
+        };
+        let names = crate::fleet::names(&which, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+        return fleet_screen(names, opts, look);
     }
     let opts = ConnectOptions {
         kubeconfig: connect.kubeconfig,
@@ -110,8 +117,62 @@ pub fn live(connect: ConnectArgs, look: Look) -> anyhow::Result<i32> {
     result.map(|_| 0)
 }
 
+/// The fleet screen over `names`; each dashboard opened from it reads the config again.
+fn fleet_screen(
+    names: Vec<String>,
+    opts: crate::fleet::Options,
+    look: Look,
+) -> anyhow::Result<i32> {
+    if names.is_empty() {
+        anyhow::bail!(
+            "the kubeconfig has no contexts: `kubectl config get-contexts` lists them, --context a,b names them"
+        );
+    }
+    let fleet = fleet_of(names, opts, load(&look)?);
+    let rt = super::common::runtime()?;
+    let result = rt.block_on(run_fleet(fleet, || load(&look)));
+    crate::cluster::connect::end_credential_plugins();
+    rt.shutdown_background();
+    result.map(|_| 0)
+}
+
+/// The fleet to show, judged with the config's thresholds and silenced codes.
+fn fleet_of(names: Vec<String>, opts: crate::fleet::Options, first: Options) -> Fleet {
+    Fleet {
+        names,
+        opts,
+        thresholds: first.thresholds,
+        silence: first.silence,
+        theme: first.theme,
+        problems: first.problems,
+    }
+}
+
+/// `demo --fleet`: simulated Kubernetes clusters served on loopback in this process, one
+/// that never answers, and the fleet screen over them, as over real ones.
+fn demo_fleet(namespace: Option<String>, look: Look) -> anyhow::Result<i32> {
+    let first = load(&look)?;
+    let rt = super::common::runtime()?;
+    let result = rt.block_on(async {
+        let served = super::sim::start_demo_fleet().await?;
+        let names = super::sim::demo_fleet_contexts();
+        let opts = crate::fleet::Options {
+            kubeconfig: Some(served.kubeconfig.clone()),
+            namespace,
+        };
+        let result = run_fleet(fleet_of(names, opts, first), || load(&look)).await;
+        drop(served);
+        result
+    });
+    rt.shutdown_background();
+    result.map(|_| 0)
+}
+
 /// The simulator runs in-process: the dashboard's client talks to its router directly.
 pub fn demo(args: DemoArgs, namespace: Option<String>, look: Look) -> anyhow::Result<i32> {
+    if args.fleet {
+        return demo_fleet(namespace, look);
+    }
     // The config first: a bad one is said before a large scenario is built.
     let mut options = load(&look)?;
     options.training = args.training;

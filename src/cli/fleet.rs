@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::report::Report;
 use super::report::{FailOn, Format};
-use crate::assess::{Severity, Status};
+use crate::assess::Status;
 use crate::fleet::{self, Judged, Which};
 use crate::sanitize::{clean_line, untrusted};
 
@@ -97,31 +97,8 @@ fn summary_line(s: &Judged, width: usize) -> String {
         "{:<8}  {:<width$}  {}",
         s.status.as_str().to_uppercase(),
         s.context,
-        detail(s)
+        s.summary()
     )
-}
-
-/// What a context holds: the worst finding, or why it could not be read.
-fn detail(s: &Judged) -> String {
-    let count = |sev: Severity| {
-        s.outcome
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .count()
-    };
-    match (&s.unreachable, s.outcome.findings.first()) {
-        (Some(why), _) => format!("unreachable: {why}"),
-        (None, Some(f)) if f.severity != Severity::Info => format!(
-            "{} critical, {} warning; worst {} {}: {}",
-            count(Severity::Critical),
-            count(Severity::Warning),
-            f.code,
-            f.object.display(),
-            f.summary
-        ),
-        (None, _) => format!("{} Clusters, nothing to report", s.clusters.len()),
-    }
 }
 
 fn text(
@@ -176,7 +153,7 @@ fn markdown(sites: &[Judged], reports: &[Report], status: Status, now: DateTime<
             "| {} | {} | {} |\n",
             s.status.as_str(),
             cell(&s.context),
-            cell(&untrusted(&detail(s)))
+            cell(&untrusted(&s.summary()))
         ));
     }
     for r in reports {

@@ -16,6 +16,9 @@ mod restore;
 mod sim;
 mod trees;
 
+/// What `demo --fleet` serves, for the screenshots.
+pub use sim::{InProcessFleet, demo_fleet_contexts, start_demo_fleet};
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};

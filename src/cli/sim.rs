@@ -49,6 +49,11 @@ pub struct DemoArgs {
     /// each other kind.
     #[arg(long, value_name = "N", conflicts_with = "scenario")]
     pub scale: Option<usize>,
+    /// A fleet: the fleet screen over three simulated Kubernetes clusters (prod-eu: healthy;
+    /// prod-us: a copy of it whose ObjectStore never reached Git, archiving into prod-eu's
+    /// buckets; staging: still on the in-tree barmanObjectStore) and one that never answers (dr-ap).
+    #[arg(long, conflicts_with_all = ["scenario", "scale", "training"])]
+    pub fleet: bool,
     #[command(flatten)]
     pub config: super::ConfigArgs,
 }
@@ -290,6 +295,73 @@ fn serve_fleet(
         }
         Ok(0)
     })
+}
+
+/// `demo --fleet`'s Kubernetes clusters: (context, scenario).
+pub const DEMO_FLEET: &[(&str, &str)] = &[
+    ("prod-eu", "healthy"),
+    ("prod-us", "gitignore-trap"),
+    ("staging", "legacy-fleet"),
+];
+/// `demo --fleet`'s site that never answers.
+pub const DEMO_DOWN: &str = "dr-ap";
+
+/// `demo --fleet`'s contexts, in their order: the simulated ones, then the one that is down.
+pub fn demo_fleet_contexts() -> Vec<String> {
+    DEMO_FLEET
+        .iter()
+        .map(|(context, _)| context.to_string())
+        .chain([DEMO_DOWN.to_string()])
+        .collect()
+}
+
+/// A fleet of simulators served in this process on loopback, behind a kubeconfig file of
+/// its own (one context each, and one that never answers), so the fleet screen reads it as
+/// it reads real clusters. Stopped, and the file removed, when dropped.
+pub struct InProcessFleet {
+    pub kubeconfig: PathBuf,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Drop for InProcessFleet {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        let _ = std::fs::remove_file(&self.kubeconfig);
+    }
+}
+
+/// Starts `DEMO_FLEET` on the current runtime.
+pub async fn start_demo_fleet() -> anyhow::Result<InProcessFleet> {
+    let listeners = bind_fleet(DEMO_FLEET.len(), ([127, 0, 0, 1], 0).into()).await?;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let mut sites = Vec::new();
+    for ((context, scenario), listener) in DEMO_FLEET.iter().zip(listeners) {
+        let sim = simulated(scenario, None)?;
+        sites.push((
+            context.to_string(),
+            listener
+                .local_addr()
+                .context("reading the address listened on")?,
+        ));
+        let mut stop = stop_rx.clone();
+        tokio::spawn(sim.serve(listener, async move {
+            let _ = stop.changed().await;
+        }));
+    }
+    sites.push((DEMO_DOWN.to_string(), unreachable_address()?));
+    let kubeconfig = std::env::temp_dir().join(format!(
+        "backstop-demo-fleet-{}.kubeconfig",
+        std::process::id()
+    ));
+    crate::files::write_atomically(&kubeconfig, &sim::kubeconfig_many(&sites)).with_context(
+        || {
+            format!(
+                "writing the demo fleet's kubeconfig {}",
+                kubeconfig.display()
+            )
+        },
+    )?;
+    Ok(InProcessFleet { kubeconfig, stop })
 }
 
 async fn shutdown_signal() {

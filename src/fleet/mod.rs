@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::assess::bucket::WindowReport;
 use crate::assess::restore::DrillReport;
 use crate::assess::summary::{self, ClusterSummary};
-use crate::assess::{self, Outcome, Status, Thresholds};
+use crate::assess::{self, Outcome, Severity, Status, Thresholds};
 use crate::checks;
 use crate::cluster::connect::{ConnectError, ConnectOptions, connect_bounded, contexts};
 use crate::model::facts::Facts;
@@ -122,6 +122,36 @@ pub struct Judged {
     pub windows: Vec<WindowReport>,
     pub drills: Vec<DrillReport>,
     pub clusters: Vec<ClusterSummary>,
+}
+
+impl Judged {
+    /// What the context holds, in a line: why it could not be read, else its counts and
+    /// worst finding.
+    pub fn summary(&self) -> String {
+        let count = |sev: Severity| {
+            self.outcome
+                .findings
+                .iter()
+                .filter(|f| f.severity == sev)
+                .count()
+        };
+        match (&self.unreachable, self.outcome.findings.first()) {
+            (Some(why), _) => format!("unreachable: {why}"),
+            (None, Some(f)) if f.severity != Severity::Info => format!(
+                "{} critical, {} warning; worst {} {}: {}",
+                count(Severity::Critical),
+                count(Severity::Warning),
+                f.code,
+                f.object.display(),
+                f.summary
+            ),
+            (None, _) => format!(
+                "{} Cluster{}, nothing to report",
+                self.clusters.len(),
+                if self.clusters.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 /// Judges every context read (the silenced codes left out), adds the findings across them,

@@ -235,7 +235,7 @@ impl App {
     fn handle_key(&mut self, key: &KeyEvent) -> Vec<Cmd> {
         let armed = std::mem::take(&mut self.quit_armed);
         if self.connect_error.is_some() {
-            return vec![connect_error::handle_key(key)];
+            return vec![connect_error::handle_key(key, self.settings.from_fleet)];
         }
         let global_quit = action_in(GLOBAL_BINDINGS, key) == Some(GlobalAction::Quit);
         if global_quit && let Some(dos) = self.ctrl_c_in_drill() {
@@ -247,6 +247,9 @@ impl App {
                 && (armed || self.too_small()));
         if quit_key {
             return self.quit(armed);
+        }
+        if self.settings.from_fleet && self.at_base() && action_for(key) == Some(Action::Back) {
+            return self.leave(armed);
         }
         if self.too_small() {
             return vec![];
@@ -275,15 +278,51 @@ impl App {
         if let Some(cmds) = self.quit_during_drill() {
             return cmds;
         }
-        if !armed && self.walk.as_ref().is_some_and(|w| w.unsaved()) {
-            self.quit_armed = true;
-            self.message = Some((
-                Health::Warning,
-                "the walk has notes no transcript holds: w then x saves them; q or Ctrl-C again quits without saving".into(),
-            ));
+        if self.walk_asks_first(armed, "q or Ctrl-C again quits without saving") {
             return vec![];
         }
         vec![Cmd::Quit]
+    }
+
+    /// A walk holding notes no transcript has asks before it is left: says so and arms the
+    /// key (`again` says what pressing it again does). True when it asked.
+    fn walk_asks_first(&mut self, armed: bool, again: &str) -> bool {
+        if armed || !self.walk.as_ref().is_some_and(|w| w.unsaved()) {
+            return false;
+        }
+        self.quit_armed = true;
+        self.message = Some((
+            Health::Warning,
+            format!("the walk has notes no transcript holds: w then x saves them; {again}"),
+        ));
+        true
+    }
+
+    /// The panes with nothing over them and no filter to clear: where Esc has nothing left
+    /// to close.
+    fn at_base(&self) -> bool {
+        self.overlays.is_empty()
+            && !self.too_small()
+            && self.board.panes[self.board.focus].filter.is_empty()
+    }
+
+    /// Back to the fleet screen. A running drill is not left behind (its namespace would
+    /// be), and a walk's unsaved notes are asked about first, as a quit asks.
+    fn leave(&mut self, armed: bool) -> Vec<Cmd> {
+        if let Some(d) = self.drill.as_ref().filter(|d| d.running()) {
+            self.message = Some((
+                Health::Warning,
+                format!(
+                    "a restore drill is running in namespace {}: D then x stops it (and deletes the namespace); Esc goes back to the fleet once it has ended",
+                    d.namespace
+                ),
+            ));
+            return vec![];
+        }
+        if self.walk_asks_first(armed, "Esc again goes back to the fleet without saving") {
+            return vec![];
+        }
+        vec![Cmd::Leave]
     }
 
     fn key_in_panes(&mut self, key: &KeyEvent) -> Vec<Do> {

@@ -23,7 +23,7 @@ pub fn draw(app: &App, f: &mut Frame) {
 /// The last stop before the terminal: whatever a widget was handed, no cell carries a
 /// control character or a bidirectional override (a right-to-left override in a Backup's
 /// name would otherwise reverse the rest of its row, border included).
-fn clean_cells(buf: &mut ratatui::buffer::Buffer) {
+pub(crate) fn clean_cells(buf: &mut ratatui::buffer::Buffer) {
     for cell in buf.content.iter_mut() {
         if crate::sanitize::is_clean(cell.symbol()) {
             continue;
@@ -38,7 +38,7 @@ fn draw_screen(app: &App, f: &mut Frame) {
     // Themes with a background paint the whole screen, not only the cells with text.
     f.render_widget(Block::new().style(app.theme.style(Role::Text)), area);
     if let Some(e) = &app.connect_error {
-        connect_error::draw(e, f, &app.theme);
+        connect_error::draw(e, app.settings.from_fleet, f, &app.theme);
         return;
     }
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {

@@ -22,7 +22,7 @@ pub struct Headless {
 impl Headless {
     pub async fn perform(&mut self, cmds: Vec<Cmd>) {
         for cmd in cmds {
-            if !matches!(cmd, Cmd::Quit) {
+            if !matches!(cmd, Cmd::Quit | Cmd::Leave) {
                 self.runtime.perform(cmd).await;
             }
         }

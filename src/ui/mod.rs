@@ -6,6 +6,7 @@
 pub mod app;
 pub mod board;
 pub mod draw;
+pub mod fleet;
 pub mod headless;
 pub mod keys;
 pub mod msg;

@@ -130,6 +130,8 @@ pub struct DrillEnd {
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Quit,
+    /// Back to the fleet screen this dashboard was opened from.
+    Leave,
     /// Watch another namespace (None: all).
     Namespace(Option<String>),
     /// Connect to another context; None retries the connection as first asked.

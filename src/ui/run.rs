@@ -28,7 +28,7 @@ use crate::cluster::connect::{ConnectOptions, connect_bounded};
 const FRAME: Duration = Duration::from_millis(33);
 
 /// Restores the terminal when dropped, whatever way the loop ends.
-struct Restore;
+pub struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
@@ -77,6 +77,17 @@ pub struct Options {
     pub actions_log: std::path::PathBuf,
     /// Alertmanager's URL (the config's alertmanager.url), for the alerts view.
     pub alertmanager: Option<String>,
+    /// Opened from the fleet screen: Esc at the panes goes back to it.
+    pub from_fleet: bool,
+}
+
+/// How a dashboard ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// The user quit, or a signal came: with what to say once the terminal is back.
+    Quit(Option<String>),
+    /// Esc from a dashboard opened from the fleet screen: back to it.
+    Back,
 }
 
 /// Runs the dashboard until the user quits.
@@ -93,23 +104,52 @@ pub async fn run(source: Source, options: Options) -> anyhow::Result<()> {
     let _restore = Restore;
     let result = event_loop(&mut terminal, source, options).await;
     drop(_restore);
-    // Said once the terminal is back: where a signal's rescue wrote the walk.
-    if let Ok(Some(farewell)) = &result {
-        eprintln!("backstop: {}", crate::sanitize::untrusted(farewell));
+    if let Ok(Ending::Quit(Some(farewell))) = &result {
+        say_farewell(farewell);
     }
     result.map(|_| ())
+}
+
+/// Said once the terminal is back: where a signal's rescue wrote the walk.
+pub fn say_farewell(farewell: &str) {
+    eprintln!("backstop: {}", crate::sanitize::untrusted(farewell));
+}
+
+/// Takes over the terminal, restored however the caller ends (normal exit, error, panic,
+/// signal): for a screen that runs dashboards inside it (the fleet screen).
+pub fn take_terminal() -> anyhow::Result<(DefaultTerminal, Restore)> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the fleet screen needs a terminal, and standard output is not one: `backstop check --context a,b` (or --all-contexts) writes a report anywhere"
+        );
+    }
+    let terminal = ratatui::try_init()
+        .context("taking over the terminal (raw mode and the alternate screen)")?;
+    Ok((terminal, Restore))
+}
+
+/// One dashboard on a terminal already taken (a dive from the fleet screen), until the
+/// user quits or goes back.
+pub async fn dive(
+    terminal: &mut DefaultTerminal,
+    source: Source,
+    options: Options,
+) -> anyhow::Result<Ending> {
+    // No `terminal.clear()`: it asks the terminal where its cursor is, racing the key
+    // reader; the dashboard paints every cell of its first frame anyway.
+    event_loop(terminal, source, options).await
 }
 
 /// The signals that end the dashboard: SIGTERM, SIGHUP (the terminal went away) and
 /// SIGINT (Ctrl-C from outside: raw mode reads Ctrl-C typed here as a key). Each ends it
 /// the same way, with the terminal restored and an unsaved walk written out.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
-    fn new() -> Signals {
+    pub(crate) fn new() -> Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -128,7 +168,7 @@ impl Signals {
     }
 
     /// The name of the next signal received.
-    async fn recv(&mut self) -> &'static str {
+    pub(crate) async fn recv(&mut self) -> &'static str {
         #[cfg(unix)]
         {
             if self.streams.is_empty() {
@@ -248,6 +288,7 @@ fn settings(options: &mut Options) -> Settings {
         read_only: options.read_only,
         restore_files: std::path::PathBuf::new(),
         drill_timeout: None,
+        from_fleet: options.from_fleet,
     }
 }
 
@@ -255,7 +296,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     source: Source,
     mut options: Options,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Ending> {
     // The first frame comes before the connection: reading a kubeconfig and building a
     // client take tens of milliseconds the user should not stare at a blank screen for.
     let provisional = match &source {
@@ -289,7 +330,7 @@ async fn event_loop(
             )
             .await?
             {
-                Waited::Quit => return Ok(None),
+                Waited::Quit => return Ok(Ending::Quit(None)),
                 Waited::Done(attempt) => attempt,
             };
             match attempt {
@@ -326,6 +367,11 @@ async fn event_loop(
     }
     if !options.problems.is_empty() {
         app.update(Msg::Note(Health::Warning, options.problems.join(" · ")));
+    } else if options.from_fleet {
+        app.update(Msg::Note(
+            Health::Info,
+            "opened from the fleet screen: Esc goes back to it, q quits backstop".into(),
+        ));
     }
     let mut dirty = true;
     let mut last_frame = tokio::time::Instant::now() - FRAME;
@@ -346,21 +392,26 @@ async fn event_loop(
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
-                None => return Ok(None),
+                None => return Ok(Ending::Quit(None)),
             },
             msg = runtime.next() => msg,
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => continue,
             signal = signals.recv() => {
                 tracing::info!(signal, "ending on a signal");
                 end_drill(terminal, &mut app, &mut runtime).await;
-                return Ok(rescue_walk(&mut app));
+                return Ok(Ending::Quit(rescue_walk(&mut app)));
             }
         };
         dirty = true;
         for cmd in update_timed(&mut app, msg) {
-            if matches!(cmd, Cmd::Quit) {
-                end_drill(terminal, &mut app, &mut runtime).await;
-                return Ok(None);
+            match cmd {
+                Cmd::Quit => {
+                    end_drill(terminal, &mut app, &mut runtime).await;
+                    return Ok(Ending::Quit(None));
+                }
+                // The app refuses to leave while a drill runs: nothing to end here.
+                Cmd::Leave => return Ok(Ending::Back),
+                _ => {}
             }
             runtime.perform(cmd).await;
         }

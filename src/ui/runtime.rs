@@ -90,6 +90,14 @@ pub struct Runtime {
     alertmanager: Option<String>,
 }
 
+/// A dashboard left for the fleet screen stops following its log: the watchers stop with
+/// `Watched`, the one-shot reads end on their own.
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.close_log();
+    }
+}
+
 impl Runtime {
     /// Starts watching through `client`, in `namespace` or everywhere (None: not
     /// connected; `perform(Cmd::Context)` connects).
@@ -263,7 +271,7 @@ impl Runtime {
     /// Does what the App asked. `Quit` is the caller's to act on.
     pub async fn perform(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::Quit => {}
+            Cmd::Quit | Cmd::Leave => {}
             Cmd::Assess(input) => self.rules.start(*input),
             Cmd::Yaml { id, target } => self.read_text(id, target, true),
             Cmd::Events { id, target } => self.read_text(id, target, false),

@@ -36,4 +36,6 @@ pub struct Settings {
     pub restore_files: PathBuf,
     /// How long a drill waits for a healthy primary (None: 30 minutes).
     pub drill_timeout: Option<std::time::Duration>,
+    /// Opened from the fleet screen: Esc at the panes goes back to it.
+    pub from_fleet: bool,
 }

@@ -121,3 +121,58 @@ fn the_connect_error_screen_retries_with_r_and_quits_with_anything_else() {
     ));
     assert!(quits(&press(&mut a, KeyCode::Char('x'))));
 }
+
+fn from_fleet() -> App {
+    let mut a = app();
+    a.settings.from_fleet = true;
+    a
+}
+
+#[test]
+fn esc_goes_back_to_the_fleet_once_nothing_is_left_to_close() {
+    let mut a = from_fleet();
+    a.overlays.push(Overlay::Help(Help::default()));
+    assert!(
+        press(&mut a, KeyCode::Esc).is_empty(),
+        "Esc closes the help"
+    );
+    assert_eq!(a.mode(), Mode::Normal);
+    press(&mut a, KeyCode::Char('/'));
+    press(&mut a, KeyCode::Char('x'));
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.board.panes[0].filter, "x");
+    assert!(
+        press(&mut a, KeyCode::Esc).is_empty(),
+        "Esc clears the filter"
+    );
+    assert_eq!(a.board.panes[0].filter, "");
+    assert!(matches!(
+        press(&mut a, KeyCode::Esc).as_slice(),
+        [Cmd::Leave]
+    ));
+    assert!(quits(&press(&mut a, KeyCode::Char('q'))), "q still quits");
+
+    let mut alone = app();
+    assert!(
+        press(&mut alone, KeyCode::Esc).is_empty(),
+        "a dashboard not opened from the fleet has nowhere to go back to"
+    );
+}
+
+#[test]
+fn esc_on_the_connect_error_screen_goes_back_to_the_fleet() {
+    let failed = || ConnectError {
+        target: "https://k".into(),
+        what: "refused".into(),
+        hint: "check".into(),
+    };
+    let mut a = from_fleet();
+    a.update(Msg::ConnectFailed(failed()));
+    assert!(matches!(
+        press(&mut a, KeyCode::Esc).as_slice(),
+        [Cmd::Leave]
+    ));
+    let mut alone = app();
+    alone.update(Msg::ConnectFailed(failed()));
+    assert!(quits(&press(&mut alone, KeyCode::Esc)));
+}

@@ -96,6 +96,11 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)>
             help_of(DRILL_CONFIRM_BINDINGS),
         ),
         ("In a running restore drill", help_of(DRILL_BINDINGS)),
+        (
+            "When no cluster could be reached",
+            help_of(CONNECT_ERROR_BINDINGS),
+        ),
+        ("On the fleet screen", help_of(FLEET_BINDINGS)),
     ]
 }
 
@@ -128,6 +133,11 @@ mod tests {
         check("confirm", with_global(keys_of(CONFIRM_BINDINGS)));
         check("restore plan", with_global(keys_of(PLAN_BINDINGS)));
         check("restore drill", with_global(keys_of(DRILL_BINDINGS)));
+        check(
+            "connect error",
+            with_global(keys_of(CONNECT_ERROR_BINDINGS)),
+        );
+        check("fleet", with_global(keys_of(FLEET_BINDINGS)));
         check(
             "drill confirm",
             with_global(keys_of(DRILL_CONFIRM_BINDINGS)),
@@ -175,7 +185,9 @@ mod tests {
             + CONFIRM_BINDINGS.len()
             + PLAN_BINDINGS.len()
             + DRILL_CONFIRM_BINDINGS.len()
-            + DRILL_BINDINGS.len();
+            + DRILL_BINDINGS.len()
+            + CONNECT_ERROR_BINDINGS.len()
+            + FLEET_BINDINGS.len();
         assert_eq!(listed, all);
     }
 }

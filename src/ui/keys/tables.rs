@@ -203,6 +203,20 @@ pub enum DrillAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectErrorAction {
     Retry,
+    /// Back to the fleet screen, when the dashboard was opened from it.
+    Back,
+}
+
+/// Keys on the fleet screen (`backstop --context a,b` or `--all-contexts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetAction {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    Dive,
+    Reread,
+    Quit,
 }
 
 #[rustfmt::skip]
@@ -226,7 +240,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     bind(&[(KeyCode::End, NONE), (KeyCode::Char('G'), SHIFT), (KeyCode::Char('G'), NONE)], "End G", Action::End, "last row", None),
     bind(&[(KeyCode::Char('/'), NONE)], "/", Action::Filter, "filter the focused pane (Esc clears)", Some("filter")),
     bind(&[(KeyCode::Enter, NONE)], "Enter", Action::Open, "details of the selected row", Some("details")),
-    bind(&[(KeyCode::Esc, NONE)], "Esc", Action::Back, "back, or clear the filter", None),
+    bind(&[(KeyCode::Esc, NONE)], "Esc", Action::Back, "back, or clear the filter; opened from the fleet screen, back to it", None),
     bind(&[(KeyCode::Char('f'), NONE)], "f", Action::Findings, "findings, worst first (Enter opens the object)", Some("findings")),
     bind(&[(KeyCode::Char('a'), NONE)], "a", Action::Alerts, "alerts: which PrometheusRule alerts watch each Cluster's backups, frozen metrics, scraping", None),
     bind(&[(KeyCode::Char('w'), NONE)], "w", Action::Walk, "troubleshooting trees: choose one to walk (t in the chooser: training)", Some("walk")),
@@ -374,4 +388,16 @@ pub const DRILL_BINDINGS: &[Binding<DrillAction>] = &[
 #[rustfmt::skip]
 pub const CONNECT_ERROR_BINDINGS: &[Binding<ConnectErrorAction>] = &[
     bind(&[(KeyCode::Char('r'), NONE)], "r", ConnectErrorAction::Retry, "retry the connection (any other key quits)", Some("retry")),
+    bind(&[(KeyCode::Esc, NONE)], "Esc", ConnectErrorAction::Back, "back to the fleet screen, when the dashboard was opened from it (else quits)", None),
+];
+
+#[rustfmt::skip]
+pub const FLEET_BINDINGS: &[Binding<FleetAction>] = &[
+    bind(&[(KeyCode::Char('j'), NONE), (KeyCode::Down, NONE)], "j ↓", FleetAction::Down, "next Kubernetes cluster", Some("move")),
+    bind(&[(KeyCode::Char('k'), NONE), (KeyCode::Up, NONE)], "k ↑", FleetAction::Up, "previous Kubernetes cluster", None),
+    bind(&[(KeyCode::Char('g'), NONE), (KeyCode::Home, NONE)], "g", FleetAction::Top, "the first (worst) one", None),
+    bind(&[(KeyCode::Char('G'), SHIFT), (KeyCode::Char('G'), NONE), (KeyCode::End, NONE)], "G", FleetAction::Bottom, "the last one", None),
+    bind(&[(KeyCode::Enter, NONE)], "Enter", FleetAction::Dive, "open its dashboard (Esc there comes back here)", Some("dashboard")),
+    bind(&[(KeyCode::Char('r'), NONE)], "r", FleetAction::Reread, "read every context again now (else every 30 s)", Some("re-read")),
+    bind(&[(KeyCode::Char('q'), NONE)], "q", FleetAction::Quit, "quit", Some("quit")),
 ];

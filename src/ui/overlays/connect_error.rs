@@ -10,15 +10,17 @@ use crate::ui::keys::{CONNECT_ERROR_BINDINGS, ConnectErrorAction, action_in};
 use crate::ui::msg::Cmd;
 use crate::ui::theme::{Role, Theme};
 
-/// r retries the connection as first asked; any other key quits.
-pub fn handle_key(key: &KeyEvent) -> Cmd {
+/// r retries the connection as first asked; Esc goes back to the fleet screen when the
+/// dashboard was opened from it; any other key quits.
+pub fn handle_key(key: &KeyEvent, from_fleet: bool) -> Cmd {
     match action_in(CONNECT_ERROR_BINDINGS, key) {
         Some(ConnectErrorAction::Retry) => Cmd::Context(None),
-        None => Cmd::Quit,
+        Some(ConnectErrorAction::Back) if from_fleet => Cmd::Leave,
+        Some(ConnectErrorAction::Back) | None => Cmd::Quit,
     }
 }
 
-pub fn draw(e: &ConnectError, f: &mut Frame, t: &Theme) {
+pub fn draw(e: &ConnectError, from_fleet: bool, f: &mut Frame, t: &Theme) {
     let lines = vec![
         Line::styled(
             "backstop cannot connect to a cluster",
@@ -39,7 +41,11 @@ pub fn draw(e: &ConnectError, f: &mut Frame, t: &Theme) {
         ]),
         Line::raw(""),
         Line::styled(
-            "r retry · any other key quits · `backstop demo` works without a cluster",
+            if from_fleet {
+                "r retry · Esc back to the fleet · any other key quits"
+            } else {
+                "r retry · any other key quits · `backstop demo` works without a cluster"
+            },
             t.style(Role::Key),
         ),
     ];
