@@ -165,6 +165,15 @@ pub fn read_bytes(path: &Path, limit: Limit) -> std::io::Result<Vec<u8>> {
     read_at_most(file, limit, opened.len())
 }
 
+/// `path` opened for reading, when it is a regular file: for a reader that enforces its own
+/// limits as it goes (a compressed archive's size says nothing of what it inflates to).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    only_regular(&std::fs::metadata(path)?)?;
+    let file = open_without_blocking(path)?;
+    only_regular(&file.metadata()?)?;
+    Ok(file)
+}
+
 /// The text of `path`, a regular file of at most `limit`, as UTF-8.
 pub fn read_text(path: &Path, limit: Limit) -> std::io::Result<String> {
     String::from_utf8(read_bytes(path, limit)?).map_err(|_| {

@@ -3,7 +3,9 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod archive;
 pub mod assess;
+pub mod bundle;
 pub mod checks;
 pub mod cli;
 pub mod cluster;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const FLOORS: &[(&str, u8)] = &[
     ("model", 0),
     ("files", 0),
+    ("archive", 0),
     ("redact", 0),
     ("sanitize", 0),
     ("timings", 0),
@@ -27,6 +28,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("config", 2),
     ("exporter", 2),
     ("fleet", 2),
+    ("bundle", 2),
     ("ui", 3),
     ("cli", 4),
 ];

@@ -298,7 +298,7 @@ impl Extras {
 /// The containers whose logs tell about backups: the plugin's own, the
 /// plugin-barman-cloud sidecar of every instance of a cluster that uses the plugin, and the
 /// recovery pods of a Cluster being restored.
-fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
+pub fn log_targets(s: &Snapshot) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for svc in s.services.rows.iter() {
         for p in s

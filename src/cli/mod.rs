@@ -1,6 +1,7 @@
 //! Command-line interface: clap commands and what each runs.
 
 mod alerts;
+mod bundle;
 mod check;
 mod common;
 mod config;
@@ -129,6 +130,9 @@ pub enum Command {
     /// Alerts on backups: Prometheus rules that work for plugin clusters, and an audit of the cluster's.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// An incident bundle: objects, events, logs, the check and the ground truth in one
+    /// .tar.gz that `check --dump` and `demo --scenario` open again; `anonymize` to share it.
+    Report(bundle::ReportCommand),
 }
 
 /// Writes command output to stdout, through the sanitiser: names, messages and trees
@@ -185,6 +189,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Gitops(cmd)) => gitops::run(cmd),
         Some(Command::Exporter(cmd)) => exporter::run(cmd, cli.connect, &cli.config),
         Some(Command::Alerts(cmd)) => alerts::run(cmd, cli.connect, &cli.config),
+        Some(Command::Report(mut cmd)) => {
+            let config = std::mem::take(&mut cmd.take.config).or(&cli.config);
+            bundle::run(cmd, cli.connect, &config)
+        }
         Some(Command::Restore(cmd)) => restore::run(cmd, cli.connect, &cli.config, cli.read_only),
         Some(Command::Migrate(cmd)) => migrate::run(cmd, cli.connect, &cli.config, cli.read_only),
     }

@@ -16,6 +16,9 @@ pub fn phase_unrecoverable(phase: &str) -> bool {
 pub const PLUGIN_NAME: &str = "barman-cloud.cloudnative-pg.io";
 /// The sidecar the operator injects into each instance pod of a Cluster using the plugin.
 pub const SIDECAR: &str = "plugin-barman-cloud";
+
+/// The apiVersion of the simulator's `kind: Scenario` document (a bundle carries one).
+pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
 /// The container of the plugin's own Deployment.
 pub const PLUGIN_CONTAINER: &str = "barman-cloud";
 /// The Service the manifest install creates for the plugin.

@@ -134,6 +134,9 @@ fn read_source(spec: &str) -> Result<(Parsed, String), ScenarioError> {
     if !path.exists() {
         return Err(ScenarioError::Unknown(spec.to_string()));
     }
+    if crate::archive::is_tar_gz(path) && path.is_file() {
+        return read_bundle(path);
+    }
     let mut files = Vec::new();
     if path.is_dir() {
         read_dir_files(path, &mut files)?;
@@ -160,6 +163,72 @@ fn read_source(spec: &str) -> Result<(Parsed, String), ScenarioError> {
         .unwrap_or("scenario")
         .to_string();
     Ok((parsed, default_name))
+}
+
+/// An incident bundle (`backstop report`): its object pages and its Scenario document
+/// parsed as files of a folder would be, and each `logs/<namespace>/<pod>/<container>.log`
+/// made the scenario's log of that container. The check, ground truth and transcript it
+/// also holds are for people, not for the simulator.
+fn read_bundle(path: &Path) -> Result<(Parsed, String), ScenarioError> {
+    let io = |message: String| ScenarioError::Io {
+        path: path.display().to_string(),
+        message,
+    };
+    let entries = crate::archive::read_tar_gz(path, crate::archive::READ_LIMITS)
+        .map_err(|e| io(format!("{e:#}")))?;
+    let mut parsed = Parsed::default();
+    let mut logs = Vec::new();
+    let mut any = false;
+    for (name, bytes) in entries {
+        let place = format!("{}:{name}", path.display());
+        let text = || {
+            String::from_utf8(bytes.clone())
+                .map_err(|_| ScenarioError::Invalid(format!("{place}: not UTF-8 text")))
+        };
+        if name == "scenario.yaml" || (name.starts_with("objects/") && name.ends_with(".yaml")) {
+            any = true;
+            parse_file(&place, &text()?, &mut parsed)?;
+        } else if let Some(rest) = name.strip_prefix("logs/") {
+            let parts: Vec<&str> = rest.splitn(3, '/').collect();
+            let [ns, pod, file] = parts.as_slice() else {
+                return Err(ScenarioError::Invalid(format!(
+                    "{place}: a log is logs/<namespace>/<pod>/<container>.log"
+                )));
+            };
+            let container = file.strip_suffix(".log").unwrap_or(file);
+            logs.push(super::LogSpec {
+                pod: format!("{ns}/{pod}"),
+                container: container.to_string(),
+                lines: text()?.lines().map(str::to_string).collect(),
+                previous: Vec::new(),
+                generate: None,
+            });
+        }
+    }
+    if !any {
+        return Err(io(
+            "this .tar.gz holds no objects/ and no scenario.yaml: it is not a bundle `backstop report` wrote".into(),
+        ));
+    }
+    let doc = parsed.doc.get_or_insert_with(|| {
+        (
+            format!("{}:scenario.yaml", path.display()),
+            RawScenarioDoc {
+                api_version: SCENARIO_API_VERSION.into(),
+                kind: "Scenario".into(),
+                metadata: None,
+                spec: RawSpec::default(),
+            },
+        )
+    });
+    doc.1.spec.logs.extend(logs);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.trim_end_matches(".tar.gz").trim_end_matches(".tgz"))
+        .unwrap_or("bundle")
+        .to_string();
+    Ok((parsed, name))
 }
 
 /// Duplicates within one scenario are mistakes; objects replacing a base's are not.

@@ -20,7 +20,7 @@ use super::faults::{ErrorRule, Forbid};
 use super::registry::split_api_version;
 pub use crate::model::kubefmt::parse_duration;
 
-pub const SCENARIO_API_VERSION: &str = "sim.backstop.dev/v1";
+pub use crate::model::domain::SCENARIO_API_VERSION;
 
 /// The scenarios embedded in the binary, in the order `sim list` shows them.
 pub const BUILTIN: &[(&str, &str)] = &[

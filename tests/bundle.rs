@@ -1,0 +1,215 @@
+//! Incident bundles end to end: `backstop report` against each built-in scenario served on
+//! loopback, then `check --dump BUNDLE` must find what `check` found on the cluster; no
+//! credential planted in a Secret, an env value, a log line or an event reaches the bundle;
+//! a bundle that is not one is refused with its name.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use common::{Served, output_text};
+use serde_json::Value;
+
+/// (code, object) of every finding of a `check --format json`.
+fn findings(out: &std::process::Output) -> BTreeSet<(String, String)> {
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check printed JSON ({e}): {}", output_text(out)));
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or("").to_string(),
+                f["object"].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every entry of a .tar.gz: (path, text).
+fn entries(path: &std::path::Path) -> Vec<(String, String)> {
+    let file = std::fs::File::open(path).expect("the bundle opens");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .expect("a tar")
+        .map(|e| {
+            let mut e = e.expect("an entry");
+            let name = e.path().expect("a path").to_string_lossy().into_owned();
+            let mut text = String::new();
+            e.read_to_string(&mut text).expect("text");
+            (name, text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
+    for scenario in backstop::sim::scenario::builtin_names() {
+        let served = Served::start(scenario);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let live = served.backstop(dir.path(), &["check", "--format", "json"]);
+        let bundle = dir.path().join("b.tar.gz");
+        let out = served.backstop(
+            dir.path(),
+            &["report", "-o", bundle.to_str().expect("utf-8")],
+        );
+        assert_eq!(out.status.code(), Some(0), "{scenario}: {}", output_text(&out));
+        let said = output_text(&out);
+        assert!(said.contains("b.tar.gz written:"), "{scenario}: {said}");
+
+        let dumped = served.backstop(
+            dir.path(),
+            &[
+                "check",
+                "--dump",
+                bundle.to_str().expect("utf-8"),
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            findings(&dumped),
+            findings(&live),
+            "{scenario}: the bundle's findings differ from the cluster's"
+        );
+
+        let all = entries(&bundle);
+        let names: BTreeSet<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+        for must in [
+            "manifest.json",
+            "scenario.yaml",
+            "check.json",
+            "check.md",
+            "ground.json",
+        ] {
+            assert!(names.contains(must), "{scenario}: no {must} in {names:?}");
+        }
+        assert!(
+            names.iter().any(|n| n.starts_with("objects/backups.postgresql.cnpg.io/")),
+            "{scenario}: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("logs/")),
+            "{scenario}: {names:?}"
+        );
+        let manifest: Value = serde_json::from_str(
+            &all.iter()
+                .find(|(n, _)| n == "manifest.json")
+                .expect("a manifest")
+                .1,
+        )
+        .expect("the manifest is JSON");
+        assert_eq!(manifest["format"], "backstop-bundle/v1");
+        assert!(manifest["objects"]["Cluster"].as_u64().unwrap_or(0) > 0, "{manifest}");
+        assert!(
+            all.iter().all(|(_, text)| !text.contains("managedFields")),
+            "{scenario}: managedFields are dropped"
+        );
+    }
+}
+
+/// A scenario with credentials planted where a careless bundle would copy them.
+const PLANTED: &str = r#"
+apiVersion: sim.backstop.dev/v1
+kind: Scenario
+metadata: {name: planted}
+spec:
+  base: healthy
+  logs:
+    - pod: cnpg-system/barman-cloud-fttg7fqgd5-zrklv
+      container: barman-cloud
+      lines:
+        - '{"level":"error","msg":"upload failed","AWS_SECRET_ACCESS_KEY":"MARKERLOGKEY7f3a9"}'
+        - 'connecting with password=MARKERLOGPASS2b8c'
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: planted-creds
+  namespace: orders
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"ACCESS_SECRET_KEY":"TUFSS0VSQU5OT1Q="},"stringData":{"k":"MARKERANNOTATION9d"}}'
+data:
+  ACCESS_KEY_ID: TUFSS0VSREFUQUlE
+  ACCESS_SECRET_KEY: TUFSS0VSREFUQVNFQ1JFVA==
+stringData:
+  extra: MARKERSTRINGDATA4e
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: planted-pod, namespace: orders}
+spec:
+  containers:
+    - name: app
+      image: busybox
+      env:
+        - {name: AWS_SECRET_ACCESS_KEY, value: MARKERENVVALUE5c1d}
+        - {name: DATABASE_URL, value: "postgres://app:MARKERURLPASS6a@db:5432/app"}
+      args: ["--token=MARKERARGTOKEN8e"]
+---
+apiVersion: v1
+kind: Event
+metadata: {name: planted-event, namespace: orders}
+involvedObject: {kind: Pod, name: planted-pod, namespace: orders}
+reason: Failed
+message: "login failed: secret_access_key: MARKEREVENT3f"
+type: Warning
+"#;
+
+#[test]
+fn no_planted_credential_reaches_the_bundle() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("planted.yaml");
+    std::fs::write(&file, PLANTED).expect("written");
+    let sim = backstop::sim::Sim::from_scenario(file.to_str().expect("utf-8"))
+        .unwrap_or_else(|e| panic!("the planted scenario loads: {e:#}"));
+    let served = Served::with(sim);
+    let bundle = dir.path().join("b.tar.gz");
+    let out = served.backstop(
+        dir.path(),
+        &["report", "-o", bundle.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let all = entries(&bundle);
+    let text: String = all
+        .iter()
+        .map(|(n, t)| format!("=== {n}\n{t}\n"))
+        .collect();
+    for marker in [
+        "MARKERLOGKEY7f3a9",
+        "MARKERLOGPASS2b8c",
+        "TUFSS0VSQU5OT1Q=",
+        "MARKERANNOTATION9d",
+        "TUFSS0VSREFUQUlE",
+        "TUFSS0VSREFUQVNFQ1JFVA==",
+        "MARKERSTRINGDATA4e",
+        "MARKERENVVALUE5c1d",
+        "MARKERURLPASS6a",
+        "MARKERARGTOKEN8e",
+        "MARKEREVENT3f",
+    ] {
+        assert!(!text.contains(marker), "{marker} leaked into the bundle");
+    }
+    // By name and key names only: the Secret is there, its keys too.
+    assert!(text.contains("planted-creds") && text.contains("ACCESS_SECRET_KEY"));
+    assert!(text.contains("planted-pod") && text.contains("upload failed"));
+}
+
+#[test]
+fn a_file_that_is_not_a_bundle_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let fake = dir.path().join("notes.tar.gz");
+    std::fs::write(&fake, b"this is not gzip").expect("written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["check", "--dump"])
+        .arg(&fake)
+        .output()
+        .expect("backstop runs");
+    let said = output_text(&out);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("notes.tar.gz"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
