@@ -38,7 +38,9 @@ fn demo_fleet_rows_worst_first_enter_dives_and_esc_comes_back() {
         &[("BACKSTOP_CONNECT_TIMEOUT", "5")],
         &format!("{} {} demo --fleet", bin(), log_file(dir.path())),
     );
-    let screen = t.wait_for("again every 30 s", WAIT);
+    t.wait_for("again every 30 s", WAIT);
+    // The rows drawn whole (a capture can catch a frame half written).
+    let screen = t.wait_for(" staging ", WAIT);
     // Worst first: the two critical sites, then the unreachable one, then the warning.
     let prod_us = row(&screen, "✖ critical prod-us");
     let prod_eu = row(&screen, "✖ critical prod-eu");
@@ -147,7 +149,8 @@ fn context_a_b_opens_the_fleet_and_q_in_a_dashboard_quits_backstop() {
             served.kubeconfig.display()
         ),
     );
-    let screen = t.wait_for("again every 30 s", WAIT);
+    t.wait_for("again every 30 s", WAIT);
+    let screen = t.wait_for("✔ ok       backstop-sim-healthy", WAIT);
     assert!(screen.contains("fleet of 2 contexts"), "{screen}");
     assert!(
         row(&screen, "▲ warning  backstop-sim-legacy-fleet")
