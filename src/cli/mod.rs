@@ -11,7 +11,6 @@ mod gitops;
 mod logging;
 mod migrate;
 mod migrate_plan;
-mod report;
 mod restore;
 mod sim;
 mod trees;
