@@ -10,6 +10,7 @@ pub mod dump;
 pub mod monitoring;
 pub use dump::{facts_from_dump, facts_from_scenario};
 pub mod probe;
+pub mod report;
 pub mod secrets;
 pub mod site;
 

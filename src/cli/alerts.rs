@@ -8,11 +8,11 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::check::Format;
-use super::report::{Firing, Report, Title};
 use super::{ConfigArgs, ConnectArgs};
 use crate::alerts::rules::{self, Output, RuleThresholds};
 use crate::assess::alerting::{self, Aspect, Audit};
 use crate::assess::{Outcome, Thresholds};
+use crate::checks::report::{Firing, Report, Title};
 use crate::checks::{self, Reach};
 use crate::config::Settings;
 use crate::model::kubefmt::parse_duration;

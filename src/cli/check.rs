@@ -7,11 +7,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use super::report::Report;
-pub use super::report::{FailOn, Format};
 use super::{ConfigArgs, ConnectArgs};
 use crate::assess::{self, Outcome, Status, Thresholds};
 use crate::checks;
+use crate::checks::report::Report;
+pub use crate::checks::report::{FailOn, Format};
 use crate::cluster::connect::{ConnectOptions, connect_bounded};
 use crate::config::{CheckSettings, Settings};
 
@@ -107,7 +107,8 @@ pub fn run(args: CheckArgs, connect_args: ConnectArgs, config: &Path) -> anyhow:
             None => Ok(live(connect_args, now, &th).await),
         }
     });
-    let firing = alertmanager.map(|url| runtime.block_on(super::report::Firing::read(&url)));
+    let firing =
+        alertmanager.map(|url| runtime.block_on(crate::checks::report::Firing::read(&url)));
     // A credential plugin that never returned still holds a thread: do not wait for it.
     runtime.shutdown_background();
     let (outcome, source, notes, stores, drills) = result?;

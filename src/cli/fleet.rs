@@ -5,9 +5,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::report::Report;
-use super::report::{FailOn, Format};
 use crate::assess::Status;
+use crate::checks::report::Report;
+use crate::checks::report::{FailOn, Format};
 use crate::fleet::{self, Judged, Which};
 use crate::sanitize::{clean_line, untrusted};
 
@@ -62,7 +62,13 @@ pub fn run(
     let text = match format {
         Format::Json => json(&sites, &reports, status, now),
         Format::Markdown => markdown(&sites, &reports, status, now),
-        Format::Text => text(&sites, &reports, status, now, super::report::colour()),
+        Format::Text => text(
+            &sites,
+            &reports,
+            status,
+            now,
+            crate::checks::report::colour(),
+        ),
     };
     super::print_raw(text.trim_end())?;
     Ok(match (status, fail_on) {

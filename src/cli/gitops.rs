@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::check::Format;
-use super::report::{Report, Title};
 use crate::assess::{Outcome, Severity};
+use crate::checks::report::{Report, Title};
 use crate::gitops::Repo;
 
 #[derive(Debug, Subcommand)]

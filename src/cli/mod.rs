@@ -12,7 +12,6 @@ mod gitops;
 mod logging;
 mod migrate;
 mod migrate_plan;
-mod report;
 mod restore;
 mod sim;
 mod trees;
