@@ -56,7 +56,12 @@ fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
             dir.path(),
             &["report", "-o", bundle.to_str().expect("utf-8")],
         );
-        assert_eq!(out.status.code(), Some(0), "{scenario}: {}", output_text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{scenario}: {}",
+            output_text(&out)
+        );
         let said = output_text(&out);
         assert!(said.contains("b.tar.gz written:"), "{scenario}: {said}");
 
@@ -88,7 +93,9 @@ fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
             assert!(names.contains(must), "{scenario}: no {must} in {names:?}");
         }
         assert!(
-            names.iter().any(|n| n.starts_with("objects/backups.postgresql.cnpg.io/")),
+            names
+                .iter()
+                .any(|n| n.starts_with("objects/backups.postgresql.cnpg.io/")),
             "{scenario}: {names:?}"
         );
         assert!(
@@ -103,7 +110,10 @@ fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
         )
         .expect("the manifest is JSON");
         assert_eq!(manifest["format"], "backstop-bundle/v1");
-        assert!(manifest["objects"]["Cluster"].as_u64().unwrap_or(0) > 0, "{manifest}");
+        assert!(
+            manifest["objects"]["Cluster"].as_u64().unwrap_or(0) > 0,
+            "{manifest}"
+        );
         assert!(
             all.iter().all(|(_, text)| !text.contains("managedFields")),
             "{scenario}: managedFields are dropped"
@@ -174,10 +184,7 @@ fn no_planted_credential_reaches_the_bundle() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
     let all = entries(&bundle);
-    let text: String = all
-        .iter()
-        .map(|(n, t)| format!("=== {n}\n{t}\n"))
-        .collect();
+    let text: String = all.iter().map(|(n, t)| format!("=== {n}\n{t}\n")).collect();
     for marker in [
         "MARKERLOGKEY7f3a9",
         "MARKERLOGPASS2b8c",
@@ -212,4 +219,59 @@ fn a_file_that_is_not_a_bundle_is_refused_with_its_name() {
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("notes.tar.gz"), "{said}");
     assert!(!said.contains("panicked"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b_in_the_dashboard_writes_a_bundle_with_the_walks_transcript() {
+    use backstop::ui::app::Settings;
+    use crossterm::event::KeyCode;
+    let files = tempfile::tempdir().expect("a temporary folder");
+    let mut w = common::world::World::with(
+        "plugin-crashloop-oom",
+        Settings {
+            restore_files: files.path().to_path_buf(),
+            ..Settings::default()
+        },
+    )
+    .await
+    .gathered()
+    .await;
+    // A walk under way (left, so kept): its transcript goes into the bundle.
+    w.press(KeyCode::Char('w')).await;
+    w.press(KeyCode::Enter).await;
+    assert!(w.app.walk.is_some(), "a walk started");
+    w.press(KeyCode::Esc).await;
+    w.press(KeyCode::Char('B')).await;
+    w.until("the bundle is written", |a| {
+        a.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.starts_with("bundle written to") || m.starts_with("no bundle"))
+    })
+    .await;
+    let said = w.app.message.clone().map(|(_, m)| m).unwrap_or_default();
+    assert!(said.starts_with("bundle written to"), "{said}");
+    let bundle = std::fs::read_dir(files.path())
+        .expect("listed")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap_or_else(|| panic!("no bundle in the folder; the footer said: {said}"));
+    assert!(said.contains(&bundle.display().to_string()), "{said}");
+    let all = entries(&bundle);
+    let transcript = all
+        .iter()
+        .find(|(n, _)| n == "transcript.md")
+        .unwrap_or_else(|| {
+            panic!(
+                "no transcript.md: {:?}",
+                all.iter().map(|(n, _)| n).collect::<Vec<_>>()
+            )
+        });
+    assert!(transcript.1.contains("plugin"), "{}", transcript.1);
+    let check = &all
+        .iter()
+        .find(|(n, _)| n == "check.json")
+        .expect("check.json")
+        .1;
+    assert!(check.contains("PLG"), "{check}");
 }

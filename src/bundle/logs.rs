@@ -48,7 +48,10 @@ pub struct Log {
 impl Log {
     /// Where the log goes in the bundle.
     pub fn path(&self) -> String {
-        format!("logs/{}/{}/{}.log", self.namespace, self.pod, self.container)
+        format!(
+            "logs/{}/{}/{}.log",
+            self.namespace, self.pod, self.container
+        )
     }
 }
 
@@ -56,10 +59,13 @@ impl Log {
 pub fn targets(s: &Snapshot) -> Vec<(String, String, String)> {
     let mut out = crate::checks::log_targets(s);
     for p in s.pods.rows.iter() {
-        let operator = p.labels.get("app.kubernetes.io/name").map(String::as_str)
-            == Some("cloudnative-pg");
+        let operator =
+            p.labels.get("app.kubernetes.io/name").map(String::as_str) == Some("cloudnative-pg");
         let flux = p.namespace == "flux-system"
-            || p.labels.get("app.kubernetes.io/part-of").map(String::as_str) == Some("flux");
+            || p.labels
+                .get("app.kubernetes.io/part-of")
+                .map(String::as_str)
+                == Some("flux");
         if !(operator || flux) {
             continue;
         }

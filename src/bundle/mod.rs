@@ -12,6 +12,7 @@
 pub mod logs;
 pub mod objects;
 pub mod scenario;
+pub mod take;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -185,7 +186,9 @@ pub async fn write(
     if let Some(e) = write_error {
         return Err(e);
     }
-    manifest.logs.sort_by(|a, b| (&a.pod, &a.container).cmp(&(&b.pod, &b.container)));
+    manifest
+        .logs
+        .sort_by(|a, b| (&a.pod, &a.container).cmp(&(&b.pod, &b.container)));
 
     let name = format!(
         "bundle-{}-{}",

@@ -58,9 +58,19 @@ pub fn kinds() -> Vec<Listed> {
     for (group, kind, plural, cluster_scoped) in [
         ("", "Namespace", "namespaces", true),
         ("", "PersistentVolumeClaim", "persistentvolumeclaims", false),
-        ("monitoring.coreos.com", "PrometheusRule", "prometheusrules", false),
+        (
+            "monitoring.coreos.com",
+            "PrometheusRule",
+            "prometheusrules",
+            false,
+        ),
         ("monitoring.coreos.com", "PodMonitor", "podmonitors", false),
-        ("monitoring.coreos.com", "ServiceMonitor", "servicemonitors", false),
+        (
+            "monitoring.coreos.com",
+            "ServiceMonitor",
+            "servicemonitors",
+            false,
+        ),
     ] {
         out.push(Listed {
             kind: kind.into(),
@@ -289,9 +299,15 @@ mod tests {
         });
         let out = clean(&listed("Secret"), secret);
         let text = serde_json::to_string(&out).expect("json");
-        assert!(!text.contains("c2VjcmV0") && !text.contains("QUtJQQ=="), "{text}");
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("QUtJQQ=="),
+            "{text}"
+        );
         assert!(text.contains("\"ACCESS_KEY_ID\":\"\""), "{text}");
-        assert!(!text.contains("managedFields") && !text.contains("stringData"), "{text}");
+        assert!(
+            !text.contains("managedFields") && !text.contains("stringData"),
+            "{text}"
+        );
         assert_eq!(out["kind"], "Secret");
         assert_eq!(out["apiVersion"], "v1");
     }

@@ -125,9 +125,9 @@ pub fn ground(f: &crate::model::facts::Facts) -> anyhow::Result<Vec<u8>> {
                 ProofOutcome::Proven(b) => (
                     "read",
                     None,
-                    b.window.as_ref().map(|w| {
-                        json!({"from": w.from.map(rfc3339), "to": w.to.map(rfc3339)})
-                    }),
+                    b.window
+                        .as_ref()
+                        .map(|w| json!({"from": w.from.map(rfc3339), "to": w.to.map(rfc3339)})),
                 ),
             };
             json!({

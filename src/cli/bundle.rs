@@ -6,14 +6,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::{Args, Subcommand};
 
 use super::ConnectArgs;
-use super::report::Report;
-use crate::assess;
-use crate::bundle::{self, Progress, Rendered, Source, logs::Bounds};
-use crate::checks;
+use crate::bundle::{Progress, Source, logs::Bounds, take};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -129,31 +126,31 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
         let (client, target) = crate::cluster::connect::connect_bounded(&opts)
             .await
             .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
-        let now = Utc::now();
-        let out = args.output.clone().unwrap_or_else(|| default_output(&target.context, now));
-        let mut counters = Counters::new();
-        counters.show(&Progress::Checking);
-        let read = checks::site::read(&client, &target.server, target.namespace.as_deref(), true)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}: no bundle was written"))?;
-        let rendered = render(&read.facts, &target.context, now, &settings, read.simulated);
-        let source = Source {
-            context: target.context.clone(),
-            server: target.server.clone(),
-            namespace: target.namespace.clone(),
-        };
-        let manifest = bundle::write(
-            &client,
-            &source,
-            now,
-            &read.facts,
-            rendered?,
+        let out = args
+            .output
+            .clone()
+            .unwrap_or_else(|| take::default_output(Path::new("."), &target.context, Utc::now()));
+        let t = take::Take {
+            source: Source {
+                context: target.context.clone(),
+                server: target.server.clone(),
+                namespace: target.namespace.clone(),
+            },
+            thresholds: settings.thresholds.clone(),
+            silence: settings.silence.clone(),
             bounds,
-            &out,
-            |p| counters.show(&p),
-        )
-        .await
-        .with_context(|| format!("writing the bundle {}: nothing was left there", out.display()));
+            transcript: None,
+            out: out.clone(),
+        };
+        let mut counters = Counters::new();
+        let manifest = take::take(&client, &t, |p| counters.show(&p))
+            .await
+            .with_context(|| {
+                format!(
+                    "writing the bundle {}: nothing was left there",
+                    out.display()
+                )
+            });
         counters.done();
         anyhow::Ok((out, manifest?))
     });
@@ -180,56 +177,6 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
     }
     super::eprint(&said);
     Ok(0)
-}
-
-fn default_output(context: &str, now: DateTime<Utc>) -> PathBuf {
-    let safe: String = context
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    PathBuf::from(format!(
-        "backstop-{safe}-{}.tar.gz",
-        now.format("%Y%m%dT%H%M%SZ")
-    ))
-}
-
-/// The check of the facts, as `backstop check` reports it, and the ground truth.
-fn render(
-    facts: &crate::model::facts::Facts,
-    source: &str,
-    now: DateTime<Utc>,
-    settings: &crate::config::CheckSettings,
-    simulated: bool,
-) -> anyhow::Result<Rendered> {
-    let mut outcome = assess::assess(facts, now, &settings.thresholds);
-    outcome
-        .findings
-        .retain(|f| !settings.silence.iter().any(|s| s == f.code));
-    let mut expect: Vec<String> = outcome.findings.iter().map(|f| f.code.to_string()).collect();
-    expect.sort();
-    expect.dedup();
-    let mut notes = if simulated {
-        vec!["a simulated cluster: endpoints are fictional, network probes skipped".to_string()]
-    } else {
-        Vec::new()
-    };
-    notes.extend(checks::malformed(facts));
-    let report = Report::new(outcome, source.to_string(), now, notes)
-        .with_stores(assess::bucket::windows(facts))
-        .with_drills(assess::restore::drill_reports(facts, now));
-    Ok(Rendered {
-        check_json: report.json(),
-        check_md: report.markdown(),
-        ground_json: String::from_utf8(bundle::scenario::ground(facts)?)?,
-        transcript: None,
-        expect,
-    })
 }
 
 fn anonymize(input: &Path, output: Option<PathBuf>, _config: &Path) -> anyhow::Result<i32> {

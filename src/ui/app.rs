@@ -383,6 +383,7 @@ impl App {
                 let selected = b.selected_object();
                 return self.drill_key(selected.as_ref());
             }
+            Action::Bundle => return vec![Do::Cmd(self.bundle())],
             Action::NextTheme => {
                 self.theme = self.theme.next_builtin();
                 return vec![Do::Say(Health::Info, format!("theme: {}", self.theme.name))];
@@ -630,6 +631,35 @@ impl App {
     pub fn rescue_transcript(&mut self) -> Option<Cmd> {
         let ctx = ctx!(self, None);
         self.walk.as_mut()?.rescue(&ctx)
+    }
+
+    /// An incident bundle of this cluster, with the walk's transcript when there is one,
+    /// into the working folder (where restore plans go).
+    fn bundle(&self) -> Cmd {
+        let ctx = ctx!(self, self.walk.as_ref());
+        let transcript = self.walk.as_ref().and_then(|w| match w.export(&ctx) {
+            Cmd::SaveTranscript { markdown, .. } => Some(markdown),
+            _ => None,
+        });
+        let dir = if self.settings.restore_files.as_os_str().is_empty() {
+            std::path::PathBuf::from(".")
+        } else {
+            self.settings.restore_files.clone()
+        };
+        // The footer names where it went: a full path, whatever the working folder is.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        Cmd::Bundle(Box::new(crate::bundle::take::Take {
+            source: crate::bundle::Source {
+                context: self.location.context.clone(),
+                server: self.location.server.clone(),
+                namespace: self.location.namespace.clone(),
+            },
+            thresholds: self.settings.thresholds.clone(),
+            silence: self.settings.silence.clone(),
+            bounds: crate::bundle::logs::Bounds::default(),
+            transcript,
+            out: crate::bundle::take::default_output(&dir, &self.location.context, self.board.now),
+        }))
     }
 
     /// The object a key would act on in the panes.

@@ -132,6 +132,8 @@ pub enum Cmd {
     Quit,
     /// Back to the fleet screen this dashboard was opened from.
     Leave,
+    /// Write an incident bundle (progress and the result come back as notes).
+    Bundle(Box<crate::bundle::take::Take>),
     /// Watch another namespace (None: all).
     Namespace(Option<String>),
     /// Connect to another context; None retries the connection as first asked.

@@ -291,6 +291,7 @@ impl Runtime {
                 }
             }
             Cmd::CloseText => self.close_log(),
+            Cmd::Bundle(take) => self.bundle(*take),
             Cmd::Gather { network } => self.gather(network),
             Cmd::Prove => self.prove(),
             Cmd::SaveTranscript { path, markdown } => {
@@ -389,6 +390,67 @@ impl Runtime {
     /// `within`. Says what happened to its namespace, when there was one.
     pub async fn finish(&mut self, within: Duration) -> Option<String> {
         self.drill.take()?.finish(within).await
+    }
+
+    /// Writes an incident bundle in the background: its progress in the footer (at most a
+    /// note a second), then where it went or why it did not.
+    fn bundle(&mut self, take: crate::bundle::take::Take) {
+        let Some(client) = self.client() else {
+            self.note(
+                Health::Warning,
+                "not connected: no bundle can be taken".into(),
+            );
+            return;
+        };
+        let tx = self.tx.clone();
+        self.note(
+            Health::Info,
+            format!("writing an incident bundle to {}…", take.out.display()),
+        );
+        tokio::spawn(async move {
+            let mut last = std::time::Instant::now();
+            let progress = |p: crate::bundle::Progress| {
+                if last.elapsed() < Duration::from_secs(1) {
+                    return;
+                }
+                last = std::time::Instant::now();
+                let said = match p {
+                    crate::bundle::Progress::Checking => "reading and checking the cluster".into(),
+                    crate::bundle::Progress::Objects { kind, so_far } => {
+                        format!("{so_far} {kind} written")
+                    }
+                    crate::bundle::Progress::Logs { done, of } => format!("logs {done} of {of}"),
+                    crate::bundle::Progress::Finishing => "finishing the archive".into(),
+                };
+                let _ = tx.send(Msg::Note(Health::Info, format!("bundle: {said}…")));
+            };
+            let result = crate::bundle::take::take(&client, &take, progress).await;
+            let note = match result {
+                Ok(m) => (
+                    Health::Ok,
+                    format!(
+                        "bundle written to {}: {} objects, {} logs{}",
+                        take.out.display(),
+                        m.objects.values().sum::<usize>(),
+                        m.logs.len(),
+                        if m.unread.is_empty() && m.cut.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                "; {} not read, {} cut (its manifest.json says which)",
+                                m.unread.len(),
+                                m.cut.len()
+                            )
+                        }
+                    ),
+                ),
+                Err(e) => (
+                    Health::Critical,
+                    format!("no bundle was written to {}: {e:#}", take.out.display()),
+                ),
+            };
+            let _ = tx.send(Msg::Note(note.0, note.1));
+        });
     }
 
     fn note(&self, h: Health, text: String) {

@@ -45,6 +45,8 @@ pub enum Action {
     RestorePlan,
     /// A restore drill of the selected Cluster (or shows the running one).
     RestoreDrill,
+    /// An incident bundle of this cluster, as `backstop report` writes it.
+    Bundle,
 }
 
 impl Action {
@@ -254,6 +256,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     bind(&[(KeyCode::Char('l'), NONE)], "l", Action::Logs, "logs followed live: the plugin container, or an instance's plugin-barman-cloud sidecar", Some("logs")),
     bind(&[(KeyCode::Char(':'), NONE), (KeyCode::Char(':'), SHIFT)], ":", Action::Command, "command: :ns NAME|all, :q", Some("command")),
     bind(&[(KeyCode::Char('p'), NONE)], "p", Action::RestorePlan, "restore plan of the selected Cluster, Backup (to its end) or ObjectStore's Cluster", Some("restore plan")),
+    bind(&[(KeyCode::Char('B'), SHIFT), (KeyCode::Char('B'), NONE)], "B", Action::Bundle, "incident bundle: objects, events, logs, the check, the ground truth and the walk's transcript in one .tar.gz in the working folder (as `backstop report`)", None),
     bind(&[(KeyCode::Char('D'), SHIFT), (KeyCode::Char('D'), NONE)], "D", Action::RestoreDrill, "action: restore drill of the selected Cluster in a scratch namespace; D shows a running one", None),
     bind(&[(KeyCode::Char('t'), NONE)], "t", Action::NextTheme, "next colour theme", None),
     bind(&[(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)], "?", Action::Help, "this help", Some("help")),
