@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod alerts;
 pub mod assess;
+pub mod bundle;
 pub mod checks;
 pub mod cli;
 pub mod cluster;

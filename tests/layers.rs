@@ -27,6 +27,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("config", 2),
     ("exporter", 2),
     ("fleet", 2),
+    ("bundle", 2),
     ("ui", 3),
     ("cli", 4),
 ];
