@@ -13,6 +13,8 @@ mod collect;
 mod replace;
 
 #[cfg(test)]
+mod scenario_tests;
+#[cfg(test)]
 mod tests;
 
 use anyhow::{Context, anyhow};
@@ -79,6 +81,14 @@ fn items(doc: &Value) -> Vec<&Value> {
 /// Rewrites a bundle's entries; `check.json` and `check.md` are left out (they are
 /// regenerated from the rewritten objects, so they cannot carry an original).
 pub fn anonymize(entries: &[Entry]) -> anyhow::Result<Anonymized> {
+    // barman-cloud prints its destination on every command line: a bucket whose store was
+    // not read (forbidden, cut) is still named in the sidecar's log and the ground truth.
+    let destination = regex::Regex::new(
+        r"(?:s3|gs)://[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)?|https://[A-Za-z0-9-]+\.blob\.core\.windows\.net/[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)?",
+    )
+    .context("compiling the destination pattern")?;
+    let endpoint = regex::Regex::new(r#"endpoint-url[\s"',=]+(https?://[^\s"',]+)"#)
+        .context("compiling the endpoint pattern")?;
     let mut collector = Collector::default();
     let mut parsed = Vec::with_capacity(entries.len());
     for (path, bytes) in entries {
@@ -114,6 +124,17 @@ pub fn anonymize(entries: &[Entry]) -> anyhow::Result<Anonymized> {
                 Err(_) => Parsed::Bytes(bytes.clone()),
             },
         };
+        if !matches!(p, Parsed::Bytes(_)) {
+            let text = String::from_utf8_lossy(bytes);
+            for m in destination.find_iter(&text) {
+                collector.add_destination(m.as_str());
+            }
+            for c in endpoint.captures_iter(&text) {
+                if let Some(url) = c.get(1) {
+                    collector.add_url_host(url.as_str());
+                }
+            }
+        }
         parsed.push((path.as_str(), p));
     }
 
