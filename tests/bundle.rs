@@ -118,7 +118,101 @@ fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
             all.iter().all(|(_, text)| !text.contains("managedFields")),
             "{scenario}: managedFields are dropped"
         );
+
+        // Anonymized: none of the names a user would mind sharing is left, and the check
+        // on what is left finds the same codes.
+        let anonymized = dir.path().join("b-anonymized.tar.gz");
+        let out = served.backstop(
+            dir.path(),
+            &["report", "anonymize", bundle.to_str().expect("utf-8")],
+        );
+        assert_eq!(out.status.code(), Some(0), "{scenario}: {}", output_text(&out));
+        let shared = entries(&anonymized);
+        let text: String = shared.iter().map(|(n, t)| format!("{n}\n{t}\n")).collect();
+        for original in identifying(&all) {
+            assert!(
+                !contains_word(&text, &original),
+                "{scenario}: {original} is still in the anonymized bundle"
+            );
+        }
+        let codes = |set: BTreeSet<(String, String)>| {
+            let mut c: Vec<String> = set.into_iter().map(|(code, _)| code).collect();
+            c.sort();
+            c
+        };
+        let reloaded = served.backstop(
+            dir.path(),
+            &[
+                "check",
+                "--dump",
+                anonymized.to_str().expect("utf-8"),
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            codes(findings(&reloaded)),
+            codes(findings(&live)),
+            "{scenario}: the anonymized bundle's findings differ"
+        );
     }
+}
+
+/// The namespaces (other than the system ones), Cluster and ObjectStore names and buckets
+/// of a bundle's objects.
+fn identifying(all: &[(String, String)]) -> BTreeSet<String> {
+    const SYSTEM: &[&str] = &[
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "cnpg-system",
+        "flux-system",
+        "cert-manager",
+        "monitoring",
+    ];
+    let mut out = BTreeSet::new();
+    for (name, text) in all {
+        let kind = if name.starts_with("objects/clusters.postgresql") {
+            "Cluster"
+        } else if name.starts_with("objects/objectstores.") {
+            "ObjectStore"
+        } else {
+            continue;
+        };
+        let list: Value = serde_yaml::from_str(text).expect("a List");
+        for item in list["items"].as_array().into_iter().flatten() {
+            let ns = item["metadata"]["namespace"].as_str().unwrap_or("");
+            if !SYSTEM.contains(&ns) {
+                out.insert(ns.to_string());
+            }
+            out.insert(item["metadata"]["name"].as_str().unwrap_or("").to_string());
+            let path = if kind == "Cluster" {
+                &item["spec"]["backup"]["barmanObjectStore"]["destinationPath"]
+            } else {
+                &item["spec"]["configuration"]["destinationPath"]
+            };
+            if let Some(bucket) = path
+                .as_str()
+                .and_then(|p| p.split_once("://"))
+                .and_then(|(_, rest)| rest.split('/').next())
+            {
+                out.insert(bucket.to_string());
+            }
+        }
+    }
+    out.retain(|s| s.len() >= 3);
+    out
+}
+
+/// `word` in `text` with no letter or digit on either side.
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// A scenario with credentials planted where a careless bundle would copy them.

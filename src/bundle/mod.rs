@@ -9,6 +9,7 @@
 //! a `kind: List` page), `logs/<namespace>/<pod>/<container>.log`, `check.json`,
 //! `check.md`, `ground.json`, `transcript.md` (when there is a walk).
 
+pub mod anonymize;
 pub mod logs;
 pub mod objects;
 pub mod scenario;

@@ -60,26 +60,16 @@ fn render(
     now: DateTime<Utc>,
     simulated: bool,
 ) -> anyhow::Result<Rendered> {
-    let mut outcome = assess::assess(facts, now, &t.thresholds);
-    outcome
-        .findings
-        .retain(|f| !t.silence.iter().any(|s| s == f.code));
-    let mut expect: Vec<String> = outcome
-        .findings
-        .iter()
-        .map(|f| f.code.to_string())
-        .collect();
-    expect.sort();
-    expect.dedup();
-    let mut notes = if simulated {
-        vec!["a simulated cluster: endpoints are fictional, network probes skipped".to_string()]
-    } else {
-        Vec::new()
-    };
-    notes.extend(checks::malformed(facts));
-    let report = Report::new(outcome, t.source.context.clone(), now, notes)
-        .with_stores(assess::bucket::windows(facts))
-        .with_drills(assess::restore::drill_reports(facts, now));
+    let note = simulated
+        .then(|| "a simulated cluster: endpoints are fictional, network probes skipped".into());
+    let (report, expect) = check(
+        facts,
+        &t.source.context,
+        now,
+        &t.thresholds,
+        &t.silence,
+        note,
+    );
     Ok(Rendered {
         check_json: report.json(),
         check_md: report.markdown(),
@@ -87,6 +77,30 @@ fn render(
         transcript: t.transcript.clone(),
         expect,
     })
+}
+
+/// The check's report on `facts` (the silenced codes left out), and its codes, sorted.
+pub fn check(
+    facts: &crate::model::facts::Facts,
+    source: &str,
+    now: DateTime<Utc>,
+    thresholds: &Thresholds,
+    silence: &[String],
+    note: Option<String>,
+) -> (Report, Vec<String>) {
+    let mut outcome = assess::assess(facts, now, thresholds);
+    outcome
+        .findings
+        .retain(|f| !silence.iter().any(|s| s == f.code));
+    let mut expect: Vec<String> = outcome.findings.iter().map(|f| f.code.to_string()).collect();
+    expect.sort();
+    expect.dedup();
+    let mut notes: Vec<String> = note.into_iter().collect();
+    notes.extend(checks::malformed(facts));
+    let report = Report::new(outcome, source.to_string(), now, notes)
+        .with_stores(assess::bucket::windows(facts))
+        .with_drills(assess::restore::drill_reports(facts, now));
+    (report, expect)
 }
 
 /// `backstop-CONTEXT-TIME.tar.gz` in `dir`, the context reduced to what a file name holds.

@@ -179,7 +179,97 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
     Ok(0)
 }
 
-fn anonymize(input: &Path, output: Option<PathBuf>, _config: &Path) -> anyhow::Result<i32> {
-    let _ = (input, output);
-    anyhow::bail!("not yet")
+/// Reads a bundle, rewrites it (`bundle::anonymize`), runs the check again on the rewritten
+/// objects (so the report holds only pseudonyms) and writes the result whole or not at all.
+fn anonymize(input: &Path, output: Option<PathBuf>, config: &Path) -> anyhow::Result<i32> {
+    let settings = crate::config::Settings::load(config)?.check;
+    let out = output.unwrap_or_else(|| anonymized_name(input));
+    if out == input {
+        anyhow::bail!(
+            "the anonymized bundle would replace {}: give another -o",
+            input.display()
+        );
+    }
+    let entries = crate::archive::read_tar_gz(input, crate::archive::READ_LIMITS)?;
+    if !entries.iter().any(|(n, _)| n == "manifest.json") {
+        anyhow::bail!(
+            "{} has no manifest.json: it is not a bundle `backstop report` wrote",
+            input.display()
+        );
+    }
+    let done = crate::bundle::anonymize::anonymize(&entries)
+        .with_context(|| format!("anonymizing {}", input.display()))?;
+    drop(entries);
+
+    // The rewritten objects, checked as a bundle is: through a file beside the output.
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let scratch = dir.join(format!(".backstop-anonymize-{}.tar.gz", std::process::id()));
+    let write = |path: &Path, extra: &[(&str, &[u8])]| -> anyhow::Result<()> {
+        let mut tar = crate::archive::TarGzWriter::create(path, 0)?;
+        for (name, bytes) in &done.entries {
+            tar.add(name, bytes)?;
+        }
+        for (name, bytes) in extra {
+            tar.add(name, bytes)?;
+        }
+        tar.finish()?;
+        Ok(())
+    };
+    write(&scratch, &[])?;
+    let now = Utc::now();
+    let checked = (|| {
+        let spec = scratch.to_str().context("the scratch path is not UTF-8")?;
+        let runtime = super::common::runtime()?;
+        let facts = runtime.block_on(crate::checks::facts_from_dump(spec, now, None))?;
+        runtime.shutdown_background();
+        anyhow::Ok(take::check(
+            &facts,
+            "anonymized bundle",
+            now,
+            &settings.thresholds,
+            &settings.silence,
+            Some("saved manifests: no network probes".into()),
+        ))
+    })();
+    let _ = std::fs::remove_file(&scratch);
+    let (report, _) = checked.context("checking the anonymized objects")?;
+    write(
+        &out,
+        &[
+            ("check.json", report.json().as_bytes()),
+            ("check.md", report.markdown().as_bytes()),
+        ],
+    )
+    .with_context(|| format!("writing {}: nothing was left there", out.display()))?;
+    let replaced: Vec<String> = done
+        .replaced
+        .iter()
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect();
+    super::eprint(&format!(
+        "backstop report: {} written: replaced {}",
+        out.display(),
+        if replaced.is_empty() {
+            "nothing".to_string()
+        } else {
+            replaced.join(", ")
+        }
+    ));
+    Ok(0)
+}
+
+/// `incident.tar.gz` -> `incident-anonymized.tar.gz`, beside it.
+fn anonymized_name(input: &Path) -> PathBuf {
+    let name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("bundle.tar.gz");
+    let stem = name
+        .strip_suffix(".tar.gz")
+        .or_else(|| name.strip_suffix(".tgz"))
+        .unwrap_or(name);
+    input.with_file_name(format!("{stem}-anonymized.tar.gz"))
 }
