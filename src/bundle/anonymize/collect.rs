@@ -371,13 +371,11 @@ impl Collector {
         (map, counts)
     }
 
+    /// Whether `s` is another original plus innocuous parts. Only `s`'s own prefixes are
+    /// looked up, so a bundle of 50,000 names costs a few lookups per name, not a scan.
     fn derived(&self, s: &str) -> bool {
-        self.found.keys().any(|other| {
-            other.len() < s.len()
-                && s.strip_prefix(other.as_str()).is_some_and(|rest| {
-                    rest.strip_prefix(['-', '.'])
-                        .is_some_and(|rest| rest.split(['-', '.']).all(innocuous_part))
-                })
+        s.match_indices(['-', '.']).any(|(at, _)| {
+            self.found.contains_key(&s[..at]) && s[at + 1..].split(['-', '.']).all(innocuous_part)
         })
     }
 }
@@ -444,34 +442,10 @@ pub(super) fn object(c: &mut Collector, item: &Value) {
             }
         }
     }
+    // Wherever they sit (a Cluster's backup, its externalClusters, an ObjectStore), these
+    // fields name a bucket, an endpoint or a store.
+    fields(c, item);
     match kind {
-        "Cluster" => {
-            let store = ["spec", "backup", "barmanObjectStore"];
-            if let Some(p) = get_str(item, &[store[0], store[1], store[2], "destinationPath"]) {
-                c.add_destination(p);
-            }
-            if let Some(u) = get_str(item, &[store[0], store[1], store[2], "endpointURL"]) {
-                c.add_url_host(u);
-            }
-            if let Some(plugins) = get(item, &["spec", "plugins"]).and_then(Value::as_sequence) {
-                for p in plugins {
-                    if let Some(s) = get_str(p, &["parameters", "barmanObjectName"]) {
-                        c.add("store", s);
-                    }
-                    if let Some(s) = get_str(p, &["parameters", "serverName"]) {
-                        c.add("name", s);
-                    }
-                }
-            }
-        }
-        "ObjectStore" => {
-            if let Some(p) = get_str(item, &["spec", "configuration", "destinationPath"]) {
-                c.add_destination(p);
-            }
-            if let Some(u) = get_str(item, &["spec", "configuration", "endpointURL"]) {
-                c.add_url_host(u);
-            }
-        }
         "Backup" | "ScheduledBackup" => {
             if let Some(s) = get_str(item, &["spec", "cluster", "name"]) {
                 c.add("cluster", s);
@@ -516,6 +490,25 @@ pub(super) fn object(c: &mut Collector, item: &Value) {
                 c.add("bucket", b);
             }
         }
+        _ => {}
+    }
+}
+
+fn fields(c: &mut Collector, v: &Value) {
+    match v {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    (Some("destinationPath"), Some(s)) => c.add_destination(s),
+                    (Some("endpointURL"), Some(s)) => c.add_url_host(s),
+                    (Some("barmanObjectName"), Some(s)) => c.add("store", s),
+                    (Some("serverName"), Some(s)) => c.add("name", s),
+                    _ => fields(c, v),
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|x| fields(c, x)),
+        Value::Tagged(t) => fields(c, &t.value),
         _ => {}
     }
 }

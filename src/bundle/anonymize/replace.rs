@@ -5,13 +5,18 @@
 //! `cluster` of `cluster-1`), and words that must survive (the plugin's name, API groups)
 //! are matched as themselves before a shorter original inside them can be.
 
-use std::collections::HashMap;
-
 #[derive(Default)]
 struct Node {
-    next: HashMap<u8, usize>,
+    /// Children by byte: most nodes have one, so a short list beats a map in memory.
+    next: Vec<(u8, usize)>,
     /// What this node's path is replaced by, when it is a whole entry.
     to: Option<String>,
+}
+
+impl Node {
+    fn child(&self, b: u8) -> Option<usize> {
+        self.next.iter().find(|(c, _)| *c == b).map(|(_, n)| *n)
+    }
 }
 
 /// The originals (and the kept words, mapped to themselves) as a byte trie.
@@ -35,10 +40,10 @@ impl Replacer {
             let mut at = 0;
             for &b in from.as_bytes() {
                 let len = r.nodes.len();
-                at = match r.nodes[at].next.get(&b) {
-                    Some(&n) => n,
+                at = match r.nodes[at].child(b) {
+                    Some(n) => n,
                     None => {
-                        r.nodes[at].next.insert(b, len);
+                        r.nodes[at].next.push((b, len));
                         r.nodes.push(Node::default());
                         len
                     }
@@ -59,8 +64,8 @@ impl Replacer {
         let mut best = None;
         let mut i = start;
         while i < text.len() {
-            match self.nodes[at].next.get(&text[i]) {
-                Some(&n) => at = n,
+            match self.nodes[at].child(text[i]) {
+                Some(n) => at = n,
                 None => break,
             }
             i += 1;

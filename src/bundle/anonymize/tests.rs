@@ -106,6 +106,11 @@ items:
         destinationPath: gs://acme-vault-archive/backup/
         googleCredentials:
           applicationCredentials: {name: pg-vault-gcs, key: credentials.json}
+    externalClusters:
+    - name: origin
+      barmanObjectStore:
+        destinationPath: s3://dr-origin-archive/pg-vault/
+        endpointURL: https://objects.dr-site.example.org
 "#;
 
 const STORES: &str = r#"apiVersion: v1
@@ -336,6 +341,9 @@ fn no_original_survives_anywhere() {
         // Named only in a log: a store that could not be read still leaves its
         // destination on barman-cloud's command lines.
         "orphan-vault",
+        // A replica cluster's source, under externalClusters.
+        "dr-origin-archive",
+        "dr-site",
         "corp-lan",
     ];
     // Namespaces are common words: on boundaries (`preorders` is not `orders`).
@@ -394,11 +402,11 @@ fn the_mapping_is_by_category_and_sorted() {
     );
     assert_eq!(
         store(2, "destinationPath").as_deref(),
-        Some("s3://bucket-3/")
+        Some("s3://bucket-4/")
     );
     assert_eq!(
         store(2, "endpointURL").as_deref(),
-        Some("https://host-5.example.invalid:9000")
+        Some("https://host-6.example.invalid:9000")
     );
     assert_eq!(a.replaced.get("namespace"), Some(&3));
     assert_eq!(a.replaced.get("cluster"), Some(&3));
