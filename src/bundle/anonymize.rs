@@ -202,8 +202,12 @@ fn rewrite_yaml(v: &mut Value, r: &Replacer, keys_are_labels: bool) {
                 if key_text == LAST_APPLIED {
                     continue;
                 }
-                let labels = LABEL_MAPS.contains(&key_text);
-                rewrite_yaml(&mut val, r, labels);
+                // A type is vocabulary, never a user's name: `apps/v1` stays whatever a
+                // namespace is called, and the Scenario document stays one.
+                if key_text != "apiVersion" && key_text != "kind" {
+                    let labels = LABEL_MAPS.contains(&key_text);
+                    rewrite_yaml(&mut val, r, labels);
+                }
                 let k = match &k {
                     Value::String(s) if !keys_are_labels && name_like_key(s) => {
                         Value::String(r.apply(s))

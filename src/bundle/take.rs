@@ -92,7 +92,11 @@ pub fn check(
     outcome
         .findings
         .retain(|f| !silence.iter().any(|s| s == f.code));
-    let mut expect: Vec<String> = outcome.findings.iter().map(|f| f.code.to_string()).collect();
+    let mut expect: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| f.code.to_string())
+        .collect();
     expect.sort();
     expect.dedup();
     let mut notes: Vec<String> = note.into_iter().collect();

@@ -80,6 +80,8 @@ const API_GROUPS: &[&str] = &[
 /// barman-cloud commands, the data directory. They are matched as themselves before any
 /// shorter original inside them (a namespace called `cloud` or `data`).
 pub(super) const KEPT_WORDS: &[&str] = &[
+    "sim.backstop.dev",
+    "backstop.dev",
     "barman-cloud.cloudnative-pg.io",
     "cloudnative-pg",
     "cloudnative-pg.io",
