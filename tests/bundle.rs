@@ -166,16 +166,7 @@ fn a_bundle_of_each_builtin_scenario_reloads_with_the_same_findings() {
 /// The namespaces (other than the system ones), Cluster and ObjectStore names and buckets
 /// of a bundle's objects.
 fn identifying(all: &[(String, String)]) -> BTreeSet<String> {
-    const SYSTEM: &[&str] = &[
-        "default",
-        "kube-system",
-        "kube-public",
-        "kube-node-lease",
-        "cnpg-system",
-        "flux-system",
-        "cert-manager",
-        "monitoring",
-    ];
+    use backstop::bundle::anonymize::SYSTEM_NAMESPACES as SYSTEM;
     let mut out = BTreeSet::new();
     for (name, text) in all {
         let kind = if name.starts_with("objects/clusters.postgresql") {

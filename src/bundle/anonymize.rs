@@ -18,6 +18,7 @@ mod scenario_tests;
 mod tests;
 
 use anyhow::{Context, anyhow};
+pub use collect::SYSTEM_NAMESPACES;
 use collect::Collector;
 use replace::Replacer;
 use serde_yaml::Value;

@@ -98,7 +98,13 @@ impl Counters {
 }
 
 fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i32> {
-    let settings = crate::config::Settings::load(config)?.check;
+    let all = crate::config::Settings::load(config)?;
+    let transcripts = all
+        .walker
+        .transcripts
+        .clone()
+        .unwrap_or_else(|| super::logging::state_dir().join("transcripts"));
+    let settings = all.check;
     let since_seconds = args
         .since
         .as_deref()
@@ -118,14 +124,7 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
     };
     let runtime = super::common::runtime()?;
     let result = runtime.block_on(async {
-        let opts = crate::cluster::connect::ConnectOptions {
-            kubeconfig: connect.kubeconfig.clone(),
-            context: connect.context.clone(),
-            namespace: connect.namespace.clone(),
-        };
-        let (client, target) = crate::cluster::connect::connect_bounded(&opts)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
+        let (client, target) = super::common::connect_target(&connect).await?;
         let out = args
             .output
             .clone()
@@ -139,7 +138,7 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
             thresholds: settings.thresholds.clone(),
             silence: settings.silence.clone(),
             bounds,
-            transcript: None,
+            transcript: last_transcript(&transcripts),
             out: out.clone(),
         };
         let mut counters = Counters::new();
@@ -177,6 +176,30 @@ fn take(args: TakeArgs, connect: ConnectArgs, config: &Path) -> anyhow::Result<i
     }
     super::eprint(&said);
     Ok(0)
+}
+
+/// How old the last walk's transcript may be to go into a bundle: older, it is another
+/// incident's.
+const TRANSCRIPT_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The newest walk transcript in `dir`, written in the last day, if any.
+fn last_transcript(dir: &Path) -> Option<String> {
+    let newest = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .filter(|(at, _)| at.elapsed().is_ok_and(|age| age < TRANSCRIPT_AGE))
+        .max_by_key(|(at, _)| *at)?
+        .1;
+    match crate::files::read_text(&newest, crate::files::MANIFEST_LIMIT) {
+        // Redacted and cleaned, not cut: the file limit bounds it.
+        Ok(text) => Some(crate::sanitize::clean(&crate::redact::redact(&text)).into_owned()),
+        Err(e) => {
+            tracing::warn!(path = %newest.display(), error = %e, "the last transcript is not in the bundle");
+            None
+        }
+    }
 }
 
 /// Reads a bundle, rewrites it (`bundle::anonymize`), runs the check again on the rewritten

@@ -28,7 +28,7 @@ pub struct CheckArgs {
     /// Output: text for a terminal, JSON (the contract of FINDINGS.md), Markdown for a ticket.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Evaluate saved manifests (a `kubectl get -A -o yaml` dump, multi-document files, a folder) instead of a live cluster: no network probes.
+    /// Evaluate saved manifests (a `kubectl get -A -o yaml` dump, multi-document files, a folder, a bundle `backstop report` wrote) instead of a live cluster: no network probes.
     #[arg(long, value_name = "FILE|DIR")]
     pub dump: Option<PathBuf>,
     /// Evaluate as of this instant (RFC3339), for postmortems and reproducible reports.

@@ -23,19 +23,26 @@ pub(super) fn now(arg: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
     }
 }
 
-/// The client, the namespace a bare NAME is in (`--namespace`, else the context's, else
-/// `default`) and the context's name.
-pub(super) async fn connect(
+/// The client and where it is connected, or why not as one sentence.
+pub(super) async fn connect_target(
     connect: &super::ConnectArgs,
-) -> anyhow::Result<(kube::Client, String, String)> {
+) -> anyhow::Result<(kube::Client, crate::cluster::connect::Target)> {
     let opts = crate::cluster::connect::ConnectOptions {
         kubeconfig: connect.kubeconfig.clone(),
         context: connect.context.clone(),
         namespace: connect.namespace.clone(),
     };
-    let (client, target) = crate::cluster::connect::connect_bounded(&opts)
+    crate::cluster::connect::connect_bounded(&opts)
         .await
-        .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))?;
+        .map_err(|e| anyhow::anyhow!("{}: {} ({})", e.target, e.what, e.hint))
+}
+
+/// The client, the namespace a bare NAME is in (`--namespace`, else the context's, else
+/// `default`) and the context's name.
+pub(super) async fn connect(
+    connect: &super::ConnectArgs,
+) -> anyhow::Result<(kube::Client, String, String)> {
+    let (client, target) = connect_target(connect).await?;
     let ns = connect
         .namespace
         .clone()

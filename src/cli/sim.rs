@@ -18,7 +18,7 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them; repeat it to serve a fleet: one simulated Kubernetes cluster per scenario, each on its own port.
+    /// A built-in scenario name (see `backstop sim list`), a YAML file, a folder of them, or a bundle `backstop report` wrote; repeat it to serve a fleet: one simulated Kubernetes cluster per scenario, each on its own port.
     #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
     pub scenario: Vec<String>,
     /// Address to listen on; port 0 picks a free one. A fleet's next clusters take the next ports (each a free one with port 0).
@@ -38,7 +38,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// A built-in scenario name (see `backstop sim list`), a YAML file, or a folder of them.
+    /// A built-in scenario name (see `backstop sim list`), a YAML file, a folder of them, or a bundle `backstop report` wrote (a real incident to practise on).
     #[arg(long, default_value = "healthy", value_name = "NAME|FILE|DIR")]
     pub scenario: String,
     /// Practise: open the tree chooser in training mode (proposals hidden until you choose,

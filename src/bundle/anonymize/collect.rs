@@ -20,7 +20,7 @@ pub(super) const CATEGORIES: &[(&str, &str)] = &[
 ];
 
 /// Namespaces every installation has: they say nothing about whose cluster it is.
-const SYSTEM_NAMESPACES: &[&str] = &[
+pub const SYSTEM_NAMESPACES: &[&str] = &[
     "default",
     "kube-system",
     "kube-public",

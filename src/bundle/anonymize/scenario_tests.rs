@@ -20,16 +20,7 @@ const SCENARIOS: &[(&str, &str)] = &[
     ),
 ];
 
-const SYSTEM: &[&str] = &[
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "cnpg-system",
-    "flux-system",
-    "cert-manager",
-    "monitoring",
-];
+use super::SYSTEM_NAMESPACES as SYSTEM;
 
 /// A scenario file as `backstop report` lays out a bundle: the scenario without its logs,
 /// one List per kind, one file per log.
