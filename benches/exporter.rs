@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use backstop::sim::{self, Sim, seed};
+mod seeded;
 
 struct Exporter(Child);
 
@@ -85,34 +85,12 @@ fn main() -> Result<()> {
     let evaluations = args.get(1).copied().unwrap_or(6);
     let interval = args.get(2).copied().unwrap_or(10);
 
-    let t = Instant::now();
-    let mut sc = seed::scenario(&seed::Scale::of(n), chrono::Utc::now())?;
-    // No timeline writes: each evaluation reads the same cluster.
-    sc.timeline.clear();
-    let sim = Sim::new(&sc)?;
-    let objects = sim.store.count();
-    eprintln!(
-        "seeded {objects} objects ({n} Backups) in {:.1}s",
-        t.elapsed().as_secs_f64()
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let sim_addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = rt.spawn(sim.clone().serve(listener, async {
-        let _ = stopped.await;
-    }));
-
-    let dir = tempfile::tempdir()?;
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, sim::kubeconfig(sim_addr, "bench"))?;
-    let log = dir.path().join("exporter.log");
+    let seeded = seeded::Seeded::serve(n)?;
+    let (objects, kubeconfig, dir) = (seeded.objects, &seeded.kubeconfig, seeded.dir.path());
+    let log = dir.join("exporter.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
         .arg("--kubeconfig")
-        .arg(&kubeconfig)
+        .arg(kubeconfig)
         .arg("--log-file")
         .arg(&log)
         .args(["exporter", "--listen", "127.0.0.1:0", "--interval"])
@@ -174,12 +152,12 @@ fn main() -> Result<()> {
         rows.push(row);
     }
     drop(exporter);
-    let _ = stop.send(());
-    let _ = rt.block_on(served);
+    drop(seeded);
     let first = &rows[0];
     let last = &rows[rows.len() - 1];
     eprintln!(
-        "{n} Backups, {evaluations} evaluations every {interval}s: wall {}..{} s, peak RSS {} MiB after the first, {} MiB after the last, /metrics {} bytes, {} series",
+        "{n} Backups ({} objects), {evaluations} evaluations every {interval}s: wall {}..{} s, peak RSS {} MiB after the first, {} MiB after the last, /metrics {} bytes, {} series",
+        objects,
         first["wall_s"],
         last["wall_s"],
         first["peak_rss_mib"],

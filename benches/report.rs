@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use backstop::sim::{self, Sim, seed};
+mod seeded;
 
 /// Runs `cmd` to its end, reading its peak resident memory (VmHWM, MiB) as it goes: the
 /// last reading before it exits is its peak. (getrusage of the children would count this
@@ -55,38 +55,16 @@ fn main() -> Result<()> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(50_000usize);
 
-    let t = Instant::now();
-    let mut sc = seed::scenario(&seed::Scale::of(n), chrono::Utc::now())?;
-    // No timeline writes: the bundle reads one still cluster.
-    sc.timeline.clear();
-    let sim = Sim::new(&sc)?;
-    let objects = sim.store.count();
-    eprintln!(
-        "seeded {objects} objects ({n} Backups) in {:.1}s",
-        t.elapsed().as_secs_f64()
-    );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = rt.spawn(sim.clone().serve(listener, async {
-        let _ = stopped.await;
-    }));
-
-    let dir = tempfile::tempdir()?;
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, sim::kubeconfig(addr, "bench"))?;
-    let bundle = dir.path().join("bench.tar.gz");
+    let seeded = seeded::Seeded::serve(n)?;
+    let (objects, kubeconfig, dir) = (seeded.objects, &seeded.kubeconfig, seeded.dir.path());
+    let bundle = dir.join("bench.tar.gz");
     let began = Instant::now();
     let (out, peak) = run_measured(
         Command::new(env!("CARGO_BIN_EXE_backstop"))
             .arg("--kubeconfig")
-            .arg(&kubeconfig)
+            .arg(kubeconfig)
             .arg("--log-file")
-            .arg(dir.path().join("report.log"))
+            .arg(dir.join("report.log"))
             .arg("report")
             .arg("-o")
             .arg(&bundle),
@@ -104,7 +82,7 @@ fn main() -> Result<()> {
     let (back, reload_peak) = run_measured(
         Command::new(env!("CARGO_BIN_EXE_backstop"))
             .arg("--log-file")
-            .arg(dir.path().join("dump.log"))
+            .arg(dir.join("dump.log"))
             .args(["check", "--format", "json", "--dump"])
             .arg(&bundle),
     )?;
@@ -115,8 +93,6 @@ fn main() -> Result<()> {
         .unwrap_or_else(|| "no report".into());
     eprintln!("{}", String::from_utf8_lossy(&out.stderr).trim_end());
 
-    let _ = stop.send(());
-    let _ = rt.block_on(served);
     println!(
         "{}",
         serde_json::json!({

@@ -18,8 +18,8 @@ mod scenario_tests;
 mod tests;
 
 use anyhow::{Context, anyhow};
-pub use collect::SYSTEM_NAMESPACES;
 use collect::Collector;
+pub use collect::SYSTEM_NAMESPACES;
 use replace::Replacer;
 use serde_yaml::Value;
 use std::collections::BTreeMap;
