@@ -337,6 +337,14 @@ async fn b_in_the_dashboard_writes_a_bundle_with_the_walks_transcript() {
     assert!(w.app.walk.is_some(), "a walk started");
     w.press(KeyCode::Esc).await;
     w.press(KeyCode::Char('B')).await;
+    // A second B while the first writes does not start another (same second, same name).
+    w.press(KeyCode::Char('B')).await;
+    w.until("the second B says one is being written", |a| {
+        a.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.starts_with("a bundle is already being written to"))
+    })
+    .await;
     w.until("the bundle is written", |a| {
         a.message
             .as_ref()

@@ -113,7 +113,7 @@ fn growth(readings: &[ArchiverReading], newest: &ArchiverReading) -> Option<f64>
 
 /// `ground.json`: what the bucket and each primary's archiver said, beside the status
 /// fields the objects carry (the check's report says what the rules made of it).
-pub fn ground(f: &crate::model::facts::Facts) -> anyhow::Result<Vec<u8>> {
+pub fn ground(f: &crate::model::facts::Facts) -> anyhow::Result<String> {
     use crate::model::bucket::ProofOutcome;
     let stores: Vec<Value> = f
         .stores
@@ -169,5 +169,5 @@ pub fn ground(f: &crate::model::facts::Facts) -> anyhow::Result<Vec<u8>> {
     let doc = json!({"stores": stores, "archivers": archivers});
     let mut text = serde_json::to_string_pretty(&doc)?;
     text = crate::redact::redact(&text).into_owned();
-    Ok(text.into_bytes())
+    Ok(text)
 }

@@ -73,7 +73,7 @@ fn render(
     Ok(Rendered {
         check_json: report.json(),
         check_md: report.markdown(),
-        ground_json: String::from_utf8(super::scenario::ground(facts)?)?,
+        ground_json: super::scenario::ground(facts)?,
         transcript: t.transcript.clone(),
         expect,
     })

@@ -83,7 +83,7 @@ impl Counters {
             Progress::Finishing => ("finishing", "finishing the archive…".to_string()),
         };
         if self.tty {
-            eprint!("\r\x1b[2K{}", crate::sanitize::clean_line(&line));
+            super::eprint_in_place(&line);
         } else if stage != self.last_stage {
             super::eprint(&format!("backstop report: {line}"));
         }
@@ -92,7 +92,7 @@ impl Counters {
 
     fn done(&self) {
         if self.tty {
-            eprint!("\r\x1b[2K");
+            super::eprint_in_place("");
         }
     }
 }

@@ -154,6 +154,15 @@ pub fn print_raw(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Rewrites the current stderr line in place (progress on a terminal), sanitised; `""`
+/// clears it.
+pub fn eprint_in_place(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[2K{}", crate::sanitize::clean_line(text));
+    let _ = err.flush();
+}
+
 /// Writes a message to stderr, through the redactor and the sanitiser: an error can quote
 /// a file's content or an object's name.
 pub fn eprint(text: &str) {

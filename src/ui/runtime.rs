@@ -79,6 +79,9 @@ pub struct Runtime {
     action: Option<mpsc::Receiver<Progress>>,
     /// The restore drill under way (one at a time).
     drill: Option<DrillTask>,
+    /// The incident bundle being written, and where: one at a time (two in the same second
+    /// would share a file name).
+    bundling: Option<(std::path::PathBuf, tokio::task::JoinHandle<()>)>,
     extras_tx: mpsc::Sender<Extras>,
     extras_rx: mpsc::Receiver<Extras>,
     gather_tick: Interval,
@@ -120,6 +123,7 @@ impl Runtime {
             log: None,
             action: None,
             drill: None,
+            bundling: None,
             extras_tx,
             extras_rx,
             gather_tick,
@@ -402,12 +406,22 @@ impl Runtime {
             );
             return;
         };
+        if let Some((out, task)) = &self.bundling
+            && !task.is_finished()
+        {
+            self.note(
+                Health::Info,
+                format!("a bundle is already being written to {}", out.display()),
+            );
+            return;
+        }
         let tx = self.tx.clone();
         self.note(
             Health::Info,
             format!("writing an incident bundle to {}…", take.out.display()),
         );
-        tokio::spawn(async move {
+        let out = take.out.clone();
+        let task = tokio::spawn(async move {
             let mut last = std::time::Instant::now();
             let progress = |p: crate::bundle::Progress| {
                 if last.elapsed() < Duration::from_secs(1) {
@@ -451,6 +465,7 @@ impl Runtime {
             };
             let _ = tx.send(Msg::Note(note.0, note.1));
         });
+        self.bundling = Some((out, task));
     }
 
     fn note(&self, h: Health, text: String) {
